@@ -1,0 +1,43 @@
+"""artforge: make art with generative adversarial networks.
+
+    import artforge
+    artforge.prepare("my_paintings/", out="datasets/paintings-64.zip", size=64)
+    result = artforge.train("datasets/paintings-64.zip", minutes=30)
+    images = artforge.load(result.run_dir).sample(n=16, seed=0)
+
+Heavy modules are imported on first use, so ``import artforge`` stays fast and side-effect free.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["prepare", "train", "load", "report", "__version__"]
+
+
+def prepare(source, **options):
+    """Prepare a folder, zip or built-in dataset; options are ``artforge.config.PrepareConfig`` fields."""
+    from .config import PrepareConfig
+    from .data.ingest import prepare as _prepare
+
+    progress = options.pop("progress", True)
+    return _prepare(PrepareConfig(source=str(source), **options), progress=progress)
+
+
+def train(dataset=None, **options):
+    """Train on a prepared dataset, or ``resume=RUN``; options are ``artforge.config.TrainConfig`` fields."""
+    from .training.loop import train as _train
+
+    return _train(dataset, **options)
+
+
+def load(run, checkpoint: str = "best", device: str = "auto"):
+    """Load a trained run for sampling: ``artforge.load(run).sample(n=16, seed=0)``."""
+    from .sampling import load as _load
+
+    return _load(run, checkpoint=checkpoint, device=device)
+
+
+def report(run, out=None):
+    """Write the run's self-contained HTML report; returns its path."""
+    from .report import write_report
+
+    return write_report(run, out=out)

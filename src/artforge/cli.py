@@ -1,0 +1,207 @@
+"""The ``artforge`` command: thin argument parsing over the Python API.
+
+Options come from the config dataclasses (one source of defaults). Only options the user typed are
+passed on, so the API applies the defaults, and a resumed run can tell an explicit change from a
+default. User errors print one line, ``artforge CMD: error: ...; fix: ...``, and exit non-zero
+without a traceback (set ARTFORGE_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import typing
+
+from . import __version__
+from .config import PrepareConfig, SampleConfig, TrainConfig, flag_name
+from .errors import ArtforgeError, UsageError
+
+EXAMPLES = {
+    "prepare": """examples:
+  artforge prepare openmoji --size 64                 # the built-in emoji set -> datasets/openmoji-64.zip
+  artforge prepare ~/paintings --out datasets/paintings-128.zip --size 128 --fit pad
+  artforge prepare sketches.zip --color gray --labels folders --split 0.8,0.1,0.1""",
+    "train": """examples:
+  artforge train datasets/openmoji-64.zip --minutes 15
+  artforge train datasets/paintings-128.zip --kimg 500 --batch 32 --augment flip,crop
+  artforge train --resume runs/00003-paintings-128-dcgan --kimg 800   # continue exactly""",
+    "sample": """examples:
+  artforge sample runs/00003-openmoji-64-dcgan --n 64 --seed 0
+  artforge sample runs/ --seeds 7,42,100-110 --truncation 0.7 --out picks/
+  artforge sample runs/00004-genres-64-dcgan --label impressionism --checkpoint latest""",
+    "report": """examples:
+  artforge report runs/00003-openmoji-64-dcgan        # writes RUN/report.html""",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + message
+        raise UsageError(f"{message}", f"see '{self.prog} --help'")
+
+
+def _base_type(annotation: str) -> str:
+    for name in ("bool", "int", "float", "tuple", "str"):
+        if name in annotation:
+            return name
+    return "str"
+
+
+def _tuple_parser(example: tuple, flag: str):
+    def parse(text: str):
+        items = [s.strip() for s in text.split(",") if s.strip()]
+        if example and isinstance(example[0], float):
+            try:
+                return tuple(float(s) for s in items)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{flag} takes comma-separated numbers, got {text!r}") from None
+        return tuple(items)
+    return parse
+
+
+def _number_parser(kind, flag: str):
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} takes {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+    return parse
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
+    """One argparse option per dataclass field; defaults shown in --help but not injected."""
+    hints = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        if f.name in skip or not meta.get("cli", True):
+            continue
+        flag = flag_name(f.name)
+        default = f.default
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        help_text = f"{meta['help']} (default: {shown})" if default not in (None, "") else meta["help"]
+        kind = _base_type(hints[f.name])
+        kwargs: dict = dict(help=help_text, default=argparse.SUPPRESS)
+        if meta.get("choices"):
+            choices = meta["choices"]
+            kwargs["choices"] = choices() if callable(choices) else choices
+        if meta.get("metavar"):
+            kwargs["metavar"] = meta["metavar"]
+        if kind == "bool":
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif kind == "tuple":
+            kwargs["type"] = _tuple_parser(default, flag)
+        elif kind in ("int", "float"):
+            kwargs["type"] = _number_parser(int if kind == "int" else float, flag)
+        if meta.get("positional"):
+            kwargs.pop("default")
+            parser.add_argument(f.name, nargs="?", **{k: v for k, v in kwargs.items() if k != "action"})
+        else:
+            parser.add_argument(flag, dest=f.name, **kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="artforge", description="Make art with GANs: prepare a folder of images, train, "
+                     "sample. Run 'artforge COMMAND --help' for a command's options and examples.")
+    parser.add_argument("--version", action="version", version=f"artforge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES.get(name),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = command("prepare", "turn a folder or zip of images (or a built-in set) into a training dataset")
+    add_config_arguments(p, PrepareConfig)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = command("train", "train a GAN on a prepared dataset, or resume a run")
+    add_config_arguments(p, TrainConfig)
+    p.add_argument("--resume", metavar="RUN", help="continue this run from its latest checkpoint, exactly")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = command("sample", "generate images from a trained run, named by seed, plus a grid")
+    add_config_arguments(p, SampleConfig)
+
+    p = command("report", "write a self-contained HTML report of a run")
+    p.add_argument("run", metavar="RUN", help="run folder")
+    p.add_argument("--out", help="output file (default: RUN/report.html)")
+    return parser
+
+
+def _options(args: argparse.Namespace, drop: tuple[str, ...]) -> dict:
+    return {k: v for k, v in vars(args).items() if k not in drop and v is not None}
+
+
+def cmd_prepare(args) -> None:
+    from .data.ingest import prepare
+
+    cfg = PrepareConfig(**_options(args, ("command", "quiet")))
+    result = prepare(cfg, progress=not args.quiet)
+    m = result.manifest
+    counts = m.get("split_counts") or m.get("counts") or {}
+    split = "/".join(str(counts.get(k, 0)) for k in ("train", "val", "test"))
+    print(f"prepared {result.count} images ({m['resolution']}x{m['resolution']}, "
+          f"{'RGB' if m['channels'] == 3 else 'grayscale'}) -> {result.path}")
+    print(f"  train/val/test: {split}; labels: {', '.join(m.get('label_names') or []) or 'none'}")
+    if result.rejects or result.duplicates:
+        print(f"  set aside: {len(result.rejects)} rejected, {len(result.duplicates)} duplicates "
+              f"(see {result.rejects_path})")
+
+
+def cmd_train(args) -> None:
+    from .training.loop import train
+
+    options = _options(args, ("command", "quiet", "resume", "dataset"))
+    if args.quiet:
+        options["progress"] = False
+    result = train(getattr(args, "dataset", None), resume=args.resume, **options)
+    verb = "stopped (Ctrl-C)" if result.status == "interrupted" else "finished"
+    print(f"{verb} at step {result.step}: {result.run_dir}")
+    print(f"  checkpoint: {result.checkpoint}")
+    print(f"  next: artforge sample {result.run_dir} --n 64   |   artforge report {result.run_dir}")
+    if result.status == "interrupted":
+        print(f"  continue: artforge train --resume {result.run_dir}")
+
+
+def cmd_sample(args) -> None:
+    from .sampling import sample_to_folder
+
+    cfg = SampleConfig(**_options(args, ("command",)))
+    result = sample_to_folder(cfg)
+    print(f"wrote {len(result['files'])} images from {result['checkpoint']} (step {result['step']}) to "
+          f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else ""))
+
+
+def cmd_report(args) -> None:
+    from .report import write_report
+
+    print(f"report: {write_report(args.run, args.out)}")
+
+
+COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "report": cmd_report}
+
+
+def main(argv: typing.Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    command = "artforge"
+    try:
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 2
+        command = f"artforge {args.command}"
+        COMMANDS[args.command](args)
+        return 0
+    except ArtforgeError as exc:
+        if os.environ.get("ARTFORGE_DEBUG"):
+            raise
+        print(f"{command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

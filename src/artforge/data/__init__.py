@@ -1,0 +1,1 @@
+"""Data: preparing folders of art into datasets, reading them, loading batches, augmenting."""

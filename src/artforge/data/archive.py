@@ -1,0 +1,220 @@
+"""The dataset archive: PNGs plus ``dataset.json`` in the StyleGAN2-ADA ``dataset_tool`` layout.
+
+Layout inside the zip (or folder)::
+
+    00000/img00000000.png ... 00000/img00000999.png, 00001/img00001000.png, ...
+    dataset.json     {"labels": [["00000/img00000000.png", 3], ...]} or {"labels": null}
+    artforge.json    our manifest: label names, split, counts, mean/std, rejects (ignored by other tools)
+
+so StyleGAN2-ADA reads artforge datasets, and artforge reads StyleGAN2-ADA datasets (without a
+manifest every image is in the train split and labels are named by their index).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..errors import DataError
+
+FORMAT = "artforge-dataset"
+FORMAT_VERSION = 1
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+MANIFEST_NAME = "artforge.json"
+LABELS_NAME = "dataset.json"
+
+
+def archive_name(index: int) -> str:
+    """Member name of the index-th image, as StyleGAN2-ADA's dataset_tool writes it."""
+    idx = f"{index:08d}"
+    return f"{idx[:5]}/img{idx}.png"
+
+
+class ArchiveWriter:
+    """Writes a dataset zip atomically: to ``<out>.partial``, renamed into place on ``close``.
+
+    Images are added one at a time, so memory stays bounded however many there are. If anything
+    fails before ``close``, ``abort`` removes the partial file and the destination is untouched.
+    """
+
+    def __init__(self, out: str | os.PathLike):
+        self.out = Path(out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.partial = self.out.with_name(self.out.name + ".partial")
+        self._zip = zipfile.ZipFile(self.partial, "w", compression=zipfile.ZIP_STORED)
+        self.names: list[str] = []
+        self.labels: list[int | None] = []
+
+    def add(self, png_bytes: bytes, label: int | None = None) -> str:
+        name = archive_name(len(self.names))
+        self._zip.writestr(name, png_bytes)  # PNG is compressed already: store
+        self.names.append(name)
+        self.labels.append(label)
+        return name
+
+    def close(self, manifest: dict) -> Path:
+        has_labels = bool(self.labels) and all(l is not None for l in self.labels)
+        labels = [[n, int(l)] for n, l in zip(self.names, self.labels)] if has_labels else None
+        self._zip.writestr(LABELS_NAME, json.dumps({"labels": labels}))
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest}
+        self._zip.writestr(MANIFEST_NAME, json.dumps(manifest, indent=1))
+        self._zip.close()
+        with open(self.partial, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(self.partial, self.out)
+        return self.out
+
+    def abort(self) -> None:
+        try:
+            self._zip.close()
+        finally:
+            self.partial.unlink(missing_ok=True)
+
+
+@dataclass
+class ImageDataset:
+    """Random access to a prepared dataset (zip or folder), safe to share with worker processes."""
+
+    path: Path
+    names: list[str]
+    labels: np.ndarray | None  # int64 (N,) or None
+    label_names: list[str]
+    resolution: int
+    channels: int
+    split: dict[str, np.ndarray]  # split name -> indices into names
+    manifest: dict = field(default_factory=dict)
+    _zip: zipfile.ZipFile | None = field(default=None, repr=False)
+    _zip_pid: int | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.label_names) if self.labels is not None else 0
+
+    @property
+    def display_name(self) -> str:
+        return self.manifest.get("name") or self.path.name.removesuffix(".zip")
+
+    def _read_bytes(self, name: str) -> bytes:
+        if self.path.is_dir():
+            return (self.path / name).read_bytes()
+        if self._zip is None or self._zip_pid != os.getpid():  # one handle per process
+            self._zip = zipfile.ZipFile(self.path)
+            self._zip_pid = os.getpid()
+        return self._zip.read(name)
+
+    def read(self, index: int) -> np.ndarray:
+        """The index-th image as uint8 (H, W, C)."""
+        name = self.names[index]
+        try:
+            with Image.open(io.BytesIO(self._read_bytes(name))) as im:
+                im = im.convert("RGB" if self.channels == 3 else "L")
+                arr = np.array(im, dtype=np.uint8)  # a writable copy
+        except (OSError, KeyError, ValueError) as exc:
+            raise DataError(f"dataset {self.path}: cannot read {name} ({exc})",
+                            "prepare the dataset again with 'artforge prepare'") from None
+        if arr.ndim == 2:
+            arr = arr[:, :, None]
+        if arr.shape != (self.resolution, self.resolution, self.channels):
+            raise DataError(f"dataset {self.path}: {name} is {arr.shape[1]}x{arr.shape[0]}, expected "
+                            f"{self.resolution}x{self.resolution}",
+                            "prepare the dataset with 'artforge prepare' so all images share one size")
+        return arr
+
+    def indices(self, split: str) -> np.ndarray:
+        if split == "all":
+            return np.arange(len(self.names))
+        return self.split.get(split, np.zeros(0, dtype=np.int64))
+
+    def __getstate__(self):  # zip handles do not cross process boundaries
+        state = dict(self.__dict__)
+        state["_zip"] = None
+        state["_zip_pid"] = None
+        return state
+
+
+def _list_members(path: Path) -> tuple[list[str], dict[str, bytes]]:
+    """Image member names (sorted) and the JSON side files of a zip or folder."""
+    side: dict[str, bytes] = {}
+    if path.is_dir():
+        names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*")
+                       if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        for side_name in (LABELS_NAME, MANIFEST_NAME):
+            if (path / side_name).is_file():
+                side[side_name] = (path / side_name).read_bytes()
+        return names, side
+    try:
+        with zipfile.ZipFile(path) as zf:
+            all_names = zf.namelist()
+            names = sorted(n for n in all_names if n.lower().endswith(IMAGE_EXTENSIONS))
+            for side_name in (LABELS_NAME, MANIFEST_NAME):
+                if side_name in all_names:
+                    side[side_name] = zf.read(side_name)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"dataset {path} is not a readable zip ({exc})",
+                        "prepare it again with 'artforge prepare SRC --out ...'") from None
+    return names, side
+
+
+def _json(data: bytes, what: str, path: Path) -> dict:
+    try:
+        out = json.loads(data)
+    except ValueError:
+        raise DataError(f"dataset {path}: {what} is not valid JSON",
+                        "prepare the dataset again with 'artforge prepare'") from None
+    return out if isinstance(out, dict) else {}
+
+
+def open_dataset(path: str | os.PathLike) -> ImageDataset:
+    """Open a prepared dataset; clear errors for anything that is not one."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"dataset {path} does not exist",
+                        f"make it with 'artforge prepare SRC --out {path}'")
+    names, side = _list_members(path)
+    if not names:
+        raise DataError(f"dataset {path} holds no images",
+                        "point at a dataset made by 'artforge prepare', or prepare one from your images")
+    manifest = _json(side[MANIFEST_NAME], MANIFEST_NAME, path) if MANIFEST_NAME in side else {}
+    version = manifest.get("format_version", FORMAT_VERSION)
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise DataError(f"dataset {path} was written by a newer artforge (format {version})",
+                        "upgrade artforge: pip install -U artforge")
+
+    labels, label_names = None, []
+    label_json = _json(side[LABELS_NAME], LABELS_NAME, path) if LABELS_NAME in side else {}
+    if label_json.get("labels"):
+        by_name = {str(n).replace("\\", "/"): int(l) for n, l in label_json["labels"]}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise DataError(f"dataset {path}: {LABELS_NAME} has no label for {missing[0]}",
+                            "prepare the dataset again with 'artforge prepare'")
+        labels = np.array([by_name[n] for n in names], dtype=np.int64)
+        label_names = list(manifest.get("label_names") or [str(i) for i in range(int(labels.max()) + 1)])
+
+    index_of = {n: i for i, n in enumerate(names)}
+    split = {}
+    if "split" in manifest:
+        for key, members in manifest["split"].items():
+            split[key] = np.array([index_of[n] for n in members if n in index_of], dtype=np.int64)
+    else:  # a StyleGAN2-ADA dataset: everything trains
+        split = {"train": np.arange(len(names)), "val": np.zeros(0, np.int64), "test": np.zeros(0, np.int64)}
+
+    ds = ImageDataset(path=path, names=names, labels=labels, label_names=label_names,
+                      resolution=0, channels=0, split=split, manifest=manifest)
+    if "resolution" in manifest and "channels" in manifest:
+        ds.resolution, ds.channels = int(manifest["resolution"]), int(manifest["channels"])
+    else:  # infer from the first image, as StyleGAN2-ADA does
+        with Image.open(io.BytesIO(ds._read_bytes(names[0]))) as im:
+            ds.resolution = im.width
+            ds.channels = 1 if im.mode in ("L", "I", "I;16", "1") else 3
+    return ds

@@ -1,0 +1,105 @@
+"""DCGAN (Radford, Metz & Chintala 2015, arXiv:1511.06434).
+
+G: z -> 4x4 projection -> transposed convolutions that double the resolution, each followed by
+batch norm and ReLU -> tanh image. D mirrors it: strided convolutions with LeakyReLU(0.2), batch
+norm everywhere but the first layer, and one logit. At 64 px with width 64 this is exactly the
+network of the official PyTorch DCGAN example (ngf = ndf = 64).
+
+Conditional models (num_classes > 0) concatenate a learned class embedding to z in G, and add a
+projection term <embed(c), sum_xy h(x)> to D's logit (Miyato & Koyama 2018, arXiv:1802.05637).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class DCGANConfig:
+    resolution: int = 64  # power of two, 16..512 (tested 32..256)
+    channels: int = 3  # 3 for RGB, 1 for grayscale
+    z_dim: int = 128
+    width: int = 64  # channels next to the image; they double as resolution halves
+    max_width: int = 512
+    num_classes: int = 0  # 0: unconditional
+    embed_dim: int = 64  # class embedding size (conditional models only)
+
+    def __post_init__(self):
+        log = math.log2(self.resolution) if self.resolution > 0 else 0.5
+        if log != int(log) or not 16 <= self.resolution <= 512:
+            raise ValueError(f"DCGAN needs a power-of-two resolution from 16 to 512, got {self.resolution}")
+
+    def widths(self) -> list[int]:
+        """Channel count at 4x4, 8x8, ..., resolution/2 (G's order; D walks it backwards)."""
+        n = int(math.log2(self.resolution)) - 2
+        return [min(self.width * 2 ** (n - 1 - i), self.max_width) for i in range(n)]
+
+
+def init_dcgan_weights(module: nn.Module) -> None:
+    """N(0, 0.02) for convolutions and embeddings, N(1, 0.02) for batch-norm scales (paper, sec. 4)."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+def _up(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True))
+
+
+def _down(cin: int, cout: int, norm: bool = True) -> nn.Sequential:
+    layers = [nn.Conv2d(cin, cout, 4, 2, 1, bias=False)]
+    if norm:
+        layers.append(nn.BatchNorm2d(cout))
+    layers.append(nn.LeakyReLU(0.2, True))
+    return nn.Sequential(*layers)
+
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, cfg: DCGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        w = cfg.widths()
+        self.embed = nn.Embedding(cfg.num_classes, cfg.embed_dim) if cfg.num_classes else None
+        in_dim = cfg.z_dim + (cfg.embed_dim if cfg.num_classes else 0)
+        self.project = nn.Sequential(  # (B, in_dim, 1, 1) -> (B, w[0], 4, 4)
+            nn.ConvTranspose2d(in_dim, w[0], 4, 1, 0, bias=False), nn.BatchNorm2d(w[0]), nn.ReLU(True))
+        self.blocks = nn.Sequential(*[_up(a, b) for a, b in zip(w[:-1], w[1:])])  # -> (B, w[-1], R/2, R/2)
+        self.to_image = nn.Sequential(  # -> (B, channels, R, R) in [-1, 1]
+            nn.ConvTranspose2d(w[-1], cfg.channels, 4, 2, 1, bias=False), nn.Tanh())
+        self.apply(init_dcgan_weights)
+
+    def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
+        # z: (B, z_dim); c: (B,) int64 class indices for conditional models
+        if self.embed is not None:
+            if c is None:
+                raise ValueError("this generator is conditional: pass class indices c")
+            z = torch.cat([z, self.embed(c).to(z.dtype)], dim=1)
+        x = self.project(z[:, :, None, None])
+        return self.to_image(self.blocks(x))
+
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, cfg: DCGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        w = cfg.widths()[::-1]  # R/2 ... 4x4
+        self.from_image = _down(cfg.channels, w[0], norm=False)  # (B, C, R, R) -> (B, w[0], R/2, R/2)
+        self.blocks = nn.Sequential(*[_down(a, b) for a, b in zip(w[:-1], w[1:])])  # -> (B, w[-1], 4, 4)
+        self.to_logit = nn.Conv2d(w[-1], 1, 4, 1, 0, bias=False)  # -> (B, 1, 1, 1)
+        self.embed = nn.Embedding(cfg.num_classes, w[-1]) if cfg.num_classes else None
+        self.apply(init_dcgan_weights)
+
+    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
+        h = self.blocks(self.from_image(x))  # (B, w[-1], 4, 4)
+        logits = self.to_logit(h).flatten()  # (B,)
+        if self.embed is not None:
+            if c is None:
+                raise ValueError("this discriminator is conditional: pass class indices c")
+            logits = logits + (self.embed(c).to(h.dtype) * h.sum(dim=(2, 3))).sum(dim=1)
+        return logits

@@ -1,0 +1,1 @@
+"""Training: the phases of a step, the loop that runs them, checkpoints, monitoring, health checks."""

@@ -1,0 +1,512 @@
+"""The training loop: runs the phases, keeps the EMA generator, logs, checkpoints, stops cleanly.
+
+Everything a run needs lives on the ``Trainer`` object (no module-level state), so a distributed
+launcher can build one per process and wrap its networks. The loop itself knows nothing about
+particular losses: it runs ``self.phases`` (see phases.py) in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import math
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import __version__
+from ..config import TrainConfig, from_dict, to_dict
+from ..data.archive import ImageDataset, open_dataset
+from ..data.loader import BatchSource, to_model_range
+from ..errors import RunError, TrainingDiverged, UsageError
+from ..losses import get_loss
+from ..metrics.swd import swd
+from ..models.registry import build, make_config
+from ..utils.device import autocast, pick_device, pick_precision, precision_name
+from ..utils.files import atomic_write_json, read_json
+from ..utils.images import make_grid, to_uint8
+from . import checkpoint as ckpt
+from .health import HealthMonitor
+from .monitor import Monitor, truncate_log
+from .phases import Phase, StepContext, adversarial_phases
+from .rundir import OPTIONS_FILE, new_run_dir, resolve_run
+
+# Options a resumed run may change; everything else is fixed by the run's options.json.
+RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "keep", "eval_images", "device",
+                    "progress", "workers", "tensorboard", "lr_g", "lr_d", "cache_gb")
+GRID_IMAGES = 64
+QUALITY_METRIC = "swd"
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    status: str  # "finished" or "interrupted"
+    checkpoint: Path | None
+
+    def load(self, checkpoint: str = "best", device: str = "auto"):
+        from ..sampling import load
+        return load(self.run_dir, checkpoint=checkpoint, device=device)
+
+
+class NonFinite(Exception):
+    def __init__(self, name: str, value: float):
+        super().__init__(f"{name} is {value}")
+        self.name, self.value = name, value
+
+
+class EMA:
+    """G_ema tracks G with a half-life in images (StyleGAN2-ADA's ema_kimg, with ramp-up)."""
+
+    def __init__(self, G: nn.Module, G_ema: nn.Module, half_life_kimg: float, rampup: float):
+        self.params = (list(G.parameters()), list(G_ema.parameters()))
+        self.buffers = (list(G.buffers()), list(G_ema.buffers()))
+        self.half_life = half_life_kimg * 1000
+        self.rampup = rampup
+
+    def beta(self, batch: int, nimg: int) -> float:
+        half_life = self.half_life
+        if self.rampup > 0:
+            half_life = min(half_life, nimg * self.rampup)
+        return 0.5 ** (batch / half_life) if half_life > 0 else 0.0
+
+    @torch.no_grad()
+    def update(self, batch: int, nimg: int) -> None:
+        src, dst = self.params
+        torch._foreach_lerp_(dst, src, 1.0 - self.beta(batch, nimg))
+        for b_src, b_dst in zip(*self.buffers):  # batch-norm statistics are copied, not averaged
+            b_dst.copy_(b_src)
+
+
+@contextlib.contextmanager
+def stop_on_ctrl_c():
+    """The first Ctrl-C asks the loop to save and stop after the current step; a second one quits."""
+    flag = {"stop": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        if flag["stop"]:
+            raise KeyboardInterrupt
+        flag["stop"] = True
+        print("\nCtrl-C: saving a checkpoint after this step, then stopping (Ctrl-C again quits now)",
+              file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _match_param_layout(opt: torch.optim.Optimizer) -> None:
+    """Give loaded moment tensors their parameter's memory layout (checkpoints store them contiguous).
+
+    The fused Adam kernel walks parameter and moments as flat memory: a channels-last weight with a
+    contiguous moment would silently pair the wrong elements, and resume would not be exact.
+    """
+    for group in opt.param_groups:
+        for p in group["params"]:
+            for key, value in opt.state.get(p, {}).items():
+                if isinstance(value, torch.Tensor) and value.shape == p.shape and value.stride() != p.stride():
+                    opt.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
+
+
+def _make_optimizer(module: nn.Module, lr: float, cfg: TrainConfig, device: torch.device):
+    kwargs = dict(lr=lr, betas=(cfg.beta1, cfg.beta2))
+    if device.type in ("cpu", "cuda"):
+        kwargs["fused"] = True  # one kernel for all parameters: measurably faster on both
+    return torch.optim.Adam(module.parameters(), **kwargs)
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, run_dir: Path, dataset: ImageDataset, resume_from: Path | None = None):
+        self.cfg = cfg
+        self.run_dir = run_dir
+        self.dataset = dataset
+        self.device = pick_device(cfg.device)
+        self.dtype = pick_precision(cfg.precision, self.device)
+        self.num_classes = dataset.num_classes if cfg.conditional else 0
+        self.model_cfg = make_config(cfg.arch, resolution=dataset.resolution, channels=dataset.channels,
+                                     num_classes=self.num_classes, z_dim=cfg.z_dim, width=cfg.width,
+                                     max_width=cfg.max_width)
+        with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
+            torch.manual_seed(cfg.seed)
+            G, D = build(cfg.arch, self.model_cfg)
+        memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        self.G = G.to(self.device, memory_format=memory_format)
+        self.D = D.to(self.device, memory_format=memory_format)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.ema = EMA(self.G, self.G_ema, cfg.ema_kimg, cfg.ema_rampup)
+        self.nets = {"G": self.G, "D": self.D}
+        self.opt = {"G": _make_optimizer(self.G, cfg.lr_g, cfg, self.device),
+                    "D": _make_optimizer(self.D, cfg.lr_d, cfg, self.device)}
+        fp16 = self.dtype == torch.float16
+        self.scaler = {k: torch.amp.GradScaler(self.device.type, enabled=fp16) for k in self.nets}
+        self.phases: list[Phase] = adversarial_phases()
+        self.gen = torch.Generator().manual_seed(cfg.seed)  # noise, labels and augmentation
+        self.step = 0
+        self.draws = 0
+        self.metric_history: list[dict] = []
+        self.best: dict | None = None
+        self.train_seconds = 0.0
+        if resume_from is not None:
+            self._restore(ckpt.load_checkpoint(resume_from, device=self.device))
+        indices = dataset.indices(cfg.split)
+        if len(indices) == 0:
+            raise UsageError(f"dataset {dataset.path} has no images in the {cfg.split!r} split",
+                             "pass --split all, or prepare the dataset with a larger train fraction")
+        self.source = BatchSource(dataset, indices, cfg.batch, cfg.seed, self.device, cfg.cache_gb,
+                                  cfg.workers, progress=cfg.progress)
+        self.fixed_z, self.fixed_c = self._fixed_latents(max(GRID_IMAGES, cfg.eval_images))
+        self.fixed_real = self.source.fixed_sample(cfg.eval_images, cfg.seed)[0] if cfg.eval_images else None
+
+    # ------------------------------------------------------------------ state
+
+    def _fixed_latents(self, n: int):
+        g = torch.Generator().manual_seed(self.cfg.seed + 1_000_003)
+        z = torch.randn(n, self.model_cfg.z_dim, generator=g).to(self.device)
+        c = (torch.arange(n) % self.num_classes).to(self.device) if self.num_classes else None
+        return z, c
+
+    @property
+    def nimg(self) -> int:
+        return self.draws * self.cfg.batch
+
+    def training_state(self) -> dict:
+        return {
+            "artforge_version": __version__,
+            "arch": self.cfg.arch,
+            "model_config": dataclasses.asdict(self.model_cfg),
+            "train_config": to_dict(self.cfg),
+            "draws": self.draws,
+            "nimg": self.nimg,
+            "train_seconds": self.train_seconds,
+            "precision": precision_name(self.dtype),
+            "optimizers": {k: o.state_dict() for k, o in self.opt.items()},
+            "scalers": {k: s.state_dict() for k, s in self.scaler.items()},
+            "rng": {"generator": self.gen.get_state(), "torch": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+            "metric_history": self.metric_history,
+            "best": self.best,
+            "label_names": self.dataset.label_names if self.num_classes else [],
+        }
+
+    def _restore(self, loaded: dict) -> None:
+        state = loaded["state"]
+        for name, module in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
+            module.load_state_dict(loaded["models"][name])
+        for name, opt in self.opt.items():
+            opt.load_state_dict(state["optimizers"][name])
+            for group in opt.param_groups:  # a resumed run may change learning rates
+                group["lr"] = self.cfg.lr_g if name == "G" else self.cfg.lr_d
+            _match_param_layout(opt)
+        for name, scaler in self.scaler.items():
+            if state["scalers"].get(name):
+                scaler.load_state_dict(state["scalers"][name])
+        self.gen.set_state(state["rng"]["generator"])
+        torch.set_rng_state(state["rng"]["torch"])
+        if torch.cuda.is_available() and state["rng"]["cuda"]:
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self.step = loaded["step"]
+        self.draws = state["draws"]
+        self.train_seconds = state.get("train_seconds", 0.0)
+        self.metric_history = state.get("metric_history", [])
+        self.best = state.get("best")
+
+    # ------------------------------------------------------------------ one step
+
+    def _run_phase(self, phase: Phase, ctx: StepContext, monitor: Monitor, log_grads: bool) -> None:
+        module, opt, scaler = self.nets[phase.trains], self.opt[phase.trains], self.scaler[phase.trains]
+        for name, net in self.nets.items():
+            # D's weights need no gradient in the G phase (it saves a third of D's backward), but G
+            # keeps its graph in the D phase so the G phase can reuse the same fake batch.
+            net.requires_grad_(name == phase.trains or name == "G")
+        opt.zero_grad(set_to_none=True)
+        with autocast(self.device, self.dtype):
+            stats = phase.loss(ctx)
+        loss = stats.pop("loss")
+        if not torch.isfinite(loss):
+            raise NonFinite(f"Loss/{phase.name}", loss.item())
+        scaler.scale(loss).backward()
+        if log_grads:
+            scaler.unscale_(opt)
+            grads = [p.grad for p in module.parameters() if p.grad is not None]
+            monitor.report(f"grad_norm/{phase.trains}", torch.linalg.vector_norm(
+                torch.stack(torch._foreach_norm(grads))))
+        scaler.step(opt)
+        scaler.update()
+        monitor.report(f"Loss/{phase.name}", loss)
+        for key, value in stats.items():
+            monitor.report(key, value)
+
+    def train_step(self, ctx: StepContext, monitor: Monitor, log_grads: bool) -> None:
+        trained_g = False
+        for phase in self.phases:
+            if self.step % phase.interval:
+                continue
+            for _ in range(phase.repeats):
+                ctx.new_repeat()
+                self._run_phase(phase, ctx, monitor, log_grads)
+            trained_g |= phase.trains == "G"
+        ctx.new_repeat()
+        self.draws = ctx.draws
+        if trained_g:
+            self.ema.update(self.cfg.batch, self.nimg)
+        self.step += 1
+
+    # ------------------------------------------------------------------ ticks, grids, checkpoints
+
+    @torch.no_grad()
+    def generate_fixed(self, n: int) -> torch.Tensor:
+        out = []
+        for start in range(0, n, 64):
+            z = self.fixed_z[start:start + min(64, n - start)]
+            c = self.fixed_c[start:start + len(z)] if self.fixed_c is not None else None
+            with autocast(self.device, self.dtype):
+                out.append(self.G_ema(z, c).float())
+        return torch.cat(out)
+
+    def save_grid(self) -> Path:
+        n = GRID_IMAGES if self.dataset.resolution <= 64 else 16 if self.dataset.resolution >= 256 else 36
+        path = self.run_dir / "grids" / f"{self.step:06d}.png"
+        path.parent.mkdir(exist_ok=True)
+        make_grid(to_uint8(self.generate_fixed(n))).save(path)
+        return path
+
+    def quality(self) -> dict[str, float] | None:
+        """A cheap quality signal for picking the best checkpoint: SWD of G_ema against real images."""
+        if self.fixed_real is None:
+            return None
+        fake = self.generate_fixed(self.cfg.eval_images).cpu()
+        real = to_model_range(self.fixed_real, channels_last=False)
+        return swd(real, fake, patches_per_image=64, directions=256, repeats=1, seed=self.cfg.seed)
+
+    def weights_finite(self) -> bool:
+        return all(torch.isfinite(p).all() for net in (self.G, self.D) for p in net.parameters())
+
+    def save_checkpoint(self, monitor: Monitor) -> Path:
+        if not self.weights_finite():
+            raise NonFinite("a weight", float("nan"))
+        metrics = self.quality()
+        if metrics is not None:
+            entry = {"kimg": round(self.nimg / 1000, 3), **{k: round(v, 4) for k, v in metrics.items()}}
+            self.metric_history.append({"step": self.step, **entry})
+            monitor.event(self.step, "metric", **entry)
+            if self.best is None or metrics[QUALITY_METRIC] <= self.best["value"]:
+                self.best = {"name": ckpt.checkpoint_name(self.step), "step": self.step,
+                             "metric": QUALITY_METRIC, "value": round(metrics[QUALITY_METRIC], 4)}
+        else:  # no quality signal: the newest checkpoint is the best we know
+            self.best = {"name": ckpt.checkpoint_name(self.step), "step": self.step, "metric": None, "value": None}
+        ckpt_dir = self.run_dir / "checkpoints"
+        path = ckpt.save_checkpoint(ckpt_dir, self.step, {"G": self.G, "D": self.D, "G_ema": self.G_ema},
+                                    self.training_state())
+        ckpt.write_index(ckpt_dir, {"latest": path.name, "best": self.best["name"], "best_metric": self.best})
+        ckpt.prune(ckpt_dir, self.cfg.keep, protect={self.best["name"], path.name})
+        return path
+
+    # ------------------------------------------------------------------ the loop
+
+    def _done(self, started: float) -> bool:
+        cfg = self.cfg
+        return ((cfg.steps is not None and self.step >= cfg.steps)
+                or (cfg.kimg is not None and self.nimg >= cfg.kimg * 1000)
+                or (cfg.minutes is not None and time.time() - started >= cfg.minutes * 60))
+
+    def _progress_total(self) -> int | None:
+        cfg, per_step = self.cfg, self.cfg.batch * sum(p.repeats for p in self.phases if p.trains == "D")
+        totals = []
+        if cfg.steps is not None:
+            totals.append(cfg.steps)
+        if cfg.kimg is not None:
+            totals.append(math.ceil(cfg.kimg * 1000 / per_step))
+        return min(totals) if totals else None
+
+    def run(self) -> TrainResult:
+        cfg = self.cfg
+        truncate_log(self.run_dir / "log.jsonl", self.step)
+        monitor = Monitor(self.run_dir, tensorboard=cfg.tensorboard)
+        health = HealthMonitor()
+        ctx = StepContext(self.G, self.D, get_loss(cfg.loss), self.source.batches(self.draws), self.gen,
+                          self.device, cfg.batch, self.model_cfg.z_dim, self.num_classes, cfg.augment,
+                          cfg.channels_last, cfg.label_smoothing)
+        ctx.draws = self.draws
+        bar = _ProgressBar(self, enabled=cfg.progress)
+        started = tick_time = time.time()
+        tick_nimg = self.nimg
+        last_ckpt: Path | None = None
+        status = "finished"
+        try:
+            with stop_on_ctrl_c() as ctrl_c:
+                if self.step == 0:
+                    self.save_grid()
+                while not self._done(started):
+                    step_start = time.time()
+                    log_grads = (self.step + 1) % cfg.tick == 0
+                    try:
+                        self.train_step(ctx, monitor, log_grads)
+                    except NonFinite as exc:
+                        self._diverged(monitor, exc)
+                    self.train_seconds += time.time() - step_start
+                    bar.update(self.step, started)
+                    if self.step % cfg.tick == 0:
+                        now = time.time()
+                        line = monitor.tick(self.step, kimg=round(self.nimg / 1000, 3),
+                                            **{"Speed/img_per_s": round((self.nimg - tick_nimg) / max(now - tick_time, 1e-9), 2),
+                                               "Time/train_s": round(self.train_seconds, 1)})
+                        tick_time, tick_nimg = time.time(), self.nimg
+                        bar.show(line)
+                        self.save_grid()
+                        for warning in health.check(monitor.history):
+                            monitor.event(self.step, "health", check=warning.check, message=warning.message,
+                                          suggestion=warning.suggestion)
+                            bar.write(f"warning at step {self.step}: {warning.message}; try: {warning.suggestion}")
+                    if self.step % cfg.checkpoint_every == 0:
+                        last_ckpt = self._checkpoint(monitor)
+                    if ctrl_c["stop"]:
+                        status = "interrupted"
+                        break
+                if self.step % cfg.tick:
+                    monitor.tick(self.step, kimg=round(self.nimg / 1000, 3), **{"Time/train_s": round(self.train_seconds, 1)})
+                    self.save_grid()
+                if last_ckpt is None or last_ckpt.name != ckpt.checkpoint_name(self.step):
+                    last_ckpt = self._checkpoint(monitor)
+        finally:
+            bar.close()
+            monitor.close()
+        return TrainResult(self.run_dir, self.step, status, last_ckpt)
+
+    def _checkpoint(self, monitor: Monitor) -> Path:
+        try:
+            return self.save_checkpoint(monitor)
+        except NonFinite as exc:
+            self._diverged(monitor, exc)
+
+    def _diverged(self, monitor: Monitor, exc: NonFinite):
+        latest = ckpt.read_index(self.run_dir / "checkpoints").get("latest")
+        monitor.event(self.step, "diverged", message=str(exc))
+        kept = f"the last good checkpoint {latest} is kept" if latest else "no checkpoint was saved yet"
+        raise TrainingDiverged(
+            f"training diverged at step {self.step}: {exc}; {kept}",
+            f"resume with lower learning rates: artforge train --resume {self.run_dir} --lr-g {self.cfg.lr_g / 2:g} "
+            f"--lr-d {self.cfg.lr_d / 2:g}" if latest else "train again with lower --lr-g and --lr-d")
+
+
+class _ProgressBar:
+    """tqdm over steps (or over seconds for --minutes alone), with img/s, losses and an ETA."""
+
+    def __init__(self, trainer: Trainer, enabled: bool):
+        self.bar = None
+        self.by_time = False
+        if not enabled:
+            return
+        from tqdm import tqdm
+        total = trainer._progress_total()
+        if total is None and trainer.cfg.minutes is not None:
+            self.by_time = True
+            total = int(trainer.cfg.minutes * 60)
+        self.bar = tqdm(total=total, initial=0 if self.by_time else trainer.step, unit="s" if self.by_time else "step",
+                        desc=f"training {trainer.run_dir.name}", dynamic_ncols=True, file=sys.stderr,
+                        bar_format=None)
+        self.last = trainer.step
+
+    def update(self, step: int, started: float) -> None:
+        if self.bar is None:
+            return
+        if self.by_time:
+            self.bar.n = min(int(time.time() - started), self.bar.total)
+            self.bar.refresh()
+        else:
+            self.bar.update(step - self.last)
+        self.last = step
+
+    def show(self, line: dict) -> None:
+        if self.bar is not None:
+            keys = {"img/s": "Speed/img_per_s", "D": "Loss/D", "G": "Loss/G", "D(x)": "D/real", "D(G(z))": "D/fake"}
+            self.bar.set_postfix({k: f"{line[v]:.3g}" for k, v in keys.items() if isinstance(line.get(v), (int, float))})
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm
+        tqdm.write(text, file=sys.stderr) if self.bar is not None else print(text, file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# ---------------------------------------------------------------------------- API
+
+def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
+    ds = trainer.dataset
+    atomic_write_json(run_dir / OPTIONS_FILE, {
+        "artforge_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": " ".join(sys.argv),
+        "train": to_dict(cfg),
+        "model": {"arch": cfg.arch, **dataclasses.asdict(trainer.model_cfg)},
+        "dataset": {"path": str(Path(ds.path).resolve()), "name": ds.display_name, "images": len(ds),
+                    "train_images": len(ds.indices(cfg.split)), "resolution": ds.resolution,
+                    "channels": ds.channels, "label_names": ds.label_names},
+        "device": str(trainer.device),
+        "precision": precision_name(trainer.dtype),
+    })
+
+
+def train(dataset: str | Path | None = None, *, resume: str | Path | None = None, **options) -> TrainResult:
+    """Train a GAN on a prepared dataset; or continue a run exactly where it stopped (``resume``).
+
+    Options are the fields of ``artforge.config.TrainConfig`` (the CLI's flags). Returns when a stop
+    condition (steps, kimg, minutes) is met or after Ctrl-C, with a checkpoint saved either way.
+    """
+    if resume is not None:
+        return _resume(resume, dataset, options)
+    if dataset is None:
+        raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare', or resume=RUN")
+    cfg = TrainConfig(dataset=str(dataset), **options)
+    ds = open_dataset(cfg.dataset)
+    make_config(cfg.arch, resolution=ds.resolution, channels=ds.channels)  # fail before making a folder
+    run_dir = new_run_dir(cfg.out, f"{ds.display_name}-{cfg.arch}")
+    try:
+        trainer = Trainer(cfg, run_dir, ds)
+    except BaseException:
+        _remove_empty_run(run_dir)
+        raise
+    _write_options(run_dir, cfg, trainer)
+    return trainer.run()
+
+
+def _remove_empty_run(run_dir: Path) -> None:
+    if run_dir.is_dir() and not any(run_dir.iterdir()):
+        run_dir.rmdir()
+
+
+def _resume(resume: str | Path, dataset, options: dict) -> TrainResult:
+    run_dir = resolve_run(resume)
+    fixed = [k for k in options if k not in RESUME_OVERRIDES]
+    if fixed:
+        raise UsageError(f"--{fixed[0].replace('_', '-')} cannot change when resuming (the run's options.json fixes it)",
+                         f"leave it out, or start a new run; changeable: {', '.join(RESUME_OVERRIDES)}")
+    saved = read_json(run_dir / OPTIONS_FILE)
+    # The dataset may have moved since: an explicit path wins over the recorded absolute one.
+    ds_path = Path(dataset) if dataset is not None else Path(saved["dataset"]["path"])
+    cfg = from_dict(TrainConfig, {**saved["train"], **options, "dataset": str(ds_path)})
+    if not ds_path.exists():
+        raise RunError(f"the run's dataset {ds_path} is gone",
+                       f"pass it again: artforge train DATASET --resume {run_dir}")
+    ds = open_dataset(ds_path)
+    if (ds.resolution, ds.channels) != (saved["dataset"]["resolution"], saved["dataset"]["channels"]):
+        raise RunError(f"dataset {ds_path} is {ds.resolution}px with {ds.channels} channels, the run was "
+                       f"trained on {saved['dataset']['resolution']}px", "pass the run's original dataset")
+    latest = ckpt.resolve_checkpoint(run_dir, "latest")
+    trainer = Trainer(cfg, run_dir, ds, resume_from=latest)
+    return trainer.run()

@@ -1,0 +1,115 @@
+"""One path for everything a run reports: ``report(name, value)``.
+
+Values reported between two ticks are averaged and written as one JSON line per tick to
+``log.jsonl`` (and to TensorBoard when it is installed). Health warnings and other events go to the
+same file as lines with an ``"event"`` key, so one file tells the whole story of a run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+
+
+class Monitor:
+    def __init__(self, run_dir: Path, tensorboard: bool = True, enabled: bool = True):
+        self.run_dir = Path(run_dir)
+        self.enabled = enabled  # False on non-zero ranks of a distributed run
+        self._sums: dict[str, float] = defaultdict(float)
+        self._counts: dict[str, int] = defaultdict(int)
+        self._pending: dict[str, list[torch.Tensor]] = defaultdict(list)
+        self._log = open(self.run_dir / "log.jsonl", "a", encoding="utf-8") if enabled else None
+        self._tb = self._open_tensorboard() if (enabled and tensorboard) else None
+        self.history: list[dict] = []
+
+    def _open_tensorboard(self):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # optional: tensorboard not installed
+            return None
+        return SummaryWriter(str(self.run_dir / "tensorboard"))
+
+    def report(self, name: str, value) -> None:
+        """Record one value; tensors are kept on their device until the tick (no sync per step)."""
+        if isinstance(value, torch.Tensor):
+            self._pending[name].append(value.detach().float().reshape(-1).mean())
+        else:
+            self._sums[name] += float(value)
+            self._counts[name] += 1
+
+    def _collect(self) -> dict[str, float]:
+        for name, values in self._pending.items():
+            if values:
+                total = torch.stack(values).sum().item()
+                self._sums[name] += total
+                self._counts[name] += len(values)
+        self._pending.clear()
+        means = {k: self._sums[k] / self._counts[k] for k in self._sums if self._counts[k]}
+        self._sums.clear()
+        self._counts.clear()
+        return means
+
+    def tick(self, step: int, **fields) -> dict:
+        """Average what was reported since the last tick, write one log line, return it."""
+        line = {"step": step, "time": round(time.time(), 3), **fields, **self._collect()}
+        line = {k: (round(v, 6) if isinstance(v, float) and math.isfinite(v) else v) for k, v in line.items()}
+        self.history.append(line)
+        if self._log:
+            self._log.write(json.dumps(line) + "\n")
+            self._log.flush()
+        if self._tb:
+            for k, v in line.items():
+                if k not in ("step", "time") and isinstance(v, (int, float)):
+                    self._tb.add_scalar(k, v, step)
+        return line
+
+    def event(self, step: int, kind: str, **fields) -> dict:
+        line = {"step": step, "time": round(time.time(), 3), "event": kind, **fields}
+        if self._log:
+            self._log.write(json.dumps(line) + "\n")
+            self._log.flush()
+        return line
+
+    def close(self) -> None:
+        if self._log:
+            self._log.close()
+            self._log = None
+        if self._tb:
+            self._tb.close()
+            self._tb = None
+
+
+def truncate_log(path: Path, step: int) -> None:
+    """Drop log lines after ``step`` (a resumed run redoes those steps and logs them again)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line)
+        except ValueError:
+            continue  # a line cut short by a crash
+    from ..utils.files import atomic_write_text
+    atomic_write_text(path, "".join(l + "\n" for l in kept))
+
+
+def read_log(path: Path) -> tuple[list[dict], list[dict]]:
+    """(metric lines, event lines) of a run's log.jsonl."""
+    metrics, events = [], []
+    path = Path(path)
+    if not path.exists():
+        return metrics, events
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        (events if "event" in row else metrics).append(row)
+    return metrics, events
