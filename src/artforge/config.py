@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -43,6 +44,14 @@ def from_dict(cls, data: dict):
 
 
 # ----------------------------------------------------------------------------- validation helpers
+
+def _paths_to_str(cfg, *names: str) -> None:
+    """Accept pathlib paths from API callers; store strings so configs stay JSON-ready."""
+    for name in names:
+        value = getattr(cfg, name)
+        if value is not None and not isinstance(value, str):
+            object.__setattr__(cfg, name, os.fspath(value))
+
 
 def _positive_int(value, name: str, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -104,6 +113,7 @@ class PrepareConfig:
     overwrite: bool = option(False, "replace an existing output dataset")
 
     def __post_init__(self):
+        _paths_to_str(self, "source", "out")
         if not self.source:
             raise UsageError("no source given", "pass a folder, a .zip or 'openmoji'")
         _positive_int(self.size, "size", minimum=4)
@@ -187,6 +197,7 @@ class TrainConfig:
     progress: bool = option(True, "show a progress bar", cli=False)
 
     def __post_init__(self):
+        _paths_to_str(self, "dataset", "out")
         if not self.dataset:
             raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare'")
         for name in ("z_dim", "width", "max_width", "batch", "tick", "checkpoint_every", "keep"):
@@ -233,6 +244,7 @@ class SampleConfig:
     grid: bool = option(True, "also write grid.png")
 
     def __post_init__(self):
+        _paths_to_str(self, "run", "out")
         if not self.run:
             raise UsageError("no run given", "pass a run folder such as runs/00000-openmoji-64-dcgan")
         _positive_int(self.n, "n")

@@ -1,0 +1,59 @@
+"""Shared fixtures: tiny prepared datasets made in the test, never downloaded."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artforge.data.archive import ArchiveWriter
+
+# Small and fast: every training test uses these options unless it says otherwise.
+TINY = dict(batch=8, width=8, z_dim=16, tick=5, checkpoint_every=10, eval_images=16, progress=False,
+            tensorboard=False, device="cpu")
+
+
+def write_blob_dataset(path, n: int = 40, res: int = 32, labels: bool = False, seed: int = 0):
+    """A dataset zip of coloured discs on white; with labels, the disc colour family is the class."""
+    rng = np.random.default_rng(seed)
+    writer = ArchiveWriter(path)
+    yy, xx = np.mgrid[:res, :res]
+    label_names = ["blue", "red"] if labels else []
+    for i in range(n):
+        arr = np.full((res, res, 3), 255, np.uint8)
+        label = i % 2 if labels else None
+        color = rng.integers(0, 120, 3)
+        if labels:
+            color[2 if label == 0 else 0] = 230
+        r = rng.integers(res // 8, res // 3)
+        cx, cy = rng.integers(res // 3, 2 * res // 3, 2)
+        arr[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = color
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="PNG")
+        writer.add(buf.getvalue(), label)
+    names = writer.names
+    n_val = max(1, n // 10)
+    writer.close({"name": f"blobs-{res}", "resolution": res, "channels": 3, "label_names": label_names,
+                  "split": {"train": names[:-2 * n_val], "val": names[-2 * n_val:-n_val], "test": names[-n_val:]}})
+    return path
+
+
+@pytest.fixture(scope="session")
+def blob_dataset(tmp_path_factory):
+    return write_blob_dataset(tmp_path_factory.mktemp("data") / "blobs-32.zip")
+
+
+@pytest.fixture(scope="session")
+def labeled_dataset(tmp_path_factory):
+    return write_blob_dataset(tmp_path_factory.mktemp("data") / "labeled-32.zip", labels=True)
+
+
+@pytest.fixture(scope="session")
+def trained_run(blob_dataset, tmp_path_factory):
+    """One short finished run, shared by read-only tests (sampling, report, CLI errors)."""
+    import artforge
+
+    result = artforge.train(blob_dataset, out=tmp_path_factory.mktemp("runs"), steps=10, **TINY)
+    return result.run_dir

@@ -1,0 +1,172 @@
+"""Checkpoints: round trips, atomic writes, clear errors, exact resume, divergence handling."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+
+import pytest
+import torch
+from torch import nn
+
+import artforge
+from artforge.config import TrainConfig
+from artforge.data.archive import open_dataset
+from artforge.errors import CheckpointError, TrainingDiverged
+from artforge.training import checkpoint as ckpt
+from artforge.training.loop import Trainer
+from artforge.training.monitor import read_log
+from artforge.training.phases import Phase
+
+from conftest import TINY
+
+
+def _nets():
+    torch.manual_seed(0)
+    return {"G": nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)), "D": nn.Linear(4, 1)}
+
+
+def test_split_and_join_tensors_round_trip_optimizer_state():
+    net = nn.Linear(3, 2)
+    opt = torch.optim.Adam(net.parameters())
+    net(torch.randn(5, 3)).sum().backward()
+    opt.step()
+    tensors = {}
+    encoded = ckpt.split_tensors(opt.state_dict(), tensors)
+    json.dumps(encoded)  # everything left is JSON
+    restored = ckpt.join_tensors(json.loads(json.dumps(encoded)), tensors)
+    opt2 = torch.optim.Adam(nn.Linear(3, 2).parameters())
+    opt2.load_state_dict(restored)
+    for p in range(2):
+        for key in ("exp_avg", "exp_avg_sq", "step"):
+            assert torch.equal(opt.state_dict()["state"][p][key], opt2.state_dict()["state"][p][key])
+
+
+def test_save_and_load_round_trip(tmp_path):
+    nets = _nets()
+    state = {"arch": "x", "nested": {"rng": torch.arange(5, dtype=torch.uint8), 3: [1.5, "a"]}}
+    path = ckpt.save_checkpoint(tmp_path, 42, nets, state)
+    assert path.name == "step-000042"
+    loaded = ckpt.load_checkpoint(path)
+    assert loaded["step"] == 42
+    for name, net in nets.items():
+        for key, value in net.state_dict().items():
+            assert torch.equal(loaded["models"][name][key], value)
+    assert torch.equal(loaded["state"]["nested"]["rng"], torch.arange(5, dtype=torch.uint8))
+    assert loaded["state"]["nested"][3] == [1.5, "a"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_disk_full_during_save_leaves_no_partial_checkpoint(tmp_path, monkeypatch):
+    nets = _nets()
+    good = ckpt.save_checkpoint(tmp_path, 1, nets, {})
+    calls = {"n": 0}
+    real_save = ckpt.save_file
+
+    def failing_save(tensors, filename, metadata=None):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(tensors, filename, metadata=metadata)
+
+    monkeypatch.setattr(ckpt, "save_file", failing_save)
+    with pytest.raises(CheckpointError, match="disk is full") as info:
+        ckpt.save_checkpoint(tmp_path, 2, nets, {})
+    assert "--resume" in str(info.value)
+    assert not (tmp_path / "step-000002").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["step-000001"]
+    assert ckpt.load_checkpoint(good)["step"] == 1
+
+
+def test_incompatible_format_version_is_a_clear_error(tmp_path):
+    path = ckpt.save_checkpoint(tmp_path, 5, _nets(), {})
+    meta = json.loads((path / ckpt.STATE_FILE).read_text())
+    meta["format_version"] = 99
+    (path / ckpt.STATE_FILE).write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="format version 99"):
+        ckpt.load_checkpoint(path)
+
+
+def test_damaged_weights_are_a_clear_error(tmp_path):
+    path = ckpt.save_checkpoint(tmp_path, 5, _nets(), {})
+    (path / ckpt.MODEL_FILE).write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError, match="damaged"):
+        ckpt.load_checkpoint(path)
+
+
+def test_prune_keeps_last_k_and_protected(tmp_path):
+    for step in range(1, 7):
+        ckpt.save_checkpoint(tmp_path, step, _nets(), {})
+    removed = ckpt.prune(tmp_path, keep=2, protect={"step-000002"})
+    assert sorted(removed) == ["step-000001", "step-000003", "step-000004"]
+    assert [p.name for p in ckpt.list_checkpoints(tmp_path)] == ["step-000002", "step-000005", "step-000006"]
+
+
+def test_resolve_checkpoint_names(tmp_path):
+    run = tmp_path
+    for step in (10, 20):
+        ckpt.save_checkpoint(run / "checkpoints", step, _nets(), {})
+    ckpt.write_index(run / "checkpoints", {"latest": "step-000020", "best": "step-000010"})
+    assert ckpt.resolve_checkpoint(run, "best").name == "step-000010"
+    assert ckpt.resolve_checkpoint(run, "latest").name == "step-000020"
+    assert ckpt.resolve_checkpoint(run, "10").name == "step-000010"
+    with pytest.raises(CheckpointError, match="no checkpoint step-000030"):
+        ckpt.resolve_checkpoint(run, "30")
+    with pytest.raises(CheckpointError, match="not best, latest or a step"):
+        ckpt.resolve_checkpoint(run, "newest")
+
+
+def test_checkpoint_holds_the_full_training_state(trained_run):
+    path = ckpt.resolve_checkpoint(trained_run, "latest")
+    meta = json.loads((path / ckpt.STATE_FILE).read_text())
+    assert meta["format_version"] == ckpt.FORMAT_VERSION
+    assert meta["step"] == 10 and meta["arch"] == "dcgan"
+    for key in ("model_config", "train_config", "optimizers", "scalers", "rng", "metric_history", "draws"):
+        assert key in meta
+    from safetensors.torch import load_file
+    keys = load_file(str(path / ckpt.MODEL_FILE)).keys()
+    assert {k.split(".")[0] for k in keys} == {"G", "D", "G_ema"}
+
+
+def _per_step_log(run_dir):
+    rows, _ = read_log(run_dir / "log.jsonl")
+    return [{k: r[k] for k in ("step", "Loss/D", "Loss/G", "D/real", "D/fake")} for r in rows if "Loss/D" in r]
+
+
+def test_resume_reproduces_an_uninterrupted_run_exactly(blob_dataset, tmp_path):
+    opts = {**TINY, "tick": 1, "checkpoint_every": 100, "augment": ("flip", "rotate")}
+    full = artforge.train(blob_dataset, out=tmp_path / "a", steps=12, **opts)
+    part = artforge.train(blob_dataset, out=tmp_path / "b", steps=7, **opts)
+    resumed = artforge.train(resume=part.run_dir, steps=12)
+    assert resumed.run_dir == part.run_dir and resumed.step == 12
+    a, b = _per_step_log(full.run_dir), _per_step_log(part.run_dir)
+    assert [r["step"] for r in b] == list(range(1, 13))  # no duplicated or missing log lines
+    assert a == b
+    wa = ckpt.load_checkpoint(full.checkpoint)["models"]["G_ema"]
+    wb = ckpt.load_checkpoint(resumed.checkpoint)["models"]["G_ema"]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_resume_rejects_options_that_would_change_the_run(trained_run):
+    from artforge.errors import UsageError
+    with pytest.raises(UsageError, match="--batch cannot change when resuming"):
+        artforge.train(resume=trained_run, batch=4)
+
+
+def test_divergence_stops_with_the_last_good_checkpoint_kept(blob_dataset, tmp_path):
+    first = artforge.train(blob_dataset, out=tmp_path, steps=10, **TINY)
+    cfg = TrainConfig(dataset=str(blob_dataset), steps=20, **TINY)
+    trainer = Trainer(cfg, first.run_dir, open_dataset(blob_dataset), resume_from=first.checkpoint)
+
+    def nan_loss(ctx):
+        fake, _ = ctx.fake()
+        return {"loss": fake.mean() * float("nan")}
+
+    trainer.phases = [dataclasses.replace(trainer.phases[0]), Phase("G", "G", nan_loss)]
+    with pytest.raises(TrainingDiverged, match="step-000010 is kept") as info:
+        trainer.run()
+    assert "--lr-g" in str(info.value)
+    assert [p.name for p in ckpt.list_checkpoints(first.run_dir / "checkpoints")][-1] == "step-000010"
+    _, events = read_log(first.run_dir / "log.jsonl")
+    assert events[-1]["event"] == "diverged"
