@@ -1,0 +1,935 @@
+"""``artforge prepare``: turn a folder, a zip or a built-in dataset into a training dataset.
+
+The output is one zip in the StyleGAN2-ADA ``dataset_tool`` layout (see ``archive.py``): square
+PNGs of one size and colour mode, their labels, and a manifest with the split, label names,
+per-channel mean/std and every file that was left out and why. Beside it go
+``<stem>.manifest.json`` (the same manifest, pretty) and ``<stem>.rejects.csv`` (file, reason).
+
+Sources
+    * a folder, searched recursively (symlinked folders are followed, each real folder once);
+    * a .zip, read in memory and never extracted, so member names such as ``../x.png`` cannot
+      write anywhere (they are rejected as unsafe all the same). If every member sits under one
+      top-level folder (a zipped folder), that folder is not taken as a label;
+    * a built-in dataset name (``builtin.BUILTINS``, e.g. ``openmoji``) when no such path exists.
+
+What happens to each file
+    * Hidden files and folders (names starting with "."), ``__MACOSX``, ``Thumbs.db`` and
+      ``desktop.ini`` are skipped silently: they are never data.
+    * Files whose extension is not an image extension (``IMAGE_EXTENSIONS``) are not read; the
+      manifest counts them as ``ignored``, per extension, so a folder of .heic or .psd files does
+      not silently turn into an empty dataset without a hint.
+    * Files with an image extension are decoded by Pillow, restricted to PNG, JPEG, WebP, GIF, BMP
+      and TIFF (the content decides the format, so a PNG named .jpg is fine; no other decoder is
+      ever run on user files) and fully loaded, so truncated files are caught. GIFs and TIFFs
+      give their first frame. Any failure makes the file a *reject* with a one-line reason; the
+      run never stops for one bad file. Reasons: unreadable, empty, too large, not an image,
+      corrupt or truncated, too small (shorter side < --min-size), too many pixels (> --max-pixels,
+      a decompression bomb), unsupported colour mode, unsafe zip path, not in a label folder.
+    * EXIF orientation is applied; an embedded ICC profile is converted to sRGB when Pillow has
+      LittleCMS. Every mode becomes 8-bit RGB (or L for ``--color gray``): transparency is
+      composited over ``--background``; 16-bit images are scaled (v / 257, rounded), not clipped;
+      float images in [0, 1] are scaled by 255, others clipped to [0, 255].
+    * ``--fit`` crop (centre square), pad (with the background colour) or stretch, then resize to
+      ``--size`` with ``--filter``. Big JPEGs are decoded at a reduced scale first (JPEG "draft"),
+      always keeping at least 3x the output size, so the result matches a full decode.
+
+Duplicates
+    Files with identical bytes, and images whose output pixels are identical (e.g. the same
+    picture saved twice as JPEG and PNG), keep only the first in sorted path order; the others are
+    reported as duplicates of it.
+
+Labels (``--labels``)
+    ``folders``: the first-level subfolder of each image names its class; images directly in the
+    source folder are rejected ("not in a label folder"), and a source without subfolders is an
+    error. ``auto``: folders when every usable image sits in one of two or more subfolders, else
+    none. ``none``: no labels. Classes are the folders with at least one usable image, sorted by
+    name; their position is the label index.
+
+Subset and split (both seeded, and independent of file system order and file names)
+    ``--subset f`` keeps round(f * n) images per class (at least one) chosen by a hash of (seed,
+    content). Then the kept images are ordered by a hash of (seed, content hash): the first
+    round(n * val) go to val, the next round(n * test) to test, the rest to train (at least one).
+
+Scale
+    Decoding runs in a ``multiprocessing`` pool (``--workers``) for more than ``INLINE_MAX`` files.
+    Memory stays bounded: output PNGs are spooled to a temporary file beside the output and only
+    hashes and a small record per image are held; images are never all decoded at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import difflib
+import hashlib
+import io
+import json
+import math
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Iterator
+
+import numpy as np
+from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
+
+from ..config import PrepareConfig, to_dict
+from ..errors import DataError, UsageError
+from .archive import FORMAT, FORMAT_VERSION, ArchiveWriter, archive_name
+from .builtin import BUILTINS, RenderSkip
+
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".gif", ".bmp", ".dib",
+                              ".tif", ".tiff"})
+PIL_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF")  # JPEG includes multi-picture MPO
+FORMAT_NAMES = "PNG, JPEG, WebP, GIF, BMP or TIFF"
+SKIPPED_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
+INLINE_MAX = 64  # up to this many files, a process pool costs more than it saves
+REDUCING_GAP = 3.0  # Pillow: resize in two steps when shrinking by more than this; looks identical
+RESAMPLE = {"lanczos": Image.Resampling.LANCZOS, "bicubic": Image.Resampling.BICUBIC,
+            "bilinear": Image.Resampling.BILINEAR, "box": Image.Resampling.BOX}
+SPLITS = ("train", "val", "test")
+SAME_PIXELS = "same pixels after resizing"
+
+
+# ----------------------------------------------------------------------------- result
+
+@dataclass
+class PrepareResult:
+    """What ``prepare`` wrote, and what it left out."""
+
+    path: Path  # the dataset zip
+    manifest: dict  # as stored in the zip (artforge.json) and in manifest_path
+    count: int
+    rejects: list[dict]  # {"file", "reason"}
+    duplicates: list[dict]  # {"file", "duplicate_of", "reason"}
+    manifest_path: Path
+    rejects_path: Path
+    seconds: float = 0.0
+
+    @property
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        m = self.manifest
+        mode = "RGB" if m["channels"] == 3 else "grayscale"
+        counts = m["split_counts"]
+        labels = f"{len(m['label_names'])} classes" if m["label_names"] else "no labels"
+        skipped = (f"{len(self.rejects):,} rejected, {len(self.duplicates):,} duplicates, "
+                   f"{m['ignored']:,} non-image files ignored")
+        lines = [
+            f"prepared {self.count:,} images, {m['resolution']}x{m['resolution']} {mode}, from "
+            f"{m['source']} -> {self.path} in {self.seconds:.1f} s",
+            f"  split {counts['train']:,} train / {counts['val']:,} val / {counts['test']:,} test; {labels}",
+            f"  {skipped}" + (f" (reasons: {self.rejects_path})" if self.rejects or self.duplicates else ""),
+        ]
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- sources
+
+@dataclass(frozen=True)
+class _Item:
+    """One candidate image, before decoding."""
+
+    name: str  # shown in reports: path inside the source, or 'openmoji/1F600'
+    folder: str | None  # first-level subfolder (the label), None at the top level
+    task: tuple  # picklable locator for the worker: ('file', path) | ('zip', path, index) | ('builtin', name, key)
+
+
+@dataclass
+class _Source:
+    kind: str  # folder | zip | builtin
+    name: str  # short name, for the default output file name
+    origin: str  # absolute path or built-in name, for the manifest
+    items: list[_Item]
+    ignored: Counter = field(default_factory=Counter)  # extension -> count of non-image files
+    rejects: list[dict] = field(default_factory=list)  # found before decoding
+    credits: dict = field(default_factory=dict)  # license keys of built-in datasets
+
+
+def _skipped(name: str) -> bool:
+    """Hidden files and OS clutter: never data, so not even counted."""
+    return (name.startswith(".") and name != "..") or name in SKIPPED_NAMES
+
+
+def _extension(name: str) -> str:
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix or "(none)"
+
+
+def _open_source(cfg: PrepareConfig) -> _Source:
+    """Find out what SRC is; DataError with a fix when it is nothing usable."""
+    path = Path(cfg.source).expanduser()
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except OSError as exc:  # e.g. inside a folder we may not enter
+        raise DataError(f"source {path} cannot be read ({exc.strerror or exc})",
+                        "check its permissions, or copy the images somewhere readable") from None
+    if is_dir:
+        return _scan_folder(path.resolve())
+    if is_file:
+        if zipfile.is_zipfile(path):
+            return _scan_zip(path.resolve())
+        if path.suffix.lower() == ".zip":
+            raise DataError(f"source {path} is not a readable zip file",
+                            "download it again, or unzip it and pass the folder")
+        if path.suffix.lower() in IMAGE_EXTENSIONS:
+            raise DataError(f"source {path} is a single image, not a folder or .zip",
+                            "put your images in a folder and pass the folder")
+        raise DataError(f"source {path} is not a folder or a .zip", "pass a folder of images or a .zip of images")
+    if cfg.source in BUILTINS:
+        return _scan_builtin(cfg.source)
+    close = difflib.get_close_matches(cfg.source, list(BUILTINS), n=1)
+    hint = f"did you mean the built-in '{close[0]}'?" if close else \
+        f"pass an existing folder or .zip, or a built-in dataset: {', '.join(BUILTINS)}"
+    raise DataError(f"source {cfg.source} does not exist", hint)
+
+
+def _scan_folder(root: Path) -> _Source:
+    """All image files under ``root``, sorted by relative path."""
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise DataError(f"source folder {root} cannot be read (permission denied)",
+                        "check its permissions, or copy the images somewhere readable")
+    source = _Source("folder", root.name or "dataset", str(root), [])
+    seen: set[tuple[int, int]] = set()  # (device, inode) of visited folders: symlink loops end
+
+    def unreadable(exc: OSError) -> None:
+        rel = Path(exc.filename).relative_to(root).as_posix() if exc.filename else "?"
+        source.rejects.append({"file": rel + "/", "reason": f"unreadable folder: {exc.strerror or exc}"})
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
+        try:
+            stat = os.stat(dirpath)
+        except OSError as exc:  # vanished or unreadable since it was listed
+            unreadable(exc)
+            continue
+        if (stat.st_dev, stat.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
+        dirnames[:] = [d for d in dirnames if not _skipped(d)]
+        rel_dir = Path(dirpath).relative_to(root)
+        for filename in filenames:
+            if _skipped(filename):
+                continue
+            if _extension(filename) not in IMAGE_EXTENSIONS:
+                source.ignored[_extension(filename)] += 1
+                continue
+            rel = (rel_dir / filename).as_posix()
+            folder = rel_dir.parts[0] if rel_dir.parts else None
+            source.items.append(_Item(rel, folder, ("file", os.path.join(dirpath, filename))))
+    source.items.sort(key=lambda item: item.name)
+    return source
+
+
+def _unsafe_member(name: str) -> bool:
+    """Absolute, drive-letter or parent-relative member names (zip slip)."""
+    parts = name.split("/")
+    return name.startswith("/") or ".." in parts or (len(name) > 1 and name[1] == ":")
+
+
+def _scan_zip(path: Path) -> _Source:
+    """Image members of a zip, sorted by name; nothing is extracted."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"source {path} is not a readable zip file ({exc})",
+                        "download it again, or unzip it and pass the folder") from None
+    source = _Source("zip", path.stem, str(path), [])
+    found: list[tuple[str, list[str], int]] = []
+    for index, info in enumerate(infos):
+        name = info.filename.replace("\\", "/")
+        parts = [p for p in name.split("/") if p not in ("", ".")]
+        if info.is_dir() or not parts or any(_skipped(p) for p in parts):
+            continue
+        if _extension(name) not in IMAGE_EXTENSIONS:
+            source.ignored[_extension(name)] += 1
+        elif _unsafe_member(name):
+            source.rejects.append({"file": name, "reason": "unsafe path in zip (absolute or with '..')"})
+        elif info.flag_bits & 0x1:
+            source.rejects.append({"file": name, "reason": "encrypted zip member"})
+        else:
+            found.append((name, parts, index))
+    # A zipped folder puts everything under one top-level folder: that folder is not a label.
+    roots = {parts[0] for _, parts, _ in found}
+    strip = 1 if len(roots) == 1 and all(len(parts) > 1 for _, parts, _ in found) else 0
+    for name, parts, index in sorted(found):
+        folder = parts[strip] if len(parts) - strip > 1 else None
+        source.items.append(_Item(name, folder, ("zip", str(path), index)))
+    return source
+
+
+def _scan_builtin(name: str) -> _Source:
+    builtin = BUILTINS[name]
+    items = [_Item(f"{name}/{key}", None, ("builtin", name, key)) for key in builtin.keys()]
+    return _Source("builtin", name, name, items, credits=builtin.credits())
+
+
+# ----------------------------------------------------------------------------- per-image work
+# Everything below runs in worker processes: plain functions and picklable records only.
+
+class _Reject(Exception):
+    """This file cannot be used; args[0] is the reason for the report."""
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The per-image settings, small and picklable for the worker processes."""
+
+    size: int
+    fit: str
+    gray: bool
+    fill: tuple[int, ...] | int  # background colour in the output mode
+    resample: int
+    min_size: int
+    max_pixels: int
+    max_bytes: int
+
+    @classmethod
+    def from_config(cls, cfg: PrepareConfig) -> "_Options":
+        gray = cfg.color == "gray"
+        # Cap on bytes read per file: an uncompressed 16-bit RGB image at --max-pixels, plus slack.
+        return cls(size=cfg.size, fit=cfg.fit, gray=gray,
+                   fill=ImageColor.getcolor(cfg.background, "L" if gray else "RGB"),
+                   resample=RESAMPLE[cfg.filter], min_size=cfg.min_size, max_pixels=cfg.max_pixels,
+                   max_bytes=cfg.max_pixels * 6 + (16 << 20))
+
+    @property
+    def mode(self) -> str:
+        return "L" if self.gray else "RGB"
+
+
+@dataclass
+class _Outcome:
+    """A worker's answer: a reason, or the output PNG with its hashes and pixel sums."""
+
+    reason: str | None = None
+    src_hash: str = ""
+    pixel_hash: str = ""
+    png: bytes = b""
+    sums: tuple[int, ...] = ()  # per channel, of 0..255 values: exact, so mean/std stream exactly
+    squares: tuple[int, ...] = ()
+
+
+def _digest(*chunks: bytes) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for chunk in chunks:
+        h.update(chunk)
+    return h.hexdigest()
+
+
+class _Processor:
+    """Turns one task into an ``_Outcome``; keeps zip handles open between tasks."""
+
+    def __init__(self, opts: _Options):
+        self.opts = opts
+        self._zips: dict[str, zipfile.ZipFile] = {}
+
+    def close(self) -> None:
+        for zf in self._zips.values():
+            zf.close()
+        self._zips.clear()
+
+    def __call__(self, task: tuple) -> _Outcome:
+        try:
+            return self._process(task)
+        except _Reject as reject:
+            return _Outcome(reason=str(reject.args[0]))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            return _Outcome(reason=f"too many pixels (decompression bomb?): {exc}")
+        except Exception as exc:  # one odd file must not end a run over 100k files
+            return _Outcome(reason=f"could not be processed ({type(exc).__name__}: {exc})")
+
+    def _process(self, task: tuple) -> _Outcome:
+        if task[0] == "builtin":
+            try:
+                im = BUILTINS[task[1]].render(task[2])
+            except RenderSkip as skip:
+                raise _Reject(skip.reason) from None
+            src_hash = _digest(im.mode.encode(), repr(im.size).encode(), im.tobytes())
+        else:
+            data = self._read_file(task[1]) if task[0] == "file" else self._read_member(task[1], task[2])
+            src_hash = _digest(data)
+            im = _decode(data, self.opts)
+        return _encode(_to_square(im, self.opts), src_hash)
+
+    def _too_large(self, size: int) -> _Reject:
+        return _Reject(f"file too large: {size / 2**20:,.0f} MiB (the cap for --max-pixels "
+                       f"{self.opts.max_pixels:,} is {self.opts.max_bytes / 2**20:,.0f} MiB)")
+
+    def _read_file(self, path: str) -> bytes:
+        """The whole file, opened read-only."""
+        try:
+            size = os.stat(path).st_size
+            if size > self.opts.max_bytes:
+                raise self._too_large(size)
+            with open(path, "rb") as f:
+                data = f.read(self.opts.max_bytes + 1)
+        except PermissionError:
+            raise _Reject("unreadable: permission denied") from None
+        except OSError as exc:
+            raise _Reject(f"unreadable: {exc.strerror or exc}") from None
+        if len(data) > self.opts.max_bytes:  # it grew while we read it
+            raise self._too_large(len(data))
+        return data
+
+    def _read_member(self, path: str, index: int) -> bytes:
+        """One zip member, in memory, read no further than the byte cap (headers can lie)."""
+        zf = self._zips.get(path)
+        if zf is None:
+            zf = self._zips[path] = zipfile.ZipFile(path)
+        info = zf.infolist()[index]
+        if info.file_size > self.opts.max_bytes:
+            raise self._too_large(info.file_size)
+        try:
+            with zf.open(info) as f:
+                data = f.read(self.opts.max_bytes + 1)
+        except zipfile.BadZipFile as exc:
+            raise _Reject(f"corrupt zip member ({exc})") from None
+        except NotImplementedError as exc:
+            raise _Reject(f"unsupported zip compression ({exc})") from None
+        except RuntimeError as exc:  # encrypted
+            raise _Reject(f"unreadable zip member ({exc})") from None
+        if len(data) > self.opts.max_bytes:
+            raise self._too_large(len(data))
+        return data
+
+
+def _decode(data: bytes, opts: _Options) -> Image.Image:
+    """Open and fully load an image, checking size limits before any pixel is decoded."""
+    if not data:
+        raise _Reject("empty file (0 bytes)")
+    try:
+        im = Image.open(io.BytesIO(data), formats=PIL_FORMATS)
+    except UnidentifiedImageError:
+        raise _Reject(f"not an image: the content is not {FORMAT_NAMES}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise
+    except Exception as exc:
+        raise _Reject(f"corrupt: {exc}") from None
+    width, height = im.size
+    if width * height > opts.max_pixels:
+        raise _Reject(f"too many pixels: {width}x{height} is more than --max-pixels {opts.max_pixels:,} "
+                      "(a decompression bomb?)")
+    if min(width, height) < opts.min_size:
+        raise _Reject(f"too small: {width}x{height}, shorter side below --min-size {opts.min_size}")
+    _draft(im, opts)
+    try:
+        im.load()
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
+        raise _Reject(f"truncated or corrupt: {exc}") from None
+    return im
+
+
+def _draft(im: Image.Image, opts: _Options) -> None:
+    """Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that keeps REDUCING_GAP x the output size.
+
+    Several times faster on camera photos, and the same result as a full decode after the resize.
+    """
+    if im.format not in ("JPEG", "MPO"):
+        return
+    width, height = im.size
+    side = max(width, height) if opts.fit == "pad" else min(width, height)  # the side that becomes --size
+    need = opts.size * REDUCING_GAP
+    if side < 2 * need:
+        return
+    if opts.fit == "stretch":
+        request = (math.ceil(need), math.ceil(need))
+    else:
+        request = (math.ceil(width * need / side), math.ceil(height * need / side))
+    im.draft(None, request)
+
+
+def _to_square(im: Image.Image, opts: _Options) -> Image.Image:
+    """Decoded image -> output image: orientation, colour, transparency, fit and size."""
+    icc = im.info.get("icc_profile")
+    try:
+        ImageOps.exif_transpose(im, in_place=True)
+    except Exception:  # a malformed EXIF block does not make the pixels unusable
+        pass
+    color, alpha = _color_and_alpha(im)
+    color = _to_srgb(color, icc)
+    return _fit(_flatten(color, alpha, opts), opts)
+
+
+def _color_and_alpha(im: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+    """Split any Pillow mode into 8-bit colour (RGB, L or CMYK) and an optional 8-bit alpha."""
+    mode = im.mode
+    if mode.startswith("I"):  # I;16, I;16B, I;16L, I;16N, I
+        return _sixteen_bit_to_l(im), None
+    if mode == "F":
+        return _float_to_l(im), None
+    if mode in ("RGBa", "La"):  # premultiplied alpha
+        im = im.convert(mode.upper())
+    elif mode == "PA" or (mode in ("P", "L", "RGB", "1") and "transparency" in im.info):
+        im = im.convert("RGBA")  # palette or colour-key transparency becomes an alpha channel
+    elif mode == "P":
+        im = im.convert("RGB")
+    elif mode == "1":
+        im = im.convert("L")
+    if im.mode in ("RGBA", "LA"):
+        return im.convert(im.mode[:-1]), im.getchannel("A")
+    if im.mode in ("RGB", "L", "CMYK"):
+        return im, None
+    try:
+        return im.convert("RGB"), None  # YCbCr, HSV, RGBX, ...
+    except ValueError:
+        raise _Reject(f"unsupported colour mode {mode}") from None
+
+
+def _sixteen_bit_to_l(im: Image.Image) -> Image.Image:
+    """16-bit grey to 8-bit by rounding v / 257 (65535 -> 255), where Pillow would clip at 255.
+
+    Mode "I" (32-bit) is read as 16-bit data too: it is what 16-bit PNG and TIFF decode to.
+    """
+    arr = np.clip(np.asarray(im).astype(np.int64), 0, 65535)
+    return Image.fromarray(((arr * 255 + 32767) // 65535).astype(np.uint8), "L")
+
+
+def _float_to_l(im: Image.Image) -> Image.Image:
+    """Float grey: [0, 1] data is scaled by 255, anything else is clipped to [0, 255]."""
+    arr = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=255.0, neginf=0.0)
+    if arr.size and arr.min() >= 0 and arr.max() <= 1:
+        arr = arr * 255
+    return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), "L")
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """Apply an embedded ICC profile (to sRGB) when LittleCMS can; else a plain conversion."""
+    if icc:
+        transform = _icc_transform(icc, im.mode)
+        if transform is not None:
+            from PIL import ImageCms
+            try:
+                return ImageCms.applyTransform(im, transform)
+            except (ImageCms.PyCMSError, ValueError, OSError):
+                pass
+    return im if im.mode in ("RGB", "L") else im.convert("RGB")
+
+
+@lru_cache(maxsize=16)  # photo collections share a handful of profiles
+def _icc_transform(icc: bytes, mode: str):
+    """A cached ``profile -> sRGB`` transform, or None (no LittleCMS, bad profile, already sRGB)."""
+    try:
+        from PIL import ImageCms
+    except ImportError:
+        return None
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if mode == "RGB" and "srgb" in ImageCms.getProfileDescription(profile).lower():
+            return None
+        return ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), mode, "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None  # a profile that does not fit the pixels: use them as they are
+
+
+def _flatten(color: Image.Image, alpha: Image.Image | None, opts: _Options) -> Image.Image:
+    """Output mode, with transparency composited over the background colour."""
+    if color.mode != opts.mode:
+        color = color.convert(opts.mode)
+    if alpha is not None and alpha.getextrema()[0] < 255:
+        color = Image.composite(color, Image.new(opts.mode, color.size, opts.fill), alpha)
+    return color
+
+
+def _fit(im: Image.Image, opts: _Options) -> Image.Image:
+    """Square ``size`` x ``size`` image by centre crop, padding or stretching."""
+    size, (width, height) = opts.size, im.size
+    resize = dict(resample=opts.resample, reducing_gap=REDUCING_GAP)
+    if opts.fit == "crop":
+        side = min(width, height)
+        left, top = (width - side) // 2, (height - side) // 2
+        if side != width or side != height:
+            # crop first: resize(box=...) would let the filter reach pixels outside the square
+            im = im.crop((left, top, left + side, top + side))
+        return im if side == size else im.resize((size, size), **resize)
+    if opts.fit == "stretch":
+        return im if im.size == (size, size) else im.resize((size, size), **resize)
+    scale = size / max(width, height)  # pad
+    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if new != im.size:
+        im = im.resize(new, **resize)
+    canvas = Image.new(opts.mode, (size, size), opts.fill)
+    canvas.paste(im, ((size - new[0]) // 2, (size - new[1]) // 2))
+    return canvas
+
+
+def _encode(im: Image.Image, src_hash: str) -> _Outcome:
+    """PNG bytes plus the pixel hash and per-channel sums of the output image."""
+    pixels = np.asarray(im, dtype=np.uint8)
+    flat = pixels.reshape(-1, 1 if pixels.ndim == 2 else pixels.shape[2]).astype(np.int64)
+    im.info.clear()  # no source metadata (an ICC profile we already applied, EXIF) in the output
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return _Outcome(src_hash=src_hash, pixel_hash=_digest(pixels.tobytes()), png=buf.getvalue(),
+                    sums=tuple(int(v) for v in flat.sum(0)),
+                    squares=tuple(int(v) for v in (flat * flat).sum(0)))
+
+
+# ----------------------------------------------------------------------------- running the workers
+
+_WORKER: _Processor | None = None  # set in pool worker processes only
+
+
+def _pool_init(opts: _Options) -> None:
+    global _WORKER
+    Image.MAX_IMAGE_PIXELS = None  # this worker process only: _decode checks --max-pixels itself
+    _WORKER = _Processor(opts)
+
+
+def _pool_run(task: tuple) -> _Outcome:
+    return _WORKER(task)
+
+
+@contextlib.contextmanager
+def _pillow_pixel_limit_off() -> Iterator[None]:
+    """Inline runs: Pillow's own bomb check off (``_decode`` applies --max-pixels), then restored."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+@contextlib.contextmanager
+def _outcomes(items: list[_Item], opts: _Options, workers: int) -> Iterator[Iterator[_Outcome]]:
+    """Outcomes in item order: from a process pool for many files, else computed in-line."""
+    tasks = [item.task for item in items]
+    if workers > 1 and len(tasks) > INLINE_MAX:
+        chunksize = max(1, min(32, len(tasks) // (workers * 8)))
+        with multiprocessing.get_context().Pool(workers, _pool_init, (opts,)) as pool:
+            yield pool.imap(_pool_run, tasks, chunksize)
+        return
+    processor = _Processor(opts)
+    try:
+        with _pillow_pixel_limit_off():
+            yield map(processor, tasks)
+    finally:
+        processor.close()
+
+
+def _worker_count(cfg: PrepareConfig) -> int:
+    if cfg.workers:
+        return cfg.workers
+    if hasattr(os, "sched_getaffinity"):  # the CPUs this process may use (containers, taskset)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+# ----------------------------------------------------------------------------- collecting results
+
+@dataclass(slots=True)
+class _Kept:
+    """A usable image: where its PNG lies in the spool file, and what the manifest needs."""
+
+    name: str
+    folder: str | None
+    src_hash: str
+    offset: int
+    length: int
+    sums: tuple[int, ...]
+    squares: tuple[int, ...]
+    label: int | None = None
+    split: str = "train"
+
+
+class _Collector:
+    """Sorts outcomes (arriving in sorted path order) into kept, rejected and duplicate."""
+
+    def __init__(self, spool: IO[bytes], same_content: str = "identical file"):
+        self.spool = spool
+        self.same_content = same_content  # the duplicate reason for equal content hashes
+        self.kept: list[_Kept] = []
+        self.rejects: list[dict] = []
+        self.duplicates: list[dict] = []
+        self._by_src: dict[str, str] = {}  # content hash -> name of the kept image it equals
+        self._by_pixels: dict[str, str] = {}
+
+    def add(self, item: _Item, out: _Outcome) -> None:
+        if out.reason is not None:
+            self.rejects.append({"file": item.name, "reason": out.reason})
+            return
+        first = self._by_src.get(out.src_hash)
+        if first is not None:
+            self.duplicates.append({"file": item.name, "duplicate_of": first, "reason": self.same_content})
+            return
+        first = self._by_pixels.get(out.pixel_hash)
+        self._by_src[out.src_hash] = first or item.name
+        if first is not None:
+            self.duplicates.append({"file": item.name, "duplicate_of": first, "reason": SAME_PIXELS})
+            return
+        self._by_pixels[out.pixel_hash] = item.name
+        offset = self.spool.seek(0, os.SEEK_END)
+        self.spool.write(out.png)
+        self.kept.append(_Kept(item.name, item.folder, out.src_hash, offset, len(out.png),
+                               out.sums, out.squares))
+
+
+# ----------------------------------------------------------------------------- labels, subset, split
+
+def _rank(seed: int, purpose: str, src_hash: str) -> str:
+    """Seeded sort key from an image's content: the order ignores names and file system order."""
+    return _digest(f"{purpose}:{seed}:{src_hash}".encode())
+
+
+def _assign_labels(mode: str, kept: list[_Kept]) -> list[str]:
+    """Label names (sorted folder names) and each image's label index, or [] for no labels."""
+    folders = {k.folder for k in kept}
+    use = mode == "folders" or (mode == "auto" and None not in folders and len(folders) >= 2)
+    if not use:
+        return []
+    names = sorted(f for f in folders if f is not None)
+    index = {name: i for i, name in enumerate(names)}
+    for k in kept:
+        k.label = index[k.folder]
+    return names
+
+
+def _take_subset(kept: list[_Kept], fraction: float, seed: int) -> list[_Kept]:
+    """round(fraction * n) images of each class (at least one), chosen by seeded content hash."""
+    if fraction >= 1:
+        return kept
+    by_label: dict[int | None, list[int]] = {}
+    for i, k in enumerate(kept):
+        by_label.setdefault(k.label, []).append(i)
+    chosen: set[int] = set()
+    for members in by_label.values():
+        members.sort(key=lambda i: _rank(seed, "subset", kept[i].src_hash))
+        chosen.update(members[:max(1, round(len(members) * fraction))])
+    return [k for i, k in enumerate(kept) if i in chosen]
+
+
+def _split_counts(n: int, fractions: tuple) -> tuple[int, int]:
+    """Exact (val, test) counts: round(n * fraction), leaving at least one training image."""
+    n_val, n_test = round(n * fractions[1]), round(n * fractions[2])
+    while n_val + n_test >= n and n_val + n_test > 0:
+        if n_test >= n_val:
+            n_test -= 1
+        else:
+            n_val -= 1
+    return n_val, n_test
+
+
+def _assign_splits(kept: list[_Kept], fractions: tuple, seed: int) -> None:
+    n_val, n_test = _split_counts(len(kept), fractions)
+    order = sorted(range(len(kept)), key=lambda i: _rank(seed, "split", kept[i].src_hash))
+    for position, i in enumerate(order):
+        kept[i].split = "val" if position < n_val else "test" if position < n_val + n_test else "train"
+
+
+def _mean_std(kept: list[_Kept], size: int) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of the output pixels in [0, 1], from exact integer sums."""
+    m = len(kept) * size * size
+    sums = [sum(col) for col in zip(*(k.sums for k in kept))]
+    squares = [sum(col) for col in zip(*(k.squares for k in kept))]
+    mean = [s / (255 * m) for s in sums]
+    std = [math.sqrt(max(sq * m - s * s, 0)) / (255 * m) for s, sq in zip(sums, squares)]
+    return mean, std
+
+
+# ----------------------------------------------------------------------------- output
+
+def _output_path(cfg: PrepareConfig, source: _Source) -> Path:
+    if cfg.out is None:
+        return Path("datasets") / f"{source.name}-{cfg.size}.zip"
+    out = Path(cfg.out).expanduser()
+    return out if out.suffix.lower() == ".zip" else out.with_name(out.name + ".zip")
+
+
+def _side_paths(out: Path) -> tuple[Path, Path]:
+    stem = out.name[:-len(out.suffix)]
+    return out.with_name(stem + ".manifest.json"), out.with_name(stem + ".rejects.csv")
+
+
+def _check_output(out: Path, cfg: PrepareConfig, source: _Source) -> None:
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder", "pass a file name ending in .zip")
+    if source.kind == "zip" and out.resolve() == Path(source.origin):
+        raise UsageError(f"--out {out} is the source zip; prepare never modifies its source",
+                         "pass another --out")
+    if out.exists() and not cfg.overwrite:
+        raise UsageError(f"dataset {out} already exists", "pass --overwrite to replace it, or another --out")
+
+
+@contextlib.contextmanager
+def _disk_errors(out: Path) -> Iterator[None]:
+    """A full disk or a read-only folder is the user's to fix: say so in one line."""
+    try:
+        yield
+    except OSError as exc:
+        raise DataError(f"cannot write the dataset {out} ({exc.strerror or exc})",
+                        "free some disk space, or pass an --out in a folder you can write to") from None
+
+
+@contextlib.contextmanager
+def _spool_file(out: Path) -> Iterator[IO[bytes]]:
+    """An anonymous temp file beside the output for the PNGs between decoding and writing."""
+    with _disk_errors(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        spool = tempfile.TemporaryFile(dir=out.parent, prefix=".artforge-spool-")
+    with spool:
+        yield spool
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a temp file beside it, renamed over it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_rejects(path: Path, rejects: list[dict], duplicates: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["file", "reason"])
+    for r in rejects:
+        writer.writerow([r["file"], r["reason"]])
+    for d in duplicates:
+        note = f" ({d['reason']})" if d["reason"] == SAME_PIXELS else ""
+        writer.writerow([d["file"], f"duplicate of {d['duplicate_of']}{note}"])
+    _write_atomic(path, buf.getvalue())
+
+
+def _artforge_version() -> str:
+    import artforge
+
+    version = getattr(artforge, "__version__", None)
+    if version is None:
+        try:
+            from importlib.metadata import version as dist_version
+            version = dist_version("artforge")
+        except Exception:
+            version = "0"
+    return str(version)
+
+
+def _manifest(cfg: PrepareConfig, source: _Source, out: Path, kept: list[_Kept], label_names: list[str],
+              duplicates: list[dict], rejects: list[dict]) -> dict:
+    """Everything a later step (or a person) wants to know about the dataset; also artforge.json."""
+    mean, std = _mean_std(kept, cfg.size)
+    label_counts = Counter(k.label for k in kept)
+    members: dict[str, list[str]] = {s: [] for s in SPLITS}
+    for index, k in enumerate(kept):  # images are written in this order, see _write_archive
+        members[k.split].append(archive_name(index))
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": out.name[:-len(out.suffix)],
+        "source": source.origin,
+        "source_kind": source.kind,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "artforge_version": _artforge_version(),
+        "options": to_dict(cfg),
+        "resolution": cfg.size,
+        "channels": 1 if cfg.color == "gray" else 3,
+        "count": len(kept),
+        "split_counts": {s: len(members[s]) for s in SPLITS},
+        "split": members,
+        "label_names": label_names,
+        "label_counts": {name: label_counts[i] for i, name in enumerate(label_names)},
+        "mean": mean,
+        "std": std,
+        "ignored": sum(source.ignored.values()),
+        "ignored_extensions": dict(sorted(source.ignored.items())),
+        "rejects": rejects,
+        "duplicates": duplicates,
+        **source.credits,
+    }
+
+
+# ----------------------------------------------------------------------------- prepare
+
+def _label_folder_rejects(cfg: PrepareConfig, source: _Source, items: list[_Item]) -> list[_Item]:
+    """With --labels folders, images outside a first-level folder are rejects, not guesses."""
+    if cfg.labels != "folders":
+        return items
+    inside = [item for item in items if item.folder is not None]
+    if not inside:
+        raise DataError(f"--labels folders, but {source.origin} has no subfolders with images",
+                        "put each class in its own subfolder, or pass --labels none")
+    source.rejects.extend({"file": item.name, "reason": "not in a label folder (--labels folders)"}
+                          for item in items if item.folder is None)
+    return inside
+
+
+def prepare(cfg: PrepareConfig, *, progress: bool = True, limit: int | None = None) -> PrepareResult:
+    """Build the dataset zip described by ``cfg``; see the module docstring for the rules.
+
+    ``limit`` processes only the first ``limit`` source items in sorted order: for tests and quick
+    looks at a big source (not a CLI option). Raises DataError or UsageError with a fix.
+    """
+    started = time.monotonic()
+    source = _open_source(cfg)
+    out = _output_path(cfg, source)
+    manifest_path, rejects_path = _side_paths(out)
+    _check_output(out, cfg, source)
+    if not source.items and not source.rejects:
+        ignored = sum(source.ignored.values())
+        raise DataError(f"source {source.origin} holds no images"
+                        + (f" ({ignored:,} other files ignored)" if ignored else ""),
+                        f"add {FORMAT_NAMES} files, or point at the folder that has them")
+    items = _label_folder_rejects(cfg, source, source.items[:limit] if limit else source.items)
+
+    with _spool_file(out) as spool:
+        with _disk_errors(out):  # the spool fills the disk as the output will
+            collector = _collect(items, source, cfg, spool, progress)
+        rejects = sorted(source.rejects + collector.rejects, key=lambda r: r["file"])
+        if not collector.kept:
+            with _disk_errors(out):
+                _write_rejects(rejects_path, rejects, collector.duplicates)
+            raise DataError(f"no usable image in {source.origin}: all {len(rejects):,} image files were "
+                            "rejected", f"see the reasons in {rejects_path}")
+        label_names = _assign_labels(cfg.labels, collector.kept)
+        kept = _take_subset(collector.kept, cfg.subset, cfg.seed)
+        _assign_splits(kept, cfg.split, cfg.seed)
+        manifest = _manifest(cfg, source, out, kept, label_names, collector.duplicates, rejects)
+        with _disk_errors(out):
+            _write_archive(out, spool, kept, manifest)
+            _write_atomic(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+            _write_rejects(rejects_path, rejects, collector.duplicates)
+    return PrepareResult(path=out, manifest=manifest, count=len(kept), rejects=rejects,
+                         duplicates=collector.duplicates, manifest_path=manifest_path,
+                         rejects_path=rejects_path, seconds=time.monotonic() - started)
+
+
+def _collect(items: list[_Item], source: _Source, cfg: PrepareConfig, spool: IO[bytes],
+             progress: bool) -> _Collector:
+    """Decode every item (in a pool when there are many), with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    collector = _Collector(spool, "identical image" if source.kind == "builtin" else "identical file")
+    with _outcomes(items, _Options.from_config(cfg), _worker_count(cfg)) as outcomes, \
+            tqdm(total=len(items), desc=f"prepare {source.name}", unit=" files", file=sys.stderr,
+                 disable=not progress, mininterval=0.5, dynamic_ncols=True) as bar:
+        for item, outcome in zip(items, outcomes):
+            collector.add(item, outcome)
+            bar.update()
+    return collector
+
+
+def _write_archive(out: Path, spool: IO[bytes], kept: list[_Kept], manifest: dict) -> None:
+    """Copy the kept PNGs from the spool into the dataset zip, in sorted source order."""
+    writer = ArchiveWriter(out)
+    try:
+        for index, k in enumerate(kept):
+            spool.seek(k.offset)
+            name = writer.add(spool.read(k.length), k.label)
+            assert name == archive_name(index)  # the manifest's split lists were built from this
+        writer.close(manifest)
+    except BaseException:
+        writer.abort()
+        raise
