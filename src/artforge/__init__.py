@@ -38,6 +38,6 @@ def load(run, checkpoint: str = "best", device: str = "auto"):
 
 def report(run, out=None):
     """Write the run's self-contained HTML report; returns its path."""
-    from .report import write_report
+    from .reporting import write_report
 
     return write_report(run, out=out)

@@ -174,7 +174,7 @@ def cmd_sample(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from .report import write_report
+    from .reporting import write_report
 
     print(f"report: {write_report(args.run, args.out)}")
 

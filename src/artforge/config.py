@@ -59,13 +59,20 @@ def _positive_int(value, name: str, minimum: int = 1) -> None:
                          f"pass e.g. {flag_name(name)} {max(minimum, 1) * 64 if name == 'size' else max(minimum, 1)}")
 
 
-def _optional_positive(value, name: str, kind=float) -> None:
-    if value is None:
-        return
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 and math.isfinite(value)
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive(value, name: str, kind=float) -> None:
+    ok = _is_number(value) and value > 0
     if not ok or (kind is int and int(value) != value):
         raise UsageError(f"{flag_name(name)} must be a positive number, got {value!r}",
-                         f"pass e.g. {flag_name(name)} 10, or leave it out")
+                         f"pass e.g. {flag_name(name)} 10")
+
+
+def _optional_positive(value, name: str, kind=float) -> None:
+    if value is not None:
+        _positive(value, name, kind)
 
 
 def _choice(value, name: str, choices) -> None:
@@ -75,8 +82,7 @@ def _choice(value, name: str, choices) -> None:
 
 
 def _fraction(value, name: str, *, allow_zero: bool = True) -> None:
-    lo_ok = value >= 0 if allow_zero else value > 0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (lo_ok and value <= 1):
+    if not _is_number(value) or not ((value >= 0 if allow_zero else value > 0) and value <= 1):
         raise UsageError(f"{flag_name(name)} must be a number in {'[0' if allow_zero else '(0'}, 1], got {value!r}",
                          f"pass e.g. {flag_name(name)} 0.5")
 
@@ -126,7 +132,7 @@ class PrepareConfig:
         _positive_int(self.max_pixels, "max_pixels")
         _positive_int(self.workers, "workers", minimum=0)
         split = tuple(self.split)
-        if len(split) != 3 or any(not isinstance(s, (int, float)) or s < 0 for s in split) \
+        if len(split) != 3 or any(not _is_number(s) or s < 0 for s in split) \
                 or abs(sum(split) - 1) > 1e-6 or split[0] <= 0:
             raise UsageError(f"--split must be three non-negative fractions summing to 1 with train > 0, "
                              f"got {self.split!r}", "pass e.g. --split 0.9,0.05,0.05")
@@ -134,7 +140,7 @@ class PrepareConfig:
         from PIL import ImageColor
         try:
             ImageColor.getrgb(self.background)
-        except ValueError:
+        except (ValueError, TypeError, AttributeError):
             raise UsageError(f"--background {self.background!r} is not a colour",
                              "pass a name like white or a hex code like #ffffff") from None
 
@@ -205,7 +211,9 @@ class TrainConfig:
         _positive_int(self.eval_images, "eval_images", minimum=0)
         _positive_int(self.workers, "workers", minimum=0)
         for name in ("lr_g", "lr_d", "cache_gb"):
-            _optional_positive(getattr(self, name), name)
+            _positive(getattr(self, name), name)
+        _positive_int(self.seed, "seed", minimum=0)
+        _choice(self.split, "split", ("train", "all"))
         _optional_positive(self.steps, "steps", kind=int)
         _optional_positive(self.kimg, "kimg")
         _optional_positive(self.minutes, "minutes")
@@ -216,7 +224,8 @@ class TrainConfig:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
                 raise UsageError(f"{flag_name(name)} must be >= 0, got {v!r}", f"pass e.g. {flag_name(name)} 10")
         _choice(self.precision, "precision", PRECISIONS)
-        augment = tuple(a for a in self.augment if a and a != "none")
+        names = self.augment.split(",") if isinstance(self.augment, str) else self.augment
+        augment = tuple(dict.fromkeys(a.strip() for a in names if a.strip() and a.strip() != "none"))
         object.__setattr__(self, "augment", augment)
         _choice(self.arch, "arch", tuple(_registry("arch")))
         _choice(self.loss, "loss", tuple(_registry("loss")))
@@ -248,9 +257,12 @@ class SampleConfig:
         if not self.run:
             raise UsageError("no run given", "pass a run folder such as runs/00000-openmoji-64-dcgan")
         _positive_int(self.n, "n")
+        if self.n > MAX_SEEDS:
+            raise UsageError(f"--n {self.n} is more than {MAX_SEEDS} images", "sample in smaller batches")
         _positive_int(self.seed, "seed", minimum=0)
-        if isinstance(self.truncation, bool) or not isinstance(self.truncation, (int, float)) \
-                or not (0 <= self.truncation <= 10):
+        if self.seeds is not None:
+            parse_seeds(self.seeds)
+        if not _is_number(self.truncation) or not (0 <= self.truncation <= 10):
             raise UsageError(f"--truncation must be a number in [0, 10], got {self.truncation!r}",
                              "pass e.g. --truncation 0.7")
 
@@ -260,21 +272,26 @@ class SampleConfig:
         return parse_seeds(self.seeds)
 
 
+MAX_SEEDS = 100_000
+
+
 def parse_seeds(text: str) -> list[int]:
     """'1,5,10-12' -> [1, 5, 10, 11, 12]."""
     seeds: list[int] = []
     try:
         for part in str(text).split(","):
             part = part.strip()
-            if "-" in part:
-                lo, hi = part.split("-")
-                if int(hi) < int(lo):
-                    raise ValueError
-                seeds.extend(range(int(lo), int(hi) + 1))
-            elif part:
-                seeds.append(int(part))
+            if not part:
+                continue
+            lo, dash, hi = part.partition("-")
+            lo, hi = int(lo), int(hi if dash else lo)
+            if hi < lo:
+                raise ValueError
+            if len(seeds) + hi - lo + 1 > MAX_SEEDS:
+                raise UsageError(f"--seeds {text!r} asks for more than {MAX_SEEDS} images", "sample in smaller batches")
+            seeds.extend(range(lo, hi + 1))
     except ValueError:
         raise UsageError(f"--seeds {text!r} is not a list of seeds", "pass e.g. --seeds 1,5,10-20") from None
-    if not seeds or min(seeds) < 0:
-        raise UsageError(f"--seeds {text!r} names no non-negative seed", "pass e.g. --seeds 1,5,10-20")
+    if not seeds:
+        raise UsageError(f"--seeds {text!r} names no seed", "pass e.g. --seeds 1,5,10-20")
     return seeds

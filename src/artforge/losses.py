@@ -58,6 +58,9 @@ LOSSES: dict[str, AdversarialLoss] = {
 
 
 def get_loss(name: str) -> AdversarialLoss:
+    if name not in LOSSES:
+        from .errors import UsageError
+        raise UsageError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}", "pass --loss nonsaturating")
     return LOSSES[name]
 
 

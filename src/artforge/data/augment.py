@@ -1,7 +1,7 @@
 """Augmentations of real images, applied per sample on whole batches.
 
-These are the classic, non-differentiable augmentations for real data (x-flip as in StyleGAN's
---mirror, small zoom/crop/rotation). Geometric ones are composed into one affine matrix per image and
+These are the classic augmentations of real data (x-flip as in StyleGAN's --mirror, small
+zoom/crop/rotation); they are differentiable, though training applies them to real images only. Geometric ones are composed into one affine matrix per image and
 applied with a single ``grid_sample`` so an image is resampled once, however many are enabled.
 Random numbers come from the caller's CPU ``torch.Generator`` so runs are reproducible and resumable
 on any device.

@@ -29,8 +29,8 @@ class DCGANConfig:
     embed_dim: int = 64  # class embedding size (conditional models only)
 
     def __post_init__(self):
-        log = math.log2(self.resolution) if self.resolution > 0 else 0.5
-        if log != int(log) or not 16 <= self.resolution <= 512:
+        ok = isinstance(self.resolution, int) and 16 <= self.resolution <= 512
+        if not ok or self.resolution & (self.resolution - 1):
             raise ValueError(f"DCGAN needs a power-of-two resolution from 16 to 512, got {self.resolution}")
 
     def widths(self) -> list[int]:

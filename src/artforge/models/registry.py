@@ -47,7 +47,7 @@ def make_config(name: str, **options: Any):
     known = {f.name for f in dataclasses.fields(arch.config)}
     try:
         return arch.config(**{k: v for k, v in options.items() if k in known})
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise UsageError(f"--arch {name}: {exc}", "prepare the dataset at a supported --size") from None
 
 

@@ -1,0 +1,300 @@
+"""Tests of the option dataclasses and their validation (config.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from artforge.config import (
+    PrepareConfig,
+    SampleConfig,
+    TrainConfig,
+    flag_name,
+    from_dict,
+    option,
+    parse_seeds,
+    to_dict,
+)
+from artforge.errors import UsageError
+
+NAN, INF = float("nan"), float("inf")
+
+
+def raises_flag(flag: str, cls, **kwargs):
+    with pytest.raises(UsageError) as info:
+        cls(**kwargs)
+    assert flag in info.value.message, (flag, info.value.message)
+    assert info.value.exit_code == 2
+    return info.value
+
+
+def prep(**kw):
+    return PrepareConfig(**{"source": "pics", **kw})
+
+
+def train(**kw):
+    return TrainConfig(**{"dataset": "ds.zip", **kw})
+
+
+def sample(**kw):
+    return SampleConfig(**{"run": "runs/0", **kw})
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def test_flag_name():
+    assert flag_name("lr_g") == "--lr-g"
+    assert flag_name("size") == "--size"
+    assert flag_name("checkpoint_every") == "--checkpoint-every"
+
+
+def test_option_rejects_mutable_defaults():
+    with pytest.raises(TypeError):
+        option([1, 2], "no lists")
+    f = option((1, 2), "tuples are fine", choices=("a",))
+    assert f.default == (1, 2) and f.metadata["help"] == "tuples are fine" and f.metadata["choices"] == ("a",)
+
+
+# ----------------------------------------------------------------------------- prepare
+
+
+def test_prepare_defaults_valid():
+    cfg = prep()
+    assert cfg.size == 64 and cfg.split == (0.9, 0.05, 0.05)
+
+
+def test_prepare_needs_a_source():
+    with pytest.raises(UsageError, match="no source"):
+        PrepareConfig()
+
+
+@pytest.mark.parametrize("value", [0, -64, 3, 64.0, True, "64", None])
+def test_prepare_bad_size(value):
+    err = raises_flag("--size", PrepareConfig, source="x", size=value)
+    assert "--size" in err.fix
+
+
+@pytest.mark.parametrize("field,value,flag", [
+    ("fit", "zoom", "--fit"), ("color", "cmyk", "--color"), ("filter", "nearest", "--filter"),
+    ("labels", "yes", "--labels"), ("subset", 0, "--subset"), ("subset", 1.5, "--subset"),
+    ("subset", True, "--subset"), ("subset", -0.1, "--subset"), ("min_size", 0, "--min-size"),
+    ("max_pixels", -1, "--max-pixels"), ("workers", -1, "--workers"), ("workers", 1.5, "--workers"),
+    ("background", "notacolour", "--background"), ("background", "#12345", "--background"),
+])
+def test_prepare_bad_values_name_the_flag(field, value, flag):
+    raises_flag(flag, PrepareConfig, source="x", **{field: value})
+
+
+@pytest.mark.parametrize("split", [(0.5, 0.5, 0.5), (0.9, 0.1), (0.0, 0.5, 0.5), (-0.1, 0.6, 0.5),
+                                   (1.2, -0.1, -0.1), ("a", 0, 0), (0.9, 0.05, 0.04), (0.25,) * 4])
+def test_prepare_bad_split(split):
+    raises_flag("--split", PrepareConfig, source="x", split=split)
+
+
+@pytest.mark.parametrize("split,want", [([0.8, 0.1, 0.1], (0.8, 0.1, 0.1)), ((1, 0, 0), (1, 0, 0)),
+                                        ((0.7, 0.3, 0.0), (0.7, 0.3, 0.0))])
+def test_prepare_good_split_becomes_a_tuple(split, want):
+    assert prep(split=split).split == want
+
+
+@pytest.mark.parametrize("kw", [dict(size=4), dict(size=256), dict(fit="pad"), dict(color="gray"),
+                                dict(background="#ff00aa"), dict(background="black"), dict(subset=1),
+                                dict(subset=0.1), dict(workers=0), dict(filter="box"), dict(labels="none")])
+def test_prepare_good_values(kw):
+    cfg = prep(**kw)
+    for k, v in kw.items():
+        assert getattr(cfg, k) == v
+
+
+def test_prepare_nan_split_rejected():
+    raises_flag("--split", PrepareConfig, source="x", split=(NAN, 0.5, 0.5))
+
+
+@pytest.mark.parametrize("value", ["0.5", None])
+def test_prepare_subset_wrong_type_is_usage_error(value):
+    raises_flag("--subset", PrepareConfig, source="x", subset=value)
+
+
+def test_prepare_background_wrong_type_is_usage_error():
+    raises_flag("--background", PrepareConfig, source="x", background=5)
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def test_train_defaults_valid():
+    cfg = train()
+    assert cfg.arch == "dcgan" and cfg.loss == "nonsaturating" and cfg.augment == ("flip",)
+    assert not cfg.stop_given()
+    assert train(steps=10).stop_given() and train(minutes=0.5).stop_given() and train(kimg=1).stop_given()
+
+
+def test_train_needs_a_dataset():
+    with pytest.raises(UsageError, match="no dataset"):
+        TrainConfig()
+
+
+@pytest.mark.parametrize("name", ["z_dim", "width", "max_width", "batch", "tick", "checkpoint_every", "keep"])
+@pytest.mark.parametrize("value", [0, -1, True, 2.0, "8"])
+def test_train_positive_ints(name, value):
+    raises_flag(flag_name(name), TrainConfig, dataset="x", **{name: value})
+
+
+@pytest.mark.parametrize("name", ["lr_g", "lr_d", "cache_gb"])
+@pytest.mark.parametrize("value", [0, -1e-4, INF, NAN, True, "0.1"])
+def test_train_positive_floats(name, value):
+    raises_flag(flag_name(name), TrainConfig, dataset="x", **{name: value})
+
+
+@pytest.mark.parametrize("field,value,flag", [
+    ("eval_images", -1, "--eval-images"), ("workers", -2, "--workers"), ("steps", 0, "--steps"),
+    ("steps", 1.5, "--steps"), ("steps", -5, "--steps"), ("kimg", -1, "--kimg"), ("minutes", 0, "--minutes"),
+    ("minutes", NAN, "--minutes"), ("beta1", 1.5, "--beta1"), ("beta2", -0.1, "--beta2"),
+    ("label_smoothing", 2, "--label-smoothing"), ("beta1", True, "--beta1"), ("ema_kimg", -1, "--ema-kimg"),
+    ("ema_rampup", True, "--ema-rampup"), ("ema_kimg", "10", "--ema-kimg"), ("precision", "fp8", "--precision"),
+    ("arch", "stylegan9", "--arch"), ("loss", "hinge", "--loss"), ("augment", ("bogus",), "--augment"),
+    ("augment", ("flip", "cutout"), "--augment"),
+])
+def test_train_bad_values_name_the_flag(field, value, flag):
+    raises_flag(flag, TrainConfig, dataset="x", **{field: value})
+
+
+@pytest.mark.parametrize("kw", [dict(batch=1), dict(lr_g=1e-3, lr_d=5e-5), dict(steps=1), dict(steps=10.0),
+                                dict(kimg=0.5), dict(minutes=1), dict(beta1=0.0, beta2=1), dict(ema_kimg=0),
+                                dict(ema_rampup=0), dict(eval_images=0), dict(label_smoothing=0.1),
+                                dict(loss="minimax"), dict(precision="bf16"), dict(cache_gb=0.001)])
+def test_train_good_values(kw):
+    cfg = train(**kw)
+    for k, v in kw.items():
+        assert getattr(cfg, k) == v
+
+
+def test_train_augment_none_and_empty_are_dropped():
+    assert train(augment=("none",)).augment == ()
+    assert train(augment=("", "flip", "rotate")).augment == ("flip", "rotate")
+    assert train(augment=[]).augment == ()
+
+
+def test_train_split_validated():
+    raises_flag("--split", TrainConfig, dataset="x", split="val")
+
+
+def test_train_negative_seed_rejected():
+    raises_flag("--seed", TrainConfig, dataset="x", seed=-1)
+
+
+@pytest.mark.parametrize("name", ["lr_g", "cache_gb"])
+def test_train_required_floats_reject_none(name):
+    raises_flag(flag_name(name), TrainConfig, dataset="x", **{name: None})
+
+
+def test_train_beta1_wrong_type_is_usage_error():
+    raises_flag("--beta1", TrainConfig, dataset="x", beta1="0.5")
+
+
+# ----------------------------------------------------------------------------- sample
+
+
+def test_sample_defaults_and_seed_list():
+    assert sample(n=3, seed=5).seed_list() == [5, 6, 7]
+    assert sample(seeds="2,4").seed_list() == [2, 4]
+    assert sample().seed_list() == list(range(64))
+
+
+def test_sample_needs_a_run():
+    with pytest.raises(UsageError, match="no run"):
+        SampleConfig()
+
+
+@pytest.mark.parametrize("field,value,flag", [
+    ("n", 0, "--n"), ("n", True, "--n"), ("seed", -1, "--seed"), ("seed", 1.0, "--seed"),
+    ("truncation", -0.1, "--truncation"), ("truncation", 10.5, "--truncation"),
+    ("truncation", True, "--truncation"), ("truncation", "0.7", "--truncation"),
+])
+def test_sample_bad_values_name_the_flag(field, value, flag):
+    raises_flag(flag, SampleConfig, run="r", **{field: value})
+
+
+@pytest.mark.parametrize("value", [0, 0.7, 1, 10])
+def test_sample_good_truncation(value):
+    assert sample(truncation=value).truncation == value
+
+
+# ----------------------------------------------------------------------------- parse_seeds
+
+
+@pytest.mark.parametrize("text,want", [
+    ("1,5,10-12", [1, 5, 10, 11, 12]), ("0", [0]), ("7-7", [7]), (" 3 , 4-5 ", [3, 4, 5]),
+    ("1,,2", [1, 2]), ("2,1", [2, 1]), (42, [42]),
+])
+def test_parse_seeds(text, want):
+    assert parse_seeds(text) == want
+
+
+@pytest.mark.parametrize("text", ["", ",", "abc", "1,x", "5-3", "1-2-3", "-5", "1.5", "1-", "-"])
+def test_parse_seeds_rejects(text):
+    with pytest.raises(UsageError) as info:
+        parse_seeds(text)
+    assert "--seeds" in info.value.message
+
+
+def test_sample_bad_seeds_raise_when_listed():
+    with pytest.raises(UsageError, match="--seeds"):
+        sample(seeds="x-y").seed_list()
+
+
+# ----------------------------------------------------------------------------- dict round trip
+
+
+@pytest.mark.parametrize("cfg", [
+    PrepareConfig(source="pics", size=128, split=(0.8, 0.1, 0.1), background="#000000"),
+    TrainConfig(dataset="d.zip", augment=("flip", "rotate"), steps=5, lr_g=1e-3),
+    SampleConfig(run="r", seeds="1-3", truncation=0.5),
+])
+def test_to_dict_from_dict_round_trip(cfg):
+    d = to_dict(cfg)
+    assert set(d) == {f.name for f in dataclasses.fields(cfg)}
+    back = from_dict(type(cfg), json.loads(json.dumps(d)))  # tuples become lists in JSON
+    assert back == cfg
+    for f in dataclasses.fields(cfg):
+        assert type(getattr(back, f.name)) is type(getattr(cfg, f.name)), f.name
+
+
+def test_from_dict_ignores_unknown_keys_and_makes_tuples():
+    cfg = from_dict(TrainConfig, {"dataset": "d.zip", "augment": ["flip", "scale"], "from_the_future": 1,
+                                  "batch": 16})
+    assert cfg.augment == ("flip", "scale") and isinstance(cfg.augment, tuple)
+    assert cfg.batch == 16
+    p = from_dict(PrepareConfig, {"source": "x", "split": [0.5, 0.25, 0.25], "nope": None})
+    assert p.split == (0.5, 0.25, 0.25)
+
+
+def test_from_dict_still_validates():
+    with pytest.raises(UsageError, match="--batch"):
+        from_dict(TrainConfig, {"dataset": "d.zip", "batch": 0})
+
+
+def test_configs_are_frozen():
+    cfg = train()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.batch = 3
+
+
+# ----------------------------------------------------------------------------- no torch on import
+
+
+@pytest.mark.parametrize("code", [
+    "import artforge.config, sys; assert 'torch' not in sys.modules",
+    "import artforge, sys; assert 'torch' not in sys.modules",
+    "import sys; from artforge.config import PrepareConfig, SampleConfig, parse_seeds; "
+    "PrepareConfig(source='x'); SampleConfig(run='r'); parse_seeds('1-3'); assert 'torch' not in sys.modules",
+])
+def test_import_does_not_pull_in_torch(code):
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

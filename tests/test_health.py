@@ -1,0 +1,167 @@
+"""Tests of the training health checks (training/health.py) on synthetic tick histories."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from artforge.training.health import (
+    HEALTH_CHECKS,
+    REPEAT_TICKS,
+    HealthMonitor,
+    HealthWarning,
+    d_wins,
+    g_loss_explodes,
+    vanishing_gradients,
+)
+
+
+def healthy(n=30, seed=0) -> list[dict]:
+    rnd = random.Random(seed)
+    return [{"step": 100 * (i + 1), "D/real": 0.7 + rnd.uniform(-0.05, 0.05),
+             "D/fake": 0.3 + rnd.uniform(-0.05, 0.05), "Loss/G": 1.2 + rnd.uniform(-0.3, 0.3),
+             "Loss/D": 1.1 + rnd.uniform(-0.2, 0.2), "grad_norm/G": 5.0 + rnd.uniform(-2, 2)}
+            for i in range(n)]
+
+
+def with_last(history: list[dict], k: int, **values) -> list[dict]:
+    """A copy of history whose last k rows have these values."""
+    out = [dict(row) for row in history]
+    for row in out[-k:]:
+        row.update(values)
+    return out
+
+
+# ----------------------------------------------------------------------------- quiet when healthy
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_quiet_on_a_healthy_history(seed):
+    history = healthy(seed=seed)
+    for end in range(1, len(history) + 1):
+        for name, fn in HEALTH_CHECKS.items():
+            assert fn(history[:end]) is None, (name, end)
+
+
+def test_quiet_on_empty_and_short_histories():
+    for fn in HEALTH_CHECKS.values():
+        assert fn([]) is None
+        assert fn([{"step": 1}]) is None
+
+
+def test_registry():
+    assert HEALTH_CHECKS == {"d_wins": d_wins, "g_loss_explodes": g_loss_explodes,
+                             "vanishing_gradients": vanishing_gradients}
+
+
+# ----------------------------------------------------------------------------- D wins
+
+
+def test_d_wins_fires_after_two_ticks():
+    h = healthy()
+    assert d_wins(with_last(h, 1, **{"D/real": 0.999, "D/fake": 0.001})) is None  # one tick is not enough
+    w = d_wins(with_last(h, 2, **{"D/real": 0.999, "D/fake": 0.001}))
+    assert isinstance(w, HealthWarning)
+    assert w.check == "d_wins"
+    assert "0.999" in w.message and "0.001" in w.message
+    assert "--lr-d" in w.suggestion
+
+
+def test_d_wins_needs_both_real_and_fake_confident():
+    h = healthy()
+    assert d_wins(with_last(h, 3, **{"D/real": 0.999, "D/fake": 0.3})) is None
+    assert d_wins(with_last(h, 3, **{"D/real": 0.7, "D/fake": 0.001})) is None
+    assert d_wins(with_last(h, 3, **{"D/real": 0.97, "D/fake": 0.001})) is None  # below the 0.98 line
+
+
+def test_d_wins_ignores_missing_values():
+    h = [{"step": 1, "D/real": 0.999, "D/fake": 0.001}, {"step": 2, "D/real": 0.999}]
+    assert d_wins(h) is None
+
+
+# ----------------------------------------------------------------------------- G loss explodes
+
+
+def test_g_loss_explodes_absolute():
+    h = [{"step": i, "Loss/G": 1.0 + 0.01 * (i % 3)} for i in range(10)]
+    assert g_loss_explodes(h) is None
+    w = g_loss_explodes(h + [{"step": 10, "Loss/G": 12.0}])
+    assert w is not None and w.check == "g_loss_explodes"
+    assert "12.00" in w.message and "1.01" in w.message  # median of the last five before it
+    assert "--lr-g" in w.suggestion
+
+
+def test_g_loss_explodes_relative():
+    h = [{"step": i, "Loss/G": 1.0} for i in range(10)]
+    assert g_loss_explodes(h + [{"step": 10, "Loss/G": 5.0}]) is not None  # > 4 and > 3x
+    assert g_loss_explodes(h + [{"step": 10, "Loss/G": 3.5}]) is None  # < 4
+    high = [{"step": i, "Loss/G": 3.0} for i in range(10)]
+    assert g_loss_explodes(high + [{"step": 10, "Loss/G": 6.0}]) is None  # only 2x its level
+
+
+def test_g_loss_explodes_needs_three_values():
+    assert g_loss_explodes([{"Loss/G": 1.0}, {"Loss/G": 50.0}]) is None
+    assert g_loss_explodes([{"Loss/G": 1.0}, {"Loss/G": 1.0}, {"Loss/G": 50.0}]) is not None
+
+
+def test_g_loss_explodes_single_spike_in_the_past_does_not_fire():
+    h = [{"Loss/G": 1.0}] * 5 + [{"Loss/G": 12.0}] + [{"Loss/G": 1.0}] * 3
+    assert g_loss_explodes(h) is None
+
+
+# ----------------------------------------------------------------------------- vanishing gradients
+
+
+def test_vanishing_gradients():
+    h = healthy()
+    assert vanishing_gradients(with_last(h, 1, **{"grad_norm/G": 1e-6})) is None
+    w = vanishing_gradients(with_last(h, 2, **{"grad_norm/G": 1e-6}))
+    assert w is not None and w.check == "vanishing_gradients"
+    assert "1.0e-06" in w.message
+    assert "nonsaturating" in w.suggestion
+    assert vanishing_gradients(with_last(h, 2, **{"grad_norm/G": 1e-3})) is None
+
+
+# ----------------------------------------------------------------------------- monitor
+
+
+def d_win_rows(n):
+    return [{"step": i, "D/real": 0.999, "D/fake": 0.001} for i in range(n)]
+
+
+def test_monitor_announces_once_then_every_repeat_ticks():
+    mon = HealthMonitor()
+    history = healthy(5)
+    assert mon.check(history) == []
+    bad = d_win_rows(2)
+    announced = []
+    for tick in range(3 * REPEAT_TICKS + 1):
+        history = history + [dict(bad[-1], step=1000 + tick)] if tick else history + bad
+        news = mon.check(history)
+        assert all(w.check == "d_wins" for w in news)
+        if news:
+            announced.append(tick)
+    assert announced == [0, REPEAT_TICKS, 2 * REPEAT_TICKS, 3 * REPEAT_TICKS]
+
+
+def test_monitor_announces_again_right_after_it_clears_and_comes_back():
+    mon = HealthMonitor()
+    history = healthy(5) + d_win_rows(2)
+    assert [w.check for w in mon.check(history)] == ["d_wins"]
+    history += d_win_rows(1)
+    assert mon.check(history) == []  # persisting: quiet
+    history += healthy(1)
+    assert mon.check(history) == []  # cleared
+    history += d_win_rows(2)
+    assert [w.check for w in mon.check(history)] == ["d_wins"]  # back: news at once
+
+
+def test_monitor_tracks_checks_independently():
+    mon = HealthMonitor()
+    h = healthy(5)
+    h = with_last(h, 2, **{"D/real": 0.999, "D/fake": 0.001})
+    assert [w.check for w in mon.check(h)] == ["d_wins"]
+    h = with_last(h + [dict(h[-1])], 2, **{"grad_norm/G": 1e-7})
+    assert [w.check for w in mon.check(h)] == ["vanishing_gradients"]  # d_wins still active: not repeated
+    assert set(mon.active) == {"d_wins", "vanishing_gradients"}

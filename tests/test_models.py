@@ -1,0 +1,263 @@
+"""Tests of the DCGAN networks (models/dcgan.py) and the architecture registry (models/registry.py)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from artforge.errors import UsageError
+from artforge.models import registry
+from artforge.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, init_dcgan_weights
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: intra-op threads only cost time (a lot on a busy 2-core machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def n_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def seeded(seed=0):
+    torch.manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- shapes
+
+
+@pytest.mark.parametrize("resolution", [16, 32, 64, 128, 256])
+@pytest.mark.parametrize("channels", [3, 1])
+def test_output_shapes(resolution, channels):
+    seeded()
+    cfg = DCGANConfig(resolution=resolution, channels=channels, z_dim=16, width=8)
+    g, d = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
+    z = torch.randn(2, 16)
+    with torch.no_grad():
+        x = g(z)
+        assert x.shape == (2, channels, resolution, resolution)
+        assert x.min() >= -1 and x.max() <= 1
+        logits = d(x)
+    assert logits.shape == (2,)  # one logit per image
+    assert torch.isfinite(logits).all()
+
+
+def test_generator_output_is_bounded_even_for_huge_z():
+    seeded()
+    g = DCGANGenerator(DCGANConfig(resolution=32, z_dim=8, width=8))
+    with torch.no_grad():
+        x = g(torch.randn(4, 8) * 1e3)
+    assert x.min() >= -1 and x.max() <= 1
+    assert x.std() > 0  # not a constant image
+
+
+def test_widths():
+    assert DCGANConfig(resolution=64, width=64).widths() == [512, 256, 128, 64]
+    assert DCGANConfig(resolution=16, width=8).widths() == [16, 8]
+    assert DCGANConfig(resolution=256, width=64, max_width=512).widths() == [512, 512, 512, 256, 128, 64]
+
+
+def test_max_width_caps_channels():
+    cfg = DCGANConfig(resolution=64, width=64, max_width=128, z_dim=10)
+    g, d = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
+    for m in list(g.modules()) + list(d.modules()):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            assert m.in_channels <= 128 and m.out_channels <= 128
+    assert g.project[0].out_channels == 128
+    assert d.to_logit.in_channels == 128
+    assert cfg.widths() == [128, 128, 128, 64]
+
+
+# ----------------------------------------------------------------------------- parameter count
+
+
+def convt_params(cin, cout, k=4):
+    return cin * cout * k * k  # bias=False
+
+
+def conv_params(cin, cout, k=4):
+    return cin * cout * k * k  # bias=False
+
+
+def bn_params(c):
+    return 2 * c  # weight and bias (running stats are buffers)
+
+
+def test_parameter_counts_match_official_pytorch_dcgan_example():
+    # github.com/pytorch/examples dcgan/main.py with nz=100, ngf=ndf=64, nc=3
+    g_expected = (convt_params(100, 512) + bn_params(512) + convt_params(512, 256) + bn_params(256)
+                  + convt_params(256, 128) + bn_params(128) + convt_params(128, 64) + bn_params(64)
+                  + convt_params(64, 3))
+    d_expected = (conv_params(3, 64) + conv_params(64, 128) + bn_params(128) + conv_params(128, 256)
+                  + bn_params(256) + conv_params(256, 512) + bn_params(512) + conv_params(512, 1))
+    assert g_expected == 3_576_704  # the numbers the official example prints
+    assert d_expected == 2_765_568
+    cfg = DCGANConfig(resolution=64, channels=3, z_dim=100, width=64)
+    g, d = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
+    assert n_params(g) == g_expected
+    assert n_params(d) == d_expected
+    # same layer list: no conv has a bias
+    for m in list(g.modules()) + list(d.modules()):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            assert m.bias is None
+
+
+# ----------------------------------------------------------------------------- config validation
+
+
+@pytest.mark.parametrize("resolution", [48, 8, 1024, 0, -64, 100])
+def test_invalid_resolution_raises(resolution):
+    with pytest.raises(ValueError):
+        DCGANConfig(resolution=resolution)
+    with pytest.raises(UsageError, match="--arch dcgan"):
+        registry.make_config("dcgan", resolution=resolution)
+
+
+@pytest.mark.parametrize("resolution", [16, 32, 512])
+def test_valid_resolution_accepted(resolution):
+    assert DCGANConfig(resolution=resolution).resolution == resolution
+
+
+# ----------------------------------------------------------------------------- conditional
+
+
+def cond_models(num_classes=3):
+    seeded(1)
+    cfg = DCGANConfig(resolution=16, z_dim=8, width=8, num_classes=num_classes, embed_dim=4)
+    return cfg, DCGANGenerator(cfg), DCGANDiscriminator(cfg)
+
+
+def test_conditional_models_need_labels():
+    cfg, g, d = cond_models()
+    z = torch.randn(2, 8)
+    with pytest.raises(ValueError):
+        g(z)
+    with pytest.raises(ValueError):
+        d(torch.zeros(2, 3, 16, 16))
+
+
+def test_conditional_labels_change_outputs():
+    cfg, g, d = cond_models()
+    g.eval(), d.eval()  # batch norm from running stats: outputs are per sample
+    z = torch.randn(1, 8).repeat(3, 1)
+    c = torch.tensor([0, 1, 2])
+    with torch.no_grad():
+        x = g(z, c)
+        assert not torch.allclose(x[0], x[1]) and not torch.allclose(x[1], x[2])
+        # the same label gives the same image
+        assert torch.allclose(g(z, torch.tensor([1, 1, 1]))[0], x[1])
+        img = x[:1].repeat(3, 1, 1, 1)
+        logits = d(img, c)
+        assert logits.shape == (3,)
+        assert len(set(logits.tolist())) == 3
+    # the embedding table has the expected size
+    assert g.embed.weight.shape == (3, 4)
+    assert g.project[0].in_channels == 8 + 4
+
+
+def test_conditional_d_logit_is_unconditional_logit_plus_projection():
+    cfg, g, d = cond_models()
+    d.eval()
+    x = torch.randn(2, 3, 16, 16)
+    c = torch.tensor([2, 0])
+    with torch.no_grad():
+        h = d.blocks(d.from_image(x))
+        base = d.to_logit(h).flatten()
+        proj = (d.embed.weight[c] * h.sum(dim=(2, 3))).sum(dim=1)
+        assert torch.allclose(d(x, c), base + proj, atol=1e-5)
+
+
+def test_unconditional_models_have_no_embedding():
+    cfg = DCGANConfig(resolution=16, z_dim=8, width=8)
+    assert DCGANGenerator(cfg).embed is None and DCGANDiscriminator(cfg).embed is None
+
+
+# ----------------------------------------------------------------------------- init
+
+
+def test_weight_init_statistics():
+    seeded(0)
+    cfg = DCGANConfig(resolution=64, z_dim=100, width=64)
+    for net in (DCGANGenerator(cfg), DCGANDiscriminator(cfg)):
+        conv = [m.weight.detach().flatten() for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+        w = torch.cat(conv)
+        assert w.std().item() == pytest.approx(0.02, rel=0.02)
+        assert abs(w.mean().item()) < 1e-3
+        bn = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+        bw = torch.cat([m.weight.detach() for m in bn])
+        assert bw.mean().item() == pytest.approx(1.0, abs=0.005)
+        assert bw.std().item() == pytest.approx(0.02, rel=0.15)
+        assert all(torch.all(m.bias == 0) for m in bn)
+
+
+def test_init_function_on_single_layers():
+    seeded(0)
+    emb = nn.Embedding(1000, 100)
+    init_dcgan_weights(emb)
+    assert emb.weight.std().item() == pytest.approx(0.02, rel=0.03)
+    lin = nn.Linear(10, 10)
+    before = lin.weight.clone()
+    init_dcgan_weights(lin)  # not touched
+    assert torch.equal(before, lin.weight)
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+def test_registry_unknown_arch():
+    with pytest.raises(UsageError, match="stylegan9"):
+        registry.get_architecture("stylegan9")
+    with pytest.raises(UsageError):
+        registry.make_config("stylegan9", resolution=64)
+    with pytest.raises(UsageError):
+        registry.build("stylegan9", DCGANConfig())
+
+
+def test_make_config_ignores_unknown_options():
+    cfg = registry.make_config("dcgan", resolution=32, channels=1, z_dim=12, width=8, lr_g=0.1, dataset="x")
+    assert cfg == DCGANConfig(resolution=32, channels=1, z_dim=12, width=8)
+
+
+def test_build_returns_generator_and_discriminator():
+    g, d = registry.build("dcgan", DCGANConfig(resolution=16, z_dim=8, width=8))
+    assert isinstance(g, DCGANGenerator) and isinstance(d, DCGANDiscriminator)
+    assert "dcgan" in registry.ARCHITECTURES
+
+
+# ----------------------------------------------------------------------------- memory format
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_channels_last_matches_contiguous(train):
+    seeded(3)
+    cfg = DCGANConfig(resolution=32, z_dim=16, width=8)
+    g, d = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
+    g.train(train), d.train(train)
+    z = torch.randn(4, 16)
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        x_ref, d_ref = g(z), d(x)
+    g_cl = g.to(memory_format=torch.channels_last)
+    d_cl = d.to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        x_cl = g_cl(z)
+        d_out = d_cl(x.contiguous(memory_format=torch.channels_last))
+    assert torch.allclose(x_cl, x_ref, atol=1e-5)
+    assert torch.allclose(d_out, d_ref, atol=1e-5)
+    assert d_out.shape == (4,)
+
+
+def test_backward_reaches_every_parameter():
+    seeded(4)
+    cfg = DCGANConfig(resolution=16, z_dim=8, width=8, num_classes=2, embed_dim=4)
+    g, d = DCGANGenerator(cfg), DCGANDiscriminator(cfg)
+    c = torch.tensor([0, 1, 1])
+    d(g(torch.randn(3, 8), c), c).sum().backward()
+    for net in (g, d):
+        for name, p in net.named_parameters():
+            assert p.grad is not None, name
