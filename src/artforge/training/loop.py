@@ -415,9 +415,12 @@ class _ProgressBar:
         if total is None and trainer.cfg.minutes is not None:
             self.by_time = True
             total = int(trainer.cfg.minutes * 60)
-        self.bar = tqdm(total=total, initial=0 if self.by_time else trainer.step, unit="s" if self.by_time else "step",
+        # By time, the rate column would read "1.00s/s": show elapsed and remaining instead.
+        time_format = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}"
+        self.bar = tqdm(total=total, initial=0 if self.by_time else trainer.step, unit="step",
                         desc=f"training {trainer.run_dir.name}", dynamic_ncols=True, file=sys.stderr,
-                        bar_format=None)
+                        bar_format=time_format if self.by_time else None,
+                        mininterval=0.5 if sys.stderr.isatty() else 30)
         self.last = trainer.step
 
     def update(self, step: int, started: float) -> None:
