@@ -40,6 +40,22 @@ def write_blob_dataset(path, n: int = 40, res: int = 32, labels: bool = False, s
     return path
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: intra-op threads only cost time (a lot on a busy 2-core machine)."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def gen(seed: int):
+    """A seeded CPU generator, for reproducible test tensors."""
+    import torch
+    return torch.Generator().manual_seed(seed)
+
+
 @pytest.fixture(scope="session")
 def blob_dataset(tmp_path_factory):
     return write_blob_dataset(tmp_path_factory.mktemp("data") / "blobs-32.zip")

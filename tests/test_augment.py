@@ -12,20 +12,11 @@ from artforge.config import TrainConfig
 from artforge.data.augment import AUGMENTS, augment, crop_matrix, flip_mask, rotate_matrix, scale_matrix
 from artforge.errors import UsageError
 
+from conftest import gen
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: threads only cost time
+
 ALL = ("flip", "scale", "crop", "rotate")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: intra-op threads only cost time (a lot on a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def batch(n=8, c=3, size=16, seed=0, dtype=torch.float32) -> torch.Tensor:

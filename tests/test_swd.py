@@ -19,20 +19,11 @@ from artforge.metrics.swd import (
     swd,
 )
 
+from conftest import gen
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: threads only cost time
+
 FAST = dict(patches_per_image=32, directions=64, repeats=1)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These tensors are tiny: intra-op threads only cost time (a lot on a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def images(n=8, c=3, size=32, seed=0, amplitude=1.0) -> torch.Tensor:

@@ -61,7 +61,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import difflib
-import hashlib
 import io
 import json
 import math
@@ -74,27 +73,23 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Iterator
 
-import numpy as np
-from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
+from .. import __version__
 from ..config import PrepareConfig, to_dict
 from ..errors import DataError, UsageError
+from ..utils.files import atomic_write_text
 from .archive import FORMAT, FORMAT_VERSION, ArchiveWriter, archive_name
-from .builtin import BUILTINS, RenderSkip
+from .builtin import BUILTINS
+from .imaging import (FORMAT_NAMES, ImageOptions, Outcome, Processor, digest, pillow_pixel_limit_off, pool_init,
+                      pool_run)
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".gif", ".bmp", ".dib",
                               ".tif", ".tiff"})
-PIL_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF")  # JPEG includes multi-picture MPO
-FORMAT_NAMES = "PNG, JPEG, WebP, GIF, BMP or TIFF"
 SKIPPED_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
 INLINE_MAX = 64  # up to this many files, a process pool costs more than it saves
-REDUCING_GAP = 3.0  # Pillow: resize in two steps when shrinking by more than this; looks identical
-RESAMPLE = {"lanczos": Image.Resampling.LANCZOS, "bicubic": Image.Resampling.BICUBIC,
-            "bilinear": Image.Resampling.BILINEAR, "box": Image.Resampling.BOX}
 SPLITS = ("train", "val", "test")
 SAME_PIXELS = "same pixels after resizing"
 
@@ -273,345 +268,20 @@ def _scan_builtin(name: str) -> _Source:
     return _Source("builtin", name, name, items, credits=builtin.credits())
 
 
-# ----------------------------------------------------------------------------- per-image work
-# Everything below runs in worker processes: plain functions and picklable records only.
-
-class _Reject(Exception):
-    """This file cannot be used; args[0] is the reason for the report."""
-
-
-@dataclass(frozen=True)
-class _Options:
-    """The per-image settings, small and picklable for the worker processes."""
-
-    size: int
-    fit: str
-    gray: bool
-    fill: tuple[int, ...] | int  # background colour in the output mode
-    resample: int
-    min_size: int
-    max_pixels: int
-    max_bytes: int
-
-    @classmethod
-    def from_config(cls, cfg: PrepareConfig) -> "_Options":
-        gray = cfg.color == "gray"
-        # Cap on bytes read per file: an uncompressed 16-bit RGB image at --max-pixels, plus slack.
-        return cls(size=cfg.size, fit=cfg.fit, gray=gray,
-                   fill=ImageColor.getcolor(cfg.background, "L" if gray else "RGB"),
-                   resample=RESAMPLE[cfg.filter], min_size=cfg.min_size, max_pixels=cfg.max_pixels,
-                   max_bytes=cfg.max_pixels * 6 + (16 << 20))
-
-    @property
-    def mode(self) -> str:
-        return "L" if self.gray else "RGB"
-
-
-@dataclass
-class _Outcome:
-    """A worker's answer: a reason, or the output PNG with its hashes and pixel sums."""
-
-    reason: str | None = None
-    src_hash: str = ""
-    pixel_hash: str = ""
-    png: bytes = b""
-    sums: tuple[int, ...] = ()  # per channel, of 0..255 values: exact, so mean/std stream exactly
-    squares: tuple[int, ...] = ()
-
-
-def _digest(*chunks: bytes) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for chunk in chunks:
-        h.update(chunk)
-    return h.hexdigest()
-
-
-class _Processor:
-    """Turns one task into an ``_Outcome``; keeps zip handles open between tasks."""
-
-    def __init__(self, opts: _Options):
-        self.opts = opts
-        self._zips: dict[str, zipfile.ZipFile] = {}
-
-    def close(self) -> None:
-        for zf in self._zips.values():
-            zf.close()
-        self._zips.clear()
-
-    def __call__(self, task: tuple) -> _Outcome:
-        try:
-            return self._process(task)
-        except _Reject as reject:
-            return _Outcome(reason=str(reject.args[0]))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            return _Outcome(reason=f"too many pixels (decompression bomb?): {exc}")
-        except Exception as exc:  # one odd file must not end a run over 100k files
-            return _Outcome(reason=f"could not be processed ({type(exc).__name__}: {exc})")
-
-    def _process(self, task: tuple) -> _Outcome:
-        if task[0] == "builtin":
-            try:
-                im = BUILTINS[task[1]].render(task[2])
-            except RenderSkip as skip:
-                raise _Reject(skip.reason) from None
-            src_hash = _digest(im.mode.encode(), repr(im.size).encode(), im.tobytes())
-        else:
-            data = self._read_file(task[1]) if task[0] == "file" else self._read_member(task[1], task[2])
-            src_hash = _digest(data)
-            im = _decode(data, self.opts)
-        return _encode(_to_square(im, self.opts), src_hash)
-
-    def _too_large(self, size: int) -> _Reject:
-        return _Reject(f"file too large: {size / 2**20:,.0f} MiB (the cap for --max-pixels "
-                       f"{self.opts.max_pixels:,} is {self.opts.max_bytes / 2**20:,.0f} MiB)")
-
-    def _read_file(self, path: str) -> bytes:
-        """The whole file, opened read-only."""
-        try:
-            size = os.stat(path).st_size
-            if size > self.opts.max_bytes:
-                raise self._too_large(size)
-            with open(path, "rb") as f:
-                data = f.read(self.opts.max_bytes + 1)
-        except PermissionError:
-            raise _Reject("unreadable: permission denied") from None
-        except OSError as exc:
-            raise _Reject(f"unreadable: {exc.strerror or exc}") from None
-        if len(data) > self.opts.max_bytes:  # it grew while we read it
-            raise self._too_large(len(data))
-        return data
-
-    def _read_member(self, path: str, index: int) -> bytes:
-        """One zip member, in memory, read no further than the byte cap (headers can lie)."""
-        zf = self._zips.get(path)
-        if zf is None:
-            zf = self._zips[path] = zipfile.ZipFile(path)
-        info = zf.infolist()[index]
-        if info.file_size > self.opts.max_bytes:
-            raise self._too_large(info.file_size)
-        try:
-            with zf.open(info) as f:
-                data = f.read(self.opts.max_bytes + 1)
-        except zipfile.BadZipFile as exc:
-            raise _Reject(f"corrupt zip member ({exc})") from None
-        except NotImplementedError as exc:
-            raise _Reject(f"unsupported zip compression ({exc})") from None
-        except RuntimeError as exc:  # encrypted
-            raise _Reject(f"unreadable zip member ({exc})") from None
-        if len(data) > self.opts.max_bytes:
-            raise self._too_large(len(data))
-        return data
-
-
-def _decode(data: bytes, opts: _Options) -> Image.Image:
-    """Open and fully load an image, checking size limits before any pixel is decoded."""
-    if not data:
-        raise _Reject("empty file (0 bytes)")
-    try:
-        im = Image.open(io.BytesIO(data), formats=PIL_FORMATS)
-    except UnidentifiedImageError:
-        raise _Reject(f"not an image: the content is not {FORMAT_NAMES}") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise
-    except Exception as exc:
-        raise _Reject(f"corrupt: {exc}") from None
-    width, height = im.size
-    if width * height > opts.max_pixels:
-        raise _Reject(f"too many pixels: {width}x{height} is more than --max-pixels {opts.max_pixels:,} "
-                      "(a decompression bomb?)")
-    if min(width, height) < opts.min_size:
-        raise _Reject(f"too small: {width}x{height}, shorter side below --min-size {opts.min_size}")
-    _draft(im, opts)
-    try:
-        im.load()
-    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...
-        raise _Reject(f"truncated or corrupt: {exc}") from None
-    return im
-
-
-def _draft(im: Image.Image, opts: _Options) -> None:
-    """Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that keeps REDUCING_GAP x the output size.
-
-    Several times faster on camera photos, and the same result as a full decode after the resize.
-    """
-    if im.format not in ("JPEG", "MPO"):
-        return
-    width, height = im.size
-    side = max(width, height) if opts.fit == "pad" else min(width, height)  # the side that becomes --size
-    need = opts.size * REDUCING_GAP
-    if side < 2 * need:
-        return
-    if opts.fit == "stretch":
-        request = (math.ceil(need), math.ceil(need))
-    else:
-        request = (math.ceil(width * need / side), math.ceil(height * need / side))
-    im.draft(None, request)
-
-
-def _to_square(im: Image.Image, opts: _Options) -> Image.Image:
-    """Decoded image -> output image: orientation, colour, transparency, fit and size."""
-    icc = im.info.get("icc_profile")
-    try:
-        ImageOps.exif_transpose(im, in_place=True)
-    except Exception:  # a malformed EXIF block does not make the pixels unusable
-        pass
-    color, alpha = _color_and_alpha(im)
-    color = _to_srgb(color, icc)
-    return _fit(_flatten(color, alpha, opts), opts)
-
-
-def _color_and_alpha(im: Image.Image) -> tuple[Image.Image, Image.Image | None]:
-    """Split any Pillow mode into 8-bit colour (RGB, L or CMYK) and an optional 8-bit alpha."""
-    mode = im.mode
-    if mode.startswith("I"):  # I;16, I;16B, I;16L, I;16N, I
-        return _sixteen_bit_to_l(im), None
-    if mode == "F":
-        return _float_to_l(im), None
-    if mode in ("RGBa", "La"):  # premultiplied alpha
-        im = im.convert(mode.upper())
-    elif mode == "PA" or (mode in ("P", "L", "RGB", "1") and "transparency" in im.info):
-        im = im.convert("RGBA")  # palette or colour-key transparency becomes an alpha channel
-    elif mode == "P":
-        im = im.convert("RGB")
-    elif mode == "1":
-        im = im.convert("L")
-    if im.mode in ("RGBA", "LA"):
-        return im.convert(im.mode[:-1]), im.getchannel("A")
-    if im.mode in ("RGB", "L", "CMYK"):
-        return im, None
-    try:
-        return im.convert("RGB"), None  # YCbCr, HSV, RGBX, ...
-    except ValueError:
-        raise _Reject(f"unsupported colour mode {mode}") from None
-
-
-def _sixteen_bit_to_l(im: Image.Image) -> Image.Image:
-    """16-bit grey to 8-bit by rounding v / 257 (65535 -> 255), where Pillow would clip at 255.
-
-    Mode "I" (32-bit) is read as 16-bit data too: it is what 16-bit PNG and TIFF decode to.
-    """
-    arr = np.clip(np.asarray(im).astype(np.int64), 0, 65535)
-    return Image.fromarray(((arr * 255 + 32767) // 65535).astype(np.uint8), "L")
-
-
-def _float_to_l(im: Image.Image) -> Image.Image:
-    """Float grey: [0, 1] data is scaled by 255, anything else is clipped to [0, 255]."""
-    arr = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=255.0, neginf=0.0)
-    if arr.size and arr.min() >= 0 and arr.max() <= 1:
-        arr = arr * 255
-    return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), "L")
-
-
-def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
-    """Apply an embedded ICC profile (to sRGB) when LittleCMS can; else a plain conversion."""
-    if icc:
-        transform = _icc_transform(icc, im.mode)
-        if transform is not None:
-            from PIL import ImageCms
-            try:
-                return ImageCms.applyTransform(im, transform)
-            except (ImageCms.PyCMSError, ValueError, OSError):
-                pass
-    return im if im.mode in ("RGB", "L") else im.convert("RGB")
-
-
-@lru_cache(maxsize=16)  # photo collections share a handful of profiles
-def _icc_transform(icc: bytes, mode: str):
-    """A cached ``profile -> sRGB`` transform, or None (no LittleCMS, bad profile, already sRGB)."""
-    try:
-        from PIL import ImageCms
-    except ImportError:
-        return None
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        if mode == "RGB" and "srgb" in ImageCms.getProfileDescription(profile).lower():
-            return None
-        return ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), mode, "RGB")
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return None  # a profile that does not fit the pixels: use them as they are
-
-
-def _flatten(color: Image.Image, alpha: Image.Image | None, opts: _Options) -> Image.Image:
-    """Output mode, with transparency composited over the background colour."""
-    if color.mode != opts.mode:
-        color = color.convert(opts.mode)
-    if alpha is not None and alpha.getextrema()[0] < 255:
-        color = Image.composite(color, Image.new(opts.mode, color.size, opts.fill), alpha)
-    return color
-
-
-def _fit(im: Image.Image, opts: _Options) -> Image.Image:
-    """Square ``size`` x ``size`` image by centre crop, padding or stretching."""
-    size, (width, height) = opts.size, im.size
-    resize = dict(resample=opts.resample, reducing_gap=REDUCING_GAP)
-    if opts.fit == "crop":
-        side = min(width, height)
-        left, top = (width - side) // 2, (height - side) // 2
-        if side != width or side != height:
-            # crop first: resize(box=...) would let the filter reach pixels outside the square
-            im = im.crop((left, top, left + side, top + side))
-        return im if side == size else im.resize((size, size), **resize)
-    if opts.fit == "stretch":
-        return im if im.size == (size, size) else im.resize((size, size), **resize)
-    scale = size / max(width, height)  # pad
-    new = (max(1, round(width * scale)), max(1, round(height * scale)))
-    if new != im.size:
-        im = im.resize(new, **resize)
-    canvas = Image.new(opts.mode, (size, size), opts.fill)
-    canvas.paste(im, ((size - new[0]) // 2, (size - new[1]) // 2))
-    return canvas
-
-
-def _encode(im: Image.Image, src_hash: str) -> _Outcome:
-    """PNG bytes plus the pixel hash and per-channel sums of the output image."""
-    pixels = np.asarray(im, dtype=np.uint8)
-    flat = pixels.reshape(-1, 1 if pixels.ndim == 2 else pixels.shape[2]).astype(np.int64)
-    im.info.clear()  # no source metadata (an ICC profile we already applied, EXIF) in the output
-    buf = io.BytesIO()
-    im.save(buf, "PNG")
-    return _Outcome(src_hash=src_hash, pixel_hash=_digest(pixels.tobytes()), png=buf.getvalue(),
-                    sums=tuple(int(v) for v in flat.sum(0)),
-                    squares=tuple(int(v) for v in (flat * flat).sum(0)))
-
-
 # ----------------------------------------------------------------------------- running the workers
 
-_WORKER: _Processor | None = None  # set in pool worker processes only
-
-
-def _pool_init(opts: _Options) -> None:
-    global _WORKER
-    Image.MAX_IMAGE_PIXELS = None  # this worker process only: _decode checks --max-pixels itself
-    _WORKER = _Processor(opts)
-
-
-def _pool_run(task: tuple) -> _Outcome:
-    return _WORKER(task)
-
-
 @contextlib.contextmanager
-def _pillow_pixel_limit_off() -> Iterator[None]:
-    """Inline runs: Pillow's own bomb check off (``_decode`` applies --max-pixels), then restored."""
-    saved = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = saved
-
-
-@contextlib.contextmanager
-def _outcomes(items: list[_Item], opts: _Options, workers: int) -> Iterator[Iterator[_Outcome]]:
+def _outcomes(items: list[_Item], opts: ImageOptions, workers: int) -> Iterator[Iterator[Outcome]]:
     """Outcomes in item order: from a process pool for many files, else computed in-line."""
     tasks = [item.task for item in items]
     if workers > 1 and len(tasks) > INLINE_MAX:
         chunksize = max(1, min(32, len(tasks) // (workers * 8)))
-        with multiprocessing.get_context().Pool(workers, _pool_init, (opts,)) as pool:
-            yield pool.imap(_pool_run, tasks, chunksize)
+        with multiprocessing.get_context().Pool(workers, pool_init, (opts,)) as pool:
+            yield pool.imap(pool_run, tasks, chunksize)
         return
-    processor = _Processor(opts)
+    processor = Processor(opts)
     try:
-        with _pillow_pixel_limit_off():
+        with pillow_pixel_limit_off():
             yield map(processor, tasks)
     finally:
         processor.close()
@@ -654,7 +324,7 @@ class _Collector:
         self._by_src: dict[str, str] = {}  # content hash -> name of the kept image it equals
         self._by_pixels: dict[str, str] = {}
 
-    def add(self, item: _Item, out: _Outcome) -> None:
+    def add(self, item: _Item, out: Outcome) -> None:
         if out.reason is not None:
             self.rejects.append({"file": item.name, "reason": out.reason})
             return
@@ -678,7 +348,7 @@ class _Collector:
 
 def _rank(seed: int, purpose: str, src_hash: str) -> str:
     """Seeded sort key from an image's content: the order ignores names and file system order."""
-    return _digest(f"{purpose}:{seed}:{src_hash}".encode())
+    return digest(f"{purpose}:{seed}:{src_hash}".encode())
 
 
 def _assign_labels(mode: str, kept: list[_Kept]) -> list[str]:
@@ -780,18 +450,6 @@ def _spool_file(out: Path) -> Iterator[IO[bytes]]:
         yield spool
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temp file beside it, renamed over it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_rejects(path: Path, rejects: list[dict], duplicates: list[dict]) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -801,20 +459,7 @@ def _write_rejects(path: Path, rejects: list[dict], duplicates: list[dict]) -> N
     for d in duplicates:
         note = f" ({d['reason']})" if d["reason"] == SAME_PIXELS else ""
         writer.writerow([d["file"], f"duplicate of {d['duplicate_of']}{note}"])
-    _write_atomic(path, buf.getvalue())
-
-
-def _artforge_version() -> str:
-    import artforge
-
-    version = getattr(artforge, "__version__", None)
-    if version is None:
-        try:
-            from importlib.metadata import version as dist_version
-            version = dist_version("artforge")
-        except Exception:
-            version = "0"
-    return str(version)
+    atomic_write_text(path, buf.getvalue())
 
 
 def _manifest(cfg: PrepareConfig, source: _Source, out: Path, kept: list[_Kept], label_names: list[str],
@@ -832,7 +477,7 @@ def _manifest(cfg: PrepareConfig, source: _Source, out: Path, kept: list[_Kept],
         "source": source.origin,
         "source_kind": source.kind,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "artforge_version": _artforge_version(),
+        "artforge_version": __version__,
         "options": to_dict(cfg),
         "resolution": cfg.size,
         "channels": 1 if cfg.color == "gray" else 3,
@@ -899,7 +544,7 @@ def prepare(cfg: PrepareConfig, *, progress: bool = True, limit: int | None = No
         manifest = _manifest(cfg, source, out, kept, label_names, collector.duplicates, rejects)
         with _disk_errors(out):
             _write_archive(out, spool, kept, manifest)
-            _write_atomic(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+            atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
             _write_rejects(rejects_path, rejects, collector.duplicates)
     return PrepareResult(path=out, manifest=manifest, count=len(kept), rejects=rejects,
                          duplicates=collector.duplicates, manifest_path=manifest_path,
@@ -912,7 +557,7 @@ def _collect(items: list[_Item], source: _Source, cfg: PrepareConfig, spool: IO[
     from tqdm import tqdm
 
     collector = _Collector(spool, "identical image" if source.kind == "builtin" else "identical file")
-    with _outcomes(items, _Options.from_config(cfg), _worker_count(cfg)) as outcomes, \
+    with _outcomes(items, ImageOptions.from_config(cfg), _worker_count(cfg)) as outcomes, \
             tqdm(total=len(items), desc=f"prepare {source.name}", unit=" files", file=sys.stderr,
                  disable=not progress, mininterval=0.5, dynamic_ncols=True) as bar:
         for item, outcome in zip(items, outcomes):
