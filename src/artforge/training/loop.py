@@ -341,7 +341,6 @@ class Trainer:
                           cfg.channels_last, cfg.label_smoothing)
         ctx.draws = self.draws
         bar = _ProgressBar(self, enabled=cfg.progress)
-        started = tick_time = time.time()
         tick_nimg = self.nimg
         last_ckpt: Path | None = None
         status = "finished"
@@ -349,6 +348,7 @@ class Trainer:
             with stop_on_ctrl_c() as ctrl_c:
                 if self.step == 0:
                     self.save_grid()
+                started = tick_time = time.time()  # --minutes counts training, not set-up
                 while not self._done(started):
                     step_start = time.time()
                     log_grads = (self.step + 1) % cfg.tick == 0

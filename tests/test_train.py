@@ -1,0 +1,78 @@
+"""The training loop as a user drives it: stop conditions, run folders, loaders, the log."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import artforge
+from artforge.errors import UsageError
+from artforge.training.monitor import read_log
+
+from conftest import TINY
+
+
+def losses(run_dir):
+    rows, _ = read_log(run_dir / "log.jsonl")
+    return [(r["step"], r["Loss/D"], r["Loss/G"]) for r in rows if "Loss/D" in r]
+
+
+def test_kimg_stops_after_that_many_real_images(blob_dataset, tmp_path):
+    result = artforge.train(blob_dataset, out=tmp_path, kimg=0.04, **TINY)  # 40 images, batch 8
+    assert result.step == 5 and result.status == "finished"
+
+
+def test_minutes_stops_on_time(blob_dataset, tmp_path):
+    result = artforge.train(blob_dataset, out=tmp_path, minutes=0.0001, **TINY)
+    assert result.step == 1
+
+
+def test_each_run_gets_the_next_numbered_folder_with_its_options(blob_dataset, tmp_path):
+    first = artforge.train(blob_dataset, out=tmp_path, steps=1, **TINY)
+    second = artforge.train(blob_dataset, out=tmp_path, steps=1, **{**TINY, "lr_g": 1e-3})
+    assert (first.run_dir.name, second.run_dir.name) == ("00000-blobs-32-dcgan", "00001-blobs-32-dcgan")
+    options = json.loads((second.run_dir / "options.json").read_text())
+    assert options["train"]["lr_g"] == 1e-3 and options["train"]["batch"] == 8
+    assert options["model"] == {"arch": "dcgan", "resolution": 32, "channels": 3, "z_dim": 16, "width": 8,
+                                "max_width": 512, "num_classes": 0, "embed_dim": 64}
+
+
+def test_streaming_loader_trains_exactly_like_the_in_memory_one(blob_dataset, tmp_path):
+    opts = {**TINY, "tick": 1}
+    cached = artforge.train(blob_dataset, out=tmp_path / "a", steps=4, **opts)
+    streamed = artforge.train(blob_dataset, out=tmp_path / "b", steps=4, cache_gb=1e-9, workers=1, **opts)
+    assert losses(cached.run_dir) == losses(streamed.run_dir)
+
+
+def test_seed_changes_the_run_and_fixes_it(blob_dataset, tmp_path):
+    a = artforge.train(blob_dataset, out=tmp_path, steps=3, seed=1, **{**TINY, "tick": 1})
+    b = artforge.train(blob_dataset, out=tmp_path, steps=3, seed=1, **{**TINY, "tick": 1})
+    c = artforge.train(blob_dataset, out=tmp_path, steps=3, seed=2, **{**TINY, "tick": 1})
+    assert losses(a.run_dir) == losses(b.run_dir) != losses(c.run_dir)
+
+
+def test_log_has_losses_d_outputs_and_gradient_norms(trained_run):
+    rows, events = read_log(trained_run / "log.jsonl")
+    for key in ("Loss/D", "Loss/G", "D/real", "D/fake", "grad_norm/D", "grad_norm/G", "Speed/img_per_s", "kimg"):
+        assert key in rows[-1], key
+    assert 0 < rows[-1]["D/real"] < 1
+    assert any(e["event"] == "metric" and e["swd"] > 0 for e in events)
+
+
+def test_empty_split_is_a_clear_error(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from artforge.data.archive import ArchiveWriter
+    writer = ArchiveWriter(tmp_path / "allval.zip")
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), "white").save(buf, format="PNG")
+    name = writer.add(buf.getvalue())
+    writer.close({"name": "allval", "resolution": 32, "channels": 3, "label_names": [],
+                  "split": {"train": [], "val": [name], "test": []}})
+    with pytest.raises(UsageError, match="no images in the 'train' split"):
+        artforge.train(tmp_path / "allval.zip", out=tmp_path / "runs", steps=1, **TINY)
+    assert not list((tmp_path / "runs").iterdir())  # no empty run folder left behind
+    assert artforge.train(tmp_path / "allval.zip", out=tmp_path / "runs", steps=1, split="all", **TINY).step == 1
