@@ -76,3 +76,23 @@ def test_empty_split_is_a_clear_error(tmp_path):
         artforge.train(tmp_path / "allval.zip", out=tmp_path / "runs", steps=1, **TINY)
     assert not list((tmp_path / "runs").iterdir())  # no empty run folder left behind
     assert artforge.train(tmp_path / "allval.zip", out=tmp_path / "runs", steps=1, split="all", **TINY).step == 1
+
+
+def test_one_generator_forward_per_step_shared_by_the_d_and_g_phases(blob_dataset, tmp_path):
+    from artforge.config import TrainConfig
+    from artforge.data.archive import open_dataset
+    from artforge.losses import get_loss
+    from artforge.training.loop import Trainer
+    from artforge.training.monitor import Monitor
+    from artforge.training.phases import StepContext
+
+    cfg = TrainConfig(dataset=str(blob_dataset), **TINY)
+    trainer = Trainer(cfg, tmp_path, open_dataset(blob_dataset))
+    calls = {"G": 0, "D": 0}
+    trainer.G.register_forward_hook(lambda *_: calls.__setitem__("G", calls["G"] + 1))
+    trainer.D.register_forward_hook(lambda *_: calls.__setitem__("D", calls["D"] + 1))
+    ctx = StepContext(trainer.G, trainer.D, get_loss(cfg.loss), trainer.source.batches(0), trainer.gen,
+                      trainer.device, cfg.batch, cfg.z_dim, 0, cfg.augment, cfg.channels_last)
+    trainer.train_step(ctx, Monitor(tmp_path, tensorboard=False), log_grads=True)
+    assert calls == {"G": 1, "D": 3}  # D on real, on fake (detached), on fake for G's loss
+    assert trainer.step == 1 and ctx.draws == 1

@@ -251,14 +251,16 @@ class Trainer:
 
     def train_step(self, ctx: StepContext, monitor: Monitor, log_grads: bool) -> None:
         trained_g = False
+        ctx.new_repeat()  # fresh real and fake batches for this step; phases then share them
         for phase in self.phases:
             if self.step % phase.interval:
                 continue
-            for _ in range(phase.repeats):
-                ctx.new_repeat()
+            for repeat in range(phase.repeats):
+                if repeat:  # n_critic: every extra D step sees new batches
+                    ctx.new_repeat()
                 self._run_phase(phase, ctx, monitor, log_grads)
             trained_g |= phase.trains == "G"
-        ctx.new_repeat()
+        ctx.new_repeat()  # drop the graph before the next step
         self.draws = ctx.draws
         if trained_g:
             self.ema.update(self.cfg.batch, self.nimg)
