@@ -427,9 +427,8 @@ class _ProgressBar:
     def update(self, step: int, started: float) -> None:
         if self.bar is None:
             return
-        if self.by_time:
-            self.bar.n = min(int(time.time() - started), self.bar.total)
-            self.bar.refresh()
+        if self.by_time:  # update() (not refresh()) so tqdm's mininterval limits the output
+            self.bar.update(min(int(time.time() - started), self.bar.total) - self.bar.n)
         else:
             self.bar.update(step - self.last)
         self.last = step
