@@ -95,18 +95,15 @@ def reference(steps: int, warmup: int) -> float:
 def artforge_step(dataset: Path, steps: int, warmup: int, **options) -> float:
     from artforge.config import TrainConfig
     from artforge.data.archive import open_dataset
-    from artforge.losses import get_loss
     from artforge.training.loop import Trainer
     from artforge.training.monitor import Monitor
-    from artforge.training.phases import StepContext
 
     cfg = TrainConfig(dataset=str(dataset), batch=BATCH, progress=False, tensorboard=False, eval_images=0,
                       device="cpu", **options)
     run_dir = Path(tempfile.mkdtemp(prefix="bench-run-"))
     trainer = Trainer(cfg, run_dir, open_dataset(dataset))
     monitor = Monitor(run_dir, tensorboard=False)
-    ctx = StepContext(trainer.G, trainer.D, get_loss(cfg.loss), trainer.source.batches(0), trainer.gen,
-                      trainer.device, cfg.batch, cfg.z_dim, 0, cfg.augment, cfg.channels_last)
+    ctx = trainer.make_context()
     for _ in range(warmup):
         trainer.train_step(ctx, monitor, log_grads=False)
     start = time.perf_counter()
@@ -131,14 +128,16 @@ def sampling_time(dataset: Path, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
+DCGAN = {"recipe": "dcgan"}  # the same training as the reference: alternating BCE steps, no regularizers
 VARIANTS = {
     "reference (official-example style, fp32)": ("reference", {}),
-    "artforge (defaults: bf16 autocast, channels-last, fused Adam)": ("artforge", {}),
+    "artforge --recipe dcgan (bf16 autocast, channels-last, fused Adam)": ("artforge", DCGAN),
 }
 ABLATIONS = {
-    "artforge fp32, channels-first": ("artforge", {"precision": "fp32", "channels_last": False}),
-    "artforge fp32, channels-last": ("artforge", {"precision": "fp32"}),
-    "artforge bf16, channels-first": ("artforge", {"precision": "bf16", "channels_last": False}),
+    "artforge --recipe dcgan, fp32, channels-first": ("artforge", {**DCGAN, "precision": "fp32", "channels_last": False}),
+    "artforge --recipe dcgan, fp32, channels-last": ("artforge", {**DCGAN, "precision": "fp32"}),
+    "artforge --recipe dcgan, bf16, channels-first": ("artforge", {**DCGAN, "precision": "bf16", "channels_last": False}),
+    "artforge --recipe stable (adds lazy R1, adaptive augmentation)": ("artforge", {}),
 }
 
 

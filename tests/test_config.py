@@ -129,7 +129,9 @@ def test_prepare_background_wrong_type_is_usage_error():
 
 def test_train_defaults_valid():
     cfg = train()
-    assert cfg.arch == "dcgan" and cfg.loss == "nonsaturating" and cfg.augment == ("flip",)
+    assert cfg.arch == "dcgan" and cfg.recipe == "stable" and cfg.loss is None and cfg.augment == ("flip",)
+    resolved = cfg.resolved()
+    assert resolved.loss == "nonsaturating" and resolved.r1_gamma > 0 and resolved.ada_target == 0.6
     assert not cfg.stop_given()
     assert train(steps=10).stop_given() and train(minutes=0.5).stop_given() and train(kimg=1).stop_given()
 
@@ -157,7 +159,9 @@ def test_train_positive_floats(name, value):
     ("minutes", NAN, "--minutes"), ("beta1", 1.5, "--beta1"), ("beta2", -0.1, "--beta2"),
     ("label_smoothing", 2, "--label-smoothing"), ("beta1", True, "--beta1"), ("ema_kimg", -1, "--ema-kimg"),
     ("ema_rampup", True, "--ema-rampup"), ("ema_kimg", "10", "--ema-kimg"), ("precision", "fp8", "--precision"),
-    ("arch", "stylegan9", "--arch"), ("loss", "hinge", "--loss"), ("augment", ("bogus",), "--augment"),
+    ("arch", "stylegan9", "--arch"), ("loss", "hinge2", "--loss"), ("recipe", "magic", "--recipe"), ("d_norm", "group", "--d-norm"),
+    ("d_augment", ("wobble",), "--d-augment"), ("n_critic", 0, "--n-critic"), ("r1_gamma", -1, "--r1-gamma"),
+    ("ada_target", 1.5, "--ada-target"), ("gp_weight", NAN, "--gp-weight"), ("augment", ("bogus",), "--augment"),
     ("augment", ("flip", "cutout"), "--augment"),
 ])
 def test_train_bad_values_name_the_flag(field, value, flag):
@@ -188,9 +192,17 @@ def test_train_negative_seed_rejected():
     raises_flag("--seed", TrainConfig, dataset="x", seed=-1)
 
 
-@pytest.mark.parametrize("name", ["lr_g", "cache_gb"])
-def test_train_required_floats_reject_none(name):
-    raises_flag(flag_name(name), TrainConfig, dataset="x", **{name: None})
+def test_train_required_floats_reject_none():
+    raises_flag("--cache-gb", TrainConfig, dataset="x", cache_gb=None)
+
+
+def test_recipe_fills_only_what_was_not_given():
+    from artforge.recipes import RECIPES, recipe_fields
+    cfg = train(recipe="wgan-gp", lr_g=3e-4).resolved()
+    assert cfg.lr_g == 3e-4 and cfg.lr_d == RECIPES["wgan-gp"].lr_d == 1e-4
+    assert cfg.loss == "wasserstein" and cfg.gp_weight == 10 and cfg.n_critic == 5 and cfg.d_norm == "layer"
+    assert all(getattr(cfg, f) is not None for f in recipe_fields())
+    assert train(recipe="dcgan", d_augment="diffaug").resolved().d_augment == ("diffaug",)
 
 
 def test_train_beta1_wrong_type_is_usage_error():

@@ -10,7 +10,15 @@ import torch
 from artforge.losses import (
     LOSSES,
     AdversarialLoss,
+    d_loss_hinge,
+    d_loss_least_squares,
     d_loss_logistic,
+    d_loss_relativistic,
+    d_loss_wasserstein,
+    g_loss_hinge,
+    g_loss_least_squares,
+    g_loss_relativistic,
+    g_loss_wasserstein,
     discriminator_probabilities,
     g_loss_minimax,
     g_loss_nonsaturating,
@@ -178,15 +186,69 @@ def test_discriminator_probabilities():
 
 
 def test_registry_names_and_functions():
-    assert set(LOSSES) == {"minimax", "nonsaturating"}
+    assert set(LOSSES) == {"minimax", "nonsaturating", "hinge", "wasserstein", "least-squares", "relativistic"}
     for name, loss in LOSSES.items():
         assert isinstance(loss, AdversarialLoss)
-        assert loss.name == name
-        assert get_loss(name) is loss
-        assert loss.d_loss is d_loss_logistic
-        assert "Goodfellow" in loss.paper
+        assert loss.name == name and get_loss(name) is loss
+        assert "arXiv" in loss.paper
+    assert LOSSES["minimax"].d_loss is d_loss_logistic and LOSSES["nonsaturating"].d_loss is d_loss_logistic
     assert LOSSES["minimax"].g_loss is g_loss_minimax
     assert LOSSES["nonsaturating"].g_loss is g_loss_nonsaturating
+    assert [n for n, l in LOSSES.items() if l.g_needs_real] == ["relativistic"]
+
+
+# ----------------------------------------------------------------------------- the other losses
+
+REAL, FAKE = [1.5, -0.5, 0.25], [0.0, 2.0, -1.0]
+
+
+def test_hinge_values_and_gradient():
+    # relu(1 - r) + relu(1 + f), means: real [0, 1.5, 0.75] -> 0.75; fake [1, 3, 0] -> 4/3
+    assert d_loss_hinge(t(REAL), t(FAKE)).item() == pytest.approx(0.75 + 4 / 3)
+    # smoothing 0.5 shrinks the real margin: relu(0.5 - r) = [0, 1, 0.25] -> 1.25/3
+    assert d_loss_hinge(t(REAL), t(FAKE), 0.5).item() == pytest.approx(1.25 / 3 + 4 / 3)
+    f = t(FAKE, grad=True)
+    g_loss_hinge(f).backward()
+    assert f.grad.tolist() == pytest.approx([-1 / 3] * 3)
+
+
+def test_wasserstein_values():
+    assert d_loss_wasserstein(t(REAL), t(FAKE)).item() == pytest.approx(mean(FAKE) - mean(REAL))
+    assert g_loss_wasserstein(t(FAKE)).item() == pytest.approx(-mean(FAKE))
+
+
+def test_least_squares_values_and_gradient():
+    expected_d = 0.5 * mean((r - 1) ** 2 for r in REAL) + 0.5 * mean(f ** 2 for f in FAKE)
+    assert d_loss_least_squares(t(REAL), t(FAKE)).item() == pytest.approx(expected_d)
+    assert g_loss_least_squares(t(FAKE)).item() == pytest.approx(0.5 * mean((f - 1) ** 2 for f in FAKE))
+    f = t(FAKE, grad=True)
+    g_loss_least_squares(f).backward()
+    assert f.grad.tolist() == pytest.approx([(x - 1) / 3 for x in FAKE])  # d/dx (x-1)^2/2 / N
+
+
+def test_relativistic_values():
+    mr, mf = mean(REAL), mean(FAKE)
+    expected_d = mean(softplus(-(r - mf)) for r in REAL) + mean(softplus(f - mr) for f in FAKE)
+    assert d_loss_relativistic(t(REAL), t(FAKE)).item() == pytest.approx(expected_d)
+    expected_g = mean(softplus(-(f - mr)) for f in FAKE) + mean(softplus(r - mf) for r in REAL)
+    assert g_loss_relativistic(t(FAKE), t(REAL)).item() == pytest.approx(expected_g)
+    with pytest.raises(ValueError, match="real logits"):
+        g_loss_relativistic(t(FAKE))
+
+
+def test_relativistic_g_gradient_does_not_reach_real_logits():
+    r, f = t(REAL, grad=True), t(FAKE, grad=True)
+    g_loss_relativistic(f, r).backward()
+    assert r.grad is None and f.grad is not None
+
+
+@pytest.mark.parametrize("name", ["hinge", "wasserstein", "least-squares", "relativistic"])
+def test_d_prefers_real_high_and_fake_low(name):
+    loss = LOSSES[name]
+    good = loss.d_loss(t([3.0, 3.0]), t([-3.0, -3.0]))
+    bad = loss.d_loss(t([-3.0, -3.0]), t([3.0, 3.0]))
+    assert good.item() < bad.item()
+    assert loss.g_loss(t([3.0, 3.0]), t([0.0, 0.0])).item() < loss.g_loss(t([-3.0, -3.0]), t([0.0, 0.0])).item()
 
 
 def test_get_loss_unknown_name():

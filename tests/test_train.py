@@ -38,7 +38,8 @@ def test_each_run_gets_the_next_numbered_folder_with_its_options(blob_dataset, t
     options = json.loads((second.run_dir / "options.json").read_text())
     assert options["train"]["lr_g"] == 1e-3 and options["train"]["batch"] == 8
     assert options["model"] == {"arch": "dcgan", "resolution": 32, "channels": 3, "z_dim": 16, "width": 8,
-                                "max_width": 512, "num_classes": 0, "embed_dim": 64}
+                                "max_width": 512, "num_classes": 0, "embed_dim": 64, "d_norm": "batch",
+                                "g_spectral": False}
 
 
 def test_streaming_loader_trains_exactly_like_the_in_memory_one(blob_dataset, tmp_path):
@@ -84,18 +85,15 @@ def test_empty_split_is_a_clear_error(tmp_path):
 def test_one_generator_forward_per_step_shared_by_the_d_and_g_phases(blob_dataset, tmp_path):
     from artforge.config import TrainConfig
     from artforge.data.archive import open_dataset
-    from artforge.losses import get_loss
     from artforge.training.loop import Trainer
     from artforge.training.monitor import Monitor
-    from artforge.training.phases import StepContext
 
-    cfg = TrainConfig(dataset=str(blob_dataset), **TINY)
+    cfg = TrainConfig(dataset=str(blob_dataset), recipe="dcgan", **TINY)
     trainer = Trainer(cfg, tmp_path, open_dataset(blob_dataset))
     calls = {"G": 0, "D": 0}
     trainer.G.register_forward_hook(lambda *_: calls.__setitem__("G", calls["G"] + 1))
     trainer.D.register_forward_hook(lambda *_: calls.__setitem__("D", calls["D"] + 1))
-    ctx = StepContext(trainer.G, trainer.D, get_loss(cfg.loss), trainer.source.batches(0), trainer.gen,
-                      trainer.device, cfg.batch, cfg.z_dim, 0, cfg.augment, cfg.channels_last)
+    ctx = trainer.make_context()
     trainer.train_step(ctx, Monitor(tmp_path, tensorboard=False), log_grads=True)
     assert calls == {"G": 1, "D": 3}  # D on real, on fake (detached), on fake for G's loss
     assert trainer.step == 1 and ctx.draws == 1

@@ -70,6 +70,11 @@ def _positive(value, name: str, kind=float) -> None:
                          f"pass e.g. {flag_name(name)} 10")
 
 
+def _non_negative(value, name: str) -> None:
+    if not (_is_number(value) and value >= 0):
+        raise UsageError(f"{flag_name(name)} must be a number >= 0, got {value!r}", f"pass e.g. {flag_name(name)} 1")
+
+
 def _optional_positive(value, name: str, kind=float) -> None:
     if value is not None:
         _positive(value, name, kind)
@@ -79,6 +84,12 @@ def _choice(value, name: str, choices) -> None:
     if value not in choices:
         raise UsageError(f"{flag_name(name)} must be one of {', '.join(map(str, choices))}, got {value!r}",
                          f"pass {flag_name(name)} {choices[0]}")
+
+
+def _names(value) -> tuple[str, ...]:
+    """'a,b' or ('a', 'b') -> ('a', 'b'); 'none' and blanks dropped, duplicates removed."""
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(dict.fromkeys(a.strip() for a in items if a.strip() and a.strip() != "none"))
 
 
 def _fraction(value, name: str, *, allow_zero: bool = True) -> None:
@@ -155,6 +166,12 @@ def _registry(kind: str) -> dict:
     if kind == "loss":
         from .losses import LOSSES
         return LOSSES
+    if kind == "recipe":
+        from .recipes import RECIPES
+        return RECIPES
+    if kind == "d_augment":
+        from .training.diffaug import D_AUGMENT_POLICIES, D_AUGMENTS
+        return {**D_AUGMENT_POLICIES, **D_AUGMENTS}
     from .data.augment import AUGMENTS
     return AUGMENTS
 
@@ -169,17 +186,37 @@ class TrainConfig:
                           positional=True, metavar="DATASET")
     out: str = option("runs", "folder that gets one numbered subfolder per run")
     arch: str = option("dcgan", "model architecture", choices=lambda: tuple(_registry("arch")))
-    loss: str = option("nonsaturating", "adversarial loss", choices=lambda: tuple(_registry("loss")))
+    recipe: str = option("stable", "training recipe: loss, regularizers and optimizer settings in one "
+                         "(options below marked 'recipe' override it)", choices=lambda: tuple(_registry("recipe")))
+    loss: str | None = option(None, "adversarial loss (recipe)", choices=lambda: tuple(_registry("loss")))
     z_dim: int = option(128, "latent size")
     width: int = option(64, "base channel count of G and D (channels double as resolution halves)")
     max_width: int = option(512, "cap on channel count")
     batch: int = option(64, "images per step")
-    lr_g: float = option(2e-4, "generator learning rate")
-    lr_d: float = option(2e-4, "discriminator learning rate")
-    beta1: float = option(0.5, "Adam beta1")
-    beta2: float = option(0.999, "Adam beta2")
-    label_smoothing: float = option(0.0, "one-sided label smoothing: real target is 1 - this")
-    ema_kimg: float = option(10.0, "half-life of the G EMA in thousands of images (0 disables)")
+    lr_g: float | None = option(None, "generator learning rate (recipe)")
+    lr_d: float | None = option(None, "discriminator learning rate (recipe)")
+    beta1: float | None = option(None, "Adam beta1 (recipe)")
+    beta2: float | None = option(None, "Adam beta2 (recipe)")
+    n_critic: int | None = option(None, "D steps per G step (recipe)")
+    gp_weight: float | None = option(None, "gradient penalty weight on real/fake interpolates (recipe)")
+    gp_center: float | None = option(None, "gradient penalty centre: 1 as in WGAN-GP, 0 zero-centred (recipe)")
+    r1_gamma: float | None = option(None, "R1 penalty weight gamma on real images (recipe)")
+    r1_interval: int = option(16, "steps between lazy R1 penalty steps")
+    clip: float | None = option(None, "clip D's weights to [-clip, clip], as in the original WGAN (recipe)")
+    d_norm: str | None = option(None, "normalization in D (recipe)", choices=("batch", "layer", "spectral", "none"))
+    g_spectral: bool | None = option(None, "spectral normalization in G too (recipe)")
+    label_smoothing: float | None = option(None, "one-sided label smoothing: real target is 1 - this (recipe)")
+    instance_noise: float | None = option(None, "std of Gaussian noise added to D's inputs, annealed to 0 "
+                                          "over --instance-noise-kimg (recipe)")
+    instance_noise_kimg: float = option(100.0, "thousands of images over which instance noise fades out")
+    d_augment: tuple | None = option(None, "differentiable augmentations of everything D sees: a policy "
+                                     "(diffaug, bgc) or operations, comma separated, or none (recipe)",
+                                     metavar="LIST")
+    d_augment_p: float | None = option(None, "probability of each D augmentation when not adaptive (recipe)")
+    ada_target: float | None = option(None, "adaptive augmentation: tune the probability so that "
+                                      "E[sign(D(real))] approaches this; 0 disables (recipe)")
+    ada_kimg: float = option(500.0, "thousands of images for the adaptive probability to go from 0 to 1")
+    ema_kimg: float | None = option(None, "half-life of the G EMA in thousands of images, 0 disables (recipe)")
     ema_rampup: float = option(0.05, "EMA ramp-up: half-life is at most this fraction of images shown so far (0 disables)")
     augment: tuple = option(("flip",), "augmentations of real images, comma separated, or 'none'",
                             metavar="LIST")
@@ -210,27 +247,55 @@ class TrainConfig:
             _positive_int(getattr(self, name), name)
         _positive_int(self.eval_images, "eval_images", minimum=0)
         _positive_int(self.workers, "workers", minimum=0)
-        for name in ("lr_g", "lr_d", "cache_gb"):
-            _positive(getattr(self, name), name)
+        _positive(self.cache_gb, "cache_gb")
+        _positive_int(self.r1_interval, "r1_interval")
+        _positive(self.instance_noise_kimg, "instance_noise_kimg")
+        _positive(self.ada_kimg, "ada_kimg")
+        _non_negative(self.ema_rampup, "ema_rampup")
         _positive_int(self.seed, "seed", minimum=0)
         _choice(self.split, "split", ("train", "all"))
         _optional_positive(self.steps, "steps", kind=int)
         _optional_positive(self.kimg, "kimg")
         _optional_positive(self.minutes, "minutes")
-        for name in ("beta1", "beta2", "label_smoothing"):
-            _fraction(getattr(self, name), name)
-        for name in ("ema_kimg", "ema_rampup"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                raise UsageError(f"{flag_name(name)} must be >= 0, got {v!r}", f"pass e.g. {flag_name(name)} 10")
         _choice(self.precision, "precision", PRECISIONS)
-        names = self.augment.split(",") if isinstance(self.augment, str) else self.augment
-        augment = tuple(dict.fromkeys(a.strip() for a in names if a.strip() and a.strip() != "none"))
-        object.__setattr__(self, "augment", augment)
+        object.__setattr__(self, "augment", _names(self.augment))
         _choice(self.arch, "arch", tuple(_registry("arch")))
-        _choice(self.loss, "loss", tuple(_registry("loss")))
-        for name in augment:
+        _choice(self.recipe, "recipe", tuple(_registry("recipe")))
+        for name in self.augment:
             _choice(name, "augment", tuple(_registry("augment")))
+        self._validate_recipe_options()
+
+    def _validate_recipe_options(self) -> None:
+        """Options a recipe fills: checked when given (None means 'the recipe's')."""
+        def given(name):
+            return getattr(self, name) is not None
+        if given("loss"):
+            _choice(self.loss, "loss", tuple(_registry("loss")))
+        for name in ("lr_g", "lr_d"):
+            if given(name):
+                _positive(getattr(self, name), name)
+        if given("n_critic"):
+            _positive_int(self.n_critic, "n_critic")
+        for name in ("beta1", "beta2", "label_smoothing", "d_augment_p", "ada_target"):
+            if given(name):
+                _fraction(getattr(self, name), name)
+        for name in ("gp_weight", "gp_center", "r1_gamma", "clip", "instance_noise", "ema_kimg"):
+            if given(name):
+                _non_negative(getattr(self, name), name)
+        if given("d_norm"):
+            _choice(self.d_norm, "d_norm", ("batch", "layer", "spectral", "none"))
+        if given("d_augment"):
+            object.__setattr__(self, "d_augment", _names(self.d_augment))
+            known = tuple(_registry("d_augment"))
+            for name in self.d_augment:
+                _choice(name, "d_augment", known)
+
+    def resolved(self) -> "TrainConfig":
+        """This config with every option left to the recipe filled in from it."""
+        from .recipes import RECIPES, recipe_fields
+        recipe = RECIPES[self.recipe]
+        fill = {name: getattr(recipe, name) for name in recipe_fields() if getattr(self, name) is None}
+        return dataclasses.replace(self, **fill)
 
     def stop_given(self) -> bool:
         return any(v is not None for v in (self.steps, self.kimg, self.minutes))

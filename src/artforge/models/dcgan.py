@@ -5,6 +5,11 @@ batch norm and ReLU -> tanh image. D mirrors it: strided convolutions with Leaky
 norm everywhere but the first layer, and one logit. At 64 px with width 64 this is exactly the
 network of the official PyTorch DCGAN example (ngf = ndf = 64).
 
+Normalization in D is configurable (``d_norm``): batch norm as in the paper, layer norm (for
+gradient penalties, which need D to treat images independently; Gulrajani et al. 2017), spectral
+normalization of every convolution instead (Miyato et al. 2018), or none. ``g_spectral`` adds
+spectral normalization to G's convolutions as well (Zhang et al. 2019, SAGAN).
+
 Conditional models (num_classes > 0) concatenate a learned class embedding to z in G, and add a
 projection term <embed(c), sum_xy h(x)> to D's logit (Miyato & Koyama 2018, arXiv:1802.05637).
 """
@@ -18,6 +23,9 @@ import torch
 from torch import Tensor, nn
 
 
+D_NORMS = ("batch", "layer", "spectral", "none")
+
+
 @dataclass(frozen=True)
 class DCGANConfig:
     resolution: int = 64  # power of two, 16..512 (tested 32..256)
@@ -27,11 +35,15 @@ class DCGANConfig:
     max_width: int = 512
     num_classes: int = 0  # 0: unconditional
     embed_dim: int = 64  # class embedding size (conditional models only)
+    d_norm: str = "batch"  # batch | layer | spectral | none
+    g_spectral: bool = False
 
     def __post_init__(self):
         ok = isinstance(self.resolution, int) and 16 <= self.resolution <= 512
         if not ok or self.resolution & (self.resolution - 1):
             raise ValueError(f"DCGAN needs a power-of-two resolution from 16 to 512, got {self.resolution}")
+        if self.d_norm not in D_NORMS:
+            raise ValueError(f"d_norm must be one of {', '.join(D_NORMS)}, got {self.d_norm!r}")
 
     def widths(self) -> list[int]:
         """Channel count at 4x4, 8x8, ..., resolution/2 (G's order; D walks it backwards)."""
@@ -52,12 +64,22 @@ def _up(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True))
 
 
-def _down(cin: int, cout: int, norm: bool = True) -> nn.Sequential:
-    layers = [nn.Conv2d(cin, cout, 4, 2, 1, bias=False)]
-    if norm:
+def _down(cin: int, cout: int, norm: str) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.Conv2d(cin, cout, 4, 2, 1, bias=False)]
+    if norm == "batch":
         layers.append(nn.BatchNorm2d(cout))
+    elif norm == "layer":
+        layers.append(nn.GroupNorm(1, cout))  # normalizes each image over (C, H, W)
     layers.append(nn.LeakyReLU(0.2, True))
     return nn.Sequential(*layers)
+
+
+def spectral_normalize(module: nn.Module) -> nn.Module:
+    """Wrap every (transposed) convolution and linear layer's weight in spectral normalization."""
+    for layer in list(module.modules()):
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.utils.parametrizations.spectral_norm(layer)
+    return module
 
 
 class DCGANGenerator(nn.Module):
@@ -73,6 +95,8 @@ class DCGANGenerator(nn.Module):
         self.to_image = nn.Sequential(  # -> (B, channels, R, R) in [-1, 1]
             nn.ConvTranspose2d(w[-1], cfg.channels, 4, 2, 1, bias=False), nn.Tanh())
         self.apply(init_dcgan_weights)
+        if cfg.g_spectral:
+            spectral_normalize(self)
 
     def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
         # z: (B, z_dim); c: (B,) int64 class indices for conditional models
@@ -89,11 +113,14 @@ class DCGANDiscriminator(nn.Module):
         super().__init__()
         self.cfg = cfg
         w = cfg.widths()[::-1]  # R/2 ... 4x4
-        self.from_image = _down(cfg.channels, w[0], norm=False)  # (B, C, R, R) -> (B, w[0], R/2, R/2)
-        self.blocks = nn.Sequential(*[_down(a, b) for a, b in zip(w[:-1], w[1:])])  # -> (B, w[-1], 4, 4)
+        norm = cfg.d_norm if cfg.d_norm in ("batch", "layer") else "none"
+        self.from_image = _down(cfg.channels, w[0], "none")  # (B, C, R, R) -> (B, w[0], R/2, R/2)
+        self.blocks = nn.Sequential(*[_down(a, b, norm) for a, b in zip(w[:-1], w[1:])])  # -> (B, w[-1], 4, 4)
         self.to_logit = nn.Conv2d(w[-1], 1, 4, 1, 0, bias=False)  # -> (B, 1, 1, 1)
         self.embed = nn.Embedding(cfg.num_classes, w[-1]) if cfg.num_classes else None
         self.apply(init_dcgan_weights)
+        if cfg.d_norm == "spectral":
+            spectral_normalize(self)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         h = self.blocks(self.from_image(x))  # (B, w[-1], 4, 4)

@@ -35,7 +35,10 @@ from ..utils.images import make_grid, to_uint8
 from . import checkpoint as ckpt
 from .health import HealthMonitor
 from .monitor import Monitor, truncate_log
-from .phases import Phase, StepContext, adversarial_phases
+from ..data.augment import augment
+from ..penalties import instance_noise
+from .diffaug import AdaptiveStrength, AugmentPipe
+from .phases import NonFinite, Optimization, Phase, StepContext, build_phases, lazy_ratio, run_step
 from .rundir import OPTIONS_FILE, new_run_dir, resolve_run
 
 # Options a resumed run may change; everything else is fixed by the run's options.json.
@@ -55,12 +58,6 @@ class TrainResult:
     def load(self, checkpoint: str = "best", device: str = "auto"):
         from ..sampling import load
         return load(self.run_dir, checkpoint=checkpoint, device=device)
-
-
-class NonFinite(Exception):
-    def __init__(self, name: str, value: float):
-        super().__init__(f"{name} is {value}")
-        self.name, self.value = name, value
 
 
 class EMA:
@@ -121,8 +118,9 @@ def _match_param_layout(opt: torch.optim.Optimizer) -> None:
                     opt.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
 
 
-def _make_optimizer(module: nn.Module, lr: float, cfg: TrainConfig, device: torch.device):
-    kwargs = dict(lr=lr, betas=(cfg.beta1, cfg.beta2))
+def _make_optimizer(module: nn.Module, lr: float, cfg: TrainConfig, device: torch.device, ratio: float = 1.0):
+    """Adam; with lazy regularization, lr and betas are scaled as Karras et al. 2020 (app. B) do."""
+    kwargs = dict(lr=lr * ratio, betas=(cfg.beta1 ** ratio, cfg.beta2 ** ratio))
     if device.type in ("cpu", "cuda"):
         kwargs["fused"] = True  # one kernel for all parameters: measurably faster on both
     return torch.optim.Adam(module.parameters(), **kwargs)
@@ -130,6 +128,7 @@ def _make_optimizer(module: nn.Module, lr: float, cfg: TrainConfig, device: torc
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: Path, dataset: ImageDataset, resume_from: Path | None = None):
+        cfg = cfg.resolved()  # recipe values for every option left unset
         self.cfg = cfg
         self.run_dir = run_dir
         self.dataset = dataset
@@ -138,7 +137,7 @@ class Trainer:
         self.num_classes = dataset.num_classes if cfg.conditional else 0
         self.model_cfg = make_config(cfg.arch, resolution=dataset.resolution, channels=dataset.channels,
                                      num_classes=self.num_classes, z_dim=cfg.z_dim, width=cfg.width,
-                                     max_width=cfg.max_width)
+                                     max_width=cfg.max_width, d_norm=cfg.d_norm, g_spectral=cfg.g_spectral)
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
             torch.manual_seed(cfg.seed)
             G, D = build(cfg.arch, self.model_cfg)
@@ -148,12 +147,15 @@ class Trainer:
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.ema = EMA(self.G, self.G_ema, cfg.ema_kimg, cfg.ema_rampup)
         self.nets = {"G": self.G, "D": self.D}
-        self.opt = {"G": _make_optimizer(self.G, cfg.lr_g, cfg, self.device),
-                    "D": _make_optimizer(self.D, cfg.lr_d, cfg, self.device)}
+        self.phases: list[Phase] = build_phases(cfg)
+        self.opt = {"G": _make_optimizer(self.G, cfg.lr_g, cfg, self.device, lazy_ratio(self.phases, "G")),
+                    "D": _make_optimizer(self.D, cfg.lr_d, cfg, self.device, lazy_ratio(self.phases, "D"))}
         fp16 = self.dtype == torch.float16
         self.scaler = {k: torch.amp.GradScaler(self.device.type, enabled=fp16) for k in self.nets}
-        self.phases: list[Phase] = adversarial_phases()
         self.gen = torch.Generator().manual_seed(cfg.seed)  # noise, labels and augmentation
+        self.ada = AdaptiveStrength(cfg.ada_target, cfg.ada_kimg) if cfg.ada_target and cfg.d_augment else None
+        self.pipe = AugmentPipe(cfg.d_augment, 0.0 if self.ada else cfg.d_augment_p, self.gen)
+        self.ada_images = 0  # real images since the last adaptive update
         self.step = 0
         self.draws = 0
         self.metric_history: list[dict] = []
@@ -198,6 +200,8 @@ class Trainer:
                     "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
             "metric_history": self.metric_history,
             "best": self.best,
+            "augment": {"p": self.pipe.p, "images": self.ada_images,
+                        "ada": self.ada.state_dict() if self.ada else None},
             "label_names": self.dataset.label_names if self.num_classes else [],
         }
 
@@ -207,8 +211,9 @@ class Trainer:
             module.load_state_dict(loaded["models"][name])
         for name, opt in self.opt.items():
             opt.load_state_dict(state["optimizers"][name])
+            ratio = lazy_ratio(self.phases, name)
             for group in opt.param_groups:  # a resumed run may change learning rates
-                group["lr"] = self.cfg.lr_g if name == "G" else self.cfg.lr_d
+                group["lr"] = (self.cfg.lr_g if name == "G" else self.cfg.lr_d) * ratio
             _match_param_layout(opt)
         for name, scaler in self.scaler.items():
             if state["scalers"].get(name):
@@ -222,49 +227,50 @@ class Trainer:
         self.train_seconds = state.get("train_seconds", 0.0)
         self.metric_history = state.get("metric_history", [])
         self.best = state.get("best")
+        self.pipe.p = state["augment"]["p"]
+        self.ada_images = state["augment"]["images"]
+        if self.ada is not None:
+            self.ada.load_state_dict(state["augment"]["ada"])
 
     # ------------------------------------------------------------------ one step
 
-    def _run_phase(self, phase: Phase, ctx: StepContext, monitor: Monitor, log_grads: bool) -> None:
-        module, opt, scaler = self.nets[phase.trains], self.opt[phase.trains], self.scaler[phase.trains]
-        for name, net in self.nets.items():
-            # D's weights need no gradient in the G phase (it saves a third of D's backward), but G
-            # keeps its graph in the D phase so the G phase can reuse the same fake batch.
-            net.requires_grad_(name == phase.trains or name == "G")
-        opt.zero_grad(set_to_none=True)
-        with autocast(self.device, self.dtype):
-            stats = phase.loss(ctx)
-        loss = stats.pop("loss")
-        if not torch.isfinite(loss):
-            raise NonFinite(f"Loss/{phase.name}", loss.item())
-        scaler.scale(loss).backward()
-        if log_grads:
-            scaler.unscale_(opt)
-            grads = [p.grad for p in module.parameters() if p.grad is not None]
-            monitor.report(f"grad_norm/{phase.trains}", torch.linalg.vector_norm(
-                torch.stack(torch._foreach_norm(grads))))
-        scaler.step(opt)
-        scaler.update()
-        monitor.report(f"Loss/{phase.name}", loss)
-        for key, value in stats.items():
-            monitor.report(key, value)
+    def make_context(self) -> StepContext:
+        """The view of this run that phase losses get; its real batches continue the data order."""
+        cfg = self.cfg
+
+        def prepare_real(images):  # uint8 -> [-1, 1], the run's layout, dataset augmentation
+            return augment(to_model_range(images, cfg.channels_last), cfg.augment, self.gen)
+
+        def d_view(x):  # everything D sees: differentiable augmentation, then instance noise
+            return instance_noise(self.pipe(x), self.noise_std(), self.gen)
+
+        ctx = StepContext(self.G, self.D, get_loss(cfg.loss), self.source.batches(self.draws), self.gen,
+                          self.device, cfg.batch, self.model_cfg.z_dim, self.num_classes, prepare_real, d_view,
+                          cfg.label_smoothing, self.ada.observe if self.ada else None)
+        ctx.draws = self.draws
+        return ctx
+
+    def noise_std(self) -> float:
+        """Instance noise fades linearly to 0 over --instance-noise-kimg."""
+        fade = 1 - self.nimg / (self.cfg.instance_noise_kimg * 1000)
+        return self.cfg.instance_noise * max(fade, 0.0)
 
     def train_step(self, ctx: StepContext, monitor: Monitor, log_grads: bool) -> None:
-        trained_g = False
-        ctx.new_repeat()  # fresh real and fake batches for this step; phases then share them
-        for phase in self.phases:
-            if self.step % phase.interval:
-                continue
-            for repeat in range(phase.repeats):
-                if repeat:  # n_critic: every extra D step sees new batches
-                    ctx.new_repeat()
-                self._run_phase(phase, ctx, monitor, log_grads)
-            trained_g |= phase.trains == "G"
-        ctx.new_repeat()  # drop the graph before the next step
+        optimization = Optimization(self.nets, self.opt, self.scaler, lambda: autocast(self.device, self.dtype))
+        nimg_before = self.nimg
+        trained_g = run_step(self.phases, self.step, ctx, optimization, monitor.report, log_grads)
         self.draws = ctx.draws
         if trained_g:
             self.ema.update(self.cfg.batch, self.nimg)
         self.step += 1
+        if self.ada is not None:
+            self.ada_images += self.nimg - nimg_before
+            if self.step % self.ada.interval == 0:
+                self.pipe.p = self.ada.update(self.ada_images)
+                self.ada_images = 0
+                monitor.report("Augment/rt", self.ada.rt)
+        if self.pipe:
+            monitor.report("Augment/p", self.pipe.p)
 
     # ------------------------------------------------------------------ ticks, grids, checkpoints
 
@@ -338,10 +344,7 @@ class Trainer:
         truncate_log(self.run_dir / "log.jsonl", self.step)
         monitor = Monitor(self.run_dir, tensorboard=cfg.tensorboard)
         health = HealthMonitor()
-        ctx = StepContext(self.G, self.D, get_loss(cfg.loss), self.source.batches(self.draws), self.gen,
-                          self.device, cfg.batch, self.model_cfg.z_dim, self.num_classes, cfg.augment,
-                          cfg.channels_last, cfg.label_smoothing)
-        ctx.draws = self.draws
+        ctx = self.make_context()
         bar = _ProgressBar(self, enabled=cfg.progress)
         tick_nimg = self.nimg
         last_ckpt: Path | None = None
@@ -484,7 +487,7 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     except BaseException:
         _remove_empty_run(run_dir)
         raise
-    _write_options(run_dir, cfg, trainer)
+    _write_options(run_dir, trainer.cfg, trainer)
     return trainer.run()
 
 

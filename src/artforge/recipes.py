@@ -1,0 +1,70 @@
+"""Training recipes: a loss, its regularizers and its optimizer settings, as one named preset.
+
+``--recipe NAME`` fills every training option left unset; options given explicitly win. The
+resolved values are what a run's ``options.json`` records, so a run never depends on a recipe
+changing later. Each recipe cites the paper whose settings it follows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    summary: str
+    paper: str
+    loss: str = "nonsaturating"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    n_critic: int = 1  # D steps per G step
+    gp_weight: float = 0.0  # gradient penalty on interpolates (WGAN-GP)
+    gp_center: float = 1.0  # 1: WGAN-GP; 0: zero-centred
+    r1_gamma: float = 0.0  # R1 on real images, lazily every --r1-interval steps
+    clip: float = 0.0  # weight clipping of D (WGAN)
+    d_norm: str = "batch"  # batch | layer | spectral | none
+    g_spectral: bool = False  # spectral normalization in G as well
+    instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, annealed to 0
+    d_augment: tuple = ()  # differentiable augmentations of D's inputs (training/diffaug.py)
+    d_augment_p: float = 0.0  # their probability when not adaptive
+    ada_target: float = 0.0  # > 0: tune the probability toward this r_t (ADA)
+    ema_kimg: float = 10.0
+    label_smoothing: float = 0.0
+
+
+def recipe_fields() -> tuple[str, ...]:
+    """The training options a recipe sets."""
+    return tuple(f.name for f in dataclasses.fields(Recipe) if f.name not in ("name", "summary", "paper"))
+
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in (
+        Recipe("dcgan", "the original DCGAN: non-saturating loss, batch norm, Adam(0.5, 0.999)",
+               "Radford et al. 2015, arXiv:1511.06434"),
+        Recipe("lsgan", "least-squares loss on the DCGAN set-up", "Mao et al. 2017, arXiv:1611.04076",
+               loss="least-squares"),
+        Recipe("ragan", "relativistic average loss on the DCGAN set-up",
+               "Jolicoeur-Martineau 2018, arXiv:1807.00734", loss="relativistic"),
+        Recipe("wgan", "Wasserstein critic with weight clipping, 5 critic steps per G step",
+               "Arjovsky et al. 2017, arXiv:1701.07875 (Adam with beta1 0 in place of RMSprop)",
+               loss="wasserstein", clip=0.01, n_critic=5, lr_g=5e-5, lr_d=5e-5, beta1=0.0),
+        Recipe("wgan-gp", "Wasserstein critic with a gradient penalty, layer norm, 5 critic steps",
+               "Gulrajani et al. 2017, arXiv:1704.00028", loss="wasserstein", gp_weight=10.0,
+               n_critic=5, lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, d_norm="layer"),
+        Recipe("hinge-sn", "hinge loss, spectrally normalized D, TTUR learning rates",
+               "Miyato et al. 2018, arXiv:1802.05957; Heusel et al. 2017 (TTUR); Zhang et al. 2019 (SAGAN)",
+               loss="hinge", d_norm="spectral", lr_g=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9),
+        Recipe("stable", "recommended for small art datasets: non-saturating loss, lazy R1, "
+               "adaptive differentiable augmentation, EMA",
+               "Mescheder et al. 2018 (R1); Karras et al. 2020 (ADA, lazy regularization); "
+               "Zhao et al. 2020 (DiffAugment)",
+               r1_gamma=0.1, d_augment=("bgc",), ada_target=0.6, ema_kimg=10.0),
+    )
+}
+
+DEFAULT_RECIPE = "stable"
