@@ -11,9 +11,13 @@ from artforge.training.health import (
     REPEAT_TICKS,
     HealthMonitor,
     HealthWarning,
+    d_overfitting,
     d_wins,
     g_loss_explodes,
+    mode_collapse,
+    stalled,
     vanishing_gradients,
+    weights_explode,
 )
 
 
@@ -21,7 +25,11 @@ def healthy(n=30, seed=0) -> list[dict]:
     rnd = random.Random(seed)
     return [{"step": 100 * (i + 1), "D/real": 0.7 + rnd.uniform(-0.05, 0.05),
              "D/fake": 0.3 + rnd.uniform(-0.05, 0.05), "Loss/G": 1.2 + rnd.uniform(-0.3, 0.3),
-             "Loss/D": 1.1 + rnd.uniform(-0.2, 0.2), "grad_norm/G": 5.0 + rnd.uniform(-2, 2)}
+             "Loss/D": 1.1 + rnd.uniform(-0.2, 0.2), "grad_norm/G": 5.0 + rnd.uniform(-2, 2),
+             "D/sign_real": 0.4 + rnd.uniform(-0.1, 0.1), "Health/diversity": 0.8 + rnd.uniform(-0.1, 0.1),
+             "Health/r_train": 0.5 + rnd.uniform(-0.1, 0.1), "Health/r_val": 0.45 + rnd.uniform(-0.1, 0.1),
+             "Health/weight_norm_G": 40 + i * 0.5, "Health/weight_norm_D": 30 + i * 0.3,
+             **({"Quality/swd": 100 / (i + 1) + rnd.uniform(0, 1)} if i % 5 == 4 else {})}
             for i in range(n)]
 
 
@@ -52,7 +60,42 @@ def test_quiet_on_empty_and_short_histories():
 
 def test_registry():
     assert HEALTH_CHECKS == {"d_wins": d_wins, "g_loss_explodes": g_loss_explodes,
-                             "vanishing_gradients": vanishing_gradients}
+                             "vanishing_gradients": vanishing_gradients, "mode_collapse": mode_collapse,
+                             "d_overfitting": d_overfitting, "weights_explode": weights_explode, "stalled": stalled}
+
+
+# ----------------------------------------------------------------------------- the issue-3 detectors
+
+
+def test_mode_collapse_fires_on_an_absolute_drop_and_a_relative_one():
+    assert mode_collapse(with_last(healthy(), 1, **{"Health/diversity": 0.1})).check == "mode_collapse"
+    history = [{"step": i, "Health/diversity": 0.9} for i in range(5)] + [{"step": 6, "Health/diversity": 0.4}]
+    warning = mode_collapse(history)
+    assert warning and "0.40" in warning.message and "peak 0.90" in warning.message
+    assert mode_collapse(history[:-1] + [{"step": 6, "Health/diversity": 0.7}]) is None
+
+
+def test_d_overfitting_from_the_train_val_gap_and_from_rt():
+    gap = with_last(healthy(), 2, **{"Health/r_train": 0.95, "Health/r_val": 0.2})
+    assert "validation" in d_overfitting(gap).message
+    assert d_overfitting(with_last(healthy(), 1, **{"Health/r_train": 0.95, "Health/r_val": 0.2})) is None  # one tick
+    rt = with_last(healthy(), 2, **{"D/sign_real": 0.97})
+    assert "r_t" in d_overfitting(rt).message
+
+
+def test_weights_explode():
+    history = with_last(healthy(), 1, **{"Health/weight_norm_D": 30 * 11})
+    warning = weights_explode(history)
+    assert warning and warning.message.startswith("D's weights grew")
+
+
+def test_stalled_names_the_best_step():
+    rows = [{"step": s, "Quality/swd": v} for s, v in [(500, 90), (1000, 50), (1500, 55), (2000, 60), (2500, 52),
+                                                       (3000, 58), (3500, 51)]]
+    warning = stalled(rows)
+    assert warning and "step 1000" in warning.message
+    assert stalled(rows[:-1] + [{"step": 3500, "Quality/swd": 40}]) is None  # improved in time
+    assert stalled(rows[:5]) is None  # too few evaluations to tell
 
 
 # ----------------------------------------------------------------------------- D wins

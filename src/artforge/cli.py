@@ -15,7 +15,7 @@ import sys
 import typing
 
 from . import __version__
-from .config import PrepareConfig, SampleConfig, TrainConfig, flag_name
+from .config import PrepareConfig, SampleConfig, ToyBenchConfig, TrainConfig, flag_name
 from .errors import ArtforgeError, UsageError
 
 EXAMPLES = {
@@ -31,6 +31,9 @@ EXAMPLES = {
   artforge sample runs/00003-openmoji-64-dcgan --n 64 --seed 0
   artforge sample runs/ --seeds 7,42,100-110 --truncation 0.7 --out picks/
   artforge sample runs/00004-genres-64-dcgan --label impressionism --checkpoint latest""",
+    "bench": """examples:
+  artforge bench toy                                  # every recipe, ring and grid, 10 seeds each
+  artforge bench toy --dataset grid --recipe stable --seeds 3 --save-samples samples/""",
     "report": """examples:
   artforge report runs/00003-openmoji-64-dcgan        # writes RUN/report.html""",
 }
@@ -123,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("sample", "generate images from a trained run, named by seed, plus a grid")
     add_config_arguments(p, SampleConfig)
 
+    p = command("bench", "run a standard benchmark: 'toy' trains every recipe on 2-D mixtures and "
+                "counts captured modes (the mode-collapse test of VEEGAN and PacGAN)")
+    add_config_arguments(p, ToyBenchConfig)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
     p = command("report", "write a self-contained HTML report of a run")
     p.add_argument("run", metavar="RUN", help="run folder")
     p.add_argument("--out", help="output file (default: RUN/report.html)")
@@ -173,13 +181,23 @@ def cmd_sample(args) -> None:
           f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else ""))
 
 
+def cmd_bench(args) -> None:
+    from .bench.toy import run_benchmark
+
+    cfg = ToyBenchConfig(**_options(args, ("command", "quiet")), progress=not args.quiet)
+    result = run_benchmark(cfg)
+    print(result["table"])
+    print(f"plot: {result['plot']}; all numbers: {result['out'] / 'toy-bench.json'}")
+
+
 def cmd_report(args) -> None:
     from .reporting import write_report
 
     print(f"report: {write_report(args.run, args.out)}")
 
 
-COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "report": cmd_report}
+COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "bench": cmd_bench,
+            "report": cmd_report}
 
 
 def main(argv: typing.Sequence[str] | None = None) -> int:

@@ -301,6 +301,38 @@ class TrainConfig:
         return any(v is not None for v in (self.steps, self.kimg, self.minutes))
 
 
+# ----------------------------------------------------------------------------- bench
+
+@dataclass(frozen=True)
+class ToyBenchConfig:
+    target: str = option("toy", "the benchmark to run", positional=True, choices=("toy",), metavar="BENCHMARK")
+    dataset: str = option("both", "2-D mixture: ring of 8 Gaussians, 5x5 grid of 25, or both",
+                          choices=("ring", "grid", "both"))
+    recipe: str = option("all", "a training recipe, or all of them")
+    seeds: int = option(10, "runs per recipe and dataset, seeds 0..N-1")
+    steps: int = option(30_000, "training steps per run")
+    batch: int = option(256, "samples per step")
+    jobs: int = option(0, "runs in parallel (0: one per CPU core)")
+    out: str = option("runs/bench-toy", "folder for the table (toy-bench.md), results (.json) and plot (.png)")
+    save_samples: str | None = option(None, "also write each run's 2,500 samples as an (N, 2) .npy file here")
+    progress: bool = option(True, "show a progress bar", cli=False)
+
+    def __post_init__(self):
+        _paths_to_str(self, "out", "save_samples")
+        for name in ("seeds", "steps", "batch"):
+            _positive_int(getattr(self, name), name)
+        _positive_int(self.jobs, "jobs", minimum=0)
+        _choice(self.dataset, "dataset", ("ring", "grid", "both"))
+        if self.recipe != "all":
+            _choice(self.recipe, "recipe", tuple(_registry("recipe")) + ("all",))
+
+    def datasets(self) -> list[str]:
+        return ["ring", "grid"] if self.dataset == "both" else [self.dataset]
+
+    def recipes(self) -> list[str]:
+        return list(_registry("recipe")) if self.recipe == "all" else [self.recipe]
+
+
 # ----------------------------------------------------------------------------- sample
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ from torch import Tensor, nn
 
 def interpolate(real: Tensor, fake: Tensor, gen: torch.Generator) -> Tensor:
     """Random points on the lines between paired real and fake images, ready for a gradient."""
+    real = real.detach().float()  # under autocast G's output may be bf16: interpolate in fp32
     eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), generator=gen).to(real)
-    return torch.lerp(fake.detach(), real.detach(), eps).requires_grad_(True)
+    return torch.lerp(fake.detach().to(real), real, eps).requires_grad_(True)
 
 
 def _input_gradient(logits: Tensor, inputs: Tensor) -> Tensor:

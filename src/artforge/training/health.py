@@ -51,10 +51,68 @@ def vanishing_gradients(history: list[dict]) -> HealthWarning | None:
                              "use --loss nonsaturating, or lower --lr-d so D does not saturate")
 
 
+def mode_collapse(history: list[dict]) -> HealthWarning | None:
+    """The fixed-latent samples became much less varied than real images, or than they were.
+
+    ``Health/diversity`` is the mean pairwise distance between G's fixed-latent samples divided by
+    that of real images (about 1 when G is as varied as the data).
+    """
+    values = [row["Health/diversity"] for row in history if isinstance(row.get("Health/diversity"), (int, float))]
+    if len(values) < 3:
+        return None
+    now, peak = values[-1], max(values[:-1])
+    if now < 0.3 or (peak > 0.5 and now < 0.5 * peak):
+        return HealthWarning("mode_collapse", f"samples lost their variety (diversity {now:.2f} of the data's, "
+                             f"peak {peak:.2f}): mode collapse",
+                             "resume from the best checkpoint with --recipe stable, or add --d-augment bgc "
+                             "and --r1-gamma 0.1")
+
+
+def d_overfitting(history: list[dict]) -> HealthWarning | None:
+    """D is sure of training images it has seen but not of held-out ones: it memorizes them."""
+    r_train, r_val = _last(history, 2, "Health/r_train"), _last(history, 2, "Health/r_val")
+    rt = _last(history, 2, "D/sign_real")
+    if r_train and r_val and min(a - b for a, b in zip(r_train, r_val)) > 0.3:
+        return HealthWarning("d_overfitting", f"D overfits: E[sign D] is {r_train[-1]:.2f} on training images "
+                             f"but {r_val[-1]:.2f} on validation images",
+                             "enable adaptive augmentation (--d-augment bgc --ada-target 0.6) or use more images")
+    if rt and min(rt) > 0.9:
+        return HealthWarning("d_overfitting", f"D overfits: r_t = E[sign D(real)] is {rt[-1]:.2f}",
+                             "enable adaptive augmentation (--d-augment bgc --ada-target 0.6)")
+
+
+def weights_explode(history: list[dict]) -> HealthWarning | None:
+    for net in ("G", "D"):
+        values = [row[f"Health/weight_norm_{net}"] for row in history
+                  if isinstance(row.get(f"Health/weight_norm_{net}"), (int, float))]
+        if len(values) >= 2 and values[-1] > 10 * values[0]:
+            return HealthWarning("weights_explode", f"{net}'s weights grew {values[-1] / values[0]:.0f}x since the start: "
+                                 "training is diverging", "resume from the best checkpoint with lower learning rates")
+
+
+STALL_EVALUATIONS = 5
+
+
+def stalled(history: list[dict]) -> HealthWarning | None:
+    """The quality signal has not improved over the last few checkpoints."""
+    points = [(row["step"], row["Quality/swd"]) for row in history if isinstance(row.get("Quality/swd"), (int, float))]
+    if len(points) <= STALL_EVALUATIONS:
+        return None
+    best_step, best = min(points, key=lambda p: p[1])
+    if best_step < points[-STALL_EVALUATIONS][0]:
+        return HealthWarning("stalled", f"training stopped improving: the best checkpoint is still step {best_step} "
+                             f"(SWD {best:.1f}), {len(points) - 1 - points.index((best_step, best))} evaluations ago",
+                             "stop here and use --checkpoint best, or resume with lower learning rates")
+
+
 HEALTH_CHECKS: dict[str, Callable[[list[dict]], HealthWarning | None]] = {
     "d_wins": d_wins,
     "g_loss_explodes": g_loss_explodes,
     "vanishing_gradients": vanishing_gradients,
+    "mode_collapse": mode_collapse,
+    "d_overfitting": d_overfitting,
+    "weights_explode": weights_explode,
+    "stalled": stalled,
 }
 
 

@@ -24,7 +24,7 @@ from torch import nn
 from .. import __version__
 from ..config import TrainConfig, from_dict, to_dict
 from ..data.archive import ImageDataset, open_dataset
-from ..data.loader import BatchSource, to_model_range
+from ..data.loader import BatchSource, decode_all, to_model_range
 from ..errors import RunError, TrainingDiverged, UsageError
 from ..losses import get_loss
 from ..metrics.swd import swd
@@ -105,6 +105,12 @@ def stop_on_ctrl_c():
         signal.signal(signal.SIGINT, previous)
 
 
+def _diversity(images: torch.Tensor) -> float:
+    """Mean pairwise L2 distance of images shrunk to 16x16: cheap, and blind to pixel noise."""
+    small = torch.nn.functional.adaptive_avg_pool2d(images.float(), 16).flatten(1)
+    return torch.pdist(small).mean().item() if len(small) > 1 else 0.0
+
+
 def _match_param_layout(opt: torch.optim.Optimizer) -> None:
     """Give loaded moment tensors their parameter's memory layout (checkpoints store them contiguous).
 
@@ -171,6 +177,7 @@ class Trainer:
                                   cfg.workers, progress=cfg.progress)
         self.fixed_z, self.fixed_c = self._fixed_latents(max(GRID_IMAGES, cfg.eval_images))
         self.fixed_real = self.source.fixed_sample(cfg.eval_images, cfg.seed)[0] if cfg.eval_images else None
+        self._health_batches()
 
     # ------------------------------------------------------------------ state
 
@@ -284,12 +291,42 @@ class Trainer:
                 out.append(self.G_ema(z, c).float())
         return torch.cat(out)
 
-    def save_grid(self) -> Path:
+    def save_grid(self) -> torch.Tensor:
+        """The fixed-latent grid of this step as a PNG; returns the images (for the health checks)."""
         n = GRID_IMAGES if self.dataset.resolution <= 64 else 16 if self.dataset.resolution >= 256 else 36
         path = self.run_dir / "grids" / f"{self.step:06d}.png"
         path.parent.mkdir(exist_ok=True)
-        make_grid(to_uint8(self.generate_fixed(n))).save(path)
-        return path
+        images = self.generate_fixed(n)
+        make_grid(to_uint8(images)).save(path)
+        return images
+
+    def _health_batches(self) -> None:
+        """Fixed real images for the health signals: a training batch, and validation images if any."""
+        n = 64
+        train_images, train_labels = self.source.fixed_sample(n, self.cfg.seed + 1)
+        val = self.dataset.indices("val")[:n]
+        self.health_train = (to_model_range(train_images, False).to(self.device), train_labels)
+        self.health_val = None
+        if len(val) and self.cfg.split == "train":
+            labels = torch.from_numpy(self.dataset.labels[val]).to(self.device) if self.num_classes else None
+            self.health_val = (to_model_range(decode_all(self.dataset, val), False).to(self.device), labels)
+        self.real_diversity = _diversity(self.health_train[0])
+
+    @torch.no_grad()
+    def health_stats(self, samples: torch.Tensor) -> dict[str, float]:
+        """Diversity of the grid against real images; D's r_t on training vs held-out images; weight norms."""
+        stats = {"Health/diversity": _diversity(samples) / max(self.real_diversity, 1e-8)}
+        if self.health_val is not None:
+            was_training = self.D.training
+            self.D.eval()  # running statistics, and no update of them
+            with autocast(self.device, self.dtype):
+                for name, (x, c) in (("train", self.health_train), ("val", self.health_val)):
+                    stats[f"Health/r_{name}"] = torch.sign(self.D(x, c).float()).mean().item()
+            self.D.train(was_training)
+        for name, net in self.nets.items():
+            stats[f"Health/weight_norm_{name}"] = torch.linalg.vector_norm(
+                torch.stack(torch._foreach_norm(list(net.parameters())))).item()
+        return stats
 
     def quality(self) -> dict[str, float] | None:
         """A cheap quality signal for picking the best checkpoint: SWD of G_ema against real images."""
@@ -310,6 +347,7 @@ class Trainer:
             entry = {"kimg": round(self.nimg / 1000, 3), **{k: round(v, 4) for k, v in metrics.items()}}
             self.metric_history.append({"step": self.step, **entry})
             monitor.event(self.step, "metric", **entry)
+            monitor.report(f"Quality/{QUALITY_METRIC}", metrics[QUALITY_METRIC])
             if self.best is None or metrics[QUALITY_METRIC] <= self.best["value"]:
                 self.best = {"name": ckpt.checkpoint_name(self.step), "step": self.step,
                              "metric": QUALITY_METRIC, "value": round(metrics[QUALITY_METRIC], 4)}
@@ -363,32 +401,37 @@ class Trainer:
                         self._diverged(monitor, exc)
                     self.train_seconds += time.time() - step_start
                     bar.update(self.step, started)
+                    if self.step % cfg.checkpoint_every == 0:  # before the tick: its line gets the quality
+                        last_ckpt = self._checkpoint(monitor)
                     if self.step % cfg.tick == 0:
                         now = time.time()
-                        line = monitor.tick(self.step, kimg=round(self.nimg / 1000, 3),
-                                            **{"Speed/img_per_s": round((self.nimg - tick_nimg) / max(now - tick_time, 1e-9), 2),
-                                               "Time/train_s": round(self.train_seconds, 1)})
+                        speed = (self.nimg - tick_nimg) / max(now - tick_time, 1e-9)
+                        self._tick(monitor, health, bar, speed)
                         tick_time, tick_nimg = time.time(), self.nimg
-                        bar.show(line)
-                        self.save_grid()
-                        for warning in health.check(monitor.history):
-                            monitor.event(self.step, "health", check=warning.check, message=warning.message,
-                                          suggestion=warning.suggestion)
-                            bar.write(f"warning at step {self.step}: {warning.message}; try: {warning.suggestion}")
-                    if self.step % cfg.checkpoint_every == 0:
-                        last_ckpt = self._checkpoint(monitor)
                     if ctrl_c["stop"]:
                         status = "interrupted"
                         break
-                if self.step % cfg.tick:
-                    monitor.tick(self.step, kimg=round(self.nimg / 1000, 3), **{"Time/train_s": round(self.train_seconds, 1)})
-                    self.save_grid()
                 if last_ckpt is None or last_ckpt.name != ckpt.checkpoint_name(self.step):
                     last_ckpt = self._checkpoint(monitor)
+                if self.step % cfg.tick:
+                    self._tick(monitor, health, bar, None)
         finally:
             bar.close()
             monitor.close()
         return TrainResult(self.run_dir, self.step, status, last_ckpt)
+
+    def _tick(self, monitor: Monitor, health: HealthMonitor, bar: "_ProgressBar", speed: float | None) -> None:
+        """One log line, the sample grid, and the health checks with their warnings."""
+        for key, value in self.health_stats(self.save_grid()).items():
+            monitor.report(key, value)
+        fields = {"kimg": round(self.nimg / 1000, 3), "Time/train_s": round(self.train_seconds, 1)}
+        if speed is not None:
+            fields["Speed/img_per_s"] = round(speed, 2)
+        bar.show(monitor.tick(self.step, **fields))
+        for warning in health.check(monitor.history):
+            monitor.event(self.step, "health", check=warning.check, message=warning.message,
+                          suggestion=warning.suggestion)
+            bar.write(f"warning at step {self.step}: {warning.message}; try: {warning.suggestion}")
 
     def _checkpoint(self, monitor: Monitor) -> Path:
         try:

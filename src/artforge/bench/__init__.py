@@ -1,0 +1,1 @@
+"""Benchmarks a user can run from the CLI (``artforge bench ...``)."""

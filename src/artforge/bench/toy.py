@@ -1,0 +1,315 @@
+"""The field's standard mode-collapse test: 2-D Gaussian mixtures, MLP G and D, every recipe.
+
+Protocol of VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018): draw 2,500 samples from
+the trained generator; a sample is *high quality* when it lies within 3 standard deviations of its
+nearest mode; a mode is *captured* when it is the nearest mode of at least one high-quality
+sample; the *reverse KL* compares the histogram of high-quality samples over the modes with the
+uniform distribution of the data (0 when every mode gets the same share).
+
+Training reuses the image pipeline's recipes, phases and EMA (``build_phases``, ``run_step``), with
+an MLP pair defined here and a stream of fresh mixture samples as the data.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..config import TrainConfig
+from ..losses import get_loss
+from ..models.dcgan import spectral_normalize
+from ..training.loop import EMA
+from ..training.phases import Optimization, StepContext, build_phases, lazy_ratio, run_step
+
+N_SAMPLES = 2500
+
+
+@dataclass(frozen=True)
+class Mixture:
+    name: str
+    centers: tuple[tuple[float, float], ...]
+    std: float
+
+
+def ring(modes: int = 8, radius: float = 2.0, std: float = 0.02) -> Mixture:
+    angles = [2 * math.pi * k / modes for k in range(modes)]
+    return Mixture("ring", tuple((radius * math.cos(a), radius * math.sin(a)) for a in angles), std)
+
+
+def grid(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> Mixture:
+    offsets = [spacing * (i - (side - 1) / 2) for i in range(side)]
+    return Mixture("grid", tuple((x, y) for x in offsets for y in offsets), std)
+
+
+MIXTURES = {"ring": ring(), "grid": grid()}
+
+# Published rows (mean over their runs), shown beside ours.
+PUBLISHED = {
+    "ring": [("PacGAN4 (PacGAN, Table 1)", 7.8, 95.9), ("VEEGAN (VEEGAN, Table 1)", 8.0, 52.9)],
+    "grid": [("PacGAN4 (PacGAN, Table 1)", 24.8, 93.6), ("VEEGAN (VEEGAN, Table 1)", 24.6, 40.0)],
+}
+
+
+def sample_mixture(mixture: Mixture, n: int, gen: torch.Generator) -> Tensor:
+    centers = torch.tensor(mixture.centers)
+    idx = torch.randint(0, len(centers), (n,), generator=gen)
+    return centers[idx] + mixture.std * torch.randn(n, 2, generator=gen)
+
+
+def score(samples: np.ndarray, mixture: Mixture) -> dict:
+    """Modes captured, share of high-quality samples, reverse KL of the mode histogram to uniform."""
+    centers = np.asarray(mixture.centers)
+    dist = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=2)  # (N, K)
+    nearest = dist.argmin(axis=1)
+    good = dist[np.arange(len(samples)), nearest] < 3 * mixture.std
+    counts = np.bincount(nearest[good], minlength=len(centers))
+    k = len(centers)
+    if counts.sum():
+        p = counts / counts.sum()
+        kl = float(np.sum(p[p > 0] * np.log(p[p > 0] * k)))
+    else:
+        kl = float("inf")
+    return {"modes": int((counts > 0).sum()), "high_quality": float(good.mean() * 100), "kl": kl,
+            "total_modes": k}
+
+
+# ----------------------------------------------------------------------------- the MLP pair
+
+@dataclass(frozen=True)
+class ToyConfig:
+    z_dim: int = 16
+    hidden: int = 128
+    layers: int = 3
+    d_norm: str = "none"  # batch | layer | spectral | none
+    g_spectral: bool = False
+
+
+def _mlp(sizes: list[int], act: nn.Module, norm: str = "none") -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            if norm == "batch":
+                layers.append(nn.BatchNorm1d(b))
+            elif norm == "layer":
+                layers.append(nn.LayerNorm(b))
+            layers.append(copy.deepcopy(act))
+    return nn.Sequential(*layers)
+
+
+class ToyGenerator(nn.Module):
+    def __init__(self, cfg: ToyConfig):
+        super().__init__()
+        self.net = _mlp([cfg.z_dim] + [cfg.hidden] * cfg.layers + [2], nn.ReLU())  # (B, z) -> (B, 2)
+        if cfg.g_spectral:
+            spectral_normalize(self)
+
+    def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
+        return self.net(z)
+
+
+class ToyDiscriminator(nn.Module):
+    def __init__(self, cfg: ToyConfig):
+        super().__init__()
+        norm = cfg.d_norm if cfg.d_norm in ("batch", "layer") else "none"
+        self.net = _mlp([2] + [cfg.hidden] * cfg.layers + [1], nn.LeakyReLU(0.2), norm)  # (B, 2) -> (B, 1)
+        if cfg.d_norm == "spectral":
+            spectral_normalize(self)
+
+    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
+        return self.net(x).flatten()
+
+
+# ----------------------------------------------------------------------------- one run
+
+@dataclass
+class ToyResult:
+    dataset: str
+    recipe: str
+    seed: int
+    samples: np.ndarray
+    metrics: dict
+    seconds: float
+
+
+def train_toy(dataset: str, recipe: str, seed: int, steps: int = 30_000, batch: int = 256,
+              toy: ToyConfig | None = None, lr_scale: float = 5.0, decay: float = 0.3) -> ToyResult:
+    """Train one MLP GAN on one mixture with one recipe; score 2,500 samples of its EMA generator.
+
+    The protocol is the same for every recipe: ``steps`` steps of ``batch`` fresh samples, each
+    recipe's learning rates times ``lr_scale`` (2-D points need larger steps than images; ratios
+    between G and D are kept), decaying linearly to 0 over the last ``decay`` of the steps.
+    """
+    started = time.perf_counter()
+    mixture = MIXTURES[dataset]
+    cfg = TrainConfig(dataset=f"toy-{dataset}", recipe=recipe, batch=batch, d_augment=(), augment=(),
+                      ada_target=0.0, seed=seed).resolved()
+    toy = toy or ToyConfig(d_norm=cfg.d_norm, g_spectral=cfg.g_spectral)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        G, D = ToyGenerator(toy), ToyDiscriminator(toy)
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False)
+    ema = EMA(G, G_ema, cfg.ema_kimg, cfg.ema_rampup)
+    phases = build_phases(cfg)
+
+    def adam(net: nn.Module, lr: float, name: str) -> torch.optim.Adam:
+        r = lazy_ratio(phases, name)
+        return torch.optim.Adam(net.parameters(), lr=lr * lr_scale * r, betas=(cfg.beta1 ** r, cfg.beta2 ** r))
+
+    o = Optimization({"G": G, "D": D}, {"G": adam(G, cfg.lr_g, "G"), "D": adam(D, cfg.lr_d, "D")},
+                     {k: torch.amp.GradScaler("cpu", enabled=False) for k in ("G", "D")},
+                     lambda: torch.autocast("cpu", enabled=False))
+    gen = torch.Generator().manual_seed(seed)
+
+    def data():
+        while True:
+            yield sample_mixture(mixture, batch, gen), None
+
+    ctx = StepContext(G, D, get_loss(cfg.loss), data(), gen, torch.device("cpu"), batch, toy.z_dim,
+                      label_smoothing=cfg.label_smoothing)
+    base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in o.opt.items()}
+    for step in range(steps):
+        left = (steps - step) / max(decay * steps, 1)
+        for name, opt in o.opt.items():  # linear decay to 0 over the last ``decay`` of the steps
+            for group, lr in zip(opt.param_groups, base_lr[name]):
+                group["lr"] = lr * min(1.0, left)
+        if run_step(phases, step, ctx, o, lambda *_: None, log_grads=False):
+            ema.update(batch, ctx.draws * batch)
+    with torch.no_grad():
+        z = torch.randn(N_SAMPLES, toy.z_dim, generator=torch.Generator().manual_seed(10_000 + seed))
+        samples = G_ema(z).numpy()
+    return ToyResult(dataset, recipe, seed, samples, score(samples, mixture), time.perf_counter() - started)
+
+
+# ----------------------------------------------------------------------------- many runs, a table, a plot
+
+def _run_one(args: tuple) -> ToyResult:
+    dataset, recipe, seed, steps, batch = args
+    torch.set_num_threads(1)  # tiny matrices: one thread each, runs in parallel processes
+    return train_toy(dataset, recipe, seed, steps=steps, batch=batch)
+
+
+def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, progress: bool = True):
+    """Every (dataset, recipe, seed), in ``jobs`` processes; results in a stable order."""
+    import multiprocessing
+
+    from tqdm import tqdm
+
+    tasks = [(d, r, s, steps, batch) for d in datasets for r in recipes for s in range(seeds)]
+    with tqdm(total=len(tasks), desc="toy benchmark", unit="run", disable=not progress) as bar:
+        if jobs > 1:
+            with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+                results = []
+                for result in pool.imap(_run_one, tasks):
+                    results.append(result)
+                    bar.update()
+        else:
+            results = []
+            for task in tasks:
+                results.append(train_toy(*task[:3], steps=task[3], batch=task[4]))
+                bar.update()
+    return results
+
+
+def summarize(results: list[ToyResult]) -> list[dict]:
+    """Mean and standard error per (dataset, recipe)."""
+    rows = []
+    for key in dict.fromkeys((r.dataset, r.recipe) for r in results):
+        group = [r for r in results if (r.dataset, r.recipe) == key]
+        row = {"dataset": key[0], "recipe": key[1], "runs": len(group), "total_modes": group[0].metrics["total_modes"],
+               "seconds": float(np.mean([r.seconds for r in group]))}
+        for metric in ("modes", "high_quality", "kl"):
+            values = np.array([r.metrics[metric] for r in group], dtype=float)
+            row[metric] = float(values.mean())
+            row[f"{metric}_se"] = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
+        row["all_modes_every_run"] = all(r.metrics["modes"] == r.metrics["total_modes"] for r in group)
+        row["min_high_quality"] = float(min(r.metrics["high_quality"] for r in group))
+        rows.append(row)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown table with the published rows beside ours."""
+    lines = ["| dataset | method | runs | modes (mean +- se) | high quality % | reverse KL | min HQ % | s/run |",
+             "|---|---|---:|---|---|---|---:|---:|"]
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        for r in (r for r in rows if r["dataset"] == dataset):
+            lines.append(f"| {dataset} | artforge --recipe {r['recipe']} | {r['runs']} | "
+                         f"{r['modes']:.1f} +- {r['modes_se']:.1f} / {r['total_modes']} | "
+                         f"{r['high_quality']:.1f} +- {r['high_quality_se']:.1f} | "
+                         f"{r['kl']:.3f} +- {r['kl_se']:.3f} | {r['min_high_quality']:.1f} | {r['seconds']:.0f} |")
+        for name, modes, hq in PUBLISHED.get(dataset, []):
+            lines.append(f"| {dataset} | {name} | | {modes} | {hq} | | | |")
+    return "\n".join(lines)
+
+
+def scatter_png(results: list[ToyResult], path, tile: int = 240):
+    """One panel per (recipe, dataset) for the first seed: samples in blue, 3-std circles in red."""
+    from PIL import Image, ImageDraw
+
+    firsts = {}
+    for r in results:
+        firsts.setdefault((r.recipe, r.dataset), r)
+    recipes = list(dict.fromkeys(k[0] for k in firsts))
+    datasets = list(dict.fromkeys(k[1] for k in firsts))
+    label = 18
+    canvas = Image.new("RGB", (tile * len(datasets), (tile + label) * len(recipes)), "white")
+    draw = ImageDraw.Draw(canvas)
+    for row, recipe in enumerate(recipes):
+        for col, dataset in enumerate(datasets):
+            r = firsts.get((recipe, dataset))
+            if r is None:
+                continue
+            mixture, x0, y0 = MIXTURES[dataset], col * tile, row * (tile + label)
+            lim = 3.0 if dataset == "ring" else 6.0
+
+            def px(p):
+                return x0 + (p[0] + lim) / (2 * lim) * tile, y0 + label + tile - (p[1] + lim) / (2 * lim) * tile
+
+            radius = 3 * mixture.std / (2 * lim) * tile
+            for c in mixture.centers:
+                x, y = px(c)
+                draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=(220, 40, 40))
+            for p in r.samples:
+                draw.point(px(p), fill=(30, 80, 200))
+            m = r.metrics
+            draw.text((x0 + 4, y0 + 3), f"{recipe} / {dataset} seed {r.seed}: {m['modes']}/{m['total_modes']} modes, "
+                      f"{m['high_quality']:.1f}% HQ", fill="black")
+            draw.rectangle([x0, y0 + label, x0 + tile - 1, y0 + label + tile - 1], outline=(200, 200, 200))
+    canvas.save(path)
+    return path
+
+
+def run_benchmark(cfg) -> dict:
+    """``artforge bench toy``: every run, then the table, a JSON of all numbers and the plot."""
+    import os
+    from pathlib import Path
+
+    from ..utils.files import atomic_write_json, atomic_write_text
+
+    jobs = cfg.jobs or os.cpu_count() or 1
+    results = run_grid(cfg.datasets(), cfg.recipes(), cfg.seeds, cfg.steps, cfg.batch, jobs, cfg.progress)
+    rows = summarize(results)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    md = table(rows)
+    atomic_write_text(out / "toy-bench.md", md + "\n")
+    atomic_write_json(out / "toy-bench.json", {
+        "protocol": {"samples": N_SAMPLES, "steps": cfg.steps, "batch": cfg.batch, "seeds": cfg.seeds,
+                     "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig())},
+        "summary": rows,
+        "runs": [{"dataset": r.dataset, "recipe": r.recipe, "seed": r.seed, "seconds": r.seconds, **r.metrics}
+                 for r in results]})
+    plot = scatter_png(results, out / "toy-bench.png")
+    if cfg.save_samples:
+        folder = Path(cfg.save_samples)
+        folder.mkdir(parents=True, exist_ok=True)
+        for r in results:
+            np.save(folder / f"{r.dataset}-{r.recipe}-seed{r.seed}.npy", r.samples.astype(np.float32))
+    return {"table": md, "rows": rows, "plot": plot, "out": out}
