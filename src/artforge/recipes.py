@@ -63,7 +63,7 @@ RECIPES: dict[str, Recipe] = {
                "adaptive differentiable augmentation, EMA",
                "Mescheder et al. 2018 (R1); Karras et al. 2020 (ADA, lazy regularization); "
                "Zhao et al. 2020 (DiffAugment)",
-               r1_gamma=0.1, d_augment=("bgc",), ada_target=0.6, ema_kimg=10.0),
+               beta1=0.0, beta2=0.99, r1_gamma=0.1, d_augment=("bgc",), ada_target=0.6, ema_kimg=10.0),
     )
 }
 

@@ -7,7 +7,11 @@ sample; the *reverse KL* compares the histogram of high-quality samples over the
 uniform distribution of the data (0 when every mode gets the same share).
 
 Training reuses the image pipeline's recipes, phases and EMA (``build_phases``, ``run_step``), with
-an MLP pair defined here and a stream of fresh mixture samples as the data.
+an MLP pair defined here and a stream of fresh mixture samples as the data. A recipe's loss,
+penalties, optimizer settings and EMA apply as they are; its normalization of D is an architecture
+choice, mapped to the MLP as layer norm or spectral norm, while batch norm (part of the DCGAN
+architecture) becomes no normalization: across a minibatch of 2-D points it lets D judge the batch
+rather than the sample, and the published MLP critics have none.
 """
 
 from __future__ import annotations
@@ -146,11 +150,20 @@ def train_toy(dataset: str, recipe: str, seed: int, steps: int = 30_000, batch: 
     recipe's learning rates times ``lr_scale`` (2-D points need larger steps than images; ratios
     between G and D are kept), decaying linearly to 0 over the last ``decay`` of the steps.
     """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead (runs go in parallel)
+    try:
+        return _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay) -> ToyResult:
     started = time.perf_counter()
     mixture = MIXTURES[dataset]
     cfg = TrainConfig(dataset=f"toy-{dataset}", recipe=recipe, batch=batch, d_augment=(), augment=(),
                       ada_target=0.0, seed=seed).resolved()
-    toy = toy or ToyConfig(d_norm=cfg.d_norm, g_spectral=cfg.g_spectral)
+    toy = toy or ToyConfig(d_norm="none" if cfg.d_norm == "batch" else cfg.d_norm, g_spectral=cfg.g_spectral)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         G, D = ToyGenerator(toy), ToyDiscriminator(toy)
@@ -191,7 +204,6 @@ def train_toy(dataset: str, recipe: str, seed: int, steps: int = 30_000, batch: 
 
 def _run_one(args: tuple) -> ToyResult:
     dataset, recipe, seed, steps, batch = args
-    torch.set_num_threads(1)  # tiny matrices: one thread each, runs in parallel processes
     return train_toy(dataset, recipe, seed, steps=steps, batch=batch)
 
 
@@ -212,7 +224,7 @@ def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, p
         else:
             results = []
             for task in tasks:
-                results.append(train_toy(*task[:3], steps=task[3], batch=task[4]))
+                results.append(_run_one(task))
                 bar.update()
     return results
 
@@ -226,8 +238,9 @@ def summarize(results: list[ToyResult]) -> list[dict]:
                "seconds": float(np.mean([r.seconds for r in group]))}
         for metric in ("modes", "high_quality", "kl"):
             values = np.array([r.metrics[metric] for r in group], dtype=float)
-            row[metric] = float(values.mean())
-            row[f"{metric}_se"] = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
+            finite = np.isfinite(values).all()  # KL is infinite when no sample is high quality
+            row[metric] = float(values.mean()) if finite else float("inf")
+            row[f"{metric}_se"] = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 and finite else 0.0
         row["all_modes_every_run"] = all(r.metrics["modes"] == r.metrics["total_modes"] for r in group)
         row["min_high_quality"] = float(min(r.metrics["high_quality"] for r in group))
         rows.append(row)
@@ -286,6 +299,11 @@ def scatter_png(results: list[ToyResult], path, tile: int = 240):
     return path
 
 
+def _finite(row: dict) -> dict:
+    """JSON has no infinity: an undefined KL (no high-quality sample) is written as null."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+
+
 def run_benchmark(cfg) -> dict:
     """``artforge bench toy``: every run, then the table, a JSON of all numbers and the plot."""
     import os
@@ -303,8 +321,8 @@ def run_benchmark(cfg) -> dict:
     atomic_write_json(out / "toy-bench.json", {
         "protocol": {"samples": N_SAMPLES, "steps": cfg.steps, "batch": cfg.batch, "seeds": cfg.seeds,
                      "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig())},
-        "summary": rows,
-        "runs": [{"dataset": r.dataset, "recipe": r.recipe, "seed": r.seed, "seconds": r.seconds, **r.metrics}
+        "summary": [_finite(row) for row in rows],
+        "runs": [_finite({"dataset": r.dataset, "recipe": r.recipe, "seed": r.seed, "seconds": r.seconds, **r.metrics})
                  for r in results]})
     plot = scatter_png(results, out / "toy-bench.png")
     if cfg.save_samples:

@@ -1,0 +1,70 @@
+"""The 2-D mode-collapse benchmark: mixtures, the VEEGAN/PacGAN metrics, a short real run."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from artforge.bench.toy import MIXTURES, sample_mixture, score, summarize, table, train_toy
+from artforge.cli import main
+
+from conftest import gen
+
+
+def test_mixtures_match_the_protocol():
+    ring, grid = MIXTURES["ring"], MIXTURES["grid"]
+    assert len(ring.centers) == 8 and ring.std == 0.02
+    assert all(math.isclose(math.hypot(*c), 2.0) for c in ring.centers)
+    assert len(grid.centers) == 25 and grid.std == 0.05
+    assert sorted({c[0] for c in grid.centers}) == [-4.0, -2.0, 0.0, 2.0, 4.0]
+    x = sample_mixture(grid, 20000, gen(0))
+    assert x.shape == (20000, 2)
+    nearest = torch.cdist(x, torch.tensor(grid.centers)).min(1).values
+    assert (nearest < 3 * grid.std).float().mean().item() > 0.98  # the data itself is ~99% "high quality"
+
+
+def test_score_of_perfect_collapsed_and_bad_samples():
+    ring = MIXTURES["ring"]
+    perfect = np.repeat(np.asarray(ring.centers), 10, axis=0)
+    assert score(perfect, ring) == {"modes": 8, "high_quality": 100.0, "kl": pytest.approx(0.0, abs=1e-12),
+                                    "total_modes": 8}
+    collapsed = np.tile(np.asarray(ring.centers[:1]), (50, 1))
+    s = score(collapsed, ring)
+    assert s["modes"] == 1 and s["kl"] == pytest.approx(math.log(8))  # all mass on 1 of 8 modes
+    far = np.zeros((10, 2))  # the ring's centre: 2 away from every mode
+    assert score(far, ring)["high_quality"] == 0.0 and score(far, ring)["modes"] == 0
+    mixed = np.concatenate([perfect, far])  # 80 perfect, 10 far
+    assert score(mixed, ring)["high_quality"] == pytest.approx(80 / 90 * 100)
+
+
+def test_a_short_run_captures_most_modes():
+    result = train_toy("ring", "stable", seed=0, steps=3000)
+    assert result.samples.shape == (2500, 2)
+    assert result.metrics["modes"] >= 6 and result.metrics["high_quality"] > 50
+
+
+def test_summary_table_and_cli(tmp_path, capsys):
+    code = main(["bench", "toy", "--dataset", "ring", "--recipe", "dcgan", "--seeds", "2", "--steps", "200",
+                 "--jobs", "1", "--out", str(tmp_path / "out"), "--save-samples", str(tmp_path / "npy"), "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "artforge --recipe dcgan" in out and "PacGAN4" in out and "VEEGAN" in out
+    data = json.loads((tmp_path / "out" / "toy-bench.json").read_text())
+    assert [r["seed"] for r in data["runs"]] == [0, 1] and data["summary"][0]["runs"] == 2
+    assert (tmp_path / "out" / "toy-bench.png").stat().st_size > 1000
+    saved = np.load(tmp_path / "npy" / "ring-dcgan-seed1.npy")
+    assert saved.shape == (2500, 2)
+
+
+def test_summary_statistics():
+    from artforge.bench.toy import ToyResult
+    runs = [ToyResult("grid", "x", s, np.zeros((1, 2)), {"modes": m, "high_quality": hq, "kl": 0.1, "total_modes": 25},
+                      1.0) for s, (m, hq) in enumerate([(25, 90.0), (23, 80.0), (24, 85.0)])]
+    (row,) = summarize(runs)
+    assert row["modes"] == 24 and row["modes_se"] == pytest.approx(1 / math.sqrt(3))
+    assert row["high_quality"] == 85 and row["min_high_quality"] == 80 and not row["all_modes_every_run"]
+    assert "| grid | artforge --recipe x | 3 | 24.0 +- 0.6 / 25 |" in table([row])
