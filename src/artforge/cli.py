@@ -15,7 +15,7 @@ import sys
 import typing
 
 from . import __version__
-from .config import PrepareConfig, SampleConfig, ToyBenchConfig, TrainConfig, flag_name
+from .config import EvaluateConfig, PrepareConfig, SampleConfig, ToyBenchConfig, TrainConfig, flag_name
 from .errors import ArtforgeError, UsageError
 
 EXAMPLES = {
@@ -31,6 +31,13 @@ EXAMPLES = {
   artforge sample runs/00003-openmoji-64-dcgan --n 64 --seed 0
   artforge sample runs/ --seeds 7,42,100-110 --truncation 0.7 --out picks/
   artforge sample runs/00004-genres-64-dcgan --label impressionism --checkpoint latest""",
+    "evaluate": """examples:
+  artforge evaluate runs/00003-openmoji-64-dcgan                       # FID, KID, P/R, D/C, SWD, novelty
+  artforge evaluate runs/00003-openmoji-64-dcgan --metrics swd --n 10000   # no network weights needed
+  artforge evaluate runs/00003-openmoji-64-dcgan --extractor encoder    # every metric, offline
+  artforge evaluate --real datasets/openmoji-64.zip --fake other_tool_samples/ --json
+Inception weights: pt_inception-2015-12-05-6726825d.pth from the pytorch-fid releases, in
+~/.cache/torch/hub/checkpoints/, or --inception-weights PATH, or $ARTFORGE_INCEPTION_WEIGHTS.""",
     "bench": """examples:
   artforge bench toy                                  # every recipe, ring and grid, 10 seeds each
   artforge bench toy --dataset grid --recipe stable --seeds 3 --save-samples samples/""",
@@ -126,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("sample", "generate images from a trained run, named by seed, plus a grid")
     add_config_arguments(p, SampleConfig)
 
+    p = command("evaluate", "score a run (or a folder of images) against real images: FID, KID, IS, "
+                "precision/recall, density/coverage, SWD, novelty, class statistics")
+    add_config_arguments(p, EvaluateConfig)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
     p = command("bench", "run a standard benchmark: 'toy' trains every recipe on 2-D mixtures and "
                 "counts captured modes (the mode-collapse test of VEEGAN and PacGAN)")
     add_config_arguments(p, ToyBenchConfig)
@@ -181,6 +193,23 @@ def cmd_sample(args) -> None:
           f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else ""))
 
 
+def cmd_evaluate(args) -> None:
+    import json
+
+    from .metrics.evaluate import evaluate, summary_lines
+
+    cfg = EvaluateConfig(**_options(args, ("command", "quiet")), progress=not args.quiet)
+    report = evaluate(cfg, announce=lambda text: print(text, file=sys.stderr))
+    if cfg.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"evaluated {report['fake'].get('checkpoint') or report['fake']['path']}:")
+    print("\n".join(summary_lines(report)))
+    if report.get("path"):
+        print(f"  results: {report['path']}" + (f"; nearest training images: {report['nearest_grid']}"
+                                               if report.get("nearest_grid") else ""))
+
+
 def cmd_bench(args) -> None:
     from .bench.toy import run_benchmark
 
@@ -196,8 +225,8 @@ def cmd_report(args) -> None:
     print(f"report: {write_report(args.run, args.out)}")
 
 
-COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "bench": cmd_bench,
-            "report": cmd_report}
+COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
+            "bench": cmd_bench, "report": cmd_report}
 
 
 def main(argv: typing.Sequence[str] | None = None) -> int:

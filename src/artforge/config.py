@@ -227,7 +227,13 @@ class TrainConfig:
     tick: int = option(100, "steps between log lines, health checks and sample grids")
     checkpoint_every: int = option(500, "steps between checkpoints")
     keep: int = option(3, "checkpoints to keep besides the best")
-    eval_images: int = option(512, "images used for the quality signal that picks the best checkpoint (0 disables)")
+    eval_images: int = option(512, "images used for the quality signal (SWD) computed at each checkpoint (0 disables)")
+    eval_every: int = option(0, "steps between evaluations with --eval-metrics (a checkpoint is saved with each; "
+                             "the first metric then picks the best checkpoint); 0: off")
+    eval_metrics: tuple = option(("fid",), "metrics for --eval-every (see 'artforge evaluate --help')", metavar="LIST")
+    eval_n: int = option(5000, "generated images per --eval-every evaluation")
+    eval_extractor: str = option("inception", "feature network for --eval-every: inception, encoder or a TorchScript file")
+    inception_weights: str | None = option(None, "the Inception weights file for FID/KID/IS (see 'artforge evaluate --help')")
     seed: int = option(0, "seed for weights, data order, noise and augmentation")
     device: str = option("auto", DEVICES_HELP)
     precision: str = option("auto", "compute precision: auto uses bf16 where the hardware runs it fast",
@@ -246,6 +252,9 @@ class TrainConfig:
         for name in ("z_dim", "width", "max_width", "batch", "tick", "checkpoint_every", "keep"):
             _positive_int(getattr(self, name), name)
         _positive_int(self.eval_images, "eval_images", minimum=0)
+        _positive_int(self.eval_every, "eval_every", minimum=0)
+        _positive_int(self.eval_n, "eval_n")
+        object.__setattr__(self, "eval_metrics", _metric_list(self.eval_metrics, "eval_metrics"))
         _positive_int(self.workers, "workers", minimum=0)
         _positive(self.cache_gb, "cache_gb")
         _positive_int(self.r1_interval, "r1_interval")
@@ -331,6 +340,72 @@ class ToyBenchConfig:
 
     def recipes(self) -> list[str]:
         return list(_registry("recipe")) if self.recipe == "all" else [self.recipe]
+
+
+# ----------------------------------------------------------------------------- evaluate
+
+METRIC_NAMES = ("fid", "kid", "is", "pr", "dc", "swd", "novelty", "classes")
+METRICS_HELP = ("fid, kid (with a confidence interval), is (Inception Score), pr (precision/recall), "
+                "dc (density/coverage), swd (sliced Wasserstein, no network needed), novelty (nearest "
+                "training images), classes (class coverage and KL, labeled datasets)")
+
+
+def _metric_list(value, flag: str) -> tuple[str, ...]:
+    names = _names(value)
+    for name in names:
+        _choice(name, flag, METRIC_NAMES)
+    if not names:
+        raise UsageError(f"{flag_name(flag)} names no metric", f"pass e.g. {flag_name(flag)} fid,kid,swd")
+    return names
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    run: str | None = option(None, "run folder whose generator to score (a folder of runs: the newest)",
+                             positional=True, metavar="RUN")
+    checkpoint: str = option("best", "which checkpoint of the run: best, latest, or a step number")
+    real: str | None = option(None, "reference images: a prepared dataset or a folder of images "
+                              "(default: the run's dataset)", metavar="DIR_OR_DATASET")
+    fake: str | None = option(None, "a folder of generated images to score instead of a run (any tool's)",
+                              metavar="DIR")
+    metrics: tuple = option(("fid", "kid", "pr", "dc", "swd", "novelty"), METRICS_HELP, metavar="LIST")
+    extractor: str = option("inception", "feature network: inception (pytorch-fid weights), encoder (trained "
+                            "on the dataset, offline), or your own network saved with torch.export (.pt2) or "
+                            "TorchScript (.pt)")
+    inception_weights: str | None = option(None, "the file pt_inception-2015-12-05-6726825d.pth (default: "
+                                           "$ARTFORGE_INCEPTION_WEIGHTS, then the torch hub cache)")
+    classifier: str | None = option(None, "your classifier (.pt2 or TorchScript .pt) for the classes metric "
+                                    "(default: one trained on the dataset)")
+    n: int = option(10_000, "generated images to score (seeds seed .. seed+n-1)")
+    max_real: int = option(50_000, "use at most this many reference images")
+    split: str = option("all", "split of a prepared reference dataset", choices=("train", "val", "test", "all"))
+    seed: int = option(0, "first seed of the generated images; also seeds subsets and patches")
+    truncation: float = option(1.0, "truncation of the generated images")
+    batch: int = option(64, "images per batch through the feature network")
+    kid_subsets: int = option(100, "KID subsets")
+    kid_subset_size: int = option(1000, "KID subset size")
+    device: str = option("auto", DEVICES_HELP)
+    out: str | None = option(None, "results JSON (default: RUN/eval/<checkpoint>.json, or none for --fake)")
+    json: bool = option(False, "print the results as JSON on stdout")
+    cache: bool = option(True, "reuse cached reference features (keyed by content hash)")
+    progress: bool = option(True, "show progress bars", cli=False)
+
+    def __post_init__(self):
+        _paths_to_str(self, "run", "real", "fake", "out", "inception_weights", "classifier")
+        object.__setattr__(self, "metrics", _metric_list(self.metrics, "metrics"))
+        if self.run is None and self.fake is None:
+            raise UsageError("nothing to evaluate", "pass a run folder, or --real DIR_OR_DATASET --fake DIR")
+        if self.run is not None and self.fake is not None:
+            raise UsageError("pass a run or --fake, not both", "drop one of them")
+        if self.fake is not None and self.real is None:
+            raise UsageError("--fake needs --real to compare with", "pass --real DIR_OR_DATASET")
+        if "is" in self.metrics and self.extractor != "inception":
+            raise UsageError("--metrics is (Inception Score) needs --extractor inception", "drop is, or use inception")
+        for name in ("n", "max_real", "batch", "kid_subsets", "kid_subset_size"):
+            _positive_int(getattr(self, name), name)
+        _positive_int(self.seed, "seed", minimum=0)
+        if not _is_number(self.truncation) or not 0 <= self.truncation <= 10:
+            raise UsageError(f"--truncation must be in [0, 10], got {self.truncation!r}", "pass e.g. --truncation 1")
 
 
 # ----------------------------------------------------------------------------- sample

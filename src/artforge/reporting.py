@@ -1,13 +1,16 @@
 """``artforge report RUN``: one self-contained HTML page about a run (no network needed to view it).
 
-Sample grids over time, loss and D-output curves (inline SVG, so no plotting library is needed),
-the quality signal per checkpoint, health warnings and the options. Images are embedded as base64.
+What a person wants to see at a glance: the latest samples and how they evolved, the curves
+(losses, D's outputs, augmentation strength, gradient norms, health signals, quality metrics) as
+matplotlib PNGs, the latest evaluation with its nearest-training-image grid, the health warnings
+with their suggestions, and the options. Every image is embedded as base64.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 from pathlib import Path
 
@@ -15,45 +18,55 @@ from .training.monitor import read_log
 from .training.rundir import OPTIONS_FILE, resolve_run
 from .utils.files import atomic_write_text, read_json
 
-CURVES = (("Losses", ("Loss/D", "Loss/G")), ("D outputs (probability)", ("D/real", "D/fake")),
-          ("Gradient norms", ("grad_norm/D", "grad_norm/G")), ("Speed (img/s)", ("Speed/img_per_s",)))
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+CURVES = (
+    ("Losses", ("Loss/D", "Loss/G", "Loss/Dreg"), False),
+    ("D's outputs", ("D/real", "D/fake", "D/sign_real", "Augment/p"), False),
+    ("Gradient norms", ("grad_norm/D", "grad_norm/G"), True),
+    ("Health signals", ("Health/diversity", "Health/r_train", "Health/r_val"), False),
+    ("Speed (img/s)", ("Speed/img_per_s",), False),
+)
+EVAL_KEYS = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "swd", "near_copy_share",
+             "class_coverage", "class_kl")
 
 
-def _img(path: Path, width: int | None = None) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _img_tag(data_b64: str, alt: str, width: int | None = None) -> str:
     style = f' style="width:{width}px"' if width else ""
-    return f'<img src="data:image/png;base64,{data}"{style} alt="{html.escape(path.name)}">'
+    return f'<img src="data:image/png;base64,{data_b64}"{style} alt="{html.escape(alt)}">'
 
 
-def svg_chart(rows: list[dict], keys: tuple[str, ...], title: str, w: int = 420, h: int = 220) -> str:
-    """A small line chart of ``keys`` against step; empty string when nothing was logged."""
-    series = {k: [(r["step"], r[k]) for r in rows if isinstance(r.get(k), (int, float))] for k in keys}
+def _file_img(path: Path, width: int | None = None) -> str:
+    return _img_tag(base64.b64encode(path.read_bytes()).decode(), path.name, width)
+
+
+def line_chart(rows: list[dict], keys: tuple[str, ...], title: str, log: bool = False) -> str | None:
+    """A PNG (base64) of ``keys`` against thousands of images shown; None when nothing was logged."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = {k: [(r.get("kimg", r["step"]), r[k]) for r in rows if isinstance(r.get(k), (int, float))] for k in keys}
     series = {k: v for k, v in series.items() if v}
     if not series:
-        return ""
-    xs = [x for v in series.values() for x, _ in v]
-    ys = [y for v in series.values() for _, y in v]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
-    m = 40
-
-    def px(x, y):
-        return m + (x - x0) / (x1 - x0) * (w - m - 10), h - 25 - (y - y0) / (y1 - y0) * (h - 50)
-
-    parts = [f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg" font-size="11">',
-             f'<text x="{m}" y="14" font-weight="bold">{html.escape(title)}</text>',
-             f'<line x1="{m}" y1="{h-25}" x2="{w-10}" y2="{h-25}" stroke="#999"/>',
-             f'<line x1="{m}" y1="25" x2="{m}" y2="{h-25}" stroke="#999"/>',
-             f'<text x="2" y="30">{y1:.3g}</text><text x="2" y="{h-27}">{y0:.3g}</text>',
-             f'<text x="{m}" y="{h-8}">step {x0}</text><text x="{w-70}" y="{h-8}">{x1}</text>']
-    for i, (key, points) in enumerate(series.items()):
-        color = COLORS[i % len(COLORS)]
-        pts = " ".join(f"{px(x, y)[0]:.1f},{px(x, y)[1]:.1f}" for x, y in points)
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{pts}"/>')
-        parts.append(f'<text x="{w - 150 + 0}" y="{28 + 13 * i}" fill="{color}">{html.escape(key)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        return None
+    fig, ax = plt.subplots(figsize=(5.2, 3.0))
+    for key, points in series.items():
+        xs, ys = zip(*points)
+        ax.plot(xs, ys, label=key, marker="o" if len(points) < 20 else None, markersize=3)
+    ax.set_title(title)
+    ax.set_xlabel("thousands of real images shown (kimg)")
+    if log and all(y > 0 for v in series.values() for _, y in v):
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
 
 
 def _grid_timeline(run_dir: Path, count: int = 6) -> list[Path]:
@@ -64,38 +77,65 @@ def _grid_timeline(run_dir: Path, count: int = 6) -> list[Path]:
     return [grids[i] for i in sorted(picks)]
 
 
+def _latest_evaluation(run_dir: Path) -> dict | None:
+    files = sorted((run_dir / "eval").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    return json.loads(files[-1].read_text()) if files else None
+
+
+def _metric_rows(events: list[dict]) -> list[dict]:
+    """Quality-signal and evaluation events as rows for the metric chart."""
+    return [{"step": e["step"], "kimg": e.get("kimg", e["step"]), **{k: v for k, v in e.items()
+            if isinstance(v, (int, float))}} for e in events if e["event"] in ("metric", "eval")]
+
+
+def _evaluation_section(run_dir: Path) -> str:
+    report = _latest_evaluation(run_dir)
+    if report is None:
+        return "<p>No evaluation yet: run <code>artforge evaluate RUN</code>.</p>"
+    esc = html.escape
+    r = report["results"]
+    cells = "".join(f"<tr><td>{esc(k)}</td><td>{r[k]:.4g}</td></tr>" for k in EVAL_KEYS if isinstance(r.get(k), (int, float)))
+    ext = report.get("extractor") or {}
+    parts = [f"<p>{esc(str(report['fake'].get('checkpoint')))}: {report['fake']['images']} generated vs "
+             f"{report['real']['images']} reference images; features: {esc(ext.get('name', 'none'))}.</p>",
+             f"<table>{cells}</table>"]
+    grid = report.get("nearest_grid")
+    if grid and Path(grid).exists():
+        parts.append("<h3>Generated images closest to a training image (left) and that image (right)</h3>"
+                     + _file_img(Path(grid)))
+    return "".join(parts)
+
+
 def build_html(run_dir: Path) -> str:
     options = read_json(run_dir / OPTIONS_FILE)
     metrics, events = read_log(run_dir / "log.jsonl")
-    grids = _grid_timeline(run_dir)
     esc = html.escape
     title = f"artforge run {run_dir.name}"
-    body = [f"<h1>{esc(title)}</h1>"]
     last = metrics[-1] if metrics else {}
-    ds = options.get("dataset", {})
-    body.append(f"<p>{esc(str(ds.get('name')))}: {ds.get('train_images')} training images at "
-                f"{ds.get('resolution')} px; architecture {esc(options['model']['arch'])}; "
-                f"{last.get('step', 0)} steps, {last.get('kimg', 0)} kimg, device {esc(options.get('device', '?'))}, "
-                f"{esc(options.get('precision', ''))}.</p>")
+    ds, train = options.get("dataset", {}), options.get("train", {})
+    body = [f"<h1>{esc(title)}</h1>",
+            f"<p>{esc(str(ds.get('name')))}: {ds.get('train_images')} training images at {ds.get('resolution')} px; "
+            f"{esc(options['model']['arch'])}, recipe {esc(str(train.get('recipe', '-')))}; {last.get('step', 0)} steps, "
+            f"{last.get('kimg', 0)} kimg; {esc(options.get('device', '?'))}, {esc(options.get('precision', ''))}.</p>"]
+    grids = _grid_timeline(run_dir)
     if grids:
-        body.append(f"<h2>Latest samples (step {int(grids[-1].stem)})</h2>{_img(grids[-1])}")
+        body.append(f"<h2>Latest samples (step {int(grids[-1].stem)})</h2>{_file_img(grids[-1])}")
         body.append("<h2>Samples over time (fixed latents)</h2><div class=row>" + "".join(
-            f"<figure>{_img(g, 220)}<figcaption>step {int(g.stem)}</figcaption></figure>" for g in grids) + "</div>")
-    charts = [svg_chart(metrics, keys, name) for name, keys in CURVES]
-    body.append("<h2>Curves</h2><div class=row>" + "".join(charts) + "</div>")
-    quality = [e for e in events if e["event"] == "metric"]
-    if quality:
-        body.append("<h2>Quality signal per checkpoint</h2><div class=row>"
-                    + svg_chart(quality, ("swd",), "SWD x1e3 (lower is better)") + "</div>")
+            f"<figure>{_file_img(g, 220)}<figcaption>step {int(g.stem)}</figcaption></figure>" for g in grids) + "</div>")
+    charts = [line_chart(metrics, keys, name, log) for name, keys, log in CURVES]
+    quality = line_chart(_metric_rows(events), ("swd", "fid", "kid"), "Quality per checkpoint (lower is better)")
+    body.append("<h2>Curves</h2><div class=row>" + "".join(
+        _img_tag(c, "chart") for c in charts + [quality] if c) + "</div>")
+    body.append("<h2>Latest evaluation</h2>" + _evaluation_section(run_dir))
     warnings = [e for e in events if e["event"] in ("health", "diverged")]
-    body.append("<h2>Health</h2>" + ("<ul>" + "".join(
-        f"<li>step {e['step']}: {esc(e.get('message', ''))}"
-        + (f" &mdash; try: {esc(e['suggestion'])}" if e.get("suggestion") else "") + "</li>" for e in warnings)
-        + "</ul>" if warnings else "<p>No warnings.</p>"))
+    body.append("<h2>Health</h2>" + ("<table><tr><th>step</th><th>problem</th><th>what to try</th></tr>" + "".join(
+        f"<tr><td>{e['step']}</td><td>{esc(e.get('message', ''))}</td><td>{esc(e.get('suggestion', ''))}</td></tr>"
+        for e in warnings) + "</table>" if warnings else "<p>No warnings.</p>"))
     body.append(f"<h2>Options</h2><pre>{esc(json.dumps(options, indent=2))}</pre>")
     style = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}"
              ".row{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}pre{background:#f6f6f6;padding:1em}"
-             "img{image-rendering:pixelated;max-width:100%}")
+             "img{image-rendering:pixelated;max-width:100%}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}")
     return (f"<!doctype html><html><head><meta charset=utf-8><title>{esc(title)}</title>"
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
 

@@ -46,20 +46,16 @@ def laplacian_pyramid(x: Tensor, min_size: int = 16) -> list[Tensor]:
 
 
 def random_patches(x: Tensor, per_image: int, gen: torch.Generator, size: int = 7) -> Tensor:
-    """(B, C, H, W) -> (B * per_image, C * size * size) random neighbourhoods."""
-    b, c, h, w = x.shape
+    """(B, C, H, W) -> (B * per_image, C * size * size) neighbourhoods at positions drawn from ``gen``."""
+    b, _, h, w = x.shape
     ys = torch.randint(0, h - size + 1, (b, per_image), generator=gen)
     xs = torch.randint(0, w - size + 1, (b, per_image), generator=gen)
-    offsets = torch.arange(size)
-    rows = (ys[..., None] + offsets).to(x.device)  # (B, P, size)
-    cols = (xs[..., None] + offsets).to(x.device)
-    batch = torch.arange(b, device=x.device)[:, None, None, None]
-    patches = x.permute(0, 2, 3, 1)[batch, rows[..., :, None], cols[..., None, :]]  # (B, P, s, s, C)
-    return patches.permute(0, 1, 4, 2, 3).reshape(b * per_image, c * size * size)
+    return patches_at(x, ys, xs, size)
 
 
 def _normalize(desc: Tensor, channels: int) -> Tensor:
-    d = desc.view(desc.shape[0], channels, -1)
+    """Zero mean, unit std per colour channel over the whole set (float32)."""
+    d = desc.float().view(desc.shape[0], channels, -1)
     d = (d - d.mean(dim=(0, 2), keepdim=True)) / d.std(dim=(0, 2), keepdim=True).clamp_min(1e-8)
     return d.reshape(desc.shape[0], -1)
 
@@ -78,22 +74,87 @@ def sliced_wasserstein(a: Tensor, b: Tensor, directions: int, repeats: int, gen:
     return total / repeats
 
 
-def swd(real: Tensor, fake: Tensor, *, patches_per_image: int = 128, directions: int = 512,
-        repeats: int = 4, seed: int = 0, min_size: int = 16) -> dict[str, float]:
-    """Multi-scale SWD between two image batches in [-1, 1] (B, C, H, W); x1e3 per level and mean."""
+def _mix(x: Tensor) -> Tensor:
+    """A splitmix64-style integer hash (int64 arithmetic wraps): deterministic pseudo-random bits."""
+    x = (x ^ (x >> 31)) * 0x5DEECE66D
+    x = (x ^ (x >> 29)) * 0x27BB2EE687B0B0FD
+    return (x ^ (x >> 32)) & 0x7FFFFFFFFFFF
+
+
+def patch_positions(image_index: Tensor, per_image: int, level: int, seed: int, h: int, w: int,
+                    size: int = 7) -> tuple[Tensor, Tensor]:
+    """(B, per_image) top-left corners that depend only on (seed, image index, level, patch number),
+    so descriptors do not depend on how the images were batched."""
+    patch = torch.arange(per_image)
+    key = ((image_index[:, None] * 1_000_003 + patch[None, :]) * 64 + level) * 1_000_033 + seed
+    bits = _mix(key)
+    return bits % (h - size + 1), (bits >> 20) % (w - size + 1)
+
+
+def patches_at(x: Tensor, ys: Tensor, xs: Tensor, size: int = 7) -> Tensor:
+    """(B, C, H, W) and (B, P) corners -> (B * P, C * size * size) descriptors."""
+    b, c = x.shape[:2]
+    offsets = torch.arange(size)
+    rows = (ys[..., None] + offsets).to(x.device)  # (B, P, size)
+    cols = (xs[..., None] + offsets).to(x.device)
+    batch = torch.arange(b, device=x.device)[:, None, None, None]
+    patches = x.permute(0, 2, 3, 1)[batch, rows[..., :, None], cols[..., None, :]]  # (B, P, s, s, C)
+    return patches.permute(0, 1, 4, 2, 3).reshape(-1, c * size * size)
+
+
+class PatchDescriptors:
+    """Streams image batches into per-level 7x7 patch descriptors, so large sets fit in memory.
+
+    Descriptors are kept in float16 (a third of what the images at float32 would take). Patch
+    positions depend only on (seed, image index, level): two identical sets score exactly 0, and
+    the result does not depend on the batch size.
+    """
+
+    def __init__(self, patches_per_image: int = 128, seed: int = 0, min_size: int = 16):
+        self.patches_per_image = patches_per_image
+        self.seed = seed
+        self.min_size = min_size
+        self.levels: dict[int, list[Tensor]] = {}
+        self.channels = 0
+        self.count = 0
+
+    def add(self, images: Tensor) -> None:
+        """A batch (B, C, H, W): uint8 in [0, 255] or float in [-1, 1]."""
+        x = images.float() / 127.5 - 1 if images.dtype == torch.uint8 else images.float()
+        index = torch.arange(self.count, self.count + len(x))
+        self.channels = x.shape[1]
+        for level, band in enumerate(laplacian_pyramid(x, min(self.min_size, x.shape[-1]))):
+            ys, xs = patch_positions(index, self.patches_per_image, level, self.seed, *band.shape[-2:])
+            self.levels.setdefault(band.shape[-1], []).append(patches_at(band, ys, xs).to(torch.float16))
+        self.count += len(x)
+
+    def arrays(self) -> dict[int, Tensor]:
+        return {size: torch.cat(parts) for size, parts in self.levels.items()}
+
+
+def swd_from_descriptors(real: PatchDescriptors, fake: PatchDescriptors, *, directions: int = 128,
+                         repeats: int = 4, seed: int = 0) -> dict[str, float]:
+    """SWD x1e3 per level (keys swd64, swd32, ...) and their mean (key swd)."""
     gen = torch.Generator().manual_seed(seed)
-    real, fake = real.float(), fake.float()
+    real_levels, fake_levels = real.arrays(), fake.arrays()
     out = {}
-    levels_r = laplacian_pyramid(real, min(min_size, real.shape[-1]))
-    levels_f = laplacian_pyramid(fake, min(min_size, fake.shape[-1]))
-    for lr, lf in zip(levels_r, levels_f):
-        c = lr.shape[1]
-        # The same patch positions in both sets: identical sets then score exactly 0, and the
-        # comparison is not diluted by where the patches happened to fall.
-        positions = gen.get_state()
-        dr = _normalize(random_patches(lr, patches_per_image, gen), c)
-        gen.set_state(positions)
-        df = _normalize(random_patches(lf, patches_per_image, gen), c)
-        out[f"swd{lr.shape[-1]}"] = 1e3 * sliced_wasserstein(dr, df, directions, repeats, gen)
+    for size in sorted(set(real_levels) & set(fake_levels), reverse=True):
+        dr = _normalize(real_levels[size], real.channels)
+        df = _normalize(fake_levels[size], fake.channels)
+        out[f"swd{size}"] = 1e3 * sliced_wasserstein(dr, df, directions, repeats, gen)
     out["swd"] = sum(out.values()) / len(out)
     return out
+
+
+def swd(real: Tensor, fake: Tensor, *, patches_per_image: int = 128, directions: int = 128,
+        repeats: int = 4, seed: int = 0, min_size: int = 16) -> dict[str, float]:
+    """Multi-scale SWD between two image batches in [-1, 1] (B, C, H, W); x1e3 per level and mean.
+
+    Defaults are Progressive GAN's (128 patches per image, 4 repeats of 128 directions).
+    """
+    sets = []
+    for images in (real, fake):
+        desc = PatchDescriptors(patches_per_image, seed, min_size)
+        desc.add(images)
+        sets.append(desc)
+    return swd_from_descriptors(*sets, directions=directions, repeats=repeats, seed=seed)

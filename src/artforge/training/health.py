@@ -72,13 +72,14 @@ def d_overfitting(history: list[dict]) -> HealthWarning | None:
     """D is sure of training images it has seen but not of held-out ones: it memorizes them."""
     r_train, r_val = _last(history, 2, "Health/r_train"), _last(history, 2, "Health/r_val")
     rt = _last(history, 2, "D/sign_real")
+    p = _last(history, 1, "Augment/p")
+    fix = (f"adaptive augmentation is on (p = {p[0]:.2f}): add images, or lower --ada-target (e.g. 0.5)" if p
+           else "enable adaptive augmentation (--d-augment bgc --ada-target 0.6), or add images")
     if r_train and r_val and min(a - b for a, b in zip(r_train, r_val)) > 0.3:
         return HealthWarning("d_overfitting", f"D overfits: E[sign D] is {r_train[-1]:.2f} on training images "
-                             f"but {r_val[-1]:.2f} on validation images",
-                             "enable adaptive augmentation (--d-augment bgc --ada-target 0.6) or use more images")
+                             f"but {r_val[-1]:.2f} on validation images", fix)
     if rt and min(rt) > 0.9:
-        return HealthWarning("d_overfitting", f"D overfits: r_t = E[sign D(real)] is {rt[-1]:.2f}",
-                             "enable adaptive augmentation (--d-augment bgc --ada-target 0.6)")
+        return HealthWarning("d_overfitting", f"D overfits: r_t = E[sign D(real)] is {rt[-1]:.2f}", fix)
 
 
 def weights_explode(history: list[dict]) -> HealthWarning | None:

@@ -43,7 +43,8 @@ from .rundir import OPTIONS_FILE, new_run_dir, resolve_run
 
 # Options a resumed run may change; everything else is fixed by the run's options.json.
 RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "keep", "eval_images", "device",
-                    "progress", "workers", "tensorboard", "lr_g", "lr_d", "cache_gb")
+                    "progress", "workers", "tensorboard", "lr_g", "lr_d", "cache_gb", "eval_every", "eval_metrics",
+                    "eval_n", "eval_extractor", "inception_weights")
 GRID_IMAGES = 64
 QUALITY_METRIC = "swd"
 
@@ -342,23 +343,63 @@ class Trainer:
     def save_checkpoint(self, monitor: Monitor) -> Path:
         if not self.weights_finite():
             raise NonFinite("a weight", float("nan"))
-        metrics = self.quality()
-        if metrics is not None:
-            entry = {"kimg": round(self.nimg / 1000, 3), **{k: round(v, 4) for k, v in metrics.items()}}
+        scores = self.quality() or {}
+        if scores:
+            entry = {"kimg": round(self.nimg / 1000, 3), **{k: round(v, 4) for k, v in scores.items()}}
             self.metric_history.append({"step": self.step, **entry})
             monitor.event(self.step, "metric", **entry)
-            monitor.report(f"Quality/{QUALITY_METRIC}", metrics[QUALITY_METRIC])
-            if self.best is None or metrics[QUALITY_METRIC] <= self.best["value"]:
-                self.best = {"name": ckpt.checkpoint_name(self.step), "step": self.step,
-                             "metric": QUALITY_METRIC, "value": round(metrics[QUALITY_METRIC], 4)}
-        else:  # no quality signal: the newest checkpoint is the best we know
-            self.best = {"name": ckpt.checkpoint_name(self.step), "step": self.step, "metric": None, "value": None}
+            monitor.report(f"Quality/{QUALITY_METRIC}", scores[QUALITY_METRIC])
+        if self.cfg.eval_every and self.step % self.cfg.eval_every == 0:
+            scores = {**scores, **self.evaluate(monitor)}
+        self._update_best(scores)
         ckpt_dir = self.run_dir / "checkpoints"
         path = ckpt.save_checkpoint(ckpt_dir, self.step, {"G": self.G, "D": self.D, "G_ema": self.G_ema},
                                     self.training_state())
         ckpt.write_index(ckpt_dir, {"latest": path.name, "best": self.best["name"], "best_metric": self.best})
         ckpt.prune(ckpt_dir, self.cfg.keep, protect={self.best["name"], path.name})
         return path
+
+    def selection(self) -> tuple[str, str]:
+        """The score that picks the best checkpoint, and whether lower or higher is better."""
+        if self.cfg.eval_every:
+            from ..metrics.evaluate import METRICS
+            metric = METRICS[self.cfg.eval_metrics[0]]
+            return metric.primary, metric.better
+        return QUALITY_METRIC, "lower"
+
+    def _update_best(self, scores: dict) -> None:
+        key, better = self.selection()
+        name = ckpt.checkpoint_name(self.step)
+        if key not in scores:
+            if self.best is None or self.best["metric"] is None:  # no signal at all: the newest is the best
+                self.best = {"name": name, "step": self.step, "metric": None, "value": None}
+            return
+        value = scores[key]
+        improved = self.best is None or self.best["value"] is None or (
+            value <= self.best["value"] if better == "lower" else value >= self.best["value"])
+        if improved:
+            self.best = {"name": name, "step": self.step, "metric": key, "value": round(float(value), 6)}
+
+    def evaluate(self, monitor: Monitor) -> dict[str, float]:
+        """--eval-every: score G_ema now with the chosen metrics; log them; return the flat numbers."""
+        from ..config import EvaluateConfig
+        from ..metrics.evaluate import evaluate
+        from ..sampling import LoadedRun
+
+        cfg = self.cfg
+        name = ckpt.checkpoint_name(self.step)
+        model = LoadedRun(self.run_dir, Path(name), self.step, cfg.arch, self.model_cfg, self.G_ema, self.device,
+                          self.dataset.label_names if self.num_classes else [])
+        eval_cfg = EvaluateConfig(run=str(self.run_dir), real=str(self.dataset.path), split=cfg.split,
+                                  metrics=cfg.eval_metrics, extractor=cfg.eval_extractor, n=cfg.eval_n,
+                                  inception_weights=cfg.inception_weights, device=str(self.device), progress=False,
+                                  out=str(self.run_dir / "eval" / f"{name}.json"))
+        report = evaluate(eval_cfg, model=model)
+        flat = {k: v for k, v in report["results"].items() if isinstance(v, (int, float))}
+        monitor.event(self.step, "eval", kimg=round(self.nimg / 1000, 3), **flat)
+        for key, value in flat.items():
+            monitor.report(f"Eval/{key}", value)
+        return flat
 
     # ------------------------------------------------------------------ the loop
 
@@ -401,7 +442,8 @@ class Trainer:
                         self._diverged(monitor, exc)
                     self.train_seconds += time.time() - step_start
                     bar.update(self.step, started)
-                    if self.step % cfg.checkpoint_every == 0:  # before the tick: its line gets the quality
+                    due = self.step % cfg.checkpoint_every == 0 or (cfg.eval_every and self.step % cfg.eval_every == 0)
+                    if due:  # before the tick: its line gets the quality
                         last_ckpt = self._checkpoint(monitor)
                     if self.step % cfg.tick == 0:
                         now = time.time()

@@ -1,0 +1,85 @@
+"""A classifier for the class statistics of labeled datasets: the user's, or one trained here.
+
+Trained on the dataset's own labels (the feature encoder's architecture plus a linear head), cached
+per dataset content like the encoder. It only needs to tell the dataset's classes apart well
+enough to count what a generator draws; its held-out accuracy is reported with the results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save
+from torch import Tensor, nn
+
+from ..errors import UsageError
+from .encoder import FEATURES, SIZE, SmallEncoder
+
+CLASSIFIER_VERSION = 1
+
+
+class SmallClassifier(nn.Module):
+    def __init__(self, num_classes: int):
+        super().__init__()
+        self.encoder = SmallEncoder()
+        self.head = nn.Linear(FEATURES, num_classes)
+
+    def forward(self, images_uint8: Tensor) -> Tensor:
+        return self.head(self.encoder.features(images_uint8))  # (B, num_classes) logits
+
+
+def train_classifier(images: Tensor, labels: Tensor, num_classes: int, steps: int = 800, batch: int = 64,
+                     seed: int = 0, progress: bool = True) -> SmallClassifier:
+    from tqdm import tqdm
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = SmallClassifier(num_classes)
+    if images.shape[-1] != SIZE:  # resize once, not per step
+        images = F.interpolate(images.float(), size=(SIZE, SIZE), mode="bilinear", antialias=True).round().clamp(0, 255).to(torch.uint8)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in tqdm(range(steps), desc="training a classifier on the dataset's labels", unit="step",
+                  disable=not progress, mininterval=1.0):
+        idx = torch.randint(0, len(images), (batch,), generator=gen)
+        x = images[idx]
+        flip = torch.rand(batch, generator=gen) < 0.5
+        x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        loss = F.cross_entropy(model(x), labels[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return model.eval().requires_grad_(False)
+
+
+def classifier_for(dataset, device: torch.device, path: str | None = None, progress: bool = True):
+    """A function uint8 images -> predicted class indices (numpy), and facts about the classifier."""
+    from ..data.loader import decode_all
+    from ..utils.files import atomic_write_bytes
+    from .cache import cache_dir, dataset_fingerprint
+
+    if path is not None:
+        from .extractors import load_user_module
+        model = load_user_module(path, "--classifier", device)
+        return (lambda images: model(images.to(device).float() / 255).argmax(1).cpu().numpy()), {"file": path}
+    if dataset.labels is None:
+        raise UsageError("the classes metric needs a labeled dataset", "prepare it with --labels folders")
+    fingerprint = dataset_fingerprint(dataset.path)
+    file = cache_dir("classifiers") / f"{fingerprint}-v{CLASSIFIER_VERSION}.safetensors"
+    model = SmallClassifier(dataset.num_classes)
+    train_idx, test_idx = dataset.indices("train"), dataset.indices("test")
+    if file.exists():
+        model.load_state_dict(load_file(str(file)))
+    else:
+        images = decode_all(dataset, train_idx, progress)
+        model = train_classifier(images, torch.from_numpy(dataset.labels[train_idx]), dataset.num_classes,
+                                 progress=progress)
+        atomic_write_bytes(file, save({k: v.contiguous() for k, v in model.state_dict().items()}))
+    model = model.to(device).eval()
+    info = {"trained_on": str(dataset.path), "classes": dataset.num_classes}
+    if len(test_idx):
+        with torch.no_grad():
+            predicted = model(decode_all(dataset, test_idx).to(device)).argmax(1).cpu().numpy()
+        info["test_accuracy"] = float(np.mean(predicted == dataset.labels[test_idx]))
+    return (lambda images: model(images.to(device)).argmax(1).cpu().numpy()), info

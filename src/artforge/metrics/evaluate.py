@@ -1,0 +1,369 @@
+"""``artforge evaluate``: score generated images against real ones with the chosen metrics.
+
+One streaming pass over each image source collects what the metrics need (network features,
+Inception logits, SWD patch descriptors, small pixel copies for the pixel-space novelty check);
+the reference side is cached by content hash. The metric functions themselves are pure and live
+beside this module (fid.py, kid.py, prdc.py, ...). Every result records its settings: extractor,
+resize filter, sample counts, seeds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import __version__
+from ..config import EvaluateConfig, to_dict
+from ..errors import UsageError
+from .swd import PatchDescriptors, swd_from_descriptors
+
+PIXEL_SIZE = 32  # novelty in pixel space compares images shrunk to 32x32
+SWD_PATCHES = 64  # per image and level: 10k images give 640k descriptors, plenty for SWD
+CACHE_VERSION = 1
+
+
+@dataclass
+class Collected:
+    """What one pass over a source produced."""
+
+    count: int = 0
+    features: np.ndarray | None = None
+    logits: np.ndarray | None = None
+    pixels: np.ndarray | None = None  # uint8 (N, C*32*32)
+    labels: np.ndarray | None = None  # predicted classes (or the dataset's labels)
+    requested: np.ndarray | None = None  # classes a conditional generator was asked for
+    swd: PatchDescriptors | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    needs: frozenset  # features, logits, pixels, swd, labels
+    primary: str  # the result key that ranks checkpoints
+    better: str  # "lower" or "higher"
+    compute: Callable[["Collected", "Collected", "EvalContext"], dict]
+
+
+@dataclass
+class EvalContext:
+    cfg: EvaluateConfig
+    real_source: object = None
+    fake_source: object = None
+    label_names: list = field(default_factory=list)
+    label_distribution: np.ndarray | None = None
+    classifier: Callable | None = None
+    fake_is_generator: bool = False
+    extras: dict = field(default_factory=dict)  # side products (the nearest-neighbour grid)
+
+
+# ----------------------------------------------------------------------------- collecting
+
+def _pixels(images: torch.Tensor) -> np.ndarray:
+    small = F.interpolate(images.float(), size=(PIXEL_SIZE, PIXEL_SIZE), mode="area")
+    return small.round().clamp(0, 255).to(torch.uint8).flatten(1).numpy()
+
+
+def collect(source, needs: set, extractor=None, batch: int = 64, seed: int = 0, classifier=None,
+            progress: bool = True, desc: str = "") -> Collected:
+    """One pass over ``source``, gathering only what ``needs`` asks for."""
+    from tqdm import tqdm
+
+    started = time.time()
+    parts: dict[str, list] = {k: [] for k in ("features", "logits", "pixels", "labels", "requested")}
+    descriptors = PatchDescriptors(SWD_PATCHES, seed) if "swd" in needs else None
+    with tqdm(total=len(source), desc=desc, unit="img", disable=not progress, mininterval=1.0, leave=False) as bar:
+        for images, labels in source.batches(batch):
+            if needs & {"features", "logits"}:
+                out = extractor(images)
+                parts["features"].append(out["features"].numpy())
+                if "logits" in out:
+                    parts["logits"].append(out["logits"].numpy())
+            if "pixels" in needs:
+                parts["pixels"].append(_pixels(images))
+            if "labels" in needs:
+                predicted = classifier(images) if classifier is not None else labels
+                if predicted is not None:
+                    parts["labels"].append(np.asarray(predicted))
+                if labels is not None:
+                    parts["requested"].append(np.asarray(labels))
+            if descriptors is not None:
+                descriptors.add(images)
+            bar.update(len(images))
+    joined = {k: np.concatenate(v) if v else None for k, v in parts.items()}
+    return Collected(len(source), joined["features"], joined["logits"], joined["pixels"], joined["labels"],
+                     joined["requested"], descriptors, time.time() - started)
+
+
+def _cache_arrays(c: Collected) -> dict[str, np.ndarray]:
+    arrays = {k: v for k, v in (("features", c.features), ("logits", c.logits), ("pixels", c.pixels),
+                                ("labels", c.labels)) if v is not None}
+    if c.swd is not None:
+        for size, desc in c.swd.arrays().items():
+            arrays[f"swd{size}"] = desc.numpy()
+        arrays["swd_channels"] = np.array(c.swd.channels)
+    arrays["count"] = np.array(c.count)
+    return arrays
+
+
+def _from_cache(arrays: dict[str, np.ndarray], seed: int) -> Collected:
+    c = Collected(int(arrays["count"]), arrays.get("features"), arrays.get("logits"), arrays.get("pixels"),
+                  arrays.get("labels"))
+    sizes = [k for k in arrays if k.startswith("swd") and k[3:].isdigit()]
+    if sizes:
+        c.swd = PatchDescriptors(SWD_PATCHES, seed)
+        c.swd.channels = int(arrays["swd_channels"])
+        c.swd.levels = {int(k[3:]): [torch.from_numpy(arrays[k])] for k in sizes}
+    return c
+
+
+def collect_reference(source, needs: set, extractor, cfg: EvaluateConfig, classifier=None) -> tuple[Collected, bool]:
+    """The reference side, from the cache when this exact computation was done before."""
+    from .cache import cache_key, load_arrays, save_arrays
+
+    key = None
+    if cfg.cache and source.fingerprint is not None:
+        key = cache_key(version=CACHE_VERSION, source=source.fingerprint, needs=sorted(needs),
+                        extractor=extractor.identity if extractor else None, seed=cfg.seed, batch=cfg.batch,
+                        swd_patches=SWD_PATCHES, pixel_size=PIXEL_SIZE)
+        arrays = load_arrays(key)
+        if arrays is not None:
+            return _from_cache(arrays, cfg.seed), True
+    collected = collect(source, needs, extractor, cfg.batch, cfg.seed, classifier, cfg.progress, "reference images")
+    if key is not None:
+        save_arrays(key, _cache_arrays(collected))
+    return collected, False
+
+
+# ----------------------------------------------------------------------------- the metrics
+
+def _fid(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
+    from .fid import fid_from_features
+    return {"fid": fid_from_features(real.features, fake.features)}
+
+
+def _kid(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
+    from .kid import kid
+    out = kid(real.features, fake.features, subsets=ctx.cfg.kid_subsets, subset_size=ctx.cfg.kid_subset_size,
+              seed=ctx.cfg.seed)
+    return {"kid": out["kid"], "kid_std": out["kid_std"], "kid_ci95": list(out["kid_ci95"]),
+            "kid_subsets": out["subsets"], "kid_subset_size": out["subset_size"]}
+
+
+def _inception_score(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
+    from .inception_score import inception_score
+    out = inception_score(fake.logits, splits=min(10, len(fake.logits)))
+    return {"is": out["is"], "is_std": out["is_std"]}
+
+
+def _precision_recall(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
+    from .prdc import precision_recall
+    return precision_recall(real.features, fake.features, k=3)
+
+
+def _density_coverage(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
+    from .prdc import density_coverage
+    return density_coverage(real.features, fake.features, k=5)
+
+
+def _swd(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
+    return swd_from_descriptors(real.swd, fake.swd, seed=ctx.cfg.seed)
+
+
+def _novelty(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
+    """Flat shares for the log; per space the distance summary and the closest pairs."""
+    from .novelty import novelty
+    out = novelty(fake.features, real.features, fake.pixels, real.pixels, seed=ctx.cfg.seed)
+    ctx.extras["novelty"] = out
+    detail = {space: {k: v for k, v in report.items() if k not in ("distances", "indices")}
+              for space in ("feature", "pixel") if (report := out[space]) is not None}
+    flat = {f"near_copy_share_{space}": report["near_copy_share"] for space, report in detail.items()}
+    return {"near_copy_share": detail["feature"]["near_copy_share"], **flat,
+            "novelty": {**_plain(detail), "near_copy_quantile": out["near_copy_quantile"]}}
+
+
+def _classes(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
+    from .classes import class_statistics
+    if ctx.label_distribution is None:
+        raise UsageError("--metrics classes needs a labeled reference dataset",
+                         "prepare the dataset with --labels folders, or drop classes")
+    out = _plain(class_statistics(fake.labels, ctx.label_distribution))
+    result = {"class_coverage": out["coverage"], "class_kl": out["kl"],
+              "classes": {**out, "label_names": ctx.label_names}}
+    if fake.requested is not None and ctx.fake_is_generator:  # a conditional model: did it draw what was asked?
+        result["class_accuracy"] = float((np.asarray(fake.labels) == fake.requested).mean())
+    return result
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("fid", frozenset({"features"}), "fid", "lower", _fid),
+    Metric("kid", frozenset({"features"}), "kid", "lower", _kid),
+    Metric("is", frozenset({"logits"}), "is", "higher", _inception_score),
+    Metric("pr", frozenset({"features"}), "precision", "higher", _precision_recall),
+    Metric("dc", frozenset({"features"}), "coverage", "higher", _density_coverage),
+    Metric("swd", frozenset({"swd"}), "swd", "lower", _swd),
+    Metric("novelty", frozenset({"features", "pixels"}), "near_copy_share", "lower", _novelty),
+    Metric("classes", frozenset({"labels"}), "class_kl", "lower", _classes),
+)}
+
+
+def _plain(value):
+    """JSON-ready: numpy scalars and arrays become floats and lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# ----------------------------------------------------------------------------- the command
+
+def _reference_source(cfg: EvaluateConfig, run_dir, resolution: int | None):
+    """The real images: a prepared dataset (the run's by default) or a folder; and the dataset if any."""
+    from ..data.archive import MANIFEST_NAME, open_dataset
+    from ..training.rundir import OPTIONS_FILE
+    from ..utils.files import read_json
+    from .sources import DatasetSource, FolderSource
+
+    path = cfg.real
+    if path is None:
+        path = read_json(run_dir / OPTIONS_FILE)["dataset"]["path"]
+    p = Path(path)
+    is_dataset = p.is_file() or (p.is_dir() and ((p / MANIFEST_NAME).exists() or (p / "dataset.json").exists()))
+    if is_dataset:
+        dataset = open_dataset(p)
+        return DatasetSource(dataset, cfg.split, cfg.max_real), dataset
+    return FolderSource(p, resolution, cfg.max_real), None
+
+
+def _label_distribution(dataset) -> np.ndarray | None:
+    if dataset is None or dataset.labels is None:
+        return None
+    return np.bincount(dataset.labels, minlength=dataset.num_classes).astype(np.float64)
+
+
+def _default_out(cfg: EvaluateConfig, model) -> Path | None:
+    if cfg.out:
+        return Path(cfg.out)
+    if model is not None:
+        return model.run_dir / "eval" / f"{model.checkpoint.name}.json"
+    return None
+
+
+def _nearest_grid(ctx: EvalContext, path: Path) -> Path | None:
+    """Side by side: the generated images closest to a training image, and that image."""
+    from .novelty import closest_pairs_grid
+
+    report = ctx.extras.get("novelty", {}).get("feature")
+    if report is None:
+        return None
+    pairs = report["closest_pairs"][:16]
+    fakes = ctx.fake_source.images([f for f, _, _ in pairs]).permute(0, 2, 3, 1).numpy()
+    reals = ctx.real_source.images([t for _, t, _ in pairs]).permute(0, 2, 3, 1).numpy()
+    grid_pairs = [(i, i, d) for i, (_, _, d) in enumerate(pairs)]
+    closest_pairs_grid(fakes, reals, grid_pairs).save(path)
+    return path
+
+
+def evaluate(cfg: EvaluateConfig, announce=print, model=None) -> dict:
+    """Score a run's generator (or a folder of images) against real images; see the module docstring.
+
+    ``model`` may be a loaded run (``artforge.load``) to score instead of loading ``cfg.run``: the
+    training loop passes its live EMA generator this way.
+    """
+    from ..sampling import load
+    from ..utils.device import pick_device
+    from .extractors import make_extractor
+    from .sources import FolderSource, GeneratorSource
+
+    started = time.time()
+    device = pick_device(cfg.device)
+    if model is None and cfg.run is not None:
+        model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
+    resolution = model.model_config.resolution if model is not None else None
+    real_source, dataset = _reference_source(cfg, model.run_dir if model is not None else None, resolution)
+    if model is not None:
+        fake_source = GeneratorSource(model, cfg.n, cfg.seed, cfg.truncation)
+    else:
+        fake_source = FolderSource(cfg.fake, real_source.resolution, cfg.n)
+    metrics = [METRICS[name] for name in cfg.metrics]
+    needs = set().union(*(m.needs for m in metrics))
+    extractor = None
+    if needs & {"features", "logits"}:
+        extractor = make_extractor(cfg.extractor, device=device, dataset=dataset, weights=cfg.inception_weights,
+                                   progress=cfg.progress)
+    classifier, classifier_info = None, None
+    if "labels" in needs:
+        from .classifier import classifier_for
+        if dataset is None:
+            raise UsageError("the classes metric needs --real to be a labeled prepared dataset",
+                             "pass --real DATASET.zip, or drop classes")
+        classifier, classifier_info = classifier_for(dataset, device, cfg.classifier, cfg.progress)
+    real, cached = collect_reference(real_source, needs - {"logits", "labels"}, extractor, cfg)
+    fake = collect(fake_source, needs, extractor, cfg.batch, cfg.seed, classifier, cfg.progress, "generated images")
+    ctx = EvalContext(cfg, real_source, fake_source, dataset.label_names if dataset is not None else [],
+                      _label_distribution(dataset), classifier, fake_is_generator=model is not None)
+    results, seconds = {}, {"reference": round(real.seconds, 2), "generated": round(fake.seconds, 2)}
+    for metric in metrics:
+        t = time.time()
+        results.update(_plain(metric.compute(real, fake, ctx)))
+        seconds[metric.name] = round(time.time() - t, 2)
+    out = _default_out(cfg, model)
+    report = {
+        "artforge_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "metrics": list(cfg.metrics),
+        "results": results,
+        "fake": fake_source.describe(),
+        "real": {**real_source.describe(), "cached": cached},
+        "extractor": {"name": extractor.name, "identity": extractor.identity, **extractor.info} if extractor else None,
+        "classifier": classifier_info,
+        "settings": {**{k: v for k, v in to_dict(cfg).items() if k in ("n", "seed", "batch", "truncation", "split",
+                                                                      "kid_subsets", "kid_subset_size")},
+                     "swd_patches_per_image": SWD_PATCHES, "pixel_size": PIXEL_SIZE},
+        "seconds": {**seconds, "total": round(time.time() - started, 2)},
+    }
+    if out is not None:
+        from ..utils.files import atomic_write_json
+        out.parent.mkdir(parents=True, exist_ok=True)
+        grid = _nearest_grid(ctx, out.with_name(out.stem + "-nearest.png")) if "novelty" in cfg.metrics else None
+        report["nearest_grid"] = str(grid) if grid else None
+        atomic_write_json(out, report)
+        report["path"] = str(out)
+    return report
+
+
+SUMMARY_KEYS = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "swd", "near_copy_share",
+                "near_copy_share_pixel", "class_coverage", "class_kl", "class_accuracy")
+
+
+def summary_lines(report: dict) -> list[str]:
+    """A few readable lines for the terminal."""
+    r = report["results"]
+    lines = []
+    for key in SUMMARY_KEYS:
+        if key not in r:
+            continue
+        value = f"{r[key]:.4g}"
+        if key == "kid":
+            lo, hi = r["kid_ci95"]
+            value += f" (95% CI {lo:.4g} .. {hi:.4g}, {r['kid_subsets']} subsets of {r['kid_subset_size']})"
+        if key == "is":
+            value += f" +- {r['is_std']:.3g}"
+        lines.append(f"  {key:<22} {value}")
+    fake, real = report["fake"], report["real"]
+    ext = report["extractor"]
+    lines.append(f"  {fake['images']} generated vs {real['images']} reference images"
+                 + (f"; features: {ext['name']}" + (f", resize {ext['resize']}" if "resize" in ext else "") if ext else "")
+                 + f"; {report['seconds']['total']:.0f} s")
+    return lines

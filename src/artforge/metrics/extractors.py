@@ -1,0 +1,127 @@
+"""Feature extractors for the evaluation metrics: a small validated registry.
+
+    inception     FID Inception-v3 with the pytorch-fid weights: pool3 features (2048) and the
+                  1008 logits the Inception Score uses. The reference every paper reports.
+    encoder       a small convolutional autoencoder trained on the dataset itself (cached): needs
+                  no download, so every metric works offline; numbers compare only across runs
+                  scored with the same dataset's encoder.
+    PATH          a network the user supplies, as TorchScript (.pt, torch.jit.save) or as an exported
+                  program (.pt2, torch.export.save): it gets float images in [0, 1] (B, 3, H, W)
+                  and its output, flattened per image, is the feature.
+
+Every extractor maps uint8 images (B, C, H, W) to {"features": (B, D) float32, ...} on the CPU, and
+has an ``identity`` string: what determines its features, part of the reference-stats cache key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from ..errors import UsageError
+
+
+def file_digest(path: Path, limit: int | None = None) -> str:
+    """sha256 of a file (of its first ``limit`` bytes), hex, short."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        remaining = limit
+        while chunk := f.read(1 << 20 if remaining is None else min(1 << 20, remaining)):
+            h.update(chunk)
+            if remaining is not None:
+                remaining -= len(chunk)
+                if remaining <= 0:
+                    break
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class Extractor:
+    name: str
+    identity: str
+    run: Callable[[Tensor], dict[str, Tensor]]
+    info: dict = field(default_factory=dict)  # what results record about it (resize filter, ...)
+    has_logits: bool = False
+
+    @torch.no_grad()
+    def __call__(self, images_uint8: Tensor) -> dict[str, Tensor]:
+        return self.run(images_uint8)
+
+
+def inception_extractor(weights: str | None, device: torch.device) -> Extractor:
+    from .inception import RESIZE, find_weights, load_inception, preprocess
+
+    path = find_weights(weights)
+    model = load_inception(path, device)
+
+    def run(images: Tensor) -> dict[str, Tensor]:
+        out = model(preprocess(images.to(device)))
+        return {"features": out["pool"].float().cpu(), "logits": out["logits"].float().cpu()}
+
+    return Extractor("inception", f"inception:{file_digest(path, 16 << 20)}:{RESIZE}", run,
+                     {"weights": str(path), "resize": RESIZE, "input_size": 299}, has_logits=True)
+
+
+def load_user_module(path: str, flag: str, device: torch.device):
+    """A user's network from a TorchScript file (.pt) or an exported program (.pt2); never pickle."""
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{flag} {path}: no such file",
+                         "pass a network saved with torch.export.save (.pt2) or torch.jit.save (.pt)")
+    try:
+        if file.suffix == ".pt2":
+            return torch.export.load(str(file)).module().to(device)
+        with warnings.catch_warnings():  # TorchScript still loads in this PyTorch, with a deprecation note
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.load(str(file), map_location=device).eval()
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise UsageError(f"{flag} {path} is not a saved network ({str(exc).splitlines()[0][:100]})",
+                         "save it with torch.export.save(torch.export.export(model, (example,)), 'net.pt2')") from None
+
+
+def torchscript_extractor(path: str, device: torch.device) -> Extractor:
+    model = load_user_module(path, "--extractor", device)
+
+    def run(images: Tensor) -> dict[str, Tensor]:
+        x = images.to(device).float() / 255
+        if x.shape[1] == 1:
+            x = x.repeat(1, 3, 1, 1)
+        return {"features": model(x).flatten(1).float().cpu()}
+
+    return Extractor("user", f"user:{file_digest(Path(path))}", run, {"file": str(path)})
+
+
+def encoder_extractor(dataset, device: torch.device, progress: bool = True) -> Extractor:
+    from .encoder import ENCODER_VERSION, encoder_for
+
+    encoder, fingerprint = encoder_for(dataset, device, progress=progress)
+
+    def run(images: Tensor) -> dict[str, Tensor]:
+        return {"features": encoder.features(images.to(device)).float().cpu()}
+
+    return Extractor("encoder", f"encoder:{ENCODER_VERSION}:{fingerprint}", run,
+                     {"trained_on": str(dataset.path), "input_size": encoder.size})
+
+
+EXTRACTORS = ("inception", "encoder")  # plus any path to a TorchScript file
+
+
+def make_extractor(spec: str, *, device: torch.device, dataset=None, weights: str | None = None,
+                   progress: bool = True) -> Extractor:
+    if spec == "inception":
+        return inception_extractor(weights, device)
+    if spec == "encoder":
+        if dataset is None:
+            raise UsageError("--extractor encoder needs a prepared dataset to train on",
+                             "pass --real DATASET.zip (a dataset made by 'artforge prepare'), or use inception")
+        return encoder_extractor(dataset, device, progress)
+    if spec.endswith((".pt", ".pt2", ".pth", ".ts", ".jit")):
+        return torchscript_extractor(spec, device)
+    raise UsageError(f"--extractor {spec!r} is not known",
+                     "pass inception, encoder, or a saved network (.pt2 from torch.export, .pt from torch.jit)")

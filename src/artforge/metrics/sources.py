@@ -1,0 +1,139 @@
+"""Where evaluated images come from: a prepared dataset, a folder of images, or a run's generator.
+
+Each source streams uint8 batches (B, C, H, W) so that no metric needs every image in memory, and
+can hand back particular images (for the nearest-neighbour grid). A source with a ``fingerprint``
+(datasets and folders) can have its features cached; a generator cannot.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from torch import Tensor
+
+from ..data.archive import IMAGE_EXTENSIONS, ImageDataset
+from ..data.loader import decode_all
+from ..errors import DataError
+from .cache import dataset_fingerprint
+
+
+class DatasetSource:
+    """Images of one split of a prepared dataset (also StyleGAN2-ADA datasets)."""
+
+    def __init__(self, dataset: ImageDataset, split: str = "all", max_images: int | None = None):
+        self.dataset = dataset
+        self.split = split
+        self.indices = dataset.indices(split)[:max_images]
+        if len(self.indices) == 0:
+            raise DataError(f"dataset {dataset.path} has no images in its {split!r} split",
+                            "pass --split all")
+        self.resolution, self.channels = dataset.resolution, dataset.channels
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def batches(self, batch: int) -> Iterator[tuple[Tensor, Tensor | None]]:
+        for start in range(0, len(self.indices), batch):
+            idx = self.indices[start:start + batch]
+            labels = torch.from_numpy(self.dataset.labels[idx]) if self.dataset.labels is not None else None
+            yield decode_all(self.dataset, idx), labels
+
+    def images(self, positions) -> Tensor:
+        return decode_all(self.dataset, self.indices[np.asarray(positions)])
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{dataset_fingerprint(self.dataset.path)}:{self.split}:{len(self.indices)}"
+
+    def describe(self) -> dict:
+        return {"kind": "dataset", "path": str(self.dataset.path), "split": self.split, "images": len(self),
+                "resolution": self.resolution}
+
+
+def _fit(image: Image.Image, size: int) -> Image.Image:
+    """RGB, centre-cropped to a square and resized with Lanczos (only when it is not size x size)."""
+    image = ImageOps.exif_transpose(image).convert("RGB")
+    if image.size != (size, size):
+        image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
+    return image
+
+
+class FolderSource:
+    """Every image file under a folder (sorted by path), as RGB at one resolution."""
+
+    def __init__(self, folder: str | Path, resolution: int | None = None, max_images: int | None = None):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise DataError(f"image folder {self.folder} does not exist", "pass a folder of PNG or JPEG images")
+        self.files = sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)[:max_images]
+        if not self.files:
+            raise DataError(f"folder {self.folder} holds no images", "pass a folder of PNG, JPEG or WebP images")
+        if resolution is None:
+            with Image.open(self.files[0]) as first:
+                resolution = min(first.size)
+        self.resolution, self.channels = resolution, 3
+        self.resized = False
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def _load(self, path: Path) -> np.ndarray:
+        try:
+            with Image.open(path) as image:
+                if image.size != (self.resolution, self.resolution):
+                    self.resized = True
+                return np.asarray(_fit(image, self.resolution))
+        except OSError as exc:
+            raise DataError(f"cannot read image {path} ({exc})", "remove or replace the file") from None
+
+    def batches(self, batch: int) -> Iterator[tuple[Tensor, None]]:
+        for start in range(0, len(self.files), batch):
+            yield self.images(range(start, min(start + batch, len(self.files)))), None
+
+    def images(self, positions) -> Tensor:
+        return torch.from_numpy(np.stack([self._load(self.files[i]) for i in positions])).permute(0, 3, 1, 2)
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{dataset_fingerprint(self.folder)}:{self.resolution}:{len(self.files)}"
+
+    def describe(self) -> dict:
+        return {"kind": "folder", "path": str(self.folder), "images": len(self), "resolution": self.resolution,
+                "resized_to_match": self.resized}
+
+
+class GeneratorSource:
+    """``n`` images of a loaded run's EMA generator, seeds seed .. seed + n - 1."""
+
+    fingerprint = None  # never cached: the generator changes
+
+    def __init__(self, model, n: int, seed: int = 0, truncation: float = 1.0):
+        self.model = model
+        self.seeds = list(range(seed, seed + n))
+        self.truncation = truncation
+        cfg = model.model_config
+        self.resolution, self.channels = cfg.resolution, cfg.channels
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def batches(self, batch: int) -> Iterator[tuple[Tensor, Tensor | None]]:
+        for start in range(0, len(self.seeds), batch):
+            seeds = self.seeds[start:start + batch]
+            yield self._generate(seeds), self.model.labels(seeds, None)
+
+    def _generate(self, seeds: list[int]) -> Tensor:
+        images = self.model.sample(seeds=seeds, truncation=self.truncation)  # (B, H, W, C) uint8
+        return torch.from_numpy(images).permute(0, 3, 1, 2)
+
+    def images(self, positions) -> Tensor:
+        return self._generate([self.seeds[i] for i in positions])
+
+    def describe(self) -> dict:
+        return {"kind": "generator", "run": str(self.model.run_dir), "checkpoint": self.model.checkpoint.name
+                if self.model.checkpoint else None, "step": self.model.step, "images": len(self),
+                "seeds": [self.seeds[0], self.seeds[-1]], "truncation": self.truncation}

@@ -1,0 +1,162 @@
+"""artforge evaluate, end to end on tiny sets: runs and folders, every metric, caching, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from PIL import Image
+
+from artforge.cli import main
+from artforge.config import EvaluateConfig, SampleConfig
+from artforge.errors import UsageError
+from artforge.metrics.evaluate import evaluate
+from artforge.sampling import sample_to_folder
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARTFORGE_CACHE", str(tmp_path / "cache"))
+
+
+class MeanColour(torch.nn.Module):
+    """A tiny TorchScript-able 'feature network': mean colour per image quadrant (12 numbers)."""
+
+    def forward(self, x):
+        return torch.nn.functional.adaptive_avg_pool2d(x, 2).flatten(1)
+
+
+@pytest.fixture(scope="module")
+def scripted_extractor(tmp_path_factory):
+    """The user's own network, saved the current way: torch.export (.pt2)."""
+    path = tmp_path_factory.mktemp("ext") / "meancolour.pt2"
+    batch = torch.export.Dim("batch", min=1)
+    program = torch.export.export(MeanColour(), (torch.rand(2, 3, 32, 32),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, str(path))
+    return str(path)
+
+
+def cfg(**kw) -> EvaluateConfig:
+    return EvaluateConfig(**{"n": 24, "progress": False, "device": "cpu", "kid_subset_size": 8, "kid_subsets": 10, **kw})
+
+
+def test_run_with_swd_needs_no_network_and_records_settings(trained_run):
+    report = evaluate(cfg(run=str(trained_run), metrics=("swd",)))
+    r = report["results"]
+    assert set(r) == {"swd32", "swd16", "swd"} and r["swd"] > 0
+    saved = json.loads(open(report["path"]).read())
+    assert saved["results"] == r and saved["extractor"] is None
+    assert saved["fake"]["kind"] == "generator" and saved["fake"]["images"] == 24
+    assert saved["settings"]["swd_patches_per_image"] == 64 and saved["settings"]["seed"] == 0
+    assert report["path"].endswith(f"eval/{saved['fake']['checkpoint']}.json")
+
+
+def test_identical_folders_score_perfectly(tmp_path, blob_dataset, scripted_extractor):
+    from artforge.data.archive import open_dataset
+    ds = open_dataset(blob_dataset)
+    (tmp_path / "a").mkdir()
+    for i in range(24):  # distinct discs: a well-spread set
+        Image.fromarray(ds.read(i)).save(tmp_path / "a" / f"{i:03d}.png")
+    report = evaluate(cfg(real=str(tmp_path / "a"), fake=str(tmp_path / "a"), extractor=scripted_extractor,
+                          metrics=("fid", "kid", "pr", "dc", "swd", "novelty"), out=str(tmp_path / "r.json")))
+    r = report["results"]
+    assert r["fid"] == pytest.approx(0, abs=1e-6) and r["swd"] == 0
+    assert r["precision"] == 1 and r["recall"] == 1 and r["coverage"] == 1
+    assert r["near_copy_share"] == 1  # every image is its own nearest training image
+    assert (tmp_path / "r-nearest.png").exists()
+
+
+def test_a_run_against_its_dataset_with_all_feature_metrics(trained_run, scripted_extractor):
+    report = evaluate(cfg(run=str(trained_run), extractor=scripted_extractor,
+                          metrics=("fid", "kid", "pr", "dc", "swd", "novelty")))
+    r = report["results"]
+    for key in ("fid", "kid", "kid_std", "kid_ci95", "precision", "recall", "density", "coverage", "swd",
+                "near_copy_share", "near_copy_share_pixel"):
+        assert key in r, key
+    assert r["fid"] > 0 and 0 <= r["precision"] <= 1
+    assert report["extractor"]["name"] == "user"
+    assert report["real"]["kind"] == "dataset" and report["real"]["cached"] is False
+    assert report["nearest_grid"] and Image.open(report["nearest_grid"]).size[0] > 64
+
+
+def test_reference_features_are_cached_and_reused(trained_run, scripted_extractor):
+    first = evaluate(cfg(run=str(trained_run), extractor=scripted_extractor, metrics=("fid", "swd")))
+    again = evaluate(cfg(run=str(trained_run), extractor=scripted_extractor, metrics=("fid", "swd")))
+    assert first["real"]["cached"] is False and again["real"]["cached"] is True
+    assert again["results"] == first["results"]
+
+
+def test_results_do_not_depend_on_the_batch_size(trained_run, scripted_extractor):
+    a = evaluate(cfg(run=str(trained_run), extractor=scripted_extractor, metrics=("fid", "swd"), batch=5,
+                     cache=False))["results"]
+    b = evaluate(cfg(run=str(trained_run), extractor=scripted_extractor, metrics=("fid", "swd"), batch=24,
+                     cache=False))["results"]
+    assert a["fid"] == pytest.approx(b["fid"], rel=1e-5) and a["swd"] == pytest.approx(b["swd"], rel=1e-3)
+
+
+def test_inception_metrics_with_weights_built_in_the_test(tmp_path, trained_run):
+    from artforge.metrics.inception import FIDInceptionV3
+    torch.manual_seed(0)
+    weights = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
+    torch.save(FIDInceptionV3().state_dict(), weights)
+    report = evaluate(cfg(run=str(trained_run), metrics=("fid", "is"), inception_weights=str(weights), n=6,
+                          max_real=6, batch=3))
+    r = report["results"]
+    assert r["fid"] >= 0 and r["is"] >= 1
+    assert report["extractor"]["resize"] == "bilinear-torch-align_corners=False"
+    assert report["extractor"]["input_size"] == 299
+
+
+def test_classes_metric_with_a_user_classifier(tmp_path, labeled_dataset):
+    import artforge
+    from conftest import TINY
+
+    run = artforge.train(labeled_dataset, out=tmp_path / "runs", steps=2, **TINY).run_dir
+
+    class BlueOrRed(torch.nn.Module):
+        def forward(self, x):  # x in [0, 1]: more blue than red -> class 0 ("blue")
+            return torch.stack([x[:, 2].mean((1, 2)), x[:, 0].mean((1, 2))], dim=1)
+
+    path = tmp_path / "clf.pt"  # TorchScript, the older format, still loads
+    with pytest.warns(DeprecationWarning):
+        torch.jit.save(torch.jit.script(BlueOrRed()), str(path))
+    report = evaluate(cfg(run=str(run), metrics=("classes",), classifier=str(path)))
+    r = report["results"]
+    assert 0 <= r["class_coverage"] <= 1 and r["class_kl"] >= 0 and 0 <= r["class_accuracy"] <= 1
+    assert r["classes"]["label_names"] == ["blue", "red"] and sum(r["classes"]["counts"]) == 24
+
+
+def test_missing_inception_weights_is_one_clear_line(tmp_path, trained_run, capsys, monkeypatch):
+    monkeypatch.delenv("ARTFORGE_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    code = main(["evaluate", str(trained_run), "--metrics", "fid", "--n", "4", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1
+    assert "pt_inception-2015-12-05-6726825d.pth" in err[0] and "https://" in err[0]
+
+
+def test_cli_json_on_stdout_for_two_folders(tmp_path, trained_run, capsys):
+    for name, seed in (("real", 0), ("fake", 100)):
+        sample_to_folder(SampleConfig(run=str(trained_run), n=12, seed=seed, out=str(tmp_path / name), grid=False))
+    capsys.readouterr()
+    code = main(["evaluate", "--real", str(tmp_path / "real"), "--fake", str(tmp_path / "fake"), "--metrics", "swd",
+                 "--json", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    data = json.loads(out)
+    assert data["fake"]["kind"] == "folder" and data["real"]["images"] == 12 and data["results"]["swd"] > 0
+
+
+@pytest.mark.parametrize("kw, needle", [
+    (dict(), "nothing to evaluate"),
+    (dict(fake="x"), "--fake needs --real"),
+    (dict(run="r", fake="x", real="y"), "not both"),
+    (dict(run="r", metrics=("fid", "magic")), "--metrics"),
+    (dict(run="r", metrics=("is",), extractor="encoder"), "needs --extractor inception"),
+])
+def test_bad_options(kw, needle):
+    with pytest.raises(UsageError, match=needle):
+        EvaluateConfig(**kw)
