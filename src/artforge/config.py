@@ -317,7 +317,7 @@ class ToyBenchConfig:
     target: str = option("toy", "the benchmark to run", positional=True, choices=("toy",), metavar="BENCHMARK")
     dataset: str = option("both", "2-D mixture: ring of 8 Gaussians, 5x5 grid of 25, or both",
                           choices=("ring", "grid", "both"))
-    recipe: str = option("all", "a training recipe, or all of them")
+    recipe: str = option("all", "training recipes, comma separated, or all")
     seeds: int = option(10, "runs per recipe and dataset, seeds 0..N-1")
     steps: int = option(30_000, "training steps per run")
     batch: int = option(256, "samples per step")
@@ -333,13 +333,14 @@ class ToyBenchConfig:
         _positive_int(self.jobs, "jobs", minimum=0)
         _choice(self.dataset, "dataset", ("ring", "grid", "both"))
         if self.recipe != "all":
-            _choice(self.recipe, "recipe", tuple(_registry("recipe")) + ("all",))
+            for name in _names(self.recipe):
+                _choice(name, "recipe", tuple(_registry("recipe")) + ("all",))
 
     def datasets(self) -> list[str]:
         return ["ring", "grid"] if self.dataset == "both" else [self.dataset]
 
     def recipes(self) -> list[str]:
-        return list(_registry("recipe")) if self.recipe == "all" else [self.recipe]
+        return list(_registry("recipe")) if self.recipe == "all" else list(_names(self.recipe))
 
 
 # ----------------------------------------------------------------------------- evaluate
