@@ -10,6 +10,9 @@ Reported x1e3 as in the paper; needs no pretrained network. Small is better; ~0 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -60,6 +63,23 @@ def _normalize(desc: Tensor, channels: int) -> Tensor:
     return d.reshape(desc.shape[0], -1)
 
 
+def _sorted_projections(x: Tensor, dirs: Tensor) -> np.ndarray:
+    """(N, D) @ (D, K) -> (K, N) projections, each row sorted.
+
+    NumPy's sort of contiguous float32 rows (SIMD-vectorized where the CPU has it) is several
+    times faster than torch.sort on the CPU; it releases the GIL, so rows are split over threads.
+    """
+    proj = (dirs.T @ x.T).cpu().numpy()  # (K, N), contiguous rows: no transposed copy
+    bounds = np.linspace(0, len(proj), max(1, min(torch.get_num_threads(), len(proj))) + 1).astype(int)
+
+    def sort_rows(lo: int, hi: int) -> None:
+        proj[lo:hi].sort(axis=1)  # in place, on a view
+
+    with ThreadPoolExecutor(len(bounds) - 1) as pool:
+        list(pool.map(sort_rows, bounds[:-1], bounds[1:]))
+    return proj
+
+
 def sliced_wasserstein(a: Tensor, b: Tensor, directions: int, repeats: int, gen: torch.Generator) -> float:
     """Mean over random unit projections of the 1-D Wasserstein-1 distance of a and b (same size)."""
     n = min(len(a), len(b))
@@ -68,9 +88,8 @@ def sliced_wasserstein(a: Tensor, b: Tensor, directions: int, repeats: int, gen:
     for _ in range(repeats):
         dirs = torch.randn(a.shape[1], directions, generator=gen).to(a)
         dirs /= dirs.norm(dim=0, keepdim=True)
-        pa, _ = torch.sort(a @ dirs, dim=0)
-        pb, _ = torch.sort(b @ dirs, dim=0)
-        total += (pa - pb).abs().mean().item()
+        pa, pb = _sorted_projections(a, dirs), _sorted_projections(b, dirs)
+        total += float(np.abs(pa - pb).mean(dtype=np.float64))
     return total / repeats
 
 
