@@ -49,12 +49,13 @@ def test_a_short_run_captures_most_modes():
 
 def test_summary_table_and_cli(tmp_path, capsys):
     code = main(["bench", "toy", "--dataset", "ring", "--recipe", "dcgan", "--seeds", "2", "--steps", "200",
-                 "--jobs", "1", "--out", str(tmp_path / "out"), "--save-samples", str(tmp_path / "npy"), "--quiet"])
+                 "--width", "32", "--jobs", "1", "--out", str(tmp_path / "out"), "--save-samples", str(tmp_path / "npy"), "--quiet"])
     assert code == 0
     out = capsys.readouterr().out
     assert "artforge --recipe dcgan" in out and "PacGAN4" in out and "VEEGAN" in out
     data = json.loads((tmp_path / "out" / "toy-bench.json").read_text())
     assert [r["seed"] for r in data["runs"]] == [0, 1] and data["summary"][0]["runs"] == 2
+    assert data["protocol"]["model"]["hidden"] == 32
     assert (tmp_path / "out" / "toy-bench.png").stat().st_size > 1000
     saved = np.load(tmp_path / "npy" / "ring-dcgan-seed1.npy")
     assert saved.shape == (2500, 2)

@@ -129,6 +129,16 @@ def test_classes_metric_with_a_user_classifier(tmp_path, labeled_dataset):
     assert r["classes"]["label_names"] == ["blue", "red"] and sum(r["classes"]["counts"]) == 24
 
 
+def test_a_network_exported_with_a_fixed_batch_fails_in_one_line(tmp_path, trained_run, capsys):
+    path = tmp_path / "fixed.pt2"  # exported without a dynamic batch: accepts batches of 2 only
+    torch.export.save(torch.export.export(MeanColour(), (torch.rand(2, 3, 32, 32),)), str(path))
+    code = main(["evaluate", str(trained_run), "--metrics", "fid", "--extractor", str(path), "--n", "8",
+                 "--batch", "4", "--quiet"])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert f"--extractor {path} failed on images of shape (4, 3, 32, 32)" in err and "dynamic batch" in err
+
+
 def test_missing_inception_weights_is_one_clear_line(tmp_path, trained_run, capsys, monkeypatch):
     monkeypatch.delenv("ARTFORGE_INCEPTION_WEIGHTS", raising=False)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))

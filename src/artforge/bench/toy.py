@@ -143,7 +143,8 @@ class ToyResult:
 
 
 def train_toy(dataset: str, recipe: str, seed: int, steps: int = 30_000, batch: int = 256,
-              toy: ToyConfig | None = None, lr_scale: float = 5.0, decay: float = 0.3) -> ToyResult:
+              toy: ToyConfig | None = None, lr_scale: float = 5.0, decay: float = 0.3,
+              width: int = 128) -> ToyResult:
     """Train one MLP GAN on one mixture with one recipe; score 2,500 samples of its EMA generator.
 
     The protocol is the same for every recipe: ``steps`` steps of ``batch`` fresh samples, each
@@ -153,17 +154,18 @@ def train_toy(dataset: str, recipe: str, seed: int, steps: int = 30_000, batch: 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead (runs go in parallel)
     try:
-        return _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay)
+        return _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay) -> ToyResult:
+def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width) -> ToyResult:
     started = time.perf_counter()
     mixture = MIXTURES[dataset]
     cfg = TrainConfig(dataset=f"toy-{dataset}", recipe=recipe, batch=batch, d_augment=(), augment=(),
                       ada_target=0.0, seed=seed).resolved()
-    toy = toy or ToyConfig(d_norm="none" if cfg.d_norm == "batch" else cfg.d_norm, g_spectral=cfg.g_spectral)
+    toy = toy or ToyConfig(hidden=width, d_norm="none" if cfg.d_norm == "batch" else cfg.d_norm,
+                           g_spectral=cfg.g_spectral)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         G, D = ToyGenerator(toy), ToyDiscriminator(toy)
@@ -203,17 +205,18 @@ def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay) -> Toy
 # ----------------------------------------------------------------------------- many runs, a table, a plot
 
 def _run_one(args: tuple) -> ToyResult:
-    dataset, recipe, seed, steps, batch = args
-    return train_toy(dataset, recipe, seed, steps=steps, batch=batch)
+    dataset, recipe, seed, steps, batch, width = args
+    return train_toy(dataset, recipe, seed, steps=steps, batch=batch, width=width)
 
 
-def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, progress: bool = True):
+def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, progress: bool = True,
+             width: int = 128):
     """Every (dataset, recipe, seed), in ``jobs`` processes; results in a stable order."""
     import multiprocessing
 
     from tqdm import tqdm
 
-    tasks = [(d, r, s, steps, batch) for d in datasets for r in recipes for s in range(seeds)]
+    tasks = [(d, r, s, steps, batch, width) for d in datasets for r in recipes for s in range(seeds)]
     with tqdm(total=len(tasks), desc="toy benchmark", unit="run", disable=not progress) as bar:
         if jobs > 1:
             with multiprocessing.get_context("spawn").Pool(jobs) as pool:
@@ -312,7 +315,8 @@ def run_benchmark(cfg) -> dict:
     from ..utils.files import atomic_write_json, atomic_write_text
 
     jobs = cfg.jobs or os.cpu_count() or 1
-    results = run_grid(cfg.datasets(), cfg.recipes(), cfg.seeds, cfg.steps, cfg.batch, jobs, cfg.progress)
+    results = run_grid(cfg.datasets(), cfg.recipes(), cfg.seeds, cfg.steps, cfg.batch, jobs, cfg.progress,
+                       cfg.width)
     rows = summarize(results)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -320,7 +324,7 @@ def run_benchmark(cfg) -> dict:
     atomic_write_text(out / "toy-bench.md", md + "\n")
     atomic_write_json(out / "toy-bench.json", {
         "protocol": {"samples": N_SAMPLES, "steps": cfg.steps, "batch": cfg.batch, "seeds": cfg.seeds,
-                     "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig())},
+                     "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig(hidden=cfg.width))},
         "summary": [_finite(row) for row in rows],
         "runs": [_finite({"dataset": r.dataset, "recipe": r.recipe, "seed": r.seed, "seconds": r.seconds, **r.metrics})
                  for r in results]})

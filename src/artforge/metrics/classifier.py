@@ -60,9 +60,12 @@ def classifier_for(dataset, device: torch.device, path: str | None = None, progr
     from .cache import cache_dir, dataset_fingerprint
 
     if path is not None:
-        from .extractors import load_user_module
+        from .extractors import call_user_module, load_user_module
         model = load_user_module(path, "--classifier", device)
-        return (lambda images: model(images.to(device).float() / 255).argmax(1).cpu().numpy()), {"file": path}
+
+        def predict(images: torch.Tensor):
+            return call_user_module(model, images.to(device).float() / 255, "--classifier", path).argmax(1).cpu().numpy()
+        return predict, {"file": path}
     if dataset.labels is None:
         raise UsageError("the classes metric needs a labeled dataset", "prepare it with --labels folders")
     fingerprint = dataset_fingerprint(dataset.path)

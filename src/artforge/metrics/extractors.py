@@ -82,7 +82,19 @@ def load_user_module(path: str, flag: str, device: torch.device):
             return torch.jit.load(str(file), map_location=device).eval()
     except (RuntimeError, ValueError, OSError) as exc:
         raise UsageError(f"{flag} {path} is not a saved network ({str(exc).splitlines()[0][:100]})",
-                         "save it with torch.export.save(torch.export.export(model, (example,)), 'net.pt2')") from None
+                         "save it with torch.export.save(torch.export.export(model, (example,), dynamic_shapes=...), "
+                         "'net.pt2'), with a dynamic batch dimension (see docs/evaluation.md)") from None
+
+
+def call_user_module(model, x: Tensor, flag: str, path: str) -> Tensor:
+    """Run a user's network; a failure (wrong input shape, a fixed batch size) is their file's, said in one line."""
+    try:
+        return model(x)
+    except (RuntimeError, ValueError, AssertionError) as exc:
+        raise UsageError(f"{flag} {path} failed on images of shape {tuple(x.shape)} "
+                         f"({str(exc).strip().splitlines()[0][:120]})",
+                         "the network must take float images (B, 3, H, W) in [0, 1] for any B: export it "
+                         "with a dynamic batch dimension (see docs/evaluation.md)") from None
 
 
 def torchscript_extractor(path: str, device: torch.device) -> Extractor:
@@ -92,7 +104,7 @@ def torchscript_extractor(path: str, device: torch.device) -> Extractor:
         x = images.to(device).float() / 255
         if x.shape[1] == 1:
             x = x.repeat(1, 3, 1, 1)
-        return {"features": model(x).flatten(1).float().cpu()}
+        return {"features": call_user_module(model, x, "--extractor", path).flatten(1).float().cpu()}
 
     return Extractor("user", f"user:{file_digest(Path(path))}", run, {"file": str(path)})
 
