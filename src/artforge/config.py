@@ -321,8 +321,7 @@ class ToyBenchConfig:
     seeds: int = option(10, "runs per recipe and dataset, seeds 0..N-1")
     steps: int = option(30_000, "training steps per run")
     batch: int = option(256, "samples per step")
-    width: int = option(128, "units in each of the 3 hidden layers of G and D (256: higher precision "
-                             "on the grid, about 3x the time)")
+    width: int = option(128, "units in each of the 3 hidden layers of G and D (256 takes about 3x the time)")
     jobs: int = option(0, "runs in parallel (0: one per CPU core)")
     out: str = option("runs/bench-toy", "folder for the table (toy-bench.md), results (.json) and plot (.png)")
     save_samples: str | None = option(None, "also write each run's 2,500 samples as an (N, 2) .npy file here")
