@@ -41,7 +41,7 @@ Inception weights: pt_inception-2015-12-05-6726825d.pth from the pytorch-fid rel
     "bench": """examples:
   artforge bench toy                                  # every recipe, ring and grid, 10 seeds each
   artforge bench toy --dataset grid --recipe stable --seeds 3 --save-samples samples/
-  artforge bench toy --recipe stable,dcgan --width 256   # wider MLPs, about 3x slower""",
+  artforge bench toy --recipe stable,dcgan --width 128   # wider MLPs, about 1.5x the time""",
     "report": """examples:
   artforge report runs/00003-openmoji-64-dcgan        # writes RUN/report.html""",
 }
