@@ -70,3 +70,12 @@ def test_summary_statistics():
     assert row["modes"] == 24 and row["modes_se"] == pytest.approx(1 / math.sqrt(3))
     assert row["high_quality"] == 85 and row["min_high_quality"] == 80 and not row["all_modes_every_run"]
     assert "| grid | artforge --recipe x | 3 | 24.0 +- 0.6 / 25 |" in table([row])
+
+
+def test_cli_defaults_are_the_protocol_defaults():
+    import inspect
+
+    from artforge.bench.toy import ToyConfig
+    from artforge.config import ToyBenchConfig
+    cli, steps = ToyBenchConfig(), inspect.signature(train_toy).parameters["steps"].default
+    assert (cli.width, cli.steps) == (ToyConfig().hidden, steps)

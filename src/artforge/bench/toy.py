@@ -145,7 +145,7 @@ class ToyResult:
 
 def train_toy(dataset: str, recipe: str, seed: int, steps: int = 40_000, batch: int = 256,
               toy: ToyConfig | None = None, lr_scale: float = 5.0, decay: float = 0.3,
-              width: int = 96, **options) -> ToyResult:
+              width: int = ToyConfig.hidden, **options) -> ToyResult:
     """Train one MLP GAN on one mixture with one recipe; score 2,500 samples of its EMA generator.
 
     The protocol is the same for every recipe: ``steps`` steps of ``batch`` fresh samples, each
@@ -214,7 +214,7 @@ def _run_one(args: tuple) -> ToyResult:
 
 
 def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, progress: bool = True,
-             width: int = 96):
+             width: int = ToyConfig.hidden):
     """Every (dataset, recipe, seed), in ``jobs`` processes; results in a stable order."""
     import multiprocessing
 
