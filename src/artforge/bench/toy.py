@@ -141,27 +141,49 @@ class ToyResult:
     samples: np.ndarray
     metrics: dict
     seconds: float  # CPU time of the run (the issue's budget is in CPU-minutes), not wall time
+    sampler: str = ""  # "": G_ema's samples as drawn; otherwise how they were filtered
+    filtered: "ToyResult | None" = None  # the same run's D-filtered samples, when asked for
+
+    @property
+    def method(self) -> str:
+        return f"{self.recipe}, {self.sampler}" if self.sampler else self.recipe
+
+
+def discriminator_filter(G: nn.Module, D: nn.Module, z_dim: int, n: int, drop: float,
+                         gen: torch.Generator) -> Tensor:
+    """The ``n`` samples D rates most real among ``n / (1 - drop)`` draws of G, in draw order.
+
+    The idea of discriminator rejection sampling (Azadi et al. 2019) in its simplest, deterministic
+    form: D has learnt where G's samples fall off the data (the bridges a continuous G draws between
+    modes), so its lowest logits mark them. A sampler, not training: the recipe's G is unchanged.
+    """
+    draws = math.ceil(n / (1 - drop))
+    with torch.no_grad():
+        x = G(torch.randn(draws, z_dim, generator=gen))  # (draws, 2)
+        keep = D(x).topk(n).indices.sort().values  # (n,)
+    return x[keep]
 
 
 def train_toy(dataset: str, recipe: str, seed: int, steps: int = 40_000, batch: int = 256,
               toy: ToyConfig | None = None, lr_scale: float = 5.0, decay: float = 0.3,
-              width: int = ToyConfig.hidden, **options) -> ToyResult:
+              width: int = ToyConfig.hidden, d_filter: float = 0.0, **options) -> ToyResult:
     """Train one MLP GAN on one mixture with one recipe; score 2,500 samples of its EMA generator.
 
     The protocol is the same for every recipe: ``steps`` steps of ``batch`` fresh samples, each
     recipe's learning rates times ``lr_scale`` (2-D points need larger steps than images; ratios
     between G and D are kept), decaying linearly to 0 over the last ``decay`` of the steps.
     ``options`` are training options that override the recipe's (``r1_gamma=0.01``), for studies.
+    ``d_filter`` > 0 also scores ``discriminator_filter`` samples (``result.filtered``).
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead (runs go in parallel)
     try:
-        return _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width, options)
+        return _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width, d_filter, options)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width, options) -> ToyResult:
+def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width, d_filter, options) -> ToyResult:
     started = time.process_time()  # this process's CPU time: other jobs on the machine do not inflate it
     mixture = MIXTURES[dataset]
     cfg = TrainConfig(dataset=f"toy-{dataset}", recipe=recipe, batch=batch, d_augment=(), augment=(),
@@ -203,24 +225,33 @@ def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
     with torch.no_grad():
         z = torch.randn(N_SAMPLES, toy.z_dim, generator=torch.Generator().manual_seed(10_000 + seed))
         samples = G_ema(z).numpy()
-    return ToyResult(dataset, recipe, seed, samples, score(samples, mixture), time.process_time() - started)
+    result = ToyResult(dataset, recipe, seed, samples, score(samples, mixture), time.process_time() - started)
+    if d_filter:
+        kept = discriminator_filter(G_ema, D, toy.z_dim, N_SAMPLES, d_filter,
+                                    torch.Generator().manual_seed(20_000 + seed)).numpy()
+        result.filtered = ToyResult(dataset, recipe, seed, kept, score(kept, mixture), result.seconds,
+                                    sampler=f"D filter {d_filter:.0%}")
+    return result
 
 
 # ----------------------------------------------------------------------------- many runs, a table, a plot
 
 def _run_one(args: tuple) -> ToyResult:
-    dataset, recipe, seed, steps, batch, width = args
-    return train_toy(dataset, recipe, seed, steps=steps, batch=batch, width=width)
+    dataset, recipe, seed, steps, batch, width, d_filter = args
+    return train_toy(dataset, recipe, seed, steps=steps, batch=batch, width=width, d_filter=d_filter)
 
 
 def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, progress: bool = True,
-             width: int = ToyConfig.hidden):
-    """Every (dataset, recipe, seed), in ``jobs`` processes; results in a stable order."""
+             width: int = ToyConfig.hidden, d_filter: float = 0.0):
+    """Every (dataset, recipe, seed), in ``jobs`` processes; results in a stable order.
+
+    A run's D-filtered result, when asked for, follows it as a result of its own (``sampler`` set).
+    """
     import multiprocessing
 
     from tqdm import tqdm
 
-    tasks = [(d, r, s, steps, batch, width) for d in datasets for r in recipes for s in range(seeds)]
+    tasks = [(d, r, s, steps, batch, width, d_filter) for d in datasets for r in recipes for s in range(seeds)]
     with tqdm(total=len(tasks), desc="toy benchmark", unit="run", disable=not progress) as bar:
         if jobs > 1:
             with multiprocessing.get_context("spawn").Pool(jobs) as pool:
@@ -233,15 +264,16 @@ def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, p
             for task in tasks:
                 results.append(_run_one(task))
                 bar.update()
-    return results
+    return [x for r in results for x in (r, r.filtered) if x is not None]
 
 
 def summarize(results: list[ToyResult]) -> list[dict]:
-    """Mean and standard error per (dataset, recipe)."""
+    """Mean and standard error per (dataset, recipe, sampler)."""
     rows = []
-    for key in dict.fromkeys((r.dataset, r.recipe) for r in results):
-        group = [r for r in results if (r.dataset, r.recipe) == key]
-        row = {"dataset": key[0], "recipe": key[1], "runs": len(group), "total_modes": group[0].metrics["total_modes"],
+    for key in dict.fromkeys((r.dataset, r.method) for r in results):
+        group = [r for r in results if (r.dataset, r.method) == key]
+        row = {"dataset": key[0], "recipe": group[0].recipe, "sampler": group[0].sampler, "method": key[1],
+               "runs": len(group), "total_modes": group[0].metrics["total_modes"],
                "seconds": float(np.mean([r.seconds for r in group]))}
         for metric in ("modes", "high_quality", "kl"):
             values = np.array([r.metrics[metric] for r in group], dtype=float)
@@ -260,7 +292,7 @@ def table(rows: list[dict]) -> str:
              "|---|---|---:|---|---|---|---:|---:|"]
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         for r in (r for r in rows if r["dataset"] == dataset):
-            lines.append(f"| {dataset} | artforge --recipe {r['recipe']} | {r['runs']} | "
+            lines.append(f"| {dataset} | artforge --recipe {r['method']} | {r['runs']} | "
                          f"{r['modes']:.1f} +- {r['modes_se']:.1f} / {r['total_modes']} | "
                          f"{r['high_quality']:.1f} +- {r['high_quality_se']:.1f} | "
                          f"{r['kl']:.3f} +- {r['kl_se']:.3f} | {r['min_high_quality']:.1f} | {r['seconds']:.0f} |")
@@ -275,7 +307,7 @@ def scatter_png(results: list[ToyResult], path, tile: int = 240):
 
     firsts = {}
     for r in results:
-        firsts.setdefault((r.recipe, r.dataset), r)
+        firsts.setdefault((r.method, r.dataset), r)
     recipes = list(dict.fromkeys(k[0] for k in firsts))
     datasets = list(dict.fromkeys(k[1] for k in firsts))
     label = 18
@@ -320,7 +352,7 @@ def run_benchmark(cfg) -> dict:
 
     jobs = cfg.jobs or os.cpu_count() or 1
     results = run_grid(cfg.datasets(), cfg.recipes(), cfg.seeds, cfg.steps, cfg.batch, jobs, cfg.progress,
-                       cfg.width)
+                       cfg.width, cfg.d_filter)
     rows = summarize(results)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -328,14 +360,17 @@ def run_benchmark(cfg) -> dict:
     atomic_write_text(out / "toy-bench.md", md + "\n")
     atomic_write_json(out / "toy-bench.json", {
         "protocol": {"samples": N_SAMPLES, "steps": cfg.steps, "batch": cfg.batch, "seeds": cfg.seeds,
-                     "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig(hidden=cfg.width))},
+                     "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig(hidden=cfg.width)),
+                     "d_filter": cfg.d_filter},
         "summary": [_finite(row) for row in rows],
-        "runs": [_finite({"dataset": r.dataset, "recipe": r.recipe, "seed": r.seed, "seconds": r.seconds, **r.metrics})
+        "runs": [_finite({"dataset": r.dataset, "recipe": r.recipe, "sampler": r.sampler, "seed": r.seed,
+                          "seconds": r.seconds, **r.metrics})
                  for r in results]})
     plot = scatter_png(results, out / "toy-bench.png")
     if cfg.save_samples:
         folder = Path(cfg.save_samples)
         folder.mkdir(parents=True, exist_ok=True)
         for r in results:
-            np.save(folder / f"{r.dataset}-{r.recipe}-seed{r.seed}.npy", r.samples.astype(np.float32))
+            tag = "-dfilter" if r.sampler else ""
+            np.save(folder / f"{r.dataset}-{r.recipe}{tag}-seed{r.seed}.npy", r.samples.astype(np.float32))
     return {"table": md, "rows": rows, "plot": plot, "out": out}
