@@ -331,7 +331,7 @@ def scatter_png(results: list[ToyResult], path, tile: int = 240):
             for p in r.samples:
                 draw.point(px(p), fill=(30, 80, 200))
             m = r.metrics
-            draw.text((x0 + 4, y0 + 3), f"{recipe} / {dataset} seed {r.seed}: {m['modes']}/{m['total_modes']} modes, "
+            draw.text((x0 + 4, y0 + 3), f"{recipe} / {dataset} seed {r.seed}: {m['modes']}/{m['total_modes']}, "
                       f"{m['high_quality']:.1f}% HQ", fill="black")
             draw.rectangle([x0, y0 + label, x0 + tile - 1, y0 + label + tile - 1], outline=(200, 200, 200))
     canvas.save(path)
