@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from artforge.bench.toy import MIXTURES, discriminator_filter, sample_mixture, score, summarize, table, train_toy
+from artforge.bench.toy import MIXTURES, sample_mixture, score, summarize, table, train_toy
 from artforge.cli import main
 
 from conftest import gen
@@ -51,40 +51,30 @@ def test_a_short_run_captures_most_modes():
 def test_summary_table_and_cli(tmp_path, capsys):
     code = main(["bench", "toy", "--dataset", "ring", "--recipe", "dcgan", "--seeds", "2", "--steps", "200",
                  "--width", "32", "--jobs", "1", "--out", str(tmp_path / "out"), "--save-samples", str(tmp_path / "npy"),
-                 "--d-filter", "0.1", "--quiet"])
+                 "--filter", "jacobian,d", "--filter-drop", "0.1", "--quiet"])
     assert code == 0
     out = capsys.readouterr().out
-    assert "| artforge --recipe dcgan | 2 |" in out and "| artforge --recipe dcgan, D filter 10% | 2 |" in out
+    for method in ("dcgan", "dcgan, Jacobian filter 10%", "dcgan, D filter 10%"):
+        assert f"| artforge --recipe {method} | 2 |" in out
     assert "PacGAN4" in out and "VEEGAN" in out
     data = json.loads((tmp_path / "out" / "toy-bench.json").read_text())
-    assert [(r["seed"], r["sampler"]) for r in data["runs"]] == [(0, ""), (0, "D filter 10%"), (1, ""), (1, "D filter 10%")]
-    assert [row["runs"] for row in data["summary"]] == [2, 2] and data["protocol"]["d_filter"] == 0.1
+    assert [(r["seed"], r["sampler"]) for r in data["runs"]] == [(s, f) for s in (0, 1) for f in ("", "jacobian", "d")]
+    assert [row["runs"] for row in data["summary"]] == [2, 2, 2]
+    assert data["protocol"]["filters"] == ["jacobian", "d"] and data["protocol"]["filter_drop"] == 0.1
     assert data["protocol"]["model"]["hidden"] == 32 and data["protocol"]["model"]["g_layers"] == 4
     assert (tmp_path / "out" / "toy-bench.png").stat().st_size > 1000
     saved = np.load(tmp_path / "npy" / "ring-dcgan-seed1.npy")
-    filtered = np.load(tmp_path / "npy" / "ring-dcgan-dfilter-seed1.npy")
-    assert saved.shape == filtered.shape == (2500, 2) and not np.array_equal(saved, filtered)
+    for tag in ("dfilter", "jacobianfilter"):
+        filtered = np.load(tmp_path / "npy" / f"ring-dcgan-{tag}-seed1.npy")
+        assert filtered.shape == (2500, 2) and not np.array_equal(saved, filtered)
 
 
-def test_d_filter_option_is_validated(capsys):
-    assert main(["bench", "toy", "--d-filter", "0.9"]) == 2
+def test_filter_options_are_validated(capsys):
+    assert main(["bench", "toy", "--filter", "jacobian", "--filter-drop", "0.9"]) == 2
+    assert main(["bench", "toy", "--filter", "best"]) == 2
     err = capsys.readouterr().err
-    assert "--d-filter must be a fraction in [0, 0.5], got 0.9" in err and "Traceback" not in err
-
-
-def test_discriminator_filter_keeps_what_d_rates_most_real_in_draw_order():
-    G = torch.nn.Identity()  # "samples" are the latents themselves
-
-    class NearOrigin(torch.nn.Module):  # D: the closer to the origin, the more real
-        def forward(self, x):
-            return -x.norm(dim=1)
-
-    draws = torch.randn(100, 2, generator=gen(3))  # what the filter will draw with the same generator
-    kept = discriminator_filter(G, NearOrigin(), 2, 80, 0.2, gen(3))
-    best = (-draws.norm(dim=1)).argsort(descending=True)[:80].sort().values
-    assert torch.equal(kept, draws[best])  # the 80 best of ceil(80 / 0.8) = 100, in the order drawn
-    assert kept.norm(dim=1).max() <= draws.norm(dim=1).sort().values[80]
-    assert torch.equal(discriminator_filter(G, NearOrigin(), 2, 50, 0.0, gen(4)), torch.randn(50, 2, generator=gen(4)))
+    assert "--filter-drop must be a fraction in (0, 0.5], got 0.9" in err
+    assert "--filter must be one of d, jacobian, got 'best'" in err and "Traceback" not in err
 
 
 def test_summary_statistics():

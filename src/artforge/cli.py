@@ -41,7 +41,8 @@ Inception weights: pt_inception-2015-12-05-6726825d.pth from the pytorch-fid rel
     "bench": """examples:
   artforge bench toy                                  # every recipe, ring and grid, 10 seeds each
   artforge bench toy --dataset grid --recipe stable --seeds 3 --save-samples samples/
-  artforge bench toy --recipe stable,dcgan --width 128   # wider MLPs, about 1.5x the time""",
+  artforge bench toy --recipe stable,dcgan --width 128   # wider MLPs, about 1.5x the time
+  artforge bench toy --recipe stable --filter jacobian,d  # also score samples kept by a filter""",
     "report": """examples:
   artforge report runs/00003-openmoji-64-dcgan        # writes RUN/report.html""",
 }
@@ -90,7 +91,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, 
             continue
         flag = flag_name(f.name)
         default = f.default
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        shown = (",".join(map(str, default)) or "none") if isinstance(default, tuple) else default
         help_text = f"{meta['help']} (default: {shown})" if default not in (None, "") else meta["help"]
         kind = _base_type(hints[f.name])
         kwargs: dict = dict(help=help_text, default=argparse.SUPPRESS)

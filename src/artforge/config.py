@@ -169,6 +169,9 @@ def _registry(kind: str) -> dict:
     if kind == "recipe":
         from .recipes import RECIPES
         return RECIPES
+    if kind == "filter":
+        from .sample_filters import SCORERS
+        return SCORERS
     if kind == "d_augment":
         from .training.diffaug import D_AUGMENT_POLICIES, D_AUGMENTS
         return {**D_AUGMENT_POLICIES, **D_AUGMENTS}
@@ -325,17 +328,22 @@ class ToyBenchConfig:
     jobs: int = option(0, "runs in parallel (0: one per CPU core)")
     out: str = option("runs/bench-toy", "folder for the table (toy-bench.md), results (.json) and plot (.png)")
     save_samples: str | None = option(None, "also write each run's 2,500 samples as an (N, 2) .npy file here")
-    d_filter: float = option(0.0, "also score a D-filtered sampler: draw 2,500 / (1 - F) samples and keep the "
-                                  "2,500 that D rates most real (e.g. 0.05; 0: off)")
+    filter: tuple = option((), "also score filtered samplers, comma separated: jacobian (drop where G stretches "
+                               "most, Tanielian et al. 2020), d (keep what D rates most real, Azadi et al. 2019)",
+                           metavar="LIST")
+    filter_drop: float = option(0.05, "share of a filter's draws it drops: 2,500 kept of 2,500 / (1 - F)")
     progress: bool = option(True, "show a progress bar", cli=False)
 
     def __post_init__(self):
         _paths_to_str(self, "out", "save_samples")
         for name in ("seeds", "steps", "batch", "width"):
             _positive_int(getattr(self, name), name)
-        if not (_is_number(self.d_filter) and 0 <= self.d_filter <= 0.5):
-            raise UsageError(f"--d-filter must be a fraction in [0, 0.5], got {self.d_filter!r}",
-                             "pass e.g. --d-filter 0.05 (drop the 5% D rates least real) or 0 for none")
+        object.__setattr__(self, "filter", _names(self.filter))
+        for name in self.filter:
+            _choice(name, "filter", tuple(_registry("filter")))
+        if not (_is_number(self.filter_drop) and 0 < self.filter_drop <= 0.5):
+            raise UsageError(f"--filter-drop must be a fraction in (0, 0.5], got {self.filter_drop!r}",
+                             "pass e.g. --filter-drop 0.05 (drop 5% of the draws)")
         _positive_int(self.jobs, "jobs", minimum=0)
         _choice(self.dataset, "dataset", ("ring", "grid", "both"))
         if self.recipe != "all":

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from ..config import TrainConfig
 from ..losses import get_loss
 from ..models.dcgan import spectral_normalize
+from ..sample_filters import LABELS, filter_samples
 from ..training.loop import EMA
 from ..training.phases import Optimization, StepContext, build_phases, lazy_ratio, run_step
 
@@ -141,49 +142,45 @@ class ToyResult:
     samples: np.ndarray
     metrics: dict
     seconds: float  # CPU time of the run (the issue's budget is in CPU-minutes), not wall time
-    sampler: str = ""  # "": G_ema's samples as drawn; otherwise how they were filtered
-    filtered: "ToyResult | None" = None  # the same run's D-filtered samples, when asked for
+    sampler: str = ""  # "": G_ema's samples as drawn; otherwise the sample filter that kept them
+    drop: float = 0.0  # the share of its draws the filter dropped
+    filtered: list["ToyResult"] = field(default_factory=list)  # the same run's filtered samples, if asked for
 
     @property
     def method(self) -> str:
-        return f"{self.recipe}, {self.sampler}" if self.sampler else self.recipe
-
-
-def discriminator_filter(G: nn.Module, D: nn.Module, z_dim: int, n: int, drop: float,
-                         gen: torch.Generator) -> Tensor:
-    """The ``n`` samples D rates most real among ``n / (1 - drop)`` draws of G, in draw order.
-
-    The idea of discriminator rejection sampling (Azadi et al. 2019) in its simplest, deterministic
-    form: D has learnt where G's samples fall off the data (the bridges a continuous G draws between
-    modes), so its lowest logits mark them. A sampler, not training: the recipe's G is unchanged.
-    """
-    draws = math.ceil(n / (1 - drop))
-    with torch.no_grad():
-        x = G(torch.randn(draws, z_dim, generator=gen))  # (draws, 2)
-        keep = D(x).topk(n).indices.sort().values  # (n,)
-    return x[keep]
+        return f"{self.recipe}, {LABELS[self.sampler]} {self.drop:.0%}" if self.sampler else self.recipe
 
 
 def train_toy(dataset: str, recipe: str, seed: int, steps: int = 40_000, batch: int = 256,
               toy: ToyConfig | None = None, lr_scale: float = 5.0, decay: float = 0.3,
-              width: int = ToyConfig.hidden, d_filter: float = 0.0, **options) -> ToyResult:
+              width: int = ToyConfig.hidden, filters: tuple[str, ...] = (), drop: float = 0.05,
+              **options) -> ToyResult:
     """Train one MLP GAN on one mixture with one recipe; score 2,500 samples of its EMA generator.
 
     The protocol is the same for every recipe: ``steps`` steps of ``batch`` fresh samples, each
     recipe's learning rates times ``lr_scale`` (2-D points need larger steps than images; ratios
     between G and D are kept), decaying linearly to 0 over the last ``decay`` of the steps.
     ``options`` are training options that override the recipe's (``r1_gamma=0.01``), for studies.
-    ``d_filter`` > 0 also scores ``discriminator_filter`` samples (``result.filtered``).
+    ``filters`` (names in ``sample_filters.SCORERS``) also score 2,500 samples kept by each filter
+    from 2,500 / (1 - ``drop``) draws, as ``result.filtered``.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead (runs go in parallel)
     try:
-        return _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width, d_filter, options)
+        result, G_ema, D, toy = _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width, options)
+        for name in filters:  # each filtered row's time is the training plus its own filtering
+            started = time.process_time()
+            kept = filter_samples(G_ema, D, toy.z_dim, N_SAMPLES, drop,
+                                  torch.Generator().manual_seed(20_000 + seed), by=name).numpy()
+            seconds = result.seconds + time.process_time() - started
+            result.filtered.append(ToyResult(dataset, recipe, seed, kept, score(kept, MIXTURES[dataset]),
+                                             seconds, sampler=name, drop=drop))
+        return result
     finally:
         torch.set_num_threads(threads)
 
 
-def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width, d_filter, options) -> ToyResult:
+def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width, options):
     started = time.process_time()  # this process's CPU time: other jobs on the machine do not inflate it
     mixture = MIXTURES[dataset]
     cfg = TrainConfig(dataset=f"toy-{dataset}", recipe=recipe, batch=batch, d_augment=(), augment=(),
@@ -226,32 +223,27 @@ def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
         z = torch.randn(N_SAMPLES, toy.z_dim, generator=torch.Generator().manual_seed(10_000 + seed))
         samples = G_ema(z).numpy()
     result = ToyResult(dataset, recipe, seed, samples, score(samples, mixture), time.process_time() - started)
-    if d_filter:
-        kept = discriminator_filter(G_ema, D, toy.z_dim, N_SAMPLES, d_filter,
-                                    torch.Generator().manual_seed(20_000 + seed)).numpy()
-        result.filtered = ToyResult(dataset, recipe, seed, kept, score(kept, mixture), result.seconds,
-                                    sampler=f"D filter {d_filter:.0%}")
-    return result
+    return result, G_ema, D, toy
 
 
 # ----------------------------------------------------------------------------- many runs, a table, a plot
 
 def _run_one(args: tuple) -> ToyResult:
-    dataset, recipe, seed, steps, batch, width, d_filter = args
-    return train_toy(dataset, recipe, seed, steps=steps, batch=batch, width=width, d_filter=d_filter)
+    dataset, recipe, seed, steps, batch, width, filters, drop = args
+    return train_toy(dataset, recipe, seed, steps=steps, batch=batch, width=width, filters=filters, drop=drop)
 
 
 def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, progress: bool = True,
-             width: int = ToyConfig.hidden, d_filter: float = 0.0):
+             width: int = ToyConfig.hidden, filters: tuple[str, ...] = (), drop: float = 0.05):
     """Every (dataset, recipe, seed), in ``jobs`` processes; results in a stable order.
 
-    A run's D-filtered result, when asked for, follows it as a result of its own (``sampler`` set).
+    A run's filtered results, when asked for, follow it as results of their own (``sampler`` set).
     """
     import multiprocessing
 
     from tqdm import tqdm
 
-    tasks = [(d, r, s, steps, batch, width, d_filter) for d in datasets for r in recipes for s in range(seeds)]
+    tasks = [(d, r, s, steps, batch, width, filters, drop) for d in datasets for r in recipes for s in range(seeds)]
     with tqdm(total=len(tasks), desc="toy benchmark", unit="run", disable=not progress) as bar:
         if jobs > 1:
             with multiprocessing.get_context("spawn").Pool(jobs) as pool:
@@ -264,7 +256,7 @@ def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, p
             for task in tasks:
                 results.append(_run_one(task))
                 bar.update()
-    return [x for r in results for x in (r, r.filtered) if x is not None]
+    return [x for r in results for x in (r, *r.filtered)]
 
 
 def summarize(results: list[ToyResult]) -> list[dict]:
@@ -310,7 +302,7 @@ def scatter_png(results: list[ToyResult], path, tile: int = 240):
         firsts.setdefault((r.method, r.dataset), r)
     recipes = list(dict.fromkeys(k[0] for k in firsts))
     datasets = list(dict.fromkeys(k[1] for k in firsts))
-    label = 18
+    label = 30  # two lines: the method, then the run and its scores
     canvas = Image.new("RGB", (tile * len(datasets), (tile + label) * len(recipes)), "white")
     draw = ImageDraw.Draw(canvas)
     for row, recipe in enumerate(recipes):
@@ -331,7 +323,7 @@ def scatter_png(results: list[ToyResult], path, tile: int = 240):
             for p in r.samples:
                 draw.point(px(p), fill=(30, 80, 200))
             m = r.metrics
-            draw.text((x0 + 4, y0 + 3), f"{recipe} / {dataset} seed {r.seed}: {m['modes']}/{m['total_modes']}, "
+            draw.text((x0 + 4, y0 + 3), f"{recipe}\n{dataset} seed {r.seed}: {m['modes']}/{m['total_modes']} modes, "
                       f"{m['high_quality']:.1f}% HQ", fill="black")
             draw.rectangle([x0, y0 + label, x0 + tile - 1, y0 + label + tile - 1], outline=(200, 200, 200))
     canvas.save(path)
@@ -352,7 +344,7 @@ def run_benchmark(cfg) -> dict:
 
     jobs = cfg.jobs or os.cpu_count() or 1
     results = run_grid(cfg.datasets(), cfg.recipes(), cfg.seeds, cfg.steps, cfg.batch, jobs, cfg.progress,
-                       cfg.width, cfg.d_filter)
+                       cfg.width, cfg.filter, cfg.filter_drop)
     rows = summarize(results)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -361,16 +353,16 @@ def run_benchmark(cfg) -> dict:
     atomic_write_json(out / "toy-bench.json", {
         "protocol": {"samples": N_SAMPLES, "steps": cfg.steps, "batch": cfg.batch, "seeds": cfg.seeds,
                      "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig(hidden=cfg.width)),
-                     "d_filter": cfg.d_filter},
+                     "filters": list(cfg.filter), "filter_drop": cfg.filter_drop},
         "summary": [_finite(row) for row in rows],
-        "runs": [_finite({"dataset": r.dataset, "recipe": r.recipe, "sampler": r.sampler, "seed": r.seed,
-                          "seconds": r.seconds, **r.metrics})
+        "runs": [_finite({"dataset": r.dataset, "recipe": r.recipe, "sampler": r.sampler, "drop": r.drop,
+                          "seed": r.seed, "seconds": r.seconds, **r.metrics})
                  for r in results]})
     plot = scatter_png(results, out / "toy-bench.png")
     if cfg.save_samples:
         folder = Path(cfg.save_samples)
         folder.mkdir(parents=True, exist_ok=True)
         for r in results:
-            tag = "-dfilter" if r.sampler else ""
+            tag = f"-{r.sampler}filter" if r.sampler else ""
             np.save(folder / f"{r.dataset}-{r.recipe}{tag}-seed{r.seed}.npy", r.samples.astype(np.float32))
     return {"table": md, "rows": rows, "plot": plot, "out": out}

@@ -1,0 +1,54 @@
+"""Sample filters: the scores against hand math, and what a filter keeps."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from artforge.sample_filters import d_scores, filter_samples, jacobian_scores
+
+from conftest import gen
+
+
+class Square(torch.nn.Module):  # G(z) = z * z elementwise: dG/dz = diag(2 z), so ||J||_F = 2 ||z||
+    def forward(self, z):
+        return z * z
+
+
+class NearOrigin(torch.nn.Module):  # D: the closer to the origin, the more real
+    def forward(self, x):
+        return -x.norm(dim=1)
+
+
+def test_jacobian_scores_are_minus_the_frobenius_norm():
+    z = torch.randn(7, 3, generator=gen(0))
+    assert torch.allclose(jacobian_scores(Square(), None, z), -2 * z.norm(dim=1), atol=1e-6)
+    A = torch.randn(2, 3, generator=gen(1))  # a linear G has the same Jacobian A everywhere
+    linear = torch.nn.Linear(3, 2, bias=False)
+    linear.weight.data = A
+    assert torch.allclose(jacobian_scores(linear, None, z), torch.full((7,), -A.norm().item()), atol=1e-6)
+
+
+def test_d_scores_are_the_logits_of_the_samples():
+    z = torch.randn(5, 2, generator=gen(2))
+    assert torch.allclose(d_scores(Square(), NearOrigin(), z), -(z * z).norm(dim=1))
+
+
+@pytest.mark.parametrize("by", ["d", "jacobian"])
+def test_filter_keeps_the_best_scored_draws_in_draw_order(by):
+    draws = torch.randn(100, 2, generator=gen(3))  # what the filter draws with the same generator
+    kept = filter_samples(Square(), NearOrigin(), 2, 80, 0.2, gen(3), by=by)
+    # ceil(80 / 0.8) = 100 drawn; kept: the 80 with the smallest |G(z)| (d) or |dG/dz| = 2 |z| (jacobian)
+    badness = (draws ** 2).norm(dim=1) if by == "d" else draws.norm(dim=1)
+    best = badness.argsort()[:80].sort().values
+    assert torch.equal(kept, draws[best] ** 2)
+
+
+def test_filter_that_drops_nothing_keeps_every_draw():
+    assert torch.equal(filter_samples(Square(), NearOrigin(), 2, 50, 0.0, gen(4), by="jacobian"),
+                       torch.randn(50, 2, generator=gen(4)) ** 2)
+
+
+def test_unknown_filter_is_refused():
+    with pytest.raises(ValueError, match="unknown sample filter 'best'"):
+        filter_samples(Square(), NearOrigin(), 2, 5, 0.1, gen(0), by="best")
