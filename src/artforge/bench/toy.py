@@ -167,7 +167,8 @@ def train_toy(dataset: str, recipe: str, seed: int, steps: int = 40_000, batch: 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead (runs go in parallel)
     try:
-        result, G_ema, D, toy = _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width, options)
+        result, G_ema, D, toy = _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
+                                           options)
         for name in filters:  # each filtered row's time is the training plus its own filtering
             started = time.process_time()
             kept = filter_samples(G_ema, D, toy.z_dim, N_SAMPLES, drop,
@@ -223,7 +224,7 @@ def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
         z = torch.randn(N_SAMPLES, toy.z_dim, generator=torch.Generator().manual_seed(10_000 + seed))
         samples = G_ema(z).numpy()
     result = ToyResult(dataset, recipe, seed, samples, score(samples, mixture), time.process_time() - started)
-    return result, G_ema, D, toy
+    return result, G_ema, D, toy  # the networks too: sample filters need them
 
 
 # ----------------------------------------------------------------------------- many runs, a table, a plot
@@ -294,20 +295,20 @@ def table(rows: list[dict]) -> str:
 
 
 def scatter_png(results: list[ToyResult], path, tile: int = 240):
-    """One panel per (recipe, dataset) for the first seed: samples in blue, 3-std circles in red."""
+    """One panel per (method, dataset) for the first seed: samples in blue, 3-std circles in red."""
     from PIL import Image, ImageDraw
 
     firsts = {}
     for r in results:
         firsts.setdefault((r.method, r.dataset), r)
-    recipes = list(dict.fromkeys(k[0] for k in firsts))
+    methods = list(dict.fromkeys(k[0] for k in firsts))
     datasets = list(dict.fromkeys(k[1] for k in firsts))
     label = 30  # two lines: the method, then the run and its scores
-    canvas = Image.new("RGB", (tile * len(datasets), (tile + label) * len(recipes)), "white")
+    canvas = Image.new("RGB", (tile * len(datasets), (tile + label) * len(methods)), "white")
     draw = ImageDraw.Draw(canvas)
-    for row, recipe in enumerate(recipes):
+    for row, method in enumerate(methods):
         for col, dataset in enumerate(datasets):
-            r = firsts.get((recipe, dataset))
+            r = firsts.get((method, dataset))
             if r is None:
                 continue
             mixture, x0, y0 = MIXTURES[dataset], col * tile, row * (tile + label)
@@ -323,7 +324,7 @@ def scatter_png(results: list[ToyResult], path, tile: int = 240):
             for p in r.samples:
                 draw.point(px(p), fill=(30, 80, 200))
             m = r.metrics
-            draw.text((x0 + 4, y0 + 3), f"{recipe}\n{dataset} seed {r.seed}: {m['modes']}/{m['total_modes']} modes, "
+            draw.text((x0 + 4, y0 + 3), f"{method}\n{dataset} seed {r.seed}: {m['modes']}/{m['total_modes']} modes, "
                       f"{m['high_quality']:.1f}% HQ", fill="black")
             draw.rectangle([x0, y0 + label, x0 + tile - 1, y0 + label + tile - 1], outline=(200, 200, 200))
     canvas.save(path)
