@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from artforge.sample_filters import d_scores, filter_samples, jacobian_scores
+from artforge.sample_filters import d_scores, filter_samples, jacobian_norm_estimate, jacobian_scores
 
 from conftest import gen
 
@@ -52,3 +52,18 @@ def test_filter_that_drops_nothing_keeps_every_draw():
 def test_unknown_filter_is_refused():
     with pytest.raises(ValueError, match="unknown sample filter 'best'"):
         filter_samples(Square(), NearOrigin(), 2, 5, 0.1, gen(0), by="best")
+
+
+def test_jacobian_norm_estimate_matches_the_exact_norm():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 12), torch.nn.Tanh(), torch.nn.Linear(12, 12))
+
+    class ImageG(torch.nn.Module):  # (N, 5) -> (N, 3, 2, 2), with the (z, c) signature of artforge's G
+        def forward(self, z, c=None):
+            return net(z).view(-1, 3, 2, 2)
+
+    z = torch.randn(4, 5, generator=gen(5))
+    exact = -jacobian_scores(lambda v: ImageG()(v), None, z)
+    directions = torch.randn(4000, 4, 3, 2, 2, generator=gen(6))  # (probes, N, *image shape)
+    estimate = jacobian_norm_estimate(ImageG(), z, None, directions)
+    assert torch.allclose(estimate, exact, rtol=0.05)

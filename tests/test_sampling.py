@@ -62,3 +62,27 @@ def test_report_is_self_contained_html(trained_run, tmp_path):
     assert text.startswith("<!doctype html>") and "data:image/png;base64," in text
     assert text.count("data:image/png;base64,") >= 4 and "<h2>Curves</h2>" in text  # grids and matplotlib charts
     assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")  # nothing to fetch
+
+
+def test_jacobian_norms_of_a_seed_do_not_depend_on_the_batch(trained_run):
+    model = artforge.load(trained_run, device="cpu")
+    a = model.jacobian_norms([3, 5, 9])
+    b = model.jacobian_norms([9, 3], batch=1)
+    assert a.shape == (3,) and (a > 0).all()
+    np.testing.assert_allclose(b, a[[2, 0]], rtol=1e-5)
+
+
+def test_jacobian_filter_leaves_out_the_seeds_with_the_largest_norms(trained_run, tmp_path):
+    result = sample_to_folder(SampleConfig(run=str(trained_run), n=8, seed=0, filter="jacobian", filter_drop=0.25,
+                                           out=str(tmp_path)))
+    norms = artforge.load(trained_run, device="cpu").jacobian_norms(list(range(8)))
+    worst = sorted(np.argsort(-norms)[:2].tolist())
+    assert sorted(result["dropped"]) == worst
+    assert sorted(p.name for p in tmp_path.glob("seed*.png")) == [f"seed{s:04d}.png" for s in range(8) if s not in worst]
+
+
+@pytest.mark.parametrize("options, message", [({"filter": "best"}, "--filter must be one of none, jacobian"),
+                                              ({"filter_drop": 1.5}, "--filter-drop must be a fraction in [0, 1)")])
+def test_filter_options_are_validated(trained_run, options, message):
+    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        SampleConfig(run=str(trained_run), **options)

@@ -30,7 +30,8 @@ EXAMPLES = {
     "sample": """examples:
   artforge sample runs/00003-openmoji-64-dcgan --n 64 --seed 0
   artforge sample runs/ --seeds 7,42,100-110 --truncation 0.7 --out picks/
-  artforge sample runs/00004-genres-64-dcgan --label impressionism --checkpoint latest""",
+  artforge sample runs/00004-genres-64-dcgan --label impressionism --checkpoint latest
+  artforge sample runs/ --n 64 --filter jacobian --filter-drop 0.1   # leave out in-between images""",
     "evaluate": """examples:
   artforge evaluate runs/00003-openmoji-64-dcgan                       # FID, KID, P/R, D/C, SWD, novelty
   artforge evaluate runs/00003-openmoji-64-dcgan --metrics swd --n 10000   # no network weights needed
@@ -193,6 +194,9 @@ def cmd_sample(args) -> None:
     result = sample_to_folder(cfg)
     print(f"wrote {len(result['files'])} images from {result['checkpoint']} (step {result['step']}) to "
           f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else ""))
+    if result["dropped"]:
+        print(f"left out {len(result['dropped'])} seeds where G's Jacobian is largest: "
+              f"{', '.join(map(str, result['dropped'][:20]))}" + (" ..." if len(result["dropped"]) > 20 else ""))
 
 
 def cmd_evaluate(args) -> None:

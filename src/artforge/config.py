@@ -438,6 +438,9 @@ class SampleConfig:
     checkpoint: str = option("best", "which checkpoint: best, latest, or a step number")
     device: str = option("auto", DEVICES_HELP)
     grid: bool = option(True, "also write grid.png")
+    filter: str = option("none", "jacobian: leave out the seeds where G's Jacobian is largest, the in-between "
+                         "images (Tanielian et al. 2020)", choices=("none", "jacobian"))
+    filter_drop: float = option(0.1, "share of the seeds --filter jacobian leaves out")
 
     def __post_init__(self):
         _paths_to_str(self, "run", "out")
@@ -452,6 +455,10 @@ class SampleConfig:
         if not _is_number(self.truncation) or not (0 <= self.truncation <= 10):
             raise UsageError(f"--truncation must be a number in [0, 10], got {self.truncation!r}",
                              "pass e.g. --truncation 0.7")
+        _choice(self.filter, "filter", ("none", "jacobian"))
+        if not (_is_number(self.filter_drop) and 0 <= self.filter_drop < 1):
+            raise UsageError(f"--filter-drop must be a fraction in [0, 1), got {self.filter_drop!r}",
+                             "pass e.g. --filter-drop 0.1 (leave out 10% of the seeds)")
 
     def seed_list(self) -> list[int]:
         if self.seeds is None:

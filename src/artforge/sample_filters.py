@@ -34,6 +34,23 @@ def jacobian_scores(G: nn.Module, D: nn.Module, z: Tensor) -> Tensor:
     return -jac.flatten(1).norm(dim=1).detach()  # (N,)
 
 
+def jacobian_norm_estimate(G: nn.Module, z: Tensor, c: Tensor | None, directions: Tensor) -> Tensor:
+    """||dG/dz||_F per sample from random output directions, for outputs too large for the exact one.
+
+    ``directions`` (K, N, *x_shape) holds K standard-normal directions per sample: E ||J^T u||^2 =
+    ||J||_F^2 for u ~ N(0, I), and each J^T u is one backward pass through the same forward (on CPU
+    far cheaper than forward-mode products). Samples must not interact (G in eval mode).
+    """
+    z = z.detach().requires_grad_(True)
+    squares = []
+    with torch.enable_grad():
+        x = G(z, c)  # (N, *x_shape)
+        for k, u in enumerate(directions):
+            (g,) = torch.autograd.grad(x, z, grad_outputs=u.to(x.dtype), retain_graph=k < len(directions) - 1)
+            squares.append(g.float().pow(2).sum(1))  # (N,)
+    return torch.stack(squares).mean(0).sqrt()  # (N,)
+
+
 SCORERS: dict[str, Callable[[nn.Module, nn.Module, Tensor], Tensor]] = {"d": d_scores, "jacobian": jacobian_scores}
 LABELS = {"d": "D filter", "jacobian": "Jacobian filter"}
 

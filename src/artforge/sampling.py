@@ -65,6 +65,29 @@ class LoadedRun:
                              f"pass one of: {', '.join(self.label_names) or range(self.num_classes)}")
         return index
 
+    def jacobian_norms(self, seeds: list[int], truncation: float = 1.0, label: int | str | None = None,
+                       probes: int = 8, batch: int = 16) -> np.ndarray:
+        """Estimated ||dG/dz||_F of each seed's image; a seed's probes come from its own generator."""
+        from .sample_filters import jacobian_norm_estimate
+
+        z = self.latents(seeds) * truncation
+        c = self.labels(seeds, label)
+        with torch.no_grad():
+            shape = self.G(z[:1].to(self.device), c[:1].to(self.device) if c is not None else None).shape[1:]
+        out = []
+        for start in range(0, len(seeds), batch):
+            part = slice(start, start + batch)
+            cb = c[part].to(self.device) if c is not None else None
+            directions = torch.stack([self._probe_directions(s, probes, shape) for s in seeds[part]], dim=1)
+            out.append(jacobian_norm_estimate(self.G, z[part].to(self.device), cb, directions.to(self.device)).cpu())
+        return torch.cat(out).numpy()
+
+    def _probe_directions(self, seed: int, probes: int, shape) -> torch.Tensor:
+        """(probes, *shape) directions of one seed: its generator after its latent, so the two never overlap."""
+        gen = torch.Generator().manual_seed(int(seed))
+        torch.randn(self.model_config.z_dim, generator=gen)  # skip the seed's latent
+        return torch.randn(probes, *shape, generator=gen)
+
     @torch.no_grad()
     def sample(self, n: int | None = None, seed: int = 0, *, seeds: list[int] | None = None,
                truncation: float = 1.0, label: int | str | None = None, batch: int = 64) -> np.ndarray:
@@ -107,7 +130,9 @@ def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
     started = time.perf_counter()
     model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
     loaded = time.perf_counter()
-    seeds = cfg.seed_list()
+    seeds, dropped = cfg.seed_list(), []
+    if cfg.filter == "jacobian":
+        seeds, dropped = jacobian_filter(model, seeds, cfg.filter_drop, cfg.truncation, cfg.label)
     images = model.sample(seeds=seeds, truncation=cfg.truncation, label=cfg.label)
     sampled = time.perf_counter()
     out = Path(cfg.out) if cfg.out else model.run_dir / "samples" / model.checkpoint.name
@@ -122,4 +147,19 @@ def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
         grid = out / "grid.png"
         make_grid(images).save(grid)
     return {"out": out, "files": files, "grid": grid, "checkpoint": model.checkpoint, "step": model.step,
-            "load_s": loaded - started, "sample_s": sampled - loaded}
+            "load_s": loaded - started, "sample_s": sampled - loaded, "dropped": dropped}
+
+
+def jacobian_filter(model: LoadedRun, seeds: list[int], drop: float, truncation: float = 1.0,
+                    label: int | str | None = None) -> tuple[list[int], list[int]]:
+    """Split ``seeds`` into the kept and the ``drop`` share where G stretches its latent space most.
+
+    Jacobian-based truncation (Tanielian et al. 2020): a continuous G jumps between separate kinds of
+    image through thin regions of the latent space where its Jacobian is large, and the images drawn
+    there are the in-between ones. Depends only on the seeds asked for, not on batching.
+    """
+    norms = model.jacobian_norms(seeds, truncation, label)
+    n_drop = int(len(seeds) * drop)
+    worst = set(np.argsort(-norms, kind="stable")[:n_drop].tolist())
+    kept = [s for i, s in enumerate(seeds) if i not in worst]
+    return kept, [s for i, s in enumerate(seeds) if i in worst]
