@@ -49,6 +49,8 @@ def test_conditional_model_samples_the_requested_class(labeled_dataset, tmp_path
     np.testing.assert_array_equal(model.sample(seeds=[1]), red)  # default: class = seed % classes
     with pytest.raises(UsageError, match="--label 'green'"):
         model.sample(seeds=[1], label="green")
+    norms = model.jacobian_norms([1, 2], label="blue")  # the filter's norms follow the class asked for
+    assert norms.shape == (2,) and not np.allclose(norms, model.jacobian_norms([1, 2], label="red"))
 
 
 def test_label_on_an_unconditional_model_is_an_error(trained_run):
