@@ -88,3 +88,14 @@ def test_jacobian_filter_leaves_out_the_seeds_with_the_largest_norms(trained_run
 def test_filter_options_are_validated(trained_run, options, message):
     with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
         SampleConfig(run=str(trained_run), **options)
+
+
+def test_sample_command_says_which_seeds_the_filter_left_out(trained_run, tmp_path, capsys):
+    from artforge.cli import main
+    assert main(["sample", str(trained_run), "--n", "10", "--filter", "jacobian", "--filter-drop", "0.2",
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    left_out = [int(s) for s in out.split("left out 2 seeds where G's Jacobian is largest: ")[1].split(",")]
+    assert len(left_out) == 2 and len(list(tmp_path.glob("seed*.png"))) == 8
+    assert not any((tmp_path / f"seed{s:04d}.png").exists() for s in left_out)
+    assert main(["sample", str(trained_run), "--filter-drop", "1"]) == 2
