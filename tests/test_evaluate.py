@@ -161,8 +161,30 @@ def test_cli_json_on_stdout_for_two_folders(tmp_path, trained_run, capsys):
     assert data["fake"]["kind"] == "folder" and data["real"]["images"] == 12 and data["results"]["swd"] > 0
 
 
+def test_filter_scores_the_seeds_with_the_smallest_jacobian(trained_run, capsys):
+    from artforge.sampling import load
+
+    report = evaluate(cfg(run=str(trained_run), metrics=("swd",), filter="jacobian", filter_drop=0.2))
+    sampler = report["fake"]["sampler"]
+    assert sampler["draws"] == 30 and report["fake"]["images"] == 24  # 24 kept of 24 / (1 - 0.2) seeds
+    norms = load(str(trained_run), device="cpu").jacobian_norms(list(range(30)))
+    assert sorted(sampler["dropped_seeds"]) == sorted(norms.argsort()[-6:].tolist())
+    assert report["settings"]["filter"] == "jacobian"
+    plain = evaluate(cfg(run=str(trained_run), metrics=("swd",)))["results"]["swd"]
+    assert report["results"]["swd"] != plain  # other images were scored
+
+    capsys.readouterr()
+    assert main(["evaluate", str(trained_run), "--metrics", "swd", "--n", "9", "--filter", "jacobian",
+                 "--quiet", "--device", "cpu", "--out", str(trained_run.parent / "f.json")]) == 0
+    out = capsys.readouterr().out
+    assert "9 generated (kept by the jacobian filter of 10 seeds)" in out
+
+
 @pytest.mark.parametrize("kw, needle", [
     (dict(), "nothing to evaluate"),
+    (dict(run="r", filter="best"), "--filter must be one of"),
+    (dict(run="r", filter="jacobian", filter_drop=1.0), "--filter-drop"),
+    (dict(fake="x", real="y", filter="jacobian"), "cannot filter a --fake folder"),
     (dict(fake="x"), "--fake needs --real"),
     (dict(run="r", fake="x", real="y"), "not both"),
     (dict(run="r", metrics=("fid", "magic")), "--metrics"),

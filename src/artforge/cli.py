@@ -36,6 +36,7 @@ EXAMPLES = {
   artforge evaluate runs/00003-openmoji-64-dcgan                       # FID, KID, P/R, D/C, SWD, novelty
   artforge evaluate runs/00003-openmoji-64-dcgan --metrics swd --n 10000   # no network weights needed
   artforge evaluate runs/00003-openmoji-64-dcgan --extractor encoder    # every metric, offline
+  artforge evaluate runs/00003-openmoji-64-dcgan --filter jacobian      # the images sample --filter keeps
   artforge evaluate --real datasets/openmoji-64.zip --fake other_tool_samples/ --json
 Inception weights: pt_inception-2015-12-05-6726825d.pth from the pytorch-fid releases, in
 ~/.cache/torch/hub/checkpoints/, or --inception-weights PATH, or $ARTFORGE_INCEPTION_WEIGHTS.""",

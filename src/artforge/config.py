@@ -86,6 +86,16 @@ def _choice(value, name: str, choices) -> None:
                          f"pass {flag_name(name)} {choices[0]}")
 
 
+SAMPLE_FILTER_DROP = 0.1  # share of the seeds artforge sample / evaluate --filter jacobian leave out
+
+
+def _sample_filter(name, drop) -> None:
+    _choice(name, "filter", ("none", "jacobian"))
+    if not (_is_number(drop) and 0 <= drop < 1):
+        raise UsageError(f"--filter-drop must be a fraction in [0, 1), got {drop!r}",
+                         "pass e.g. --filter-drop 0.1 (leave out 10% of the seeds)")
+
+
 def _names(value) -> tuple[str, ...]:
     """'a,b' or ('a', 'b') -> ('a', 'b'); 'none' and blanks dropped, duplicates removed."""
     items = value.split(",") if isinstance(value, str) else value
@@ -396,6 +406,9 @@ class EvaluateConfig:
     split: str = option("all", "split of a prepared reference dataset", choices=("train", "val", "test", "all"))
     seed: int = option(0, "first seed of the generated images; also seeds subsets and patches")
     truncation: float = option(1.0, "truncation of the generated images")
+    filter: str = option("none", "jacobian: score the n images artforge sample --filter jacobian would keep, "
+                         "from n / (1 - F) seeds", choices=("none", "jacobian"))
+    filter_drop: float = option(SAMPLE_FILTER_DROP, "share F of the seeds --filter jacobian leaves out")
     batch: int = option(64, "images per batch through the feature network")
     kid_subsets: int = option(100, "KID subsets")
     kid_subset_size: int = option(1000, "KID subset size")
@@ -421,6 +434,10 @@ class EvaluateConfig:
         _positive_int(self.seed, "seed", minimum=0)
         if not _is_number(self.truncation) or not 0 <= self.truncation <= 10:
             raise UsageError(f"--truncation must be in [0, 10], got {self.truncation!r}", "pass e.g. --truncation 1")
+        _sample_filter(self.filter, self.filter_drop)
+        if self.filter != "none" and self.run is None:
+            raise UsageError("--filter picks among a run's seeds; it cannot filter a --fake folder",
+                             "evaluate a run, or drop --filter")
 
 
 # ----------------------------------------------------------------------------- sample
@@ -440,7 +457,7 @@ class SampleConfig:
     grid: bool = option(True, "also write grid.png")
     filter: str = option("none", "jacobian: leave out the seeds where G's Jacobian is largest, the in-between "
                          "images (Tanielian et al. 2020)", choices=("none", "jacobian"))
-    filter_drop: float = option(0.1, "share of the seeds --filter jacobian leaves out")
+    filter_drop: float = option(SAMPLE_FILTER_DROP, "share of the seeds --filter jacobian leaves out")
 
     def __post_init__(self):
         _paths_to_str(self, "run", "out")
@@ -455,10 +472,7 @@ class SampleConfig:
         if not _is_number(self.truncation) or not (0 <= self.truncation <= 10):
             raise UsageError(f"--truncation must be a number in [0, 10], got {self.truncation!r}",
                              "pass e.g. --truncation 0.7")
-        _choice(self.filter, "filter", ("none", "jacobian"))
-        if not (_is_number(self.filter_drop) and 0 <= self.filter_drop < 1):
-            raise UsageError(f"--filter-drop must be a fraction in [0, 1), got {self.filter_drop!r}",
-                             "pass e.g. --filter-drop 0.1 (leave out 10% of the seeds)")
+        _sample_filter(self.filter, self.filter_drop)
 
     def seed_list(self) -> list[int]:
         if self.seeds is None:

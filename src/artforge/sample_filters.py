@@ -55,12 +55,17 @@ SCORERS: dict[str, Callable[[nn.Module, nn.Module, Tensor], Tensor]] = {"d": d_s
 LABELS = {"d": "D filter", "jacobian": "Jacobian filter"}
 
 
+def filter_draws(n: int, drop: float) -> int:
+    """How many draws a filter makes to keep ``n`` after leaving out its ``drop`` share of them."""
+    return math.ceil(round(n / (1 - drop), 9))  # rounded: 100 / 0.8 is 125, not 125.00000000000001
+
+
 def filter_samples(G: nn.Module, D: nn.Module, z_dim: int, n: int, drop: float, gen: torch.Generator,
                    by: str) -> Tensor:
     """The ``n`` samples scorer ``by`` rates best among ``ceil(n / (1 - drop))`` draws, in draw order."""
     if by not in SCORERS:
         raise ValueError(f"unknown sample filter {by!r}; known: {', '.join(SCORERS)}")
-    z = torch.randn(math.ceil(n / (1 - drop)), z_dim, generator=gen)  # (draws, z_dim)
+    z = torch.randn(filter_draws(n, drop), z_dim, generator=gen)  # (draws, z_dim)
     keep = SCORERS[by](G, D, z).topk(n).indices.sort().values  # (n,)
     with torch.no_grad():
         return G(z[keep])

@@ -66,8 +66,11 @@ class LoadedRun:
         return index
 
     def jacobian_norms(self, seeds: list[int], truncation: float = 1.0, label: int | str | None = None,
-                       probes: int = 8, batch: int = 16) -> np.ndarray:
-        """Estimated ||dG/dz||_F of each seed's image; a seed's probes come from its own generator."""
+                       probes: int = 8, batch: int = 16, progress=None) -> np.ndarray:
+        """Estimated ||dG/dz||_F of each seed's image; a seed's probes come from its own generator.
+
+        ``progress(k)`` (optional) is called after each batch with the number of seeds it scored.
+        """
         from .sample_filters import jacobian_norm_estimate
 
         z = self.latents(seeds) * truncation
@@ -80,6 +83,8 @@ class LoadedRun:
             cb = c[part].to(self.device) if c is not None else None
             directions = torch.stack([self._probe_directions(s, probes, shape) for s in seeds[part]], dim=1)
             out.append(jacobian_norm_estimate(self.G, z[part].to(self.device), cb, directions.to(self.device)).cpu())
+            if progress is not None:
+                progress(len(out[-1]))
         return torch.cat(out).numpy()
 
     def _probe_directions(self, seed: int, probes: int, shape) -> torch.Tensor:
@@ -151,15 +156,21 @@ def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
 
 
 def jacobian_filter(model: LoadedRun, seeds: list[int], drop: float, truncation: float = 1.0,
-                    label: int | str | None = None) -> tuple[list[int], list[int]]:
+                    label: int | str | None = None, progress=None) -> tuple[list[int], list[int]]:
     """Split ``seeds`` into the kept and the ``drop`` share where G stretches its latent space most.
 
     Jacobian-based truncation (Tanielian et al. 2020): a continuous G jumps between separate kinds of
     image through thin regions of the latent space where its Jacobian is large, and the images drawn
     there are the in-between ones. Depends only on the seeds asked for, not on batching.
     """
-    norms = model.jacobian_norms(seeds, truncation, label)
-    n_drop = int(len(seeds) * drop)
-    worst = set(np.argsort(-norms, kind="stable")[:n_drop].tolist())
+    return jacobian_keep(model, seeds, len(seeds) - int(len(seeds) * drop), truncation, label, progress)
+
+
+def jacobian_keep(model: LoadedRun, seeds: list[int], keep: int, truncation: float = 1.0,
+                  label: int | str | None = None, progress=None) -> tuple[list[int], list[int]]:
+    """The ``keep`` seeds with the smallest Jacobian norm, and the rest; both in the order given."""
+    norms = model.jacobian_norms(seeds, truncation, label, progress=progress)
+    worst = set(np.argsort(-norms, kind="stable")[:len(seeds) - keep].tolist())
     kept = [s for i, s in enumerate(seeds) if i not in worst]
     return kept, [s for i, s in enumerate(seeds) if i in worst]
+

@@ -275,6 +275,25 @@ def _nearest_grid(ctx: EvalContext, path: Path) -> Path | None:
     return path
 
 
+def _generator_source(model, cfg: EvaluateConfig, announce):
+    """The run's images to score: seeds seed .. seed + n - 1, or the n a sample filter keeps."""
+    from ..sample_filters import filter_draws
+    from ..sampling import jacobian_keep
+    from .sources import GeneratorSource
+
+    if cfg.filter == "none":
+        return GeneratorSource(model, cfg.n, cfg.seed, cfg.truncation)
+    from tqdm import tqdm
+
+    draws = list(range(cfg.seed, cfg.seed + filter_draws(cfg.n, cfg.filter_drop)))
+    announce(f"--filter jacobian: scoring {len(draws)} seeds to keep the {cfg.n} where G's Jacobian is smallest")
+    with tqdm(total=len(draws), desc="Jacobian norms", unit="img", disable=not cfg.progress, mininterval=1.0,
+              leave=False) as bar:
+        kept, dropped = jacobian_keep(model, draws, cfg.n, cfg.truncation, progress=bar.update)
+    sampler = {"filter": cfg.filter, "filter_drop": cfg.filter_drop, "draws": len(draws), "dropped_seeds": dropped}
+    return GeneratorSource(model, truncation=cfg.truncation, seeds=kept, sampler=sampler)
+
+
 def evaluate(cfg: EvaluateConfig, announce=print, model=None) -> dict:
     """Score a run's generator (or a folder of images) against real images; see the module docstring.
 
@@ -293,7 +312,7 @@ def evaluate(cfg: EvaluateConfig, announce=print, model=None) -> dict:
     resolution = model.model_config.resolution if model is not None else None
     real_source, dataset = _reference_source(cfg, model.run_dir if model is not None else None, resolution)
     if model is not None:
-        fake_source = GeneratorSource(model, cfg.n, cfg.seed, cfg.truncation)
+        fake_source = _generator_source(model, cfg, announce)
     else:
         fake_source = FolderSource(cfg.fake, real_source.resolution, cfg.n)
     metrics = [METRICS[name] for name in cfg.metrics]
@@ -329,7 +348,8 @@ def evaluate(cfg: EvaluateConfig, announce=print, model=None) -> dict:
         "extractor": {"name": extractor.name, "identity": extractor.identity, **extractor.info} if extractor else None,
         "classifier": classifier_info,
         "settings": {**{k: v for k, v in to_dict(cfg).items() if k in ("n", "seed", "batch", "truncation", "split",
-                                                                      "kid_subsets", "kid_subset_size")},
+                                                                      "kid_subsets", "kid_subset_size", "filter",
+                                                                      "filter_drop")},
                      "swd_patches_per_image": SWD_PATCHES, "pixel_size": PIXEL_SIZE},
         "seconds": {**seconds, "total": round(time.time() - started, 2)},
     }
@@ -363,7 +383,9 @@ def summary_lines(report: dict) -> list[str]:
         lines.append(f"  {key:<22} {value}")
     fake, real = report["fake"], report["real"]
     ext = report["extractor"]
-    lines.append(f"  {fake['images']} generated vs {real['images']} reference images"
+    sampler = fake.get("sampler")
+    kept = f" (kept by the {sampler['filter']} filter of {sampler['draws']} seeds)" if sampler else ""
+    lines.append(f"  {fake['images']} generated{kept} vs {real['images']} reference images"
                  + (f"; features: {ext['name']}" + (f", resize {ext['resize']}" if "resize" in ext else "") if ext else "")
                  + f"; {report['seconds']['total']:.0f} s")
     return lines

@@ -107,14 +107,19 @@ class FolderSource:
 
 
 class GeneratorSource:
-    """``n`` images of a loaded run's EMA generator, seeds seed .. seed + n - 1."""
+    """Images of a loaded run's EMA generator: ``n`` seeds from ``seed``, or the ``seeds`` given.
+
+    ``sampler`` describes how the seeds were chosen when a sample filter picked them (for the report).
+    """
 
     fingerprint = None  # never cached: the generator changes
 
-    def __init__(self, model, n: int, seed: int = 0, truncation: float = 1.0):
+    def __init__(self, model, n: int = 0, seed: int = 0, truncation: float = 1.0, seeds: list[int] | None = None,
+                 sampler: dict | None = None):
         self.model = model
-        self.seeds = list(range(seed, seed + n))
+        self.seeds = list(seeds) if seeds is not None else list(range(seed, seed + n))
         self.truncation = truncation
+        self.sampler = sampler
         cfg = model.model_config
         self.resolution, self.channels = cfg.resolution, cfg.channels
 
@@ -134,6 +139,9 @@ class GeneratorSource:
         return self._generate([self.seeds[i] for i in positions])
 
     def describe(self) -> dict:
-        return {"kind": "generator", "run": str(self.model.run_dir), "checkpoint": self.model.checkpoint.name
-                if self.model.checkpoint else None, "step": self.model.step, "images": len(self),
-                "seeds": [self.seeds[0], self.seeds[-1]], "truncation": self.truncation}
+        described = {"kind": "generator", "run": str(self.model.run_dir), "checkpoint": self.model.checkpoint.name
+                     if self.model.checkpoint else None, "step": self.model.step, "images": len(self),
+                     "seeds": [min(self.seeds), max(self.seeds)], "truncation": self.truncation}
+        if self.sampler is not None:
+            described["sampler"] = self.sampler
+        return described
