@@ -161,7 +161,7 @@ def test_cli_json_on_stdout_for_two_folders(tmp_path, trained_run, capsys):
     assert data["fake"]["kind"] == "folder" and data["real"]["images"] == 12 and data["results"]["swd"] > 0
 
 
-def test_filter_scores_the_seeds_with_the_smallest_jacobian(trained_run, capsys):
+def test_filter_scores_the_seeds_with_the_smallest_jacobian(tmp_path, trained_run, capsys):
     from artforge.sampling import load
 
     report = evaluate(cfg(run=str(trained_run), metrics=("swd",), filter="jacobian", filter_drop=0.2))
@@ -175,7 +175,7 @@ def test_filter_scores_the_seeds_with_the_smallest_jacobian(trained_run, capsys)
 
     capsys.readouterr()
     assert main(["evaluate", str(trained_run), "--metrics", "swd", "--n", "9", "--filter", "jacobian",
-                 "--quiet", "--device", "cpu", "--out", str(trained_run.parent / "f.json")]) == 0
+                 "--quiet", "--device", "cpu", "--out", str(tmp_path / "f.json")]) == 0
     out = capsys.readouterr().out
     assert "9 generated (kept by the jacobian filter of 10 seeds)" in out
 

@@ -173,4 +173,3 @@ def jacobian_keep(model: LoadedRun, seeds: list[int], keep: int, truncation: flo
     worst = set(np.argsort(-norms, kind="stable")[:len(seeds) - keep].tolist())
     kept = [s for i, s in enumerate(seeds) if i not in worst]
     return kept, [s for i, s in enumerate(seeds) if i in worst]
-
