@@ -85,6 +85,9 @@ def test_summary_statistics():
     assert row["modes"] == 24 and row["modes_se"] == pytest.approx(1 / math.sqrt(3))
     assert row["high_quality"] == 85 and row["min_high_quality"] == 80 and not row["all_modes_every_run"]
     assert "| grid | artforge --recipe x | 3 | 24.0 +- 0.6 / 25 |" in table([row])
+    assert "| 0.100 +- 0.000 |" in table([row])
+    runs[1].metrics["kl"] = math.inf  # no high-quality sample in one run
+    assert "| inf (a run has no high-quality sample) | 80.0 |" in table(summarize(runs))
 
 
 def test_cli_defaults_are_the_protocol_defaults():

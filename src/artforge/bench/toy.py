@@ -279,6 +279,12 @@ def summarize(results: list[ToyResult]) -> list[dict]:
     return rows
 
 
+def _kl_cell(row: dict) -> str:
+    if math.isinf(row["kl"]):  # a run with no high-quality sample: no mode histogram to compare
+        return "inf (a run has no high-quality sample)"
+    return f"{row['kl']:.3f} +- {row['kl_se']:.3f}"
+
+
 def table(rows: list[dict]) -> str:
     """Markdown table with the published rows beside ours."""
     lines = ["| dataset | method | runs | modes (mean +- se) | high quality % | reverse KL | min HQ % | CPU s/run |",
@@ -288,7 +294,7 @@ def table(rows: list[dict]) -> str:
             lines.append(f"| {dataset} | artforge --recipe {r['method']} | {r['runs']} | "
                          f"{r['modes']:.1f} +- {r['modes_se']:.1f} / {r['total_modes']} | "
                          f"{r['high_quality']:.1f} +- {r['high_quality_se']:.1f} | "
-                         f"{r['kl']:.3f} +- {r['kl_se']:.3f} | {r['min_high_quality']:.1f} | {r['seconds']:.0f} |")
+                         f"{_kl_cell(r)} | {r['min_high_quality']:.1f} | {r['seconds']:.0f} |")
         for name, modes, hq in PUBLISHED.get(dataset, []):
             lines.append(f"| {dataset} | {name} | | {modes} | {hq} | | | |")
     return "\n".join(lines)
