@@ -185,6 +185,7 @@ def test_filter_scores_the_seeds_with_the_smallest_jacobian(tmp_path, trained_ru
     (dict(run="r", filter="best"), "--filter must be one of"),
     (dict(run="r", filter="jacobian", filter_drop=1.0), "--filter-drop"),
     (dict(fake="x", real="y", filter="jacobian"), "cannot filter a --fake folder"),
+    (dict(run="r", filter="jacobian", filter_drop=0.99, n=10_000), "would score 1,000,000 seeds to keep 10,000"),
     (dict(fake="x"), "--fake needs --real"),
     (dict(run="r", fake="x", real="y"), "not both"),
     (dict(run="r", metrics=("fid", "magic")), "--metrics"),

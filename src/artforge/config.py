@@ -89,6 +89,11 @@ def _choice(value, name: str, choices) -> None:
 SAMPLE_FILTER_DROP = 0.1  # share of the seeds artforge sample / evaluate --filter jacobian leave out
 
 
+def filter_draws(n: int, drop: float) -> int:
+    """How many draws a sample filter makes to keep ``n`` after leaving out its ``drop`` share of them."""
+    return math.ceil(round(n / (1 - drop), 9))  # rounded: 100 / 0.8 is 125, not 125.00000000000001
+
+
 def _sample_filter(name, drop) -> None:
     _choice(name, "filter", ("none", "jacobian"))
     if not (_is_number(drop) and 0 <= drop < 1):
@@ -438,6 +443,9 @@ class EvaluateConfig:
         if self.filter != "none" and self.run is None:
             raise UsageError("--filter picks among a run's seeds; it cannot filter a --fake folder",
                              "evaluate a run, or drop --filter")
+        if self.filter != "none" and filter_draws(self.n, self.filter_drop) > MAX_SEEDS:
+            raise UsageError(f"--filter {self.filter} would score {filter_draws(self.n, self.filter_drop):,} seeds "
+                             f"to keep {self.n:,}, more than {MAX_SEEDS:,}", "lower --filter-drop or --n")
 
 
 # ----------------------------------------------------------------------------- sample

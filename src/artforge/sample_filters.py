@@ -14,11 +14,12 @@ Each scorer maps latents to one number per sample, higher meaning keep:
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
 from torch import Tensor, nn
+
+from .config import filter_draws
 
 
 def d_scores(G: nn.Module, D: nn.Module, z: Tensor) -> Tensor:
@@ -53,11 +54,6 @@ def jacobian_norm_estimate(G: nn.Module, z: Tensor, c: Tensor | None, directions
 
 SCORERS: dict[str, Callable[[nn.Module, nn.Module, Tensor], Tensor]] = {"d": d_scores, "jacobian": jacobian_scores}
 LABELS = {"d": "D filter", "jacobian": "Jacobian filter"}
-
-
-def filter_draws(n: int, drop: float) -> int:
-    """How many draws a filter makes to keep ``n`` after leaving out its ``drop`` share of them."""
-    return math.ceil(round(n / (1 - drop), 9))  # rounded: 100 / 0.8 is 125, not 125.00000000000001
 
 
 def filter_samples(G: nn.Module, D: nn.Module, z_dim: int, n: int, drop: float, gen: torch.Generator,

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import __version__
-from ..config import EvaluateConfig, to_dict
+from ..config import EvaluateConfig, filter_draws, to_dict
 from ..errors import UsageError
 from .swd import PatchDescriptors, swd_from_descriptors
 
@@ -277,7 +277,6 @@ def _nearest_grid(ctx: EvalContext, path: Path) -> Path | None:
 
 def _generator_source(model, cfg: EvaluateConfig, announce):
     """The run's images to score: seeds seed .. seed + n - 1, or the n a sample filter keeps."""
-    from ..sample_filters import filter_draws
     from ..sampling import jacobian_keep
     from .sources import GeneratorSource
 
