@@ -86,6 +86,7 @@ def _choice(value, name: str, choices) -> None:
                          f"pass {flag_name(name)} {choices[0]}")
 
 
+IMAGE_FILTERS = ("none", "jacobian")  # --filter of artforge sample and evaluate
 SAMPLE_FILTER_DROP = 0.1  # share of the seeds artforge sample / evaluate --filter jacobian leave out
 
 
@@ -95,7 +96,7 @@ def filter_draws(n: int, drop: float) -> int:
 
 
 def _sample_filter(name, drop) -> None:
-    _choice(name, "filter", ("none", "jacobian"))
+    _choice(name, "filter", IMAGE_FILTERS)
     if not (_is_number(drop) and 0 <= drop < 1):
         raise UsageError(f"--filter-drop must be a fraction in [0, 1), got {drop!r}",
                          "pass e.g. --filter-drop 0.1 (leave out 10% of the seeds)")
@@ -412,7 +413,7 @@ class EvaluateConfig:
     seed: int = option(0, "first seed of the generated images; also seeds subsets and patches")
     truncation: float = option(1.0, "truncation of the generated images")
     filter: str = option("none", "jacobian: score the n images artforge sample --filter jacobian would keep, "
-                         "from n / (1 - F) seeds", choices=("none", "jacobian"))
+                         "from n / (1 - F) seeds", choices=IMAGE_FILTERS)
     filter_drop: float = option(SAMPLE_FILTER_DROP, "share F of the seeds --filter jacobian leaves out")
     batch: int = option(64, "images per batch through the feature network")
     kid_subsets: int = option(100, "KID subsets")
@@ -464,7 +465,7 @@ class SampleConfig:
     device: str = option("auto", DEVICES_HELP)
     grid: bool = option(True, "also write grid.png")
     filter: str = option("none", "jacobian: leave out the seeds where G's Jacobian is largest, the in-between "
-                         "images (Tanielian et al. 2020)", choices=("none", "jacobian"))
+                         "images (Tanielian et al. 2020)", choices=IMAGE_FILTERS)
     filter_drop: float = option(SAMPLE_FILTER_DROP, "share of the seeds --filter jacobian leaves out")
 
     def __post_init__(self):
