@@ -75,8 +75,8 @@ class LoadedRun:
 
         z = self.latents(seeds) * truncation
         c = self.labels(seeds, label)
-        with torch.no_grad():
-            shape = self.G(z[:1].to(self.device), c[:1].to(self.device) if c is not None else None).shape[1:]
+        cfg = self.model_config
+        shape = (cfg.channels, cfg.resolution, cfg.resolution)  # G's output for one latent
         out = []
         for start in range(0, len(seeds), batch):
             part = slice(start, start + batch)
@@ -156,14 +156,14 @@ def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
 
 
 def jacobian_filter(model: LoadedRun, seeds: list[int], drop: float, truncation: float = 1.0,
-                    label: int | str | None = None, progress=None) -> tuple[list[int], list[int]]:
+                    label: int | str | None = None) -> tuple[list[int], list[int]]:
     """Split ``seeds`` into the kept and the ``drop`` share where G stretches its latent space most.
 
     Jacobian-based truncation (Tanielian et al. 2020): a continuous G jumps between separate kinds of
     image through thin regions of the latent space where its Jacobian is large, and the images drawn
     there are the in-between ones. Depends only on the seeds asked for, not on batching.
     """
-    return jacobian_keep(model, seeds, len(seeds) - int(len(seeds) * drop), truncation, label, progress)
+    return jacobian_keep(model, seeds, len(seeds) - int(len(seeds) * drop), truncation, label)
 
 
 def jacobian_keep(model: LoadedRun, seeds: list[int], keep: int, truncation: float = 1.0,
