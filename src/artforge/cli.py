@@ -196,7 +196,8 @@ def cmd_sample(args) -> None:
     print(f"wrote {len(result['files'])} images from {result['checkpoint']} (step {result['step']}) to "
           f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else ""))
     if result["dropped"]:
-        print(f"left out {len(result['dropped'])} seeds where G's Jacobian is largest: "
+        n = len(result["dropped"])
+        print(f"left out {n} seed{'s' if n > 1 else ''} where G's Jacobian is largest: "
               f"{', '.join(map(str, result['dropped'][:20]))}" + (" ..." if len(result["dropped"]) > 20 else ""))
 
 
