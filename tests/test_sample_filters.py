@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from artforge.sample_filters import d_scores, filter_samples, jacobian_norm_estimate, jacobian_scores
+from artforge.sample_filters import d_scores, filter_draws, filter_samples, jacobian_norm_estimate, jacobian_scores
 
 from conftest import gen
 
@@ -67,3 +67,9 @@ def test_jacobian_norm_estimate_matches_the_exact_norm():
     directions = torch.randn(4000, 4, 3, 2, 2, generator=gen(6))  # (probes, N, *image shape)
     estimate = jacobian_norm_estimate(ImageG(), z, None, directions)
     assert torch.allclose(estimate, exact, rtol=0.05)
+
+
+@pytest.mark.parametrize("n, drop, draws", [(2500, 0.05, 2632), (24, 0.1, 27), (80, 0.2, 100), (1, 0.9, 10),
+                                            (6, 0.4, 10), (50, 0.0, 50)])
+def test_filter_draws_enough_to_keep_n_and_no_more(n, drop, draws):
+    assert filter_draws(n, drop) == draws  # 1 / (1 - 0.9) is 10.000000000000002 in floats: still 10 draws

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -86,7 +88,7 @@ def test_jacobian_filter_leaves_out_the_seeds_with_the_largest_norms(trained_run
 @pytest.mark.parametrize("options, message", [({"filter": "best"}, "--filter must be one of none, jacobian"),
                                               ({"filter_drop": 1.5}, "--filter-drop must be a fraction in [0, 1)")])
 def test_filter_options_are_validated(trained_run, options, message):
-    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(UsageError, match=re.escape(message)):
         SampleConfig(run=str(trained_run), **options)
 
 
