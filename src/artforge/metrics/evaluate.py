@@ -293,6 +293,26 @@ def _generator_source(model, cfg: EvaluateConfig, announce):
     return GeneratorSource(model, truncation=cfg.truncation, seeds=kept, sampler=sampler)
 
 
+REPORTED_SETTINGS = ("n", "seed", "batch", "truncation", "split", "kid_subsets", "kid_subset_size", "filter",
+                     "filter_drop")
+
+
+def _settings(cfg: EvaluateConfig) -> dict:
+    """The options a result depends on, as the report records them."""
+    chosen = {k: v for k, v in to_dict(cfg).items() if k in REPORTED_SETTINGS}
+    return {**chosen, "swd_patches_per_image": SWD_PATCHES, "pixel_size": PIXEL_SIZE}
+
+
+def _classifier(cfg: EvaluateConfig, dataset, device):
+    """The class-metric classifier for a labeled dataset, and what the report says of it."""
+    from .classifier import classifier_for
+
+    if dataset is None:
+        raise UsageError("the classes metric needs --real to be a labeled prepared dataset",
+                         "pass --real DATASET.zip, or drop classes")
+    return classifier_for(dataset, device, cfg.classifier, cfg.progress)
+
+
 def evaluate(cfg: EvaluateConfig, announce=print, model=None) -> dict:
     """Score a run's generator (or a folder of images) against real images; see the module docstring.
 
@@ -320,13 +340,7 @@ def evaluate(cfg: EvaluateConfig, announce=print, model=None) -> dict:
     if needs & {"features", "logits"}:
         extractor = make_extractor(cfg.extractor, device=device, dataset=dataset, weights=cfg.inception_weights,
                                    progress=cfg.progress)
-    classifier, classifier_info = None, None
-    if "labels" in needs:
-        from .classifier import classifier_for
-        if dataset is None:
-            raise UsageError("the classes metric needs --real to be a labeled prepared dataset",
-                             "pass --real DATASET.zip, or drop classes")
-        classifier, classifier_info = classifier_for(dataset, device, cfg.classifier, cfg.progress)
+    classifier, classifier_info = _classifier(cfg, dataset, device) if "labels" in needs else (None, None)
     real, cached = collect_reference(real_source, needs - {"logits", "labels"}, extractor, cfg)
     fake = collect(fake_source, needs, extractor, cfg.batch, cfg.seed, classifier, cfg.progress, "generated images")
     ctx = EvalContext(cfg, real_source, fake_source, dataset.label_names if dataset is not None else [],
@@ -346,10 +360,7 @@ def evaluate(cfg: EvaluateConfig, announce=print, model=None) -> dict:
         "real": {**real_source.describe(), "cached": cached},
         "extractor": {"name": extractor.name, "identity": extractor.identity, **extractor.info} if extractor else None,
         "classifier": classifier_info,
-        "settings": {**{k: v for k, v in to_dict(cfg).items() if k in ("n", "seed", "batch", "truncation", "split",
-                                                                      "kid_subsets", "kid_subset_size", "filter",
-                                                                      "filter_drop")},
-                     "swd_patches_per_image": SWD_PATCHES, "pixel_size": PIXEL_SIZE},
+        "settings": _settings(cfg),
         "seconds": {**seconds, "total": round(time.time() - started, 2)},
     }
     if out is not None:
