@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from artforge.bench.toy import MIXTURES, sample_mixture, score, summarize, table, train_toy
+from artforge.bench.toy import MIXTURES, per_seed_table, sample_mixture, score, summarize, table, train_toy
 from artforge.cli import main
 
 from conftest import gen
@@ -57,6 +57,7 @@ def test_summary_table_and_cli(tmp_path, capsys):
     for method in ("dcgan", "dcgan, Jacobian filter 10%", "dcgan, D filter 10%"):
         assert f"| artforge --recipe {method} | 2 |" in out
     assert "PacGAN4" in out and "VEEGAN" in out
+    assert "High-quality % by seed" in out and "| ring | dcgan, Jacobian filter 10% |" in out
     data = json.loads((tmp_path / "out" / "toy-bench.json").read_text())
     assert [(r["seed"], r["sampler"]) for r in data["runs"]] == [(s, f) for s in (0, 1) for f in ("", "jacobian", "d")]
     assert [row["runs"] for row in data["summary"]] == [2, 2, 2]
@@ -88,6 +89,18 @@ def test_summary_statistics():
     assert "| 0.100 +- 0.000 |" in table([row])
     runs[1].metrics["kl"] = math.inf  # no high-quality sample in one run
     assert "| inf (a run has no high-quality sample) | 80.0 |" in table(summarize(runs))
+
+
+def test_per_seed_table_marks_every_run_that_misses_the_target():
+    from artforge.bench.toy import ToyResult
+    runs = [ToyResult("ring", "stable", s, np.zeros((1, 2)), {"modes": m, "high_quality": hq, "kl": 0.0,
+                                                               "total_modes": 8}, 1.0)
+            for s, (m, hq) in enumerate([(8, 97.0), (8, 96.96), (7, 99.0), (8, 98.2)])]
+    md = per_seed_table(runs)
+    assert "| ring | stable | 97.00 | **96.96** | **99.00 (7/8 modes)** | 98.20 | 2 of 4 |" in md
+    assert summarize(runs)[0]["runs_meeting_target"] == 2
+    runs[1].metrics["high_quality"] = 97.5
+    assert "| 3 of 4 |" in per_seed_table(runs)
 
 
 def test_cli_defaults_are_the_protocol_defaults():
