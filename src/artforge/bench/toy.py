@@ -86,6 +86,7 @@ def score(samples: np.ndarray, mixture: Mixture) -> dict:
 
 
 def meets_target(metrics: dict) -> bool:
+    """Whether one run (its ``score``) clears the bar: every mode, and TARGET_HQ % high quality."""
     return metrics["modes"] == metrics["total_modes"] and metrics["high_quality"] >= TARGET_HQ
 
 
