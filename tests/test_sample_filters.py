@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from artforge.config import filter_left_out
 from artforge.sample_filters import d_scores, filter_draws, filter_samples, jacobian_norm_estimate, jacobian_scores
 
 from conftest import gen
@@ -73,3 +74,9 @@ def test_jacobian_norm_estimate_matches_the_exact_norm():
                                             (6, 0.4, 10), (50, 0.0, 50)])
 def test_filter_draws_enough_to_keep_n_and_no_more(n, drop, draws):
     assert filter_draws(n, drop) == draws  # 1 / (1 - 0.9) is 10.000000000000002 in floats: still 10 draws
+
+
+@pytest.mark.parametrize("n, drop, left_out", [(16, 0.1, 1), (100, 0.29, 29), (100, 0.57, 57), (10, 0.3, 3),
+                                               (64, 0.0, 0), (3, 0.5, 1)])
+def test_filter_left_out_is_the_drop_share_rounded_down(n, drop, left_out):
+    assert filter_left_out(n, drop) == left_out  # 100 * 0.29 is 28.999999999999996 in floats: still 29

@@ -198,7 +198,7 @@ def cmd_sample(args) -> None:
     if result["dropped"]:
         n = len(result["dropped"])
         print(f"left out {n} seed{'s' if n > 1 else ''} where G's Jacobian is largest: "
-              f"{', '.join(map(str, result['dropped'][:20]))}" + (" ..." if len(result["dropped"]) > 20 else ""))
+              f"{', '.join(map(str, result['dropped'][:20]))}" + (" ..." if n > 20 else ""))
 
 
 def cmd_evaluate(args) -> None:

@@ -95,6 +95,11 @@ def filter_draws(n: int, drop: float) -> int:
     return math.ceil(round(n / (1 - drop), 9))  # rounded: 100 / 0.8 is 125, not 125.00000000000001
 
 
+def filter_left_out(n: int, drop: float) -> int:
+    """How many of ``n`` seeds a sample filter leaves out: the ``drop`` share, rounded down."""
+    return math.floor(round(n * drop, 9))  # rounded: 100 * 0.29 is 28.999999999999996, and leaves out 29
+
+
 def _sample_filter(name, drop) -> None:
     _choice(name, "filter", IMAGE_FILTERS)
     if not (_is_number(drop) and 0 <= drop < 1):

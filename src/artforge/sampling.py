@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import SampleConfig
+from .config import SampleConfig, filter_left_out
 from .errors import CheckpointError, UsageError
 from .models.registry import build, get_architecture
 from .training import checkpoint as ckpt
@@ -163,7 +163,7 @@ def jacobian_filter(model: LoadedRun, seeds: list[int], drop: float, truncation:
     image through thin regions of the latent space where its Jacobian is large, and the images drawn
     there are the in-between ones. Depends only on the seeds asked for, not on batching.
     """
-    return jacobian_keep(model, seeds, len(seeds) - int(len(seeds) * drop), truncation, label)
+    return jacobian_keep(model, seeds, len(seeds) - filter_left_out(len(seeds), drop), truncation, label)
 
 
 def jacobian_keep(model: LoadedRun, seeds: list[int], keep: int, truncation: float = 1.0,
