@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from artforge.config import filter_left_out
-from artforge.sample_filters import d_scores, filter_draws, filter_samples, jacobian_norm_estimate, jacobian_scores
+from artforge.config import filter_draws, filter_left_out
+from artforge.sample_filters import d_scores, filter_samples, jacobian_norm_estimate, jacobian_scores
 
 from conftest import gen
 
