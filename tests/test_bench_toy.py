@@ -110,3 +110,25 @@ def test_cli_defaults_are_the_protocol_defaults():
     from artforge.config import ToyBenchConfig
     cli, steps = ToyBenchConfig(), inspect.signature(train_toy).parameters["steps"].default
     assert (cli.width, cli.steps) == (ToyConfig().hidden, steps)
+
+
+def test_r1_gamma_override_reaches_training_and_the_labels(tmp_path, capsys):
+    quick = dict(steps=64, batch=64, width=16)
+    own = train_toy("ring", "stable", 0, **quick).samples
+    assert np.array_equal(train_toy("ring", "stable", 0, r1_gamma=0.1, **quick).samples, own)  # the recipe's own
+    without = train_toy("ring", "stable", 0, r1_gamma=0.0, **quick).samples
+    assert not np.array_equal(without, own)
+    code = main(["bench", "toy", "--dataset", "ring", "--recipe", "stable", "--seeds", "1", "--steps", "64",
+                 "--batch", "64", "--width", "16", "--jobs", "1", "--out", str(tmp_path / "out"),
+                 "--save-samples", str(tmp_path / "npy"), "--r1-gamma", "0", "--quiet"])
+    assert code == 0
+    assert "| ring | artforge --recipe stable --r1-gamma 0 | 1 |" in capsys.readouterr().out
+    data = json.loads((tmp_path / "out" / "toy-bench.json").read_text())
+    assert data["protocol"]["overrides"] == {"r1_gamma": 0.0}
+    assert np.array_equal(np.load(tmp_path / "npy" / "ring-stable-r1-gamma0-seed0.npy"), without.astype(np.float32))
+
+
+def test_r1_gamma_override_is_validated(capsys):
+    assert main(["bench", "toy", "--r1-gamma", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "--r1-gamma must be a number >= 0, got -1.0" in err and "Traceback" not in err

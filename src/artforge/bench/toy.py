@@ -151,10 +151,12 @@ class ToyResult:
     sampler: str = ""  # "": G_ema's samples as drawn; otherwise the sample filter that kept them
     drop: float = 0.0  # the share of its draws the filter dropped
     filtered: list["ToyResult"] = field(default_factory=list)  # the same run's filtered samples, if asked for
+    overrides: dict = field(default_factory=dict)  # training options that replaced the recipe's (studies)
 
     @property
     def method(self) -> str:
-        return f"{self.recipe}, {LABELS[self.sampler]} {self.drop:.0%}" if self.sampler else self.recipe
+        name = self.recipe + "".join(f" --{k.replace('_', '-')} {v:g}" for k, v in sorted(self.overrides.items()))
+        return f"{name}, {LABELS[self.sampler]} {self.drop:.0%}" if self.sampler else name
 
 
 def train_toy(dataset: str, recipe: str, seed: int, steps: int = 40_000, batch: int = 256,
@@ -181,7 +183,7 @@ def train_toy(dataset: str, recipe: str, seed: int, steps: int = 40_000, batch: 
                                   torch.Generator().manual_seed(20_000 + seed), by=name).numpy()
             seconds = result.seconds + time.process_time() - started
             result.filtered.append(ToyResult(dataset, recipe, seed, kept, score(kept, MIXTURES[dataset]),
-                                             seconds, sampler=name, drop=drop))
+                                             seconds, sampler=name, drop=drop, overrides=dict(options)))
         return result
     finally:
         torch.set_num_threads(threads)
@@ -229,28 +231,32 @@ def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
     with torch.no_grad():
         z = torch.randn(N_SAMPLES, toy.z_dim, generator=torch.Generator().manual_seed(10_000 + seed))
         samples = G_ema(z).numpy()
-    result = ToyResult(dataset, recipe, seed, samples, score(samples, mixture), time.process_time() - started)
+    result = ToyResult(dataset, recipe, seed, samples, score(samples, mixture), time.process_time() - started,
+                       overrides=dict(options))
     return result, G_ema, D, toy  # the networks too: sample filters need them
 
 
 # ----------------------------------------------------------------------------- many runs, a table, a plot
 
 def _run_one(args: tuple) -> ToyResult:
-    dataset, recipe, seed, steps, batch, width, filters, drop = args
-    return train_toy(dataset, recipe, seed, steps=steps, batch=batch, width=width, filters=filters, drop=drop)
+    dataset, recipe, seed, steps, batch, width, filters, drop, overrides = args
+    return train_toy(dataset, recipe, seed, steps=steps, batch=batch, width=width, filters=filters, drop=drop,
+                     **overrides)
 
 
 def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, progress: bool = True,
-             width: int = ToyConfig.hidden, filters: tuple[str, ...] = (), drop: float = 0.05):
+             width: int = ToyConfig.hidden, filters: tuple[str, ...] = (), drop: float = 0.05,
+             overrides: dict | None = None):
     """Every (dataset, recipe, seed), in ``jobs`` processes; results in a stable order.
 
     A run's filtered results, when asked for, follow it as results of their own (``sampler`` set).
+    ``overrides`` are training options that replace every recipe's own (``{"r1_gamma": 0.01}``).
     """
     import multiprocessing
 
     from tqdm import tqdm
 
-    tasks = [(d, r, s, steps, batch, width, filters, drop) for d in datasets for r in recipes for s in range(seeds)]
+    tasks = [(d, r, s, steps, batch, width, filters, drop, overrides or {}) for d in datasets for r in recipes for s in range(seeds)]
     with tqdm(total=len(tasks), desc="toy benchmark", unit="run", disable=not progress) as bar:
         if jobs > 1:
             with multiprocessing.get_context("spawn").Pool(jobs) as pool:
@@ -379,7 +385,7 @@ def run_benchmark(cfg) -> dict:
 
     jobs = cfg.jobs or os.cpu_count() or 1
     results = run_grid(cfg.datasets(), cfg.recipes(), cfg.seeds, cfg.steps, cfg.batch, jobs, cfg.progress,
-                       cfg.width, cfg.filter, cfg.filter_drop)
+                       cfg.width, cfg.filter, cfg.filter_drop, cfg.overrides())
     rows = summarize(results)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -388,7 +394,7 @@ def run_benchmark(cfg) -> dict:
     atomic_write_json(out / "toy-bench.json", {
         "protocol": {"samples": N_SAMPLES, "steps": cfg.steps, "batch": cfg.batch, "seeds": cfg.seeds,
                      "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig(hidden=cfg.width)),
-                     "filters": list(cfg.filter), "filter_drop": cfg.filter_drop},
+                     "filters": list(cfg.filter), "filter_drop": cfg.filter_drop, "overrides": cfg.overrides()},
         "summary": [_finite(row) for row in rows],
         "runs": [_finite({"dataset": r.dataset, "recipe": r.recipe, "sampler": r.sampler, "drop": r.drop,
                           "seed": r.seed, "seconds": r.seconds, **r.metrics})
@@ -399,5 +405,6 @@ def run_benchmark(cfg) -> dict:
         folder.mkdir(parents=True, exist_ok=True)
         for r in results:
             tag = f"-{r.sampler}filter" if r.sampler else ""
-            np.save(folder / f"{r.dataset}-{r.recipe}{tag}-seed{r.seed}.npy", r.samples.astype(np.float32))
+            study = "".join(f"-{k.replace('_', '-')}{v:g}" for k, v in sorted(r.overrides.items()))
+            np.save(folder / f"{r.dataset}-{r.recipe}{study}{tag}-seed{r.seed}.npy", r.samples.astype(np.float32))
     return {"table": md, "rows": rows, "plot": plot, "out": out}
