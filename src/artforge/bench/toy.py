@@ -256,7 +256,8 @@ def run_grid(datasets, recipes, seeds: int, steps: int, batch: int, jobs: int, p
 
     from tqdm import tqdm
 
-    tasks = [(d, r, s, steps, batch, width, filters, drop, overrides or {}) for d in datasets for r in recipes for s in range(seeds)]
+    tasks = [(d, r, s, steps, batch, width, filters, drop, overrides or {})
+             for d in datasets for r in recipes for s in range(seeds)]
     with tqdm(total=len(tasks), desc="toy benchmark", unit="run", disable=not progress) as bar:
         if jobs > 1:
             with multiprocessing.get_context("spawn").Pool(jobs) as pool:
