@@ -124,6 +124,7 @@ def test_checkpoint_holds_the_full_training_state(trained_run):
     assert meta["step"] == 10 and meta["arch"] == "dcgan"
     for key in ("model_config", "train_config", "optimizers", "scalers", "rng", "metric_history", "draws"):
         assert key in meta
+    assert meta["self_cond"]["clusters"] == 4  # the clusters and the frozen D that labels real images
     from safetensors.torch import load_file
     keys = load_file(str(path / ckpt.MODEL_FILE)).keys()
     assert {k.split(".")[0] for k in keys} == {"G", "D", "G_ema"}
@@ -135,7 +136,8 @@ def _per_step_log(run_dir):
 
 
 def test_resume_reproduces_an_uninterrupted_run_exactly(blob_dataset, tmp_path):
-    opts = {**TINY, "tick": 1, "checkpoint_every": 100, "augment": ("flip", "rotate")}
+    # reclustering (self-conditioning) at steps 3, 6 before the stop at 7, and 9 after the resume
+    opts = {**TINY, "tick": 1, "checkpoint_every": 100, "augment": ("flip", "rotate"), "self_cond_every": 3}
     full = artforge.train(blob_dataset, out=tmp_path / "a", steps=12, **opts)
     part = artforge.train(blob_dataset, out=tmp_path / "b", steps=7, **opts)
     resumed = artforge.train(resume=part.run_dir, steps=12)

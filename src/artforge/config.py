@@ -245,6 +245,10 @@ class TrainConfig:
     augment: tuple = option(("flip",), "augmentations of real images, comma separated, or 'none'",
                             metavar="LIST")
     conditional: bool = option(True, "condition G and D on dataset labels when the dataset has them")
+    self_cond: int | None = option(None, "self-conditioning for data without labels: condition G and D on this "
+                                   "many clusters of D's features, found again every --self-cond-every steps; "
+                                   "0 disables (recipe)")
+    self_cond_every: int = option(2000, "steps between the reclusterings of --self-cond")
     steps: int | None = option(None, "stop after this many steps")
     kimg: float | None = option(None, "stop after this many thousand real images shown to D")
     minutes: float | None = option(None, "stop after this many minutes of training")
@@ -282,6 +286,7 @@ class TrainConfig:
         _positive_int(self.workers, "workers", minimum=0)
         _positive(self.cache_gb, "cache_gb")
         _positive_int(self.r1_interval, "r1_interval")
+        _positive_int(self.self_cond_every, "self_cond_every")
         _positive(self.instance_noise_kimg, "instance_noise_kimg")
         _positive(self.ada_kimg, "ada_kimg")
         _non_negative(self.ema_rampup, "ema_rampup")
@@ -309,6 +314,10 @@ class TrainConfig:
                 _positive(getattr(self, name), name)
         if given("n_critic"):
             _positive_int(self.n_critic, "n_critic")
+        if given("self_cond"):
+            _positive_int(self.self_cond, "self_cond", minimum=0)
+            if self.self_cond == 1:
+                raise UsageError("--self-cond 1 makes a single cluster", "pass --self-cond 0 (off) or 2 and more")
         for name in ("beta1", "beta2", "label_smoothing", "d_augment_p", "ada_target"):
             if given(name):
                 _fraction(getattr(self, name), name)

@@ -34,6 +34,7 @@ class Recipe:
     ada_target: float = 0.0  # > 0: tune the probability toward this r_t (ADA)
     ema_kimg: float = 10.0
     label_smoothing: float = 0.0
+    self_cond: int = 0  # clusters of D's features that G and D are conditioned on when data has no labels
 
 
 def recipe_fields() -> tuple[str, ...]:
@@ -60,10 +61,11 @@ RECIPES: dict[str, Recipe] = {
                "Miyato et al. 2018, arXiv:1802.05957; Heusel et al. 2017 (TTUR); Zhang et al. 2019 (SAGAN)",
                loss="hinge", d_norm="spectral", lr_g=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9),
         Recipe("stable", "recommended for small art datasets: non-saturating loss, lazy R1, "
-               "adaptive differentiable augmentation, EMA",
+               "adaptive differentiable augmentation, EMA, self-conditioning on 50 clusters",
                "Mescheder et al. 2018 (R1); Karras et al. 2020 (ADA, lazy regularization); "
-               "Zhao et al. 2020 (DiffAugment)",
-               beta1=0.0, beta2=0.99, r1_gamma=0.1, d_augment=("bgc",), ada_target=0.6, ema_kimg=10.0),
+               "Zhao et al. 2020 (DiffAugment); Liu et al. 2020 (self-conditioned GANs)",
+               beta1=0.0, beta2=0.99, r1_gamma=0.1, d_augment=("bgc",), ada_target=0.6, ema_kimg=10.0,
+               self_cond=50),
     )
 }
 

@@ -22,16 +22,21 @@ from torch import Tensor, nn
 from .config import filter_draws
 
 
-def d_scores(G: nn.Module, D: nn.Module, z: Tensor) -> Tensor:
+def d_scores(G: nn.Module, D: nn.Module, z: Tensor, c: Tensor | None = None) -> Tensor:
     with torch.no_grad():
-        return D(G(z)).flatten()  # (N,)
+        if c is None:
+            return D(G(z)).flatten()  # (N,)
+        return D(G(z, c), c).flatten()
 
 
-def jacobian_scores(G: nn.Module, D: nn.Module, z: Tensor) -> Tensor:
+def jacobian_scores(G: nn.Module, D: nn.Module, z: Tensor, c: Tensor | None = None) -> Tensor:
     """-||dG/dz||_F per sample, exactly (one Jacobian per sample: meant for small outputs)."""
     from torch.func import jacrev, vmap
 
-    jac = vmap(jacrev(lambda v: G(v[None])[0]))(z)  # (N, *x_shape, z_dim)
+    if c is None:
+        jac = vmap(jacrev(lambda v: G(v[None])[0]))(z)  # (N, *x_shape, z_dim)
+    else:  # each sample's own label; the Jacobian is still with respect to z alone
+        jac = vmap(jacrev(lambda v, k: G(v[None], k[None])[0]))(z, c)
     return -jac.flatten(1).norm(dim=1).detach()  # (N,)
 
 
@@ -52,16 +57,20 @@ def jacobian_norm_estimate(G: nn.Module, z: Tensor, c: Tensor | None, directions
     return torch.stack(squares).mean(0).sqrt()  # (N,)
 
 
-SCORERS: dict[str, Callable[[nn.Module, nn.Module, Tensor], Tensor]] = {"d": d_scores, "jacobian": jacobian_scores}
+SCORERS: dict[str, Callable[..., Tensor]] = {"d": d_scores, "jacobian": jacobian_scores}
 LABELS = {"d": "D filter", "jacobian": "Jacobian filter"}
 
 
 def filter_samples(G: nn.Module, D: nn.Module, z_dim: int, n: int, drop: float, gen: torch.Generator,
-                   by: str) -> Tensor:
-    """The ``n`` samples scorer ``by`` rates best among ``ceil(n / (1 - drop))`` draws, in draw order."""
+                   by: str, labels: Callable[[int, torch.Generator], Tensor] | None = None) -> Tensor:
+    """The ``n`` samples scorer ``by`` rates best among ``ceil(n / (1 - drop))`` draws, in draw order.
+
+    ``labels(count, gen)`` draws class labels for a conditional G (one per draw, after the latents).
+    """
     if by not in SCORERS:
         raise ValueError(f"unknown sample filter {by!r}; known: {', '.join(SCORERS)}")
     z = torch.randn(filter_draws(n, drop), z_dim, generator=gen)  # (draws, z_dim)
-    keep = SCORERS[by](G, D, z).topk(n).indices.sort().values  # (n,)
+    c = labels(len(z), gen) if labels is not None else None
+    keep = SCORERS[by](G, D, z, c).topk(n).indices.sort().values  # (n,)
     with torch.no_grad():
-        return G(z[keep])
+        return G(z[keep]) if c is None else G(z[keep], c[keep])

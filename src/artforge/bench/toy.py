@@ -31,8 +31,10 @@ from ..models.dcgan import spectral_normalize
 from ..sample_filters import LABELS, filter_samples
 from ..training.loop import EMA
 from ..training.phases import Optimization, StepContext, build_phases, lazy_ratio, run_step
+from ..training.selfcond import SelfConditioner
 
 N_SAMPLES = 2500
+SELF_COND_SAMPLES = 10_000  # the fixed real sample self-conditioning clusters (as in Liu et al. 2020)
 TARGET_HQ = 97.0  # the bar the default recipe is held to: every mode and >= 97% high quality, in every run
 
 
@@ -100,6 +102,8 @@ class ToyConfig:
     d_layers: int = 3  # hidden layers of D
     d_norm: str = "none"  # batch | layer | spectral | none
     g_spectral: bool = False
+    num_classes: int = 0  # > 0: conditional G and D (self-conditioning's clusters)
+    embed_dim: int = 16  # size of G's class embedding
 
 
 def _mlp(sizes: list[int], act: nn.Module, norm: str = "none") -> nn.Sequential:
@@ -118,24 +122,37 @@ def _mlp(sizes: list[int], act: nn.Module, norm: str = "none") -> nn.Sequential:
 class ToyGenerator(nn.Module):
     def __init__(self, cfg: ToyConfig):
         super().__init__()
-        self.net = _mlp([cfg.z_dim] + [cfg.hidden] * cfg.g_layers + [2], nn.ReLU())  # (B, z) -> (B, 2)
+        self.embed = nn.Embedding(cfg.num_classes, cfg.embed_dim) if cfg.num_classes else None
+        in_dim = cfg.z_dim + (cfg.embed_dim if cfg.num_classes else 0)
+        self.net = _mlp([in_dim] + [cfg.hidden] * cfg.g_layers + [2], nn.ReLU())  # (B, z [+ e]) -> (B, 2)
         if cfg.g_spectral:
             spectral_normalize(self)
 
     def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(c)], dim=1)  # (B, z) -> (B, z + e)
         return self.net(z)
 
 
 class ToyDiscriminator(nn.Module):
+    """An MLP; conditional on k classes it has one logit per class and returns the asked one's."""
+
     def __init__(self, cfg: ToyConfig):
         super().__init__()
         norm = cfg.d_norm if cfg.d_norm in ("batch", "layer") else "none"
-        self.net = _mlp([2] + [cfg.hidden] * cfg.d_layers + [1], nn.LeakyReLU(0.2), norm)  # (B, 2) -> (B, 1)
+        net = _mlp([2] + [cfg.hidden] * cfg.d_layers + [max(cfg.num_classes, 1)], nn.LeakyReLU(0.2), norm)
+        self.trunk, self.head = net[:-1], net[-1]  # (B, 2) -> (B, hidden) -> (B, k or 1)
         if cfg.d_norm == "spectral":
             spectral_normalize(self)
 
+    def features(self, x: Tensor) -> Tensor:
+        return self.trunk(x)
+
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
-        return self.net(x).flatten()
+        logits = self.head(self.trunk(x))
+        if c is None:
+            return logits.flatten()
+        return logits.gather(1, c[:, None]).flatten()
 
 
 # ----------------------------------------------------------------------------- one run
@@ -175,12 +192,12 @@ def train_toy(dataset: str, recipe: str, seed: int, steps: int = 40_000, batch: 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: a second thread only adds overhead (runs go in parallel)
     try:
-        result, G_ema, D, toy = _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
-                                           options)
+        result, G_ema, D, toy, labels = _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay,
+                                                   width, options)
         for name in filters:  # each filtered row's time is the training plus its own filtering
             started = time.process_time()
             kept = filter_samples(G_ema, D, toy.z_dim, N_SAMPLES, drop,
-                                  torch.Generator().manual_seed(20_000 + seed), by=name).numpy()
+                                  torch.Generator().manual_seed(20_000 + seed), by=name, labels=labels).numpy()
             seconds = result.seconds + time.process_time() - started
             result.filtered.append(ToyResult(dataset, recipe, seed, kept, score(kept, MIXTURES[dataset]),
                                              seconds, sampler=name, drop=drop, overrides=dict(options)))
@@ -195,7 +212,7 @@ def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
     cfg = TrainConfig(dataset=f"toy-{dataset}", recipe=recipe, batch=batch, d_augment=(), augment=(),
                       ada_target=0.0, seed=seed, **options).resolved()
     toy = toy or ToyConfig(hidden=width, d_norm="none" if cfg.d_norm == "batch" else cfg.d_norm,
-                           g_spectral=cfg.g_spectral)
+                           g_spectral=cfg.g_spectral, num_classes=cfg.self_cond)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         G, D = ToyGenerator(toy), ToyDiscriminator(toy)
@@ -218,22 +235,31 @@ def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
         while True:
             yield sample_mixture(mixture, batch, gen), None
 
+    clusters = None
+    if toy.num_classes:  # self-conditioning: clusters of D's features of a fixed real sample
+        fixed = sample_mixture(mixture, SELF_COND_SAMPLES, torch.Generator().manual_seed(30_000 + seed))
+        clusters = SelfConditioner(toy.num_classes, fixed, seed)
     ctx = StepContext(G, D, get_loss(cfg.loss), data(), gen, torch.device("cpu"), batch, toy.z_dim,
-                      label_smoothing=cfg.label_smoothing)
+                      num_classes=toy.num_classes, label_smoothing=cfg.label_smoothing,
+                      labeler=clusters.assign if clusters else None)
     base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in o.opt.items()}
     for step in range(steps):
+        if clusters and step % cfg.self_cond_every == 0:
+            clusters.recluster(D)
         left = (steps - step) / max(decay * steps, 1)
         for name, opt in o.opt.items():  # linear decay to 0 over the last ``decay`` of the steps
             for group, lr in zip(opt.param_groups, base_lr[name]):
                 group["lr"] = lr * min(1.0, left)
         if run_step(phases, step, ctx, o, lambda *_: None, log_grads=False):
             ema.update(batch, ctx.draws * batch)
+    labels = clusters.sample_labels if clusters else None  # a conditional G draws clusters by their size
     with torch.no_grad():
-        z = torch.randn(N_SAMPLES, toy.z_dim, generator=torch.Generator().manual_seed(10_000 + seed))
-        samples = G_ema(z).numpy()
+        gen = torch.Generator().manual_seed(10_000 + seed)
+        z = torch.randn(N_SAMPLES, toy.z_dim, generator=gen)
+        samples = (G_ema(z) if labels is None else G_ema(z, labels(N_SAMPLES, gen))).numpy()
     result = ToyResult(dataset, recipe, seed, samples, score(samples, mixture), time.process_time() - started,
                        overrides=dict(options))
-    return result, G_ema, D, toy  # the networks too: sample filters need them
+    return result, G_ema, D, toy, labels  # the networks (and label sampler) too: sample filters need them
 
 
 # ----------------------------------------------------------------------------- many runs, a table, a plot

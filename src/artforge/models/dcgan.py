@@ -122,6 +122,10 @@ class DCGANDiscriminator(nn.Module):
         if cfg.d_norm == "spectral":
             spectral_normalize(self)
 
+    def features(self, x: Tensor) -> Tensor:
+        """(B, w[-1]): the pooled features the class projection reads (self-conditioning clusters them)."""
+        return self.blocks(self.from_image(x)).sum(dim=(2, 3))
+
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         h = self.blocks(self.from_image(x))  # (B, w[-1], 4, 4)
         logits = self.to_logit(h).flatten()  # (B,)

@@ -40,12 +40,14 @@ from ..penalties import instance_noise
 from .diffaug import AdaptiveStrength, AugmentPipe
 from .phases import NonFinite, Optimization, Phase, StepContext, build_phases, lazy_ratio, run_step
 from .rundir import OPTIONS_FILE, new_run_dir, resolve_run
+from .selfcond import SelfConditioner, clusters_for
 
 # Options a resumed run may change; everything else is fixed by the run's options.json.
 RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "keep", "eval_images", "device",
                     "progress", "workers", "tensorboard", "lr_g", "lr_d", "cache_gb", "eval_every", "eval_metrics",
                     "eval_n", "eval_extractor", "inception_weights")
 GRID_IMAGES = 64
+SELF_COND_IMAGES = 2048  # real images clustered for self-conditioning (all of them in a small dataset)
 QUALITY_METRIC = "swd"
 
 
@@ -142,6 +144,9 @@ class Trainer:
         self.device = pick_device(cfg.device)
         self.dtype = pick_precision(cfg.precision, self.device)
         self.num_classes = dataset.num_classes if cfg.conditional else 0
+        # Data without (used) labels: condition on clusters of D's features instead (self-conditioning).
+        self.self_cond = 0 if self.num_classes else clusters_for(cfg.self_cond, len(dataset.indices(cfg.split)))
+        self.num_classes = self.num_classes or self.self_cond
         self.model_cfg = make_config(cfg.arch, resolution=dataset.resolution, channels=dataset.channels,
                                      num_classes=self.num_classes, z_dim=cfg.z_dim, width=cfg.width,
                                      max_width=cfg.max_width, d_norm=cfg.d_norm, g_spectral=cfg.g_spectral)
@@ -168,6 +173,8 @@ class Trainer:
         self.metric_history: list[dict] = []
         self.best: dict | None = None
         self.train_seconds = 0.0
+        self.clusters: SelfConditioner | None = None
+        self._self_cond_state = None  # the checkpoint's clusters, restored once the data is loaded
         if resume_from is not None:
             self._restore(ckpt.load_checkpoint(resume_from, device=self.device))
         indices = dataset.indices(cfg.split)
@@ -177,10 +184,26 @@ class Trainer:
         self.source = BatchSource(dataset, indices, cfg.batch, cfg.seed, self.device, cfg.cache_gb,
                                   cfg.workers, progress=cfg.progress)
         self.fixed_z, self.fixed_c = self._fixed_latents(max(GRID_IMAGES, cfg.eval_images))
+        if self.self_cond:
+            self._start_self_conditioning()
         self.fixed_real = self.source.fixed_sample(cfg.eval_images, cfg.seed)[0] if cfg.eval_images else None
         self._health_batches()
 
     # ------------------------------------------------------------------ state
+
+    def _start_self_conditioning(self) -> None:
+        images = self.source.fixed_sample(min(len(self.source.indices), SELF_COND_IMAGES), self.cfg.seed + 2)[0]
+        self.clusters = SelfConditioner(self.self_cond, to_model_range(images, False).to(self.device), self.cfg.seed)
+        if self._self_cond_state is not None:
+            self.clusters.load_state_dict(self._self_cond_state, self.D)
+        else:
+            self.clusters.recluster(self.D)
+
+    @property
+    def label_names(self) -> list[str]:
+        if self.self_cond:
+            return [f"cluster-{i:02d}" for i in range(self.self_cond)]
+        return self.dataset.label_names if self.num_classes else []
 
     def _fixed_latents(self, n: int):
         g = torch.Generator().manual_seed(self.cfg.seed + 1_000_003)
@@ -210,7 +233,8 @@ class Trainer:
             "best": self.best,
             "augment": {"p": self.pipe.p, "images": self.ada_images,
                         "ada": self.ada.state_dict() if self.ada else None},
-            "label_names": self.dataset.label_names if self.num_classes else [],
+            "label_names": self.label_names,
+            "self_cond": self.clusters.state_dict() if self.clusters else None,
         }
 
     def _restore(self, loaded: dict) -> None:
@@ -235,6 +259,7 @@ class Trainer:
         self.train_seconds = state.get("train_seconds", 0.0)
         self.metric_history = state.get("metric_history", [])
         self.best = state.get("best")
+        self._self_cond_state = state.get("self_cond")
         self.pipe.p = state["augment"]["p"]
         self.ada_images = state["augment"]["images"]
         if self.ada is not None:
@@ -254,7 +279,8 @@ class Trainer:
 
         ctx = StepContext(self.G, self.D, get_loss(cfg.loss), self.source.batches(self.draws), self.gen,
                           self.device, cfg.batch, self.model_cfg.z_dim, self.num_classes, prepare_real, d_view,
-                          cfg.label_smoothing, self.ada.observe if self.ada else None)
+                          cfg.label_smoothing, self.ada.observe if self.ada else None,
+                          labeler=self.clusters.assign if self.clusters else None)
         ctx.draws = self.draws
         return ctx
 
@@ -266,6 +292,8 @@ class Trainer:
     def train_step(self, ctx: StepContext, monitor: Monitor, log_grads: bool) -> None:
         optimization = Optimization(self.nets, self.opt, self.scaler, lambda: autocast(self.device, self.dtype))
         nimg_before = self.nimg
+        if self.clusters and self.step and self.step % self.cfg.self_cond_every == 0:
+            self.clusters.recluster(self.D)
         trained_g = run_step(self.phases, self.step, ctx, optimization, monitor.report, log_grads)
         self.draws = ctx.draws
         if trained_g:
@@ -309,7 +337,7 @@ class Trainer:
         self.health_train = (to_model_range(train_images, False).to(self.device), train_labels)
         self.health_val = None
         if len(val) and self.cfg.split == "train":
-            labels = torch.from_numpy(self.dataset.labels[val]).to(self.device) if self.num_classes else None
+            labels = torch.from_numpy(self.dataset.labels[val]).to(self.device) if self.num_classes and not self.self_cond else None
             self.health_val = (to_model_range(decode_all(self.dataset, val), False).to(self.device), labels)
         self.real_diversity = _diversity(self.health_train[0])
 
@@ -322,6 +350,7 @@ class Trainer:
             self.D.eval()  # running statistics, and no update of them
             with autocast(self.device, self.dtype):
                 for name, (x, c) in (("train", self.health_train), ("val", self.health_val)):
+                    c = self.clusters.assign(x) if self.clusters else c
                     stats[f"Health/r_{name}"] = torch.sign(self.D(x, c).float()).mean().item()
             self.D.train(was_training)
         for name, net in self.nets.items():
@@ -389,7 +418,7 @@ class Trainer:
         cfg = self.cfg
         name = ckpt.checkpoint_name(self.step)
         model = LoadedRun(self.run_dir, Path(name), self.step, cfg.arch, self.model_cfg, self.G_ema, self.device,
-                          self.dataset.label_names if self.num_classes else [])
+                          self.label_names)
         eval_cfg = EvaluateConfig(run=str(self.run_dir), real=str(self.dataset.path), split=cfg.split,
                                   metrics=cfg.eval_metrics, extractor=cfg.eval_extractor, n=cfg.eval_n,
                                   inception_weights=cfg.inception_weights, device=str(self.device), progress=False,

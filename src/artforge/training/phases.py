@@ -43,12 +43,15 @@ class StepContext:
     ``prepare_real`` turns a loaded batch into model input (range, layout, dataset augmentation);
     ``d_view`` is applied to everything D sees, real and fake alike (differentiable augmentation,
     instance noise); ``observe_real`` receives D's logits on real images (the ADA signal).
+    ``labeler`` (self-conditioning) labels each real batch from its images, in place of the
+    dataset's labels, and each fake is then asked for the label of the real image beside it.
     """
 
     def __init__(self, G: nn.Module, D: nn.Module, loss: AdversarialLoss, real_batches: Iterator,
                  gen: torch.Generator, device: torch.device, batch: int, z_dim: int, num_classes: int = 0,
                  prepare_real: Callable[[Tensor], Tensor] = _identity, d_view: Callable[[Tensor], Tensor] = _identity,
-                 label_smoothing: float = 0.0, observe_real: Callable[[Tensor], None] | None = None):
+                 label_smoothing: float = 0.0, observe_real: Callable[[Tensor], None] | None = None,
+                 labeler: Callable[[Tensor], Tensor] | None = None):
         self.G, self.D, self.adv = G, D, loss
         self.real_batches = real_batches
         self.gen, self.device = gen, device
@@ -57,6 +60,7 @@ class StepContext:
         self.d_view = d_view
         self.label_smoothing = label_smoothing
         self.observe_real = observe_real
+        self.labeler = labeler
         self.draws = 0  # real batches taken so far: with the seed, fixes the data order
         self._real = None
         self._fake = None
@@ -70,7 +74,10 @@ class StepContext:
         if self._real is None:
             data, labels = next(self.real_batches)
             self.draws += 1
-            self._real = (self.prepare_real(data), labels if self.num_classes else None)
+            images = self.prepare_real(data)
+            if self.labeler is not None:
+                labels = self.labeler(images)
+            self._real = (images, labels if self.num_classes else None)
         return self._real
 
     def fake(self) -> tuple[Tensor, Tensor | None]:
@@ -78,7 +85,9 @@ class StepContext:
         if self._fake is None:
             z = torch.randn(self.batch, self.z_dim, generator=self.gen).to(self.device)
             c = None
-            if self.num_classes:
+            if self.labeler is not None:  # clusters in proportion to their size, as the real batch has them
+                c = self.real()[1]
+            elif self.num_classes:
                 c = torch.randint(0, self.num_classes, (self.batch,), generator=self.gen).to(self.device)
             self._fake = (self.G(z, c), c)
         return self._fake
