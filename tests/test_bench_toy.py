@@ -41,11 +41,13 @@ def test_score_of_perfect_collapsed_and_bad_samples():
     assert score(mixed, ring)["high_quality"] == pytest.approx(80 / 90 * 100)
 
 
-def test_a_short_run_captures_most_modes():
-    # the benchmark's own networks, a fifth of its steps (the deeper G needs ~8k steps to spread out)
-    result = train_toy("ring", "stable", seed=0, steps=8000)
+def test_a_short_run_captures_the_modes_and_self_conditioning_is_why():
+    # the benchmark's own networks, a seventh of its steps
+    result = train_toy("grid", "stable", seed=0, steps=3000)
     assert result.samples.shape == (2500, 2)
-    assert result.metrics["modes"] >= 7 and result.metrics["high_quality"] > 75
+    assert result.metrics["modes"] == 25 and result.metrics["high_quality"] > 95
+    plain = train_toy("grid", "stable", seed=0, steps=3000, self_cond=0)  # the same recipe, unconditional
+    assert plain.metrics["high_quality"] < result.metrics["high_quality"] - 10
 
 
 def test_summary_table_and_cli(tmp_path, capsys):
@@ -132,3 +134,21 @@ def test_r1_gamma_override_is_validated(capsys):
     assert main(["bench", "toy", "--r1-gamma", "-1"]) == 2
     err = capsys.readouterr().err
     assert "--r1-gamma must be a number >= 0, got -1.0" in err and "Traceback" not in err
+
+
+def test_self_cond_override_turns_self_conditioning_off_for_the_study(tmp_path, capsys):
+    quick = dict(steps=64, batch=64, width=16)
+    plain = train_toy("grid", "stable", 0, self_cond=0, **quick).samples
+    assert not np.array_equal(plain, train_toy("grid", "stable", 0, **quick).samples)
+    code = main(["bench", "toy", "--dataset", "grid", "--recipe", "stable", "--seeds", "1", "--steps", "64",
+                 "--batch", "64", "--width", "16", "--jobs", "1", "--out", str(tmp_path / "out"),
+                 "--save-samples", str(tmp_path / "npy"), "--self-cond", "0", "--r1-gamma", "0.1", "--quiet"])
+    assert code == 0
+    assert "| grid | artforge --recipe stable --r1-gamma 0.1 --self-cond 0 | 1 |" in capsys.readouterr().out
+    data = json.loads((tmp_path / "out" / "toy-bench.json").read_text())
+    assert data["protocol"]["overrides"] == {"r1_gamma": 0.1, "self_cond": 0}
+    saved = np.load(tmp_path / "npy" / "grid-stable-r1-gamma0.1-self-cond0-seed0.npy")
+    assert np.array_equal(saved, plain.astype(np.float32))
+    assert main(["bench", "toy", "--self-cond", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--self-cond 1 makes a single cluster" in err and "Traceback" not in err

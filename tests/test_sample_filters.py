@@ -45,6 +45,36 @@ def test_filter_keeps_the_best_scored_draws_in_draw_order(by):
     assert torch.equal(kept, draws[best] ** 2)
 
 
+class ScaledByClass(torch.nn.Module):  # G(z, c) = (c + 1) z: ||dG/dz||_F = (c + 1) sqrt(dim z)
+    def forward(self, z, c):
+        return z * (c[:, None] + 1)
+
+
+class ClassBias(torch.nn.Module):  # D(x, c) = -|x| - c
+    def forward(self, x, c):
+        return -x.norm(dim=1) - c
+
+
+def test_conditional_scores_follow_each_samples_label():
+    z, c = torch.randn(6, 2, generator=gen(5)), torch.tensor([0, 1, 2, 0, 1, 2])
+    assert torch.allclose(jacobian_scores(ScaledByClass(), None, z, c), -(c + 1) * 2 ** 0.5, atol=1e-6)
+    assert torch.allclose(d_scores(ScaledByClass(), ClassBias(), z, c), -((c + 1)[:, None] * z).norm(dim=1) - c)
+
+
+def test_filter_draws_labels_after_the_latents_and_keeps_them_paired():
+    class SquareByClass(torch.nn.Module):  # G(z, c) = (c + 1) z * z: ||dG/dz||_F = 2 (c + 1) |z|
+        def forward(self, z, c):
+            return z * z * (c[:, None] + 1)
+
+    labels = lambda n, g: torch.randint(0, 3, (n,), generator=g)  # noqa: E731
+    kept = filter_samples(SquareByClass(), None, 2, 40, 0.2, gen(6), by="jacobian", labels=labels)
+    g = gen(6)
+    z = torch.randn(50, 2, generator=g)
+    c = labels(50, g)
+    keep = ((c + 1) * z.norm(dim=1)).argsort()[:40].sort().values
+    assert torch.equal(kept, SquareByClass()(z[keep], c[keep]))
+
+
 def test_filter_that_drops_nothing_keeps_every_draw():
     assert torch.equal(filter_samples(Square(), NearOrigin(), 2, 50, 0.0, gen(4), by="jacobian"),
                        torch.randn(50, 2, generator=gen(4)) ** 2)

@@ -45,7 +45,8 @@ Inception weights: pt_inception-2015-12-05-6726825d.pth from the pytorch-fid rel
   artforge bench toy --dataset grid --recipe stable --seeds 3 --save-samples samples/
   artforge bench toy --recipe stable,dcgan --width 128   # wider MLPs, about 1.5x the time
   artforge bench toy --recipe stable --filter jacobian,d  # also score samples kept by a filter
-  artforge bench toy --dataset ring --recipe stable --r1-gamma 0.01  # a study: another R1 weight""",
+  artforge bench toy --dataset ring --recipe stable --r1-gamma 0.01  # a study: another R1 weight
+  artforge bench toy --recipe stable --self-cond 0   # a study: stable without self-conditioning""",
     "report": """examples:
   artforge report runs/00003-openmoji-64-dcgan        # writes RUN/report.html""",
 }

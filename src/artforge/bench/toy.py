@@ -176,7 +176,7 @@ class ToyResult:
         return f"{name}, {LABELS[self.sampler]} {self.drop:.0%}" if self.sampler else name
 
 
-def train_toy(dataset: str, recipe: str, seed: int, steps: int = 40_000, batch: int = 256,
+def train_toy(dataset: str, recipe: str, seed: int, steps: int = 20_000, batch: int = 256,
               toy: ToyConfig | None = None, lr_scale: float = 5.0, decay: float = 0.3,
               width: int = ToyConfig.hidden, filters: tuple[str, ...] = (), drop: float = 0.05,
               **options) -> ToyResult:
