@@ -11,7 +11,7 @@ from PIL import Image
 import artforge
 from artforge.config import SampleConfig
 from artforge.errors import UsageError
-from artforge.sampling import sample_to_folder
+from artforge.sampling import sample_to_folder, weighted_label
 
 from conftest import TINY
 
@@ -66,7 +66,17 @@ def test_self_conditioned_model_samples_its_clusters_by_name(trained_run):
     assert model.num_classes == 4 and model.label_names == [f"cluster-{i:02d}" for i in range(4)]
     a, b = model.sample(seeds=[3], label="cluster-01"), model.sample(seeds=[3], label=2)
     assert not np.array_equal(a, b)
-    np.testing.assert_array_equal(model.sample(seeds=[3]), model.sample(seeds=[3], label=3))  # seed % clusters
+    assert len(model.label_weights) == 4 and sum(model.label_weights) == pytest.approx(1.0)
+    label = int(model.labels([3], None)[0])
+    np.testing.assert_array_equal(model.sample(seeds=[3]), model.sample(seeds=[3], label=label))
+
+
+def test_weighted_labels_follow_the_weights_over_consecutive_seeds():
+    weights = [0.5, 0.1, 0.4]
+    drawn = np.bincount([weighted_label(s, weights) for s in range(1000)], minlength=3) / 1000
+    assert np.allclose(drawn, weights, atol=0.005)  # a low-discrepancy sequence: close even over few seeds
+    assert np.allclose(np.bincount([weighted_label(s, weights) for s in range(100, 150)], minlength=3) / 50,
+                       weights, atol=0.04)
 
 
 def test_report_is_self_contained_html(trained_run, tmp_path):

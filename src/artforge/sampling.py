@@ -25,6 +25,14 @@ from .utils.device import pick_device
 from .utils.images import make_grid, to_pil, to_uint8
 
 
+def weighted_label(seed: int, weights: list[float]) -> int:
+    """The seed's class, drawn in proportion to ``weights``: the seed's point of the golden-ratio
+    sequence (so any run of consecutive seeds covers the classes in proportion) through the inverse CDF."""
+    u = (int(seed) * 0.6180339887498949) % 1.0
+    cdf = np.cumsum(weights) / np.sum(weights)
+    return int(min(np.searchsorted(cdf, u, side="right"), len(weights) - 1))
+
+
 @dataclass
 class LoadedRun:
     run_dir: Path
@@ -35,6 +43,7 @@ class LoadedRun:
     G: nn.Module
     device: torch.device
     label_names: list[str] = field(default_factory=list)
+    label_weights: list[float] = field(default_factory=list)  # self-conditioned: each cluster's share of the data
 
     @property
     def num_classes(self) -> int:
@@ -49,6 +58,8 @@ class LoadedRun:
             if label is not None:
                 raise UsageError("--label was given but this model is not conditional", "leave --label out")
             return None
+        if label is None and self.label_weights:  # clusters in proportion to their share of the data
+            return torch.tensor([weighted_label(s, self.label_weights) for s in seeds])
         if label is None:  # cycle through the classes, tied to the seed so it is reproducible
             return torch.tensor([s % self.num_classes for s in seeds])
         return torch.full((len(seeds),), self.label_index(label))
@@ -127,7 +138,7 @@ def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announ
                               "use the artforge version that wrote it, or another checkpoint") from None
     G = G.to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
     return LoadedRun(run_dir, ckpt_path, loaded["step"], state["arch"], model_cfg, G, device,
-                     list(state.get("label_names") or []))
+                     list(state.get("label_names") or []), list(state.get("label_weights") or []))
 
 
 def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:

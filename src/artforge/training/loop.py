@@ -235,6 +235,7 @@ class Trainer:
                         "ada": self.ada.state_dict() if self.ada else None},
             "label_names": self.label_names,
             "self_cond": self.clusters.state_dict() if self.clusters else None,
+            "label_weights": self.clusters.frequencies.tolist() if self.clusters else [],  # for samplers
         }
 
     def _restore(self, loaded: dict) -> None:
@@ -418,7 +419,7 @@ class Trainer:
         cfg = self.cfg
         name = ckpt.checkpoint_name(self.step)
         model = LoadedRun(self.run_dir, Path(name), self.step, cfg.arch, self.model_cfg, self.G_ema, self.device,
-                          self.label_names)
+                          self.label_names, self.clusters.frequencies.tolist() if self.clusters else [])
         eval_cfg = EvaluateConfig(run=str(self.run_dir), real=str(self.dataset.path), split=cfg.split,
                                   metrics=cfg.eval_metrics, extractor=cfg.eval_extractor, n=cfg.eval_n,
                                   inception_weights=cfg.inception_weights, device=str(self.device), progress=False,
