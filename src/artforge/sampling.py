@@ -21,16 +21,9 @@ from .errors import CheckpointError, UsageError
 from .models.registry import build, get_architecture
 from .training import checkpoint as ckpt
 from .training.rundir import resolve_run
+from .training.selfcond import weighted_label
 from .utils.device import pick_device
 from .utils.images import make_grid, to_pil, to_uint8
-
-
-def weighted_label(seed: int, weights: list[float]) -> int:
-    """The seed's class, drawn in proportion to ``weights``: the seed's point of the golden-ratio
-    sequence (so any run of consecutive seeds covers the classes in proportion) through the inverse CDF."""
-    u = (int(seed) * 0.6180339887498949) % 1.0
-    cdf = np.cumsum(weights) / np.sum(weights)
-    return int(min(np.searchsorted(cdf, u, side="right"), len(weights) - 1))
 
 
 @dataclass

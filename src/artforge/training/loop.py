@@ -40,7 +40,7 @@ from ..penalties import instance_noise
 from .diffaug import AdaptiveStrength, AugmentPipe
 from .phases import NonFinite, Optimization, Phase, StepContext, build_phases, lazy_ratio, run_step
 from .rundir import OPTIONS_FILE, new_run_dir, resolve_run
-from .selfcond import SelfConditioner, clusters_for
+from .selfcond import SelfConditioner, clusters_for, weighted_label
 
 # Options a resumed run may change; everything else is fixed by the run's options.json.
 RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "keep", "eval_images", "device",
@@ -198,6 +198,12 @@ class Trainer:
             self.clusters.load_state_dict(self._self_cond_state, self.D)
         else:
             self.clusters.recluster(self.D)
+        self._weight_fixed_labels()
+
+    def _weight_fixed_labels(self) -> None:
+        """Grid and quality-signal labels in proportion to the clusters' sizes, as samplers draw them."""
+        weights = self.clusters.frequencies.tolist()
+        self.fixed_c = torch.tensor([weighted_label(i, weights) for i in range(len(self.fixed_z))]).to(self.device)
 
     @property
     def label_names(self) -> list[str]:
@@ -295,6 +301,7 @@ class Trainer:
         nimg_before = self.nimg
         if self.clusters and self.step and self.step % self.cfg.self_cond_every == 0:
             self.clusters.recluster(self.D)
+            self._weight_fixed_labels()
         trained_g = run_step(self.phases, self.step, ctx, optimization, monitor.report, log_grads)
         self.draws = ctx.draws
         if trained_g:

@@ -69,6 +69,14 @@ def kmeans(features: np.ndarray, k: int, rng: np.random.Generator,
     return matched, mapping[labels]
 
 
+def weighted_label(seed: int, weights: list[float]) -> int:
+    """The seed's class, drawn in proportion to ``weights``: the seed's point of the golden-ratio
+    sequence (so any run of consecutive seeds covers the classes in proportion) through the inverse CDF."""
+    u = (int(seed) * 0.6180339887498949) % 1.0
+    cdf = np.cumsum(weights) / np.sum(weights)
+    return int(min(np.searchsorted(cdf, u, side="right"), len(weights) - 1))
+
+
 class SelfConditioner:
     """The clusters of a fixed real sample in D's feature space, and the labels they give new images.
 
