@@ -27,7 +27,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
 
-IMAGES_PER_CLUSTER = 8  # fewer clusters for a small dataset: no cluster of one or two images
+IMAGES_PER_CLUSTER = 32  # a small dataset gets fewer clusters: G and D need several images to a cluster
 
 
 def clusters_for(requested: int, images: int) -> int:
