@@ -62,6 +62,12 @@ def blob_dataset(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def many_blobs(tmp_path_factory):
+    """Enough unlabeled images for self-conditioning (one cluster per 32 training images): 4 clusters."""
+    return write_blob_dataset(tmp_path_factory.mktemp("data") / "many-blobs-32.zip", n=160)
+
+
+@pytest.fixture(scope="session")
 def labeled_dataset(tmp_path_factory):
     return write_blob_dataset(tmp_path_factory.mktemp("data") / "labeled-32.zip", labels=True)
 

@@ -124,7 +124,7 @@ def test_checkpoint_holds_the_full_training_state(trained_run):
     assert meta["step"] == 10 and meta["arch"] == "dcgan"
     for key in ("model_config", "train_config", "optimizers", "scalers", "rng", "metric_history", "draws"):
         assert key in meta
-    assert meta["self_cond"]["clusters"] == 4  # the clusters and the frozen D that labels real images
+    assert meta["self_cond"] is None  # 36 training images: too few for self-conditioning
     from safetensors.torch import load_file
     keys = load_file(str(path / ckpt.MODEL_FILE)).keys()
     assert {k.split(".")[0] for k in keys} == {"G", "D", "G_ema"}
@@ -135,7 +135,9 @@ def _per_step_log(run_dir):
     return [{k: r[k] for k in ("step", "Loss/D", "Loss/G", "D/real", "D/fake")} for r in rows if "Loss/D" in r]
 
 
-def test_resume_reproduces_an_uninterrupted_run_exactly(blob_dataset, tmp_path):
+@pytest.mark.parametrize("data", ["blob_dataset", "many_blobs"])  # without and with self-conditioning
+def test_resume_reproduces_an_uninterrupted_run_exactly(data, request, tmp_path):
+    blob_dataset = request.getfixturevalue(data)
     # reclustering (self-conditioning) at steps 3, 6 before the stop at 7, and 9 after the resume
     opts = {**TINY, "tick": 1, "checkpoint_every": 100, "augment": ("flip", "rotate"), "self_cond_every": 3}
     full = artforge.train(blob_dataset, out=tmp_path / "a", steps=12, **opts)
@@ -145,6 +147,8 @@ def test_resume_reproduces_an_uninterrupted_run_exactly(blob_dataset, tmp_path):
     a, b = _per_step_log(full.run_dir), _per_step_log(part.run_dir)
     assert [r["step"] for r in b] == list(range(1, 13))  # no duplicated or missing log lines
     assert a == b
+    state = json.loads((resumed.checkpoint / ckpt.STATE_FILE).read_text())
+    assert (state["self_cond"] or {}).get("reclusterings") == (4 if data == "many_blobs" else None)  # 0, 3, 6, 9
     wa = ckpt.load_checkpoint(full.checkpoint)["models"]["G_ema"]
     wb = ckpt.load_checkpoint(resumed.checkpoint)["models"]["G_ema"]
     assert all(torch.equal(wa[k], wb[k]) for k in wa)

@@ -28,7 +28,7 @@ def test_same_seed_gives_the_same_image_whatever_the_batch(trained_run):
 
 def test_truncation_zero_collapses_to_the_mean_latent(trained_run):
     model = artforge.load(trained_run, device="cpu")
-    images = model.sample(n=4, seed=0, truncation=0.0, label=0)  # one class: only z varies
+    images = model.sample(n=4, seed=0, truncation=0.0)
     assert all(np.array_equal(images[0], im) for im in images[1:])
     assert not np.array_equal(model.sample(n=1, seed=0, truncation=0.5), model.sample(n=1, seed=0))
 
@@ -55,20 +55,23 @@ def test_conditional_model_samples_the_requested_class(labeled_dataset, tmp_path
     assert norms.shape == (2,) and not np.allclose(norms, model.jacobian_norms([1, 2], label="red"))
 
 
-def test_label_on_an_unconditional_model_is_an_error(blob_dataset, tmp_path):
-    run = artforge.train(blob_dataset, out=tmp_path, steps=1, self_cond=0, **TINY).run_dir
+def test_label_on_an_unconditional_model_is_an_error(trained_run):
     with pytest.raises(UsageError, match="not conditional"):
-        artforge.load(run, device="cpu").sample(n=1, label=0)
+        artforge.load(trained_run, device="cpu").sample(n=1, label=0)
 
 
-def test_self_conditioned_model_samples_its_clusters_by_name(trained_run):
-    model = artforge.load(trained_run, device="cpu")  # 40 unlabeled images, 36 for training: 4 clusters
+def test_self_conditioned_model_samples_its_clusters_by_name(many_blobs, blob_dataset, tmp_path):
+    run = artforge.train(many_blobs, out=tmp_path, steps=2, **TINY).run_dir
+    model = artforge.load(run, device="cpu")  # 160 unlabeled images, 128 for training: 4 clusters
     assert model.num_classes == 4 and model.label_names == [f"cluster-{i:02d}" for i in range(4)]
     a, b = model.sample(seeds=[3], label="cluster-01"), model.sample(seeds=[3], label=2)
     assert not np.array_equal(a, b)
     assert len(model.label_weights) == 4 and sum(model.label_weights) == pytest.approx(1.0)
     label = int(model.labels([3], None)[0])
     np.testing.assert_array_equal(model.sample(seeds=[3]), model.sample(seeds=[3], label=label))
+    off = artforge.train(many_blobs, out=tmp_path, steps=1, self_cond=0, **TINY).run_dir
+    few = artforge.train(blob_dataset, out=tmp_path, steps=1, **TINY).run_dir  # 36 images: too few to cluster
+    assert artforge.load(off, device="cpu").num_classes == 0 == artforge.load(few, device="cpu").num_classes
 
 
 def test_weighted_labels_follow_the_weights_over_consecutive_seeds():

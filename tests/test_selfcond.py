@@ -52,10 +52,10 @@ def test_reclustering_keeps_each_label_on_the_same_points():
 
 
 def test_clusters_for_small_datasets():
-    assert clusters_for(50, 389) == 48  # at most one cluster per 8 images
+    assert clusters_for(50, 389) == 12  # at most one cluster per 32 images
     assert clusters_for(50, 4000) == 50
-    assert clusters_for(50, 16) == 2
-    assert clusters_for(50, 15) == 0 and clusters_for(0, 1000) == 0  # one cluster is no conditioning
+    assert clusters_for(50, 64) == 2
+    assert clusters_for(50, 63) == 0 and clusters_for(0, 1000) == 0  # one cluster is no conditioning
 
 
 class PointD(nn.Module):

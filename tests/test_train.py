@@ -38,7 +38,7 @@ def test_each_run_gets_the_next_numbered_folder_with_its_options(blob_dataset, t
     options = json.loads((second.run_dir / "options.json").read_text())
     assert options["train"]["lr_g"] == 1e-3 and options["train"]["batch"] == 8
     assert options["model"] == {"arch": "dcgan", "resolution": 32, "channels": 3, "z_dim": 16, "width": 8,
-                                "max_width": 512, "num_classes": 4, "embed_dim": 64, "d_norm": "batch",
+                                "max_width": 512, "num_classes": 0, "embed_dim": 64, "d_norm": "batch",
                                 "g_spectral": False}
 
 
