@@ -147,6 +147,8 @@ def test_resume_reproduces_an_uninterrupted_run_exactly(data, request, tmp_path)
     a, b = _per_step_log(full.run_dir), _per_step_log(part.run_dir)
     assert [r["step"] for r in b] == list(range(1, 13))  # no duplicated or missing log lines
     assert a == b
+    for grid in ("grids/000008.png", "grids/000012.png"):  # the same latents and labels after the resume
+        assert (full.run_dir / grid).read_bytes() == (part.run_dir / grid).read_bytes()
     state = json.loads((resumed.checkpoint / ckpt.STATE_FILE).read_text())
     assert (state["self_cond"] or {}).get("reclusterings") == (4 if data == "many_blobs" else None)  # 0, 3, 6, 9
     wa = ckpt.load_checkpoint(full.checkpoint)["models"]["G_ema"]

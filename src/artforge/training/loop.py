@@ -196,7 +196,13 @@ class Trainer:
         self.clusters = SelfConditioner(self.self_cond, to_model_range(images, False).to(self.device), self.cfg.seed)
         if self._self_cond_state is not None:
             self.clusters.load_state_dict(self._self_cond_state, self.D)
+            self._weight_fixed_labels()
         else:
+            self._recluster()
+
+    def _recluster(self) -> None:
+        # in the precision training runs at, so the features that define the clusters match those that assign to them
+        with autocast(self.device, self.dtype):
             self.clusters.recluster(self.D)
         self._weight_fixed_labels()
 
@@ -300,8 +306,7 @@ class Trainer:
         optimization = Optimization(self.nets, self.opt, self.scaler, lambda: autocast(self.device, self.dtype))
         nimg_before = self.nimg
         if self.clusters and self.step and self.step % self.cfg.self_cond_every == 0:
-            self.clusters.recluster(self.D)
-            self._weight_fixed_labels()
+            self._recluster()
         trained_g = run_step(self.phases, self.step, ctx, optimization, monitor.report, log_grads)
         self.draws = ctx.draws
         if trained_g:
