@@ -64,6 +64,7 @@ def test_summary_table_and_cli(tmp_path, capsys):
     assert [(r["seed"], r["sampler"]) for r in data["runs"]] == [(s, f) for s in (0, 1) for f in ("", "jacobian", "d")]
     assert [row["runs"] for row in data["summary"]] == [2, 2, 2]
     assert data["protocol"]["filters"] == ["jacobian", "d"] and data["protocol"]["filter_drop"] == 0.1
+    assert data["protocol"]["self_cond"] == {"dcgan": 0}
     assert data["protocol"]["model"]["hidden"] == 32 and data["protocol"]["model"]["g_layers"] == 4
     assert (tmp_path / "out" / "toy-bench.png").stat().st_size > 1000
     saved = np.load(tmp_path / "npy" / "ring-dcgan-seed1.npy")
@@ -126,7 +127,7 @@ def test_r1_gamma_override_reaches_training_and_the_labels(tmp_path, capsys):
     assert code == 0
     assert "| ring | artforge --recipe stable --r1-gamma 0 | 1 |" in capsys.readouterr().out
     data = json.loads((tmp_path / "out" / "toy-bench.json").read_text())
-    assert data["protocol"]["overrides"] == {"r1_gamma": 0.0}
+    assert data["protocol"]["overrides"] == {"r1_gamma": 0.0} and data["protocol"]["self_cond"] == {"stable": 50}
     assert np.array_equal(np.load(tmp_path / "npy" / "ring-stable-r1-gamma0-seed0.npy"), without.astype(np.float32))
 
 
@@ -147,6 +148,7 @@ def test_self_cond_override_turns_self_conditioning_off_for_the_study(tmp_path, 
     assert "| grid | artforge --recipe stable --r1-gamma 0.1 --self-cond 0 | 1 |" in capsys.readouterr().out
     data = json.loads((tmp_path / "out" / "toy-bench.json").read_text())
     assert data["protocol"]["overrides"] == {"r1_gamma": 0.1, "self_cond": 0}
+    assert data["protocol"]["self_cond"] == {"stable": 0}  # the clusters the runs used
     saved = np.load(tmp_path / "npy" / "grid-stable-r1-gamma0.1-self-cond0-seed0.npy")
     assert np.array_equal(saved, plain.astype(np.float32))
     assert main(["bench", "toy", "--self-cond", "1"]) == 2

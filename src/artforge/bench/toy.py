@@ -403,6 +403,11 @@ def _finite(row: dict) -> dict:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
 
 
+def _clusters(recipe: str, overrides: dict) -> int:
+    """How many self-conditioning clusters a recipe's runs use (0: the unconditional MLPs)."""
+    return TrainConfig(dataset="toy", recipe=recipe, **overrides).resolved().self_cond
+
+
 def run_benchmark(cfg) -> dict:
     """``artforge bench toy``: every run, then the table, a JSON of all numbers and the plot."""
     import os
@@ -421,7 +426,8 @@ def run_benchmark(cfg) -> dict:
     atomic_write_json(out / "toy-bench.json", {
         "protocol": {"samples": N_SAMPLES, "steps": cfg.steps, "batch": cfg.batch, "seeds": cfg.seeds,
                      "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig(hidden=cfg.width)),
-                     "filters": list(cfg.filter), "filter_drop": cfg.filter_drop, "overrides": cfg.overrides()},
+                     "filters": list(cfg.filter), "filter_drop": cfg.filter_drop, "overrides": cfg.overrides(),
+                     "self_cond": {name: _clusters(name, cfg.overrides()) for name in cfg.recipes()}},
         "summary": [_finite(row) for row in rows],
         "runs": [_finite({"dataset": r.dataset, "recipe": r.recipe, "sampler": r.sampler, "drop": r.drop,
                           "seed": r.seed, "seconds": r.seconds, **r.metrics})
