@@ -26,12 +26,14 @@ EXAMPLES = {
     "train": """examples:
   artforge train datasets/openmoji-64.zip --minutes 15
   artforge train datasets/paintings-128.zip --kimg 500 --batch 32 --augment flip,crop
-  artforge train --resume runs/00003-paintings-128-dcgan --kimg 800   # continue exactly""",
+  artforge train --resume runs/00003-paintings-128-dcgan --kimg 800   # continue exactly
+  artforge train datasets/sketches-64.zip --self-cond 0   # stable without self-conditioning (unconditional)""",
     "sample": """examples:
   artforge sample runs/00003-openmoji-64-dcgan --n 64 --seed 0
   artforge sample runs/ --seeds 7,42,100-110 --truncation 0.7 --out picks/
   artforge sample runs/00004-genres-64-dcgan --label impressionism --checkpoint latest
-  artforge sample runs/ --n 64 --filter jacobian --filter-drop 0.1   # leave out in-between images""",
+  artforge sample runs/ --n 64 --filter jacobian --filter-drop 0.1   # leave out in-between images
+  artforge sample runs/00005-emoji-64-dcgan --label cluster-07 --n 16   # one self-conditioning cluster""",
     "evaluate": """examples:
   artforge evaluate runs/00003-openmoji-64-dcgan                       # FID, KID, P/R, D/C, SWD, novelty
   artforge evaluate runs/00003-openmoji-64-dcgan --metrics swd --n 10000   # no network weights needed

@@ -245,9 +245,9 @@ class TrainConfig:
     augment: tuple = option(("flip",), "augmentations of real images, comma separated, or 'none'",
                             metavar="LIST")
     conditional: bool = option(True, "condition G and D on dataset labels when the dataset has them")
-    self_cond: int | None = option(None, "self-conditioning for data without labels: condition G and D on this "
-                                   "many clusters of D's features, found again every --self-cond-every steps; "
-                                   "0 disables (recipe)")
+    self_cond: int | None = option(None, "self-conditioning for data without labels: condition G and D on up to "
+                                   "this many clusters of D's features (at most one per 32 training images), "
+                                   "found again every --self-cond-every steps; 0 disables (recipe)")
     self_cond_every: int = option(2000, "steps between the reclusterings of --self-cond")
     steps: int | None = option(None, "stop after this many steps")
     kimg: float | None = option(None, "stop after this many thousand real images shown to D")
