@@ -350,7 +350,8 @@ class Trainer:
         self.health_train = (to_model_range(train_images, False).to(self.device), train_labels)
         self.health_val = None
         if len(val) and self.cfg.split == "train":
-            labels = torch.from_numpy(self.dataset.labels[val]).to(self.device) if self.num_classes and not self.self_cond else None
+            use_labels = self.num_classes and not self.self_cond  # self-conditioned: clusters, assigned per check
+            labels = torch.from_numpy(self.dataset.labels[val]).to(self.device) if use_labels else None
             self.health_val = (to_model_range(decode_all(self.dataset, val), False).to(self.device), labels)
         self.real_diversity = _diversity(self.health_train[0])
 
