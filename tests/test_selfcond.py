@@ -91,8 +91,8 @@ def test_conditioner_labels_new_points_by_the_frozen_features_and_round_trips():
 
 def test_sampled_labels_follow_the_cluster_sizes():
     x, _ = blobs()
-    sc = SelfConditioner(2, torch.tensor(np.concatenate([x[:150], x[:150][:50]]), dtype=torch.float32), seed=0)
-    sc.frequencies = torch.tensor([0.8, 0.2])
+    sc = SelfConditioner(2, torch.tensor(x, dtype=torch.float32), seed=0)
+    sc.labels = np.repeat([0, 1], [160, 40])  # cluster sizes 80% and 20%
     drawn = sc.sample_labels(20_000, torch.Generator().manual_seed(0))
     assert abs(drawn.float().mean().item() - 0.2) < 0.01
 

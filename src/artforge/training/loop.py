@@ -208,7 +208,7 @@ class Trainer:
 
     def _weight_fixed_labels(self) -> None:
         """Grid and quality-signal labels in proportion to the clusters' sizes, as samplers draw them."""
-        weights = self.clusters.frequencies.tolist()
+        weights = self.label_weights
         self.fixed_c = torch.tensor([weighted_label(i, weights) for i in range(len(self.fixed_z))]).to(self.device)
 
     @property
@@ -216,6 +216,11 @@ class Trainer:
         if self.self_cond:
             return [f"cluster-{i:02d}" for i in range(self.self_cond)]
         return self.dataset.label_names if self.num_classes else []
+
+    @property
+    def label_weights(self) -> list[float]:
+        """Self-conditioned: each cluster's share of the data (samplers draw clusters by it)."""
+        return self.clusters.frequencies.tolist() if self.clusters else []
 
     def _fixed_latents(self, n: int):
         g = torch.Generator().manual_seed(self.cfg.seed + 1_000_003)
@@ -247,7 +252,7 @@ class Trainer:
                         "ada": self.ada.state_dict() if self.ada else None},
             "label_names": self.label_names,
             "self_cond": self.clusters.state_dict() if self.clusters else None,
-            "label_weights": self.clusters.frequencies.tolist() if self.clusters else [],  # for samplers
+            "label_weights": self.label_weights,  # for samplers, which read no training tensors
         }
 
     def _restore(self, loaded: dict) -> None:
@@ -432,7 +437,7 @@ class Trainer:
         cfg = self.cfg
         name = ckpt.checkpoint_name(self.step)
         model = LoadedRun(self.run_dir, Path(name), self.step, cfg.arch, self.model_cfg, self.G_ema, self.device,
-                          self.label_names, self.clusters.frequencies.tolist() if self.clusters else [])
+                          self.label_names, self.label_weights)
         eval_cfg = EvaluateConfig(run=str(self.run_dir), real=str(self.dataset.path), split=cfg.split,
                                   metrics=cfg.eval_metrics, extractor=cfg.eval_extractor, n=cfg.eval_n,
                                   inception_weights=cfg.inception_weights, device=str(self.device), progress=False,

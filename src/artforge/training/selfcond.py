@@ -94,7 +94,6 @@ class SelfConditioner:
         self.reclusterings = 0
         self.labels: np.ndarray | None = None  # (N,) cluster of each fixed real image
         self.centroids: Tensor | None = None  # (k, F)
-        self.frequencies: Tensor | None = None  # (k,) share of the fixed images in each cluster
         self.frozen: nn.Module | None = None  # D as it was at the last clustering
 
     @torch.no_grad()
@@ -109,8 +108,12 @@ class SelfConditioner:
         self.reclusterings += 1
         device = self.fixed_real.device
         self.centroids = torch.from_numpy(centroids).float().to(device)
+
+    @property
+    def frequencies(self) -> Tensor:
+        """(k,) the share of the fixed real sample in each cluster."""
         counts = np.bincount(self.labels, minlength=self.clusters)
-        self.frequencies = torch.from_numpy(counts / counts.sum()).float()
+        return torch.from_numpy(counts / counts.sum()).float()
 
     @torch.no_grad()
     def assign(self, x: Tensor) -> Tensor:
@@ -127,7 +130,7 @@ class SelfConditioner:
     def state_dict(self) -> dict:
         return {"clusters": self.clusters, "reclusterings": self.reclusterings,
                 "labels": torch.from_numpy(self.labels), "centroids": self.centroids.cpu(),
-                "frequencies": self.frequencies, "frozen_D": self.frozen.state_dict()}
+                "frozen_D": self.frozen.state_dict()}
 
     def load_state_dict(self, state: dict, D: nn.Module) -> None:
         """Restore the clusters; ``D`` gives the structure the frozen copy's weights are loaded into."""
@@ -136,6 +139,5 @@ class SelfConditioner:
         self.reclusterings = state["reclusterings"]
         self.labels = state["labels"].numpy().astype(np.int64)
         self.centroids = state["centroids"].float().to(self.fixed_real.device)
-        self.frequencies = state["frequencies"].float()
         self.frozen = copy.deepcopy(D).eval().requires_grad_(False)
         self.frozen.load_state_dict(state["frozen_D"])
