@@ -112,3 +112,8 @@ def test_fakes_are_asked_for_the_labels_of_the_real_batch():
 def test_bad_cluster_counts_are_usage_errors(value):
     with pytest.raises(UsageError, match="--self-cond"):
         TrainConfig(dataset="d.zip", self_cond=value)
+
+
+def test_bad_recluster_interval_is_a_usage_error():
+    with pytest.raises(UsageError, match="--self-cond-every must be an integer >= 1, got 0"):
+        TrainConfig(dataset="d.zip", self_cond_every=0)
