@@ -1,16 +1,18 @@
-"""Training throughput of DCGAN-64 at batch 64: artforge against a plain PyTorch reference loop.
+"""Training throughput on the CPU: artforge's default against the official PyTorch DCGAN example.
 
-The reference is written here in the style of the official PyTorch DCGAN example (fp32, Sigmoid +
-BCELoss, D on real, D on fake.detach(), D on fake for G, default Adam), on the same architecture
-(artforge's DCGAN at 64 px, width 64: the example's ngf = ndf = 64 network), fed from an in-memory
-tensor so data loading costs it nothing. artforge runs its real training step (phases, augmentation,
-EMA, monitoring) on a prepared dataset zip.
+The reference is the official example's loop (benchmarks/official_dcgan.py: the ngf = ndf = 64
+DCGAN at 64 px, batch 64, fp32, fed from memory). artforge runs its real training step (phases,
+augmentation, self-conditioning, lazy R1 in its share of steps, EMA, monitoring) on a prepared
+dataset zip, with its defaults, at fp32 and at bf16. Each row also gives the FLOPs of one training
+image (counted with torch.utils.flop_counter, lazy R1 amortized), the rate that makes, and that
+rate as a share of this CPU's measured peak (a large matrix multiply at the same precision).
 
 Each measurement runs in its own process (so peak memory is per variant); variants alternate
-round by round because the machine is shared and noisy, and the table reports medians.
+round by round because the machine is shared and noisy; the table reports medians.
 
-    python benchmarks/train_throughput.py                 # default: 5 rounds
-    python benchmarks/train_throughput.py --rounds 3 --steps 10 --ablations
+    python benchmarks/train_throughput.py                     # 5 rounds; default and reference
+    python benchmarks/train_throughput.py --ablations         # also what each part costs
+    python benchmarks/train_throughput.py --isa avx2          # act as an AVX2 CPU (no native bf16)
 """
 
 from __future__ import annotations
@@ -29,12 +31,18 @@ from pathlib import Path
 
 import numpy as np
 
-BATCH = 64
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import cpuinfo  # noqa: E402
+from official_dcgan import BATCH as REF_BATCH  # noqa: E402
+from official_dcgan import OfficialDCGAN  # noqa: E402
+
 RES = 64
+REFERENCE = "reference: official DCGAN example (width 64, batch 64)"
 
 
 def make_dataset(path: Path, n: int = 1024) -> None:
-    """A prepared dataset of n random-blob 64x64 images (content does not matter for speed)."""
+    """A prepared dataset of n smooth random 64x64 images (content does not matter for speed)."""
     from PIL import Image
 
     from artforge.data.archive import ArchiveWriter
@@ -50,66 +58,64 @@ def make_dataset(path: Path, n: int = 1024) -> None:
                   "split": {"train": writer.names, "val": [], "test": []}})
 
 
-# ----------------------------------------------------------------------------- the reference loop
+def count_flops(step) -> float:
+    """FLOPs of one call of ``step()`` (convolutions and matrix products, forward and backward)."""
+    from torch.utils.flop_counter import FlopCounterMode
 
-def reference(steps: int, warmup: int) -> float:
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return float(counter.get_total_flops())
+
+
+# ----------------------------------------------------------------------------- the two loops
+
+def reference(steps: int, warmup: int) -> dict:
     import torch
-    from torch import nn
 
-    from artforge.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
-
-    torch.manual_seed(0)
-    cfg = DCGANConfig(resolution=RES, z_dim=128, width=64)
-    netG = DCGANGenerator(cfg)
-    netD = nn.Sequential(DCGANDiscriminator(cfg), nn.Sigmoid())  # the example's D ends in Sigmoid
-    criterion = nn.BCELoss()
-    optD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    optG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    data = torch.rand(8 * BATCH, 3, RES, RES) * 2 - 1
-    ones, zeros = torch.ones(BATCH), torch.zeros(BATCH)
-
-    def step(i: int) -> None:
-        real = data[(i % 8) * BATCH:(i % 8 + 1) * BATCH]
-        netD.zero_grad()
-        errD_real = criterion(netD(real), ones)
-        errD_real.backward()
-        fake = netG(torch.randn(BATCH, 128))
-        errD_fake = criterion(netD(fake.detach()), zeros)
-        errD_fake.backward()
-        optD.step()
-        netG.zero_grad()
-        errG = criterion(netD(fake), ones)
-        errG.backward()
-        optG.step()
-
+    model = OfficialDCGAN(RES)
+    data = torch.rand(8 * REF_BATCH, 3, RES, RES) * 2 - 1
+    batches = [data[i * REF_BATCH:(i + 1) * REF_BATCH] for i in range(8)]
     for i in range(warmup):
-        step(i)
+        model.step(batches[i % 8])
     start = time.perf_counter()
     for i in range(steps):
-        step(i)
-    return steps * BATCH / (time.perf_counter() - start)
+        model.step(batches[i % 8])
+    seconds = time.perf_counter() - start
+    flops = count_flops(lambda: model.step(batches[0]))
+    return {"img_per_s": steps * REF_BATCH / seconds, "flops_per_img": flops / REF_BATCH}
 
 
-# ----------------------------------------------------------------------------- artforge
-
-def artforge_step(dataset: Path, steps: int, warmup: int, **options) -> float:
+def artforge_step(dataset: Path, steps: int, warmup: int, **options) -> dict:
     from artforge.config import TrainConfig
     from artforge.data.archive import open_dataset
     from artforge.training.loop import Trainer
     from artforge.training.monitor import Monitor
 
-    cfg = TrainConfig(dataset=str(dataset), batch=BATCH, progress=False, tensorboard=False, eval_images=0,
-                      device="cpu", **options)
+    cfg = TrainConfig(dataset=str(dataset), progress=False, tensorboard=False, device="cpu", **options)
     run_dir = Path(tempfile.mkdtemp(prefix="bench-run-"))
     trainer = Trainer(cfg, run_dir, open_dataset(dataset))
-    monitor = Monitor(run_dir, tensorboard=False)
+    monitor = Monitor(run_dir, tensorboard=False, enabled=False)
     ctx = trainer.make_context()
+
+    def step(log_grads=False):
+        trainer.train_step(ctx, monitor, log_grads)
+        if trainer.step % trainer.cfg.tick == 0:
+            monitor.tick(trainer.step)  # what the loop does: averages the step statistics
+
     for _ in range(warmup):
-        trainer.train_step(ctx, monitor, log_grads=False)
+        step()
     start = time.perf_counter()
-    for i in range(steps):
-        trainer.train_step(ctx, monitor, log_grads=(i + 1) % 100 == 0)
-    return steps * BATCH / (time.perf_counter() - start)
+    for _ in range(steps):  # lazy R1 and the other intervals fall in their share of these steps
+        step()
+    seconds = time.perf_counter() - start
+    interval = trainer.cfg.r1_interval if trainer.cfg.r1_gamma else 1
+    trainer.step = interval * (trainer.step // interval + 1)  # a lazy R1 step (any step without R1)
+    with_r1 = count_flops(step)
+    plain = count_flops(step)
+    flops = plain + (with_r1 - plain) / interval
+    batch = trainer.cfg.batch
+    return {"img_per_s": steps * batch / seconds, "flops_per_img": flops / batch, "batch": batch,
+            "width": trainer.cfg.width, "precision": trainer.precision.reason}
 
 
 def sampling_time(dataset: Path, repeats: int = 5) -> float:
@@ -118,7 +124,7 @@ def sampling_time(dataset: Path, repeats: int = 5) -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         result = artforge.train(dataset, out=tmp, steps=1, eval_images=0, progress=False, tensorboard=False)
-        model = artforge.load(result.run_dir, device="cpu")
+        model = artforge.load(result.run_dir, device="cpu", announce=lambda *a: None)
         model.sample(n=64, seed=0)  # warm-up
         times = []
         for r in range(repeats):
@@ -128,64 +134,99 @@ def sampling_time(dataset: Path, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-DCGAN = {"recipe": "dcgan"}  # the same training as the reference: alternating BCE steps, no regularizers
+# ----------------------------------------------------------------------------- variants
+
+OLD_SIZE = {"width": 64, "batch": 64}  # the reference's network and batch
 VARIANTS = {
-    "reference (official-example style, fp32)": ("reference", {}),
-    "artforge --recipe dcgan (bf16 autocast, channels-last, fused Adam)": ("artforge", DCGAN),
+    REFERENCE: ("reference", {}, "fp32"),
+    "artforge defaults": ("artforge", {"precision": "fp32"}, "fp32"),
+    "artforge defaults ": ("artforge", {"precision": "bf16"}, "bf16"),
 }
 ABLATIONS = {
-    "artforge --recipe dcgan, fp32, channels-first": ("artforge", {**DCGAN, "precision": "fp32", "channels_last": False}),
-    "artforge --recipe dcgan, fp32, channels-last": ("artforge", {**DCGAN, "precision": "fp32"}),
-    "artforge --recipe dcgan, bf16, channels-first": ("artforge", {**DCGAN, "precision": "bf16", "channels_last": False}),
-    "artforge --recipe stable (adds lazy R1, adaptive augmentation)": ("artforge", {}),
+    "artforge --recipe dcgan, width 64, batch 64": ("artforge", {"recipe": "dcgan", **OLD_SIZE, "precision": "fp32",
+                                                                 "output_bias": False}, "fp32"),
+    "artforge --recipe dcgan, width 64, batch 64 ": ("artforge", {"recipe": "dcgan", **OLD_SIZE, "precision": "bf16",
+                                                                  "output_bias": False}, "bf16"),
+    "artforge defaults at width 64, batch 64": ("artforge", {**OLD_SIZE, "precision": "fp32"}, "fp32"),
+    "artforge defaults, --self-cond 0": ("artforge", {"self_cond": 0, "precision": "fp32"}, "fp32"),
+    "artforge defaults, --d-augment none": ("artforge", {"d_augment": "none", "precision": "fp32"}, "fp32"),
+    "artforge defaults, --r1-gamma 0": ("artforge", {"r1_gamma": 0, "precision": "fp32"}, "fp32"),
+    "artforge defaults, --no-channels-last": ("artforge", {"channels_last": False, "precision": "fp32"}, "fp32"),
 }
 
 
 def run_one(kind: str, options: dict, dataset: Path, steps: int, warmup: int) -> dict:
     """Child-process entry: one measurement, printed as JSON."""
-    ips = reference(steps, warmup) if kind == "reference" else artforge_step(dataset, steps, warmup, **options)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"img_per_s": ips, "peak_mb": peak_mb}
+    result = reference(steps, warmup) if kind == "reference" else artforge_step(dataset, steps, warmup, **options)
+    return {**result, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def child(args_list: list[str], env: dict) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args_list], capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise SystemExit(f"benchmark child failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement (the reference's: a "
+                        "half of these: its steps take longer)")
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--ablations", action="store_true", help="also measure which optimizations help")
+    parser.add_argument("--ablations", action="store_true", help="also measure what each part of a step costs")
+    parser.add_argument("--isa", choices=("native", "avx2"), default="native",
+                        help="avx2: run every measurement as an AVX2 CPU without native bf16 would")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--peak", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         spec = json.loads(args.child)
-        print(json.dumps(run_one(spec["kind"], spec["options"], Path(spec["dataset"]), args.steps, args.warmup)))
+        steps = max(2, args.steps // 2) if spec["kind"] == "reference" else args.steps
+        print(json.dumps(run_one(spec["kind"], spec["options"], Path(spec["dataset"]), steps, args.warmup)))
+        return
+    if args.peak:
+        print(json.dumps({"gflops": cpuinfo.peak_gflops(args.peak), "cpu": cpuinfo.describe()}))
         return
 
+    env = {**os.environ, **(cpuinfo.AVX2_ENV if args.isa == "avx2" else {})}
     variants = {**VARIANTS, **(ABLATIONS if args.ablations else {})}
+    peaks = {p: child(["--peak", p], env) for p in ("fp32", "bf16")}
     with tempfile.TemporaryDirectory() as tmp:
         dataset = Path(tmp) / "bench-64.zip"
         make_dataset(dataset)
         results: dict[str, list[dict]] = {name: [] for name in variants}
         for r in range(args.rounds):
-            for name, (kind, options) in variants.items():  # alternate variants within each round
+            for name, (kind, options, _) in variants.items():  # alternate variants within each round
                 spec = json.dumps({"kind": kind, "options": options, "dataset": str(dataset)})
-                out = subprocess.run([sys.executable, __file__, "--child", spec, "--steps", str(args.steps),
-                                      "--warmup", str(args.warmup)], capture_output=True, text=True, check=True)
-                results[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
-                print(f"round {r + 1}/{args.rounds} {name}: {results[name][-1]['img_per_s']:.1f} img/s",
-                      file=sys.stderr, flush=True)
+                results[name].append(child(["--child", spec, "--steps", str(args.steps), "--warmup",
+                                            str(args.warmup)], env))
+                print(f"round {r + 1}/{args.rounds} {name.strip()} ({variants[name][2]}): "
+                      f"{results[name][-1]['img_per_s']:.1f} img/s", file=sys.stderr, flush=True)
         sample_s = sampling_time(dataset)
-
-    ref = statistics.median(x["img_per_s"] for x in results["reference (official-example style, fp32)"])
-    print(f"\nDCGAN-64, batch {BATCH}, CPU, {os.cpu_count()} cores, torch threads default; "
-          f"{args.rounds} alternating rounds of {args.steps} steps, medians\n")
-    print(f"| {'variant':<62} | {'img/s':>7} | {'vs reference':>12} | {'peak RSS MB':>11} |")
-    print(f"|{'-' * 64}|{'-' * 9}|{'-' * 14}|{'-' * 13}|")
-    for name, rows in results.items():
-        ips = statistics.median(x["img_per_s"] for x in rows)
-        mem = max(x["peak_mb"] for x in rows)
-        print(f"| {name:<62} | {ips:7.1f} | {ips / ref:11.2f}x | {mem:11.0f} |")
+    print(table(results, variants, peaks, args))
     print(f"\nsampling 64 images at 64x64 after load (median of 5): {sample_s * 1000:.0f} ms (target < 200 ms)")
+
+
+def table(results: dict, variants: dict, peaks: dict, args) -> str:
+    ref = statistics.median(x["img_per_s"] for x in results[REFERENCE])
+    lines = [f"CPU: {peaks['fp32']['cpu']}",
+             f"peak (2048^3 matrix multiply): fp32 {peaks['fp32']['gflops']:.0f} GFLOP/s, "
+             f"bf16 {peaks['bf16']['gflops']:.0f} GFLOP/s; torch threads: default",
+             f"{args.rounds} alternating rounds of {args.steps} steps (reference: {max(2, args.steps // 2)}), medians",
+             "",
+             "| variant | precision | img/s | vs reference | GFLOP/img | GFLOP/s | share of peak | peak RSS |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for name, rows in results.items():
+        precision = variants[name][2]
+        ips = statistics.median(x["img_per_s"] for x in rows)
+        gflop = rows[0]["flops_per_img"] / 1e9
+        size = f" (width {rows[0]['width']}, batch {rows[0]['batch']})" if "width" in rows[0] else ""
+        rate = ips * gflop
+        lines.append(f"| {name.strip()}{size} | {precision} | {ips:.1f} | {ips / ref:.2f}x | {gflop:.3f} | "
+                     f"{rate:.0f} | {rate / peaks[precision]['gflops']:.0%} | "
+                     f"{max(x['peak_mb'] for x in rows):.0f} MB |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -216,6 +216,10 @@ class TrainConfig:
     z_dim: int = option(128, "latent size")
     width: int = option(64, "base channel count of G and D (channels double as resolution halves)")
     max_width: int = option(512, "cap on channel count")
+    mbstd_group: int = option(4, "D sees the standard deviation of its features across groups of this many "
+                              "images, so it can tell a collapsed G (0: off)")
+    output_bias: bool = option(True, "G adds a learned per-pixel bias to its output, started at the training "
+                               "images' mean image, so backgrounds and layout are right from the first step")
     batch: int = option(64, "images per step")
     lr_g: float | None = option(None, "generator learning rate (recipe)")
     lr_d: float | None = option(None, "discriminator learning rate (recipe)")
@@ -252,6 +256,9 @@ class TrainConfig:
     steps: int | None = option(None, "stop after this many steps")
     kimg: float | None = option(None, "stop after this many thousand real images shown to D")
     minutes: float | None = option(None, "stop after this many minutes of training")
+    size_to_budget: bool = option(True, "with --minutes and neither --width nor --batch: time a few steps of "
+                                  "each candidate network on this machine and train the widest one that gets "
+                                  "enough steps in the budget")
     tick: int = option(100, "steps between log lines, health checks and sample grids")
     checkpoint_every: int = option(500, "steps between checkpoints")
     keep: int = option(3, "checkpoints to keep besides the best")

@@ -29,7 +29,7 @@ from ..errors import RunError, TrainingDiverged, UsageError
 from ..losses import get_loss
 from ..metrics.swd import swd
 from ..models.registry import build, make_config
-from ..utils.device import autocast, pick_device, pick_precision, precision_name
+from ..utils.device import autocast, choose_precision, pick_device, precision_name
 from ..utils.files import atomic_write_json, read_json
 from ..utils.images import make_grid, to_uint8
 from . import checkpoint as ckpt
@@ -46,7 +46,10 @@ from .selfcond import SelfConditioner, clusters_for, weighted_label
 RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "keep", "eval_images", "device",
                     "progress", "workers", "tensorboard", "lr_g", "lr_d", "cache_gb", "eval_every", "eval_metrics",
                     "eval_n", "eval_extractor", "inception_weights")
+# What an option that did not exist yet when a run was made meant for it (its behaviour back then).
+OPTIONS_BEFORE_THEY_EXISTED = {"output_bias": False, "mbstd_group": 0}
 GRID_IMAGES = 64
+MEAN_IMAGE_BYTES = 2**26  # real images averaged for G's initial output bias: 64 MB of them, at least 256
 SELF_COND_IMAGES = 2048  # real images clustered for self-conditioning (all of them in a small dataset)
 QUALITY_METRIC = "swd"
 
@@ -142,14 +145,16 @@ class Trainer:
         self.run_dir = run_dir
         self.dataset = dataset
         self.device = pick_device(cfg.device)
-        self.dtype = pick_precision(cfg.precision, self.device)
+        self.precision = choose_precision(cfg.precision, self.device)  # measured on a CPU: bf16 only where faster
+        self.dtype = self.precision.dtype
         self.num_classes = dataset.num_classes if cfg.conditional else 0
         # Data without (used) labels: condition on clusters of D's features instead (self-conditioning).
         self.self_cond = 0 if self.num_classes else clusters_for(cfg.self_cond, len(dataset.indices(cfg.split)))
         self.num_classes = self.num_classes or self.self_cond
         self.model_cfg = make_config(cfg.arch, resolution=dataset.resolution, channels=dataset.channels,
                                      num_classes=self.num_classes, z_dim=cfg.z_dim, width=cfg.width,
-                                     max_width=cfg.max_width, d_norm=cfg.d_norm, g_spectral=cfg.g_spectral)
+                                     max_width=cfg.max_width, d_norm=cfg.d_norm, g_spectral=cfg.g_spectral,
+                                     output_bias=cfg.output_bias, mbstd_group=cfg.mbstd_group)
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
             torch.manual_seed(cfg.seed)
             G, D = build(cfg.arch, self.model_cfg)
@@ -174,6 +179,7 @@ class Trainer:
         self.best: dict | None = None
         self.train_seconds = 0.0
         self.clusters: SelfConditioner | None = None
+        self.sizing = None  # train() sizes a --minutes run to the machine (sizing.Sizing), before building this
         self._self_cond_state = None  # the checkpoint's clusters, restored once the data is loaded
         if resume_from is not None:
             self._restore(ckpt.load_checkpoint(resume_from, device=self.device))
@@ -183,6 +189,8 @@ class Trainer:
                              "pass --split all, or prepare the dataset with a larger train fraction")
         self.source = BatchSource(dataset, indices, cfg.batch, cfg.seed, self.device, cfg.cache_gb,
                                   cfg.workers, progress=cfg.progress)
+        if resume_from is None:
+            self._init_from_data()
         self.fixed_z, self.fixed_c = self._fixed_latents(max(GRID_IMAGES, cfg.eval_images))
         if self.self_cond:
             self._start_self_conditioning()
@@ -190,6 +198,17 @@ class Trainer:
         self._health_batches()
 
     # ------------------------------------------------------------------ state
+
+    def _init_from_data(self) -> None:
+        """Data-dependent initialization: G's output bias starts at the training images' mean image."""
+        if getattr(self.G, "output_bias", None) is None:
+            return
+        per_image = self.dataset.channels * self.dataset.resolution ** 2
+        n = min(len(self.source.indices), max(256, MEAN_IMAGE_BYTES // per_image))
+        images = self.source.fixed_sample(n, self.cfg.seed + 3)[0]  # uint8 (N, C, R, R)
+        mean = images.sum(dim=0, dtype=torch.float32) / (127.5 * len(images)) - 1  # (C, R, R) in [-1, 1]
+        for G in (self.G, self.G_ema):
+            G.init_output_bias(mean.to(self.device))
 
     def _start_self_conditioning(self) -> None:
         images = self.source.fixed_sample(min(len(self.source.indices), SELF_COND_IMAGES), self.cfg.seed + 2)[0]
@@ -473,6 +492,11 @@ class Trainer:
         health = HealthMonitor()
         ctx = self.make_context()
         bar = _ProgressBar(self, enabled=cfg.progress)
+        monitor.event(self.step, "precision", precision=precision_name(self.dtype), reason=self.precision.reason)
+        bar.note(f"precision {precision_name(self.dtype)}: {self.precision.reason}")
+        if self.sizing is not None and self.step == 0:
+            monitor.event(self.step, "sizing", **self.sizing.to_json())
+            bar.note(self.sizing.summary())
         tick_nimg = self.nimg
         last_ckpt: Path | None = None
         status = "finished"
@@ -574,6 +598,11 @@ class _ProgressBar:
             keys = {"img/s": "Speed/img_per_s", "D": "Loss/D", "G": "Loss/G", "D(x)": "D/real", "D(G(z))": "D/fake"}
             self.bar.set_postfix({k: f"{line[v]:.3g}" for k, v in keys.items() if isinstance(line.get(v), (int, float))})
 
+    def note(self, text: str) -> None:
+        """A line of information above the bar; nothing when the progress display is off (--quiet)."""
+        if self.bar is not None:
+            self.write(text)
+
     def write(self, text: str) -> None:
         from tqdm import tqdm
         tqdm.write(text, file=sys.stderr) if self.bar is not None else print(text, file=sys.stderr)
@@ -598,6 +627,8 @@ def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
                     "channels": ds.channels, "label_names": ds.label_names},
         "device": str(trainer.device),
         "precision": precision_name(trainer.dtype),
+        "precision_reason": trainer.precision.reason,
+        "sizing": trainer.sizing.to_json() if trainer.sizing else None,
     })
 
 
@@ -614,14 +645,31 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     cfg = TrainConfig(dataset=str(dataset), **options)
     ds = open_dataset(cfg.dataset)
     make_config(cfg.arch, resolution=ds.resolution, channels=ds.channels)  # fail before making a folder
+    sized = None
+    if cfg.minutes is not None and cfg.size_to_budget and not {"width", "batch"} & options.keys():
+        sized = _size_to_budget(cfg, ds)
+        cfg = dataclasses.replace(cfg, width=sized.size.width, batch=sized.size.batch)
     run_dir = new_run_dir(cfg.out, f"{ds.display_name}-{cfg.arch}")
     try:
         trainer = Trainer(cfg, run_dir, ds)
     except BaseException:
         _remove_empty_run(run_dir)
         raise
+    trainer.sizing = sized
     _write_options(run_dir, trainer.cfg, trainer)
     return trainer.run()
+
+
+def _size_to_budget(cfg: TrainConfig, ds: ImageDataset):
+    """The widest candidate network that gets enough steps in ``--minutes`` on this machine (sizing.py)."""
+    from . import sizing
+
+    if cfg.progress:
+        print("timing a few training steps of each candidate size for the budget ...", file=sys.stderr, flush=True)
+    seconds = cfg.minutes * 60
+    classes = ds.num_classes if cfg.conditional else 0
+    measured = sizing.measure(cfg.resolved(), ds.resolution, ds.channels, classes, seconds=seconds)
+    return sizing.Sizing(sizing.choose_size(seconds, measured), seconds, measured)
 
 
 def _remove_empty_run(run_dir: Path) -> None:
@@ -636,6 +684,8 @@ def _resume(resume: str | Path, dataset, options: dict) -> TrainResult:
         raise UsageError(f"--{fixed[0].replace('_', '-')} cannot change when resuming (the run's options.json fixes it)",
                          f"leave it out, or start a new run; changeable: {', '.join(RESUME_OVERRIDES)}")
     saved = read_json(run_dir / OPTIONS_FILE)
+    # Options added since the run was made take the value that reproduces how it was trained.
+    saved["train"] = {**OPTIONS_BEFORE_THEY_EXISTED, **saved["train"]}
     # The dataset may have moved since: an explicit path wins over the recorded absolute one.
     ds_path = Path(dataset) if dataset is not None else Path(saved["dataset"]["path"])
     cfg = from_dict(TrainConfig, {**saved["train"], **options, "dataset": str(ds_path)})

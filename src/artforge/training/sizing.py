@@ -1,0 +1,140 @@
+"""Sizing a run to its time budget: the widest network that still gets enough steps in it.
+
+After a few CPU-minutes, what a GAN has learned depends most on how many steps it has taken: on
+OpenMoji at 64 px a DCGAN of width 32 with batches of 16 takes about ten times the steps of one of
+width 64 with batches of 64 in the same time, and ends far better (benchmarks/quality_per_minute.py).
+With more time, or a faster machine, the wider network catches up and then wins. So when a run is
+given ``--minutes`` and neither ``--width`` nor ``--batch``, ``train()`` times a few real training
+steps of each candidate size on this machine, at the run's precision, and takes the widest one
+whose expected step count reaches ``TARGET_STEPS``; when none does, the cheapest.
+
+``choose_size`` is the decision (a pure function, unit-tested); ``measure`` does the timing, on a
+small synthetic dataset shaped like the real one, with the run's own recipe, so everything a step
+does (augmentation, self-conditioning, lazy R1 in its share of steps) is in the figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+TARGET_STEPS = 4000  # steps a budget should buy before a wider network is worth its cost
+PROBE_IMAGES = 128  # synthetic images the timing runs on
+
+
+@dataclass(frozen=True)
+class Size:
+    width: int
+    batch: int
+
+    def __str__(self) -> str:
+        return f"width {self.width}, batch {self.batch}"
+
+
+CANDIDATES = (Size(64, 32), Size(48, 32), Size(32, 16))  # widest first
+
+
+def expected_steps(size: Size, img_per_s: float, seconds: float) -> int:
+    return int(img_per_s * seconds / size.batch)
+
+
+def choose_size(seconds: float, img_per_s: dict[Size, float], target_steps: int = TARGET_STEPS) -> Size:
+    """The widest size whose measured speed gives ``target_steps`` in ``seconds``; else the cheapest.
+
+    ``img_per_s`` maps candidate sizes (widest first) to their measured training images per second.
+    """
+    if not img_per_s:
+        raise ValueError("no measured sizes to choose from")
+    for size, speed in img_per_s.items():
+        if expected_steps(size, speed, seconds) >= target_steps:
+            return size
+    return min(img_per_s, key=lambda s: (s.width, s.batch))
+
+
+@dataclass
+class Sizing:
+    """What ``train()`` decided and why, for the log and the progress line."""
+
+    size: Size
+    seconds: float
+    measured: dict[Size, float]
+
+    def summary(self) -> str:
+        speeds = ", ".join(f"{s.width}/{s.batch}: {v:.0f} img/s" for s, v in self.measured.items())
+        steps = expected_steps(self.size, self.measured[self.size], self.seconds)
+        return (f"sized for {self.seconds / 60:g} min on this machine (width/batch: {speeds}): {self.size}, "
+                f"about {steps:,} steps; --width and --batch override")
+
+    def to_json(self) -> dict:
+        return {"width": self.size.width, "batch": self.size.batch, "budget_s": self.seconds,
+                "target_steps": TARGET_STEPS,
+                "measured_img_per_s": [{"width": s.width, "batch": s.batch, "img_per_s": round(v, 2)}
+                                       for s, v in self.measured.items()]}
+
+
+def _synthetic_dataset(folder: Path, resolution: int, channels: int, num_classes: int):
+    """A small prepared dataset of smooth random images, labelled like the real one."""
+    from PIL import Image
+
+    from ..data.archive import ArchiveWriter, open_dataset
+
+    rng = np.random.default_rng(0)
+    writer = ArchiveWriter(folder / "probe.zip")
+    for i in range(PROBE_IMAGES):
+        small = rng.integers(0, 256, (8, 8, channels), dtype=np.uint8)
+        image = Image.fromarray(small.squeeze(-1) if channels == 1 else small).resize((resolution, resolution))
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        writer.add(buf.getvalue(), i % num_classes if num_classes else None)
+    labels = [f"class-{k}" for k in range(num_classes)]
+    writer.close({"name": "probe", "resolution": resolution, "channels": channels, "label_names": labels,
+                  "split": {"train": writer.names, "val": [], "test": []}})
+    return open_dataset(folder / "probe.zip")
+
+
+def _img_per_s(trainer, steps: int) -> float:
+    """Training images per second of ``trainer``: plain steps, plus lazy R1 steps in their share."""
+    from .monitor import Monitor
+
+    monitor = Monitor(trainer.run_dir, tensorboard=False, enabled=False)
+    ctx = trainer.make_context()
+    trainer.train_step(ctx, monitor, False)  # step 0 (with R1): builds the kernels
+    start = time.perf_counter()
+    for _ in range(steps):
+        trainer.train_step(ctx, monitor, False)
+    plain = (time.perf_counter() - start) / steps
+    interval = trainer.cfg.r1_interval if trainer.cfg.r1_gamma else 0
+    if interval > 1:
+        trainer.step = interval * (trainer.step // interval + 1)  # the next lazy R1 step
+        start = time.perf_counter()
+        trainer.train_step(ctx, monitor, False)
+        plain += (time.perf_counter() - start - plain) / interval
+    return trainer.cfg.batch / plain
+
+
+def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=CANDIDATES, steps: int = 3,
+            seconds: float | None = None, target_steps: int = TARGET_STEPS) -> dict[Size, float]:
+    """Images per second of a training step of ``cfg`` at each size, widest first, on this machine.
+
+    With ``seconds``, stops at the first size that reaches ``target_steps`` (the one chosen anyway).
+    """
+    from .loop import Trainer  # imports torch: not at module import
+
+    measured: dict[Size, float] = {}
+    with tempfile.TemporaryDirectory(prefix="artforge-sizing-") as tmp:
+        dataset = _synthetic_dataset(Path(tmp), resolution, channels, num_classes)
+        for size in sizes:
+            probe_cfg = dataclasses.replace(cfg, dataset=str(dataset.path), width=size.width, batch=size.batch,
+                                            eval_images=0, progress=False, tensorboard=False, cache_gb=1.0)
+            trainer = Trainer(probe_cfg, Path(tmp), dataset)
+            measured[size] = _img_per_s(trainer, steps)
+            del trainer
+            if seconds is not None and expected_steps(size, measured[size], seconds) >= target_steps:
+                break
+    return measured

@@ -1,0 +1,45 @@
+"""Sizing a run to its --minutes budget: the decision for fast and slow machines, and the measurement."""
+
+from __future__ import annotations
+
+import pytest
+
+from artforge.training.sizing import CANDIDATES, TARGET_STEPS, Size, choose_size, expected_steps
+
+from conftest import TINY
+
+WIDE, MID, CHEAP = CANDIDATES
+
+
+def speeds(wide: float) -> dict[Size, float]:
+    """Throughputs in the proportions measured on a CPU: half the width, about 3x the images per second."""
+    return {WIDE: wide, MID: wide * 1.7, CHEAP: wide * 2.7}
+
+
+def test_a_fast_machine_gets_the_widest_network():
+    # 400 img/s (bf16 on a CPU with AMX, or a GPU): 15 minutes are 11,250 steps of batch 32
+    assert choose_size(15 * 60, speeds(400)) == WIDE
+
+
+def test_a_slow_machine_gets_the_cheapest_network():
+    # 30 img/s at width 64 (fp32 on a 2-core AVX2 laptop): 844 steps; even width 32 gets fewer than the target
+    assert choose_size(15 * 60, speeds(30)) == CHEAP
+
+
+def test_in_between_the_widest_size_that_reaches_the_target_steps():
+    # width 64 would get 3,375 steps, width 48 5,737: the target is between them
+    chosen = choose_size(15 * 60, speeds(120))
+    assert chosen == MID
+    assert expected_steps(MID, 120 * 1.7, 15 * 60) >= TARGET_STEPS > expected_steps(WIDE, 120, 15 * 60)
+
+
+def test_a_longer_budget_buys_a_wider_network():
+    slow = speeds(60)
+    assert [choose_size(m * 60, slow) for m in (5, 15, 40)] == [CHEAP, MID, WIDE]
+
+
+def test_only_what_was_measured_is_chosen():
+    # measure() stops at the first size that reaches the target: the rest are not timed
+    assert choose_size(15 * 60, {WIDE: 400.0}) == WIDE
+    with pytest.raises(ValueError):
+        choose_size(60, {})
