@@ -80,14 +80,15 @@ def held_back(full: Path):
 # ----------------------------------------------------------------------------- scoring
 
 class Scorer:
-    def __init__(self, full: Path):
+    def __init__(self, full: Path, encoder_steps: int):
         import torch
 
         from artforge.data.archive import open_dataset
         from artforge.metrics.encoder import encoder_for
 
         self.real = held_back(full)
-        self.encoder, _ = encoder_for(open_dataset(full), torch.device("cpu"), progress=False)
+        self.encoder, _ = encoder_for(open_dataset(full), torch.device("cpu"), progress=False,
+                                      steps=encoder_steps)
         self.real_features = self.encoder.features(self.real).numpy()
 
     def __call__(self, fake) -> dict:
@@ -123,11 +124,10 @@ def train_artforge(dataset: Path, budgets: list[float], out: Path, scorer: Score
 
     ds = open_dataset(dataset)
     base = TrainConfig(dataset=str(dataset), progress=False, tensorboard=False, device="cpu", precision="fp32")
+    measured = sizing.measure(base.resolved(), ds.resolution, ds.channels, 0)  # every candidate, once
     groups: dict = {}
     for budget in budgets:
-        measured = sizing.measure(base.resolved(), ds.resolution, ds.channels, 0, seconds=budget * 60)
-        size = sizing.choose_size(budget * 60, measured)
-        groups.setdefault(size, []).append(budget)
+        groups.setdefault(sizing.choose_size(budget * 60, measured), []).append(budget)
     rows = []
     for size, marks in groups.items():
         cfg = dataclasses.replace(base, width=size.width, batch=size.batch)
@@ -215,7 +215,7 @@ def child_main(spec: dict) -> None:
     import torch
 
     torch.set_num_threads(spec["threads"])
-    scorer = Scorer(Path(spec["full"]))
+    scorer = Scorer(Path(spec["full"]), spec["encoder_steps"])
     train = train_artforge if spec["recipe"] == "artforge" else train_official
     rows = train(Path(spec["dataset"]), spec["budgets"], Path(spec["out"]), scorer, spec["data"])
     print("RESULT " + json.dumps(rows))
@@ -275,6 +275,7 @@ def main(argv=None) -> dict:
                         help="avx2: run as an AVX2 CPU without native bf16 would")
     parser.add_argument("--full", help="a prepared OpenMoji 64 px dataset (default: prepare it into OUT)")
     parser.add_argument("--out", default="runs/bench-quality")
+    parser.add_argument("--encoder-steps", type=int, default=1500, help="training steps of the KID encoder")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -288,10 +289,11 @@ def main(argv=None) -> dict:
     wanted = [d.strip() for d in args.data.split(",")]
     env = {**os.environ, **(cpuinfo.AVX2_ENV if args.isa == "avx2" else {})}
     specs = [{"recipe": recipe, "data": data, "dataset": str(sets[data]), "full": str(sets["full"]),
-              "budgets": budgets, "threads": args.threads, "out": str(out)} for data in wanted for recipe in RECIPES]
+              "budgets": budgets, "threads": args.threads, "out": str(out),
+              "encoder_steps": args.encoder_steps} for data in wanted for recipe in RECIPES]
     jobs = args.jobs or max(1, (os.cpu_count() or 1) // args.threads)
     started = time.time()
-    Scorer(sets["full"])  # trains the set's encoder once (cached), before the runs race to
+    Scorer(sets["full"], args.encoder_steps)  # trains the set's encoder once (cached), before the runs race to
     with ThreadPoolExecutor(jobs) as pool:
         rows = [row for result in pool.map(lambda s: run_child(s, env), specs) for row in result]
     cpu = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); import cpuinfo; "

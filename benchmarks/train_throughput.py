@@ -124,7 +124,7 @@ def sampling_time(dataset: Path, repeats: int = 5) -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         result = artforge.train(dataset, out=tmp, steps=1, eval_images=0, progress=False, tensorboard=False)
-        model = artforge.load(result.run_dir, device="cpu", announce=lambda *a: None)
+        model = artforge.load(result.run_dir, device="cpu")
         model.sample(n=64, seed=0)  # warm-up
         times = []
         for r in range(repeats):

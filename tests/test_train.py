@@ -39,7 +39,7 @@ def test_each_run_gets_the_next_numbered_folder_with_its_options(blob_dataset, t
     assert options["train"]["lr_g"] == 1e-3 and options["train"]["batch"] == 8
     assert options["model"] == {"arch": "dcgan", "resolution": 32, "channels": 3, "z_dim": 16, "width": 8,
                                 "max_width": 512, "num_classes": 0, "embed_dim": 64, "d_norm": "batch",
-                                "g_spectral": False}
+                                "g_spectral": False, "output_bias": True, "mbstd_group": 4}
 
 
 def test_streaming_loader_trains_exactly_like_the_in_memory_one(blob_dataset, tmp_path):

@@ -88,15 +88,19 @@ def train_encoder(images_uint8: Tensor, steps: int = 1500, batch: int = 64, seed
     return encoder.eval().requires_grad_(False)
 
 
+ENCODER_STEPS = 1500
+
+
 def encoder_for(dataset, device: torch.device, progress: bool = True, max_images: int = 10_000,
-                steps: int = 1500) -> tuple[SmallEncoder, str]:
+                steps: int = ENCODER_STEPS) -> tuple[SmallEncoder, str]:
     """The cached encoder of this dataset (trained now if there is none); and its fingerprint."""
     from ..data.loader import decode_all
     from ..utils.files import atomic_write_bytes
     from .cache import cache_dir, dataset_fingerprint
 
     fingerprint = dataset_fingerprint(dataset.path)
-    path = cache_dir("encoders") / f"{fingerprint}-v{ENCODER_VERSION}.safetensors"
+    trained = "" if steps == ENCODER_STEPS else f"-{steps}steps"  # a shorter-trained one is not the same encoder
+    path = cache_dir("encoders") / f"{fingerprint}{trained}-v{ENCODER_VERSION}.safetensors"
     encoder = SmallEncoder()
     if path.exists():
         encoder.load_state_dict(load_file(str(path)))

@@ -131,7 +131,7 @@ def minibatch_std(h: Tensor, group: int) -> Tensor:
 
     Karras et al. 2018 (Progressive GAN, sec. 3): a collapsed G makes batches whose images agree, and
     this lets D see it, which batch norm (normalizing each channel over the batch) hides from it.
-    Groups are consecutive images; the group shrinks to the largest divisor of B not above ``group``.
+    Image i is in group i mod (B/G) (as in StyleGAN2); G shrinks to the largest divisor of B not above ``group``.
     """
     b, _, height, width = h.shape
     g = max(d for d in range(1, min(group, b) + 1) if b % d == 0)

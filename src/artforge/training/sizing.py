@@ -118,7 +118,7 @@ def _img_per_s(trainer, steps: int) -> float:
     return trainer.cfg.batch / plain
 
 
-def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=CANDIDATES, steps: int = 3,
+def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, steps: int = 3,
             seconds: float | None = None, target_steps: int = TARGET_STEPS) -> dict[Size, float]:
     """Images per second of a training step of ``cfg`` at each size, widest first, on this machine.
 
@@ -129,7 +129,7 @@ def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=CANDIDA
     measured: dict[Size, float] = {}
     with tempfile.TemporaryDirectory(prefix="artforge-sizing-") as tmp:
         dataset = _synthetic_dataset(Path(tmp), resolution, channels, num_classes)
-        for size in sizes:
+        for size in sizes or CANDIDATES:
             probe_cfg = dataclasses.replace(cfg, dataset=str(dataset.path), width=size.width, batch=size.batch,
                                             eval_images=0, progress=False, tensorboard=False, cache_gb=1.0)
             trainer = Trainer(probe_cfg, Path(tmp), dataset)
