@@ -116,7 +116,8 @@ def save_grid(images, path: Path) -> None:
 
 # ----------------------------------------------------------------------------- the two trainers (child processes)
 
-def train_artforge(dataset: Path, budgets: list[float], out: Path, scorer: Scorer, tag: str) -> list[dict]:
+def train_artforge(dataset: Path, budgets: list[float], out: Path, scorer: Scorer, tag: str,
+                   sizes: list | None) -> list[dict]:
     """artforge's defaults as ``artforge train --minutes`` sizes them, one run per distinct size."""
     from artforge.config import TrainConfig
     from artforge.data.archive import open_dataset
@@ -124,7 +125,8 @@ def train_artforge(dataset: Path, budgets: list[float], out: Path, scorer: Score
 
     ds = open_dataset(dataset)
     base = TrainConfig(dataset=str(dataset), progress=False, tensorboard=False, device="cpu", precision="fp32")
-    measured = sizing.measure(base.resolved(), ds.resolution, ds.channels, 0)  # every candidate, once
+    candidates = [sizing.Size(*s) for s in sizes] if sizes else None
+    measured = sizing.measure(base.resolved(), ds.resolution, ds.channels, 0, candidates)  # every one, once
     groups: dict = {}
     for budget in budgets:
         groups.setdefault(sizing.choose_size(budget * 60, measured), []).append(budget)
@@ -172,7 +174,8 @@ def _artforge_run(cfg, ds, marks: list[float], out: Path, scorer: Scorer, tag: s
     return rows
 
 
-def train_official(dataset: Path, budgets: list[float], out: Path, scorer: Scorer, tag: str) -> list[dict]:
+def train_official(dataset: Path, budgets: list[float], out: Path, scorer: Scorer, tag: str,
+                   sizes: list | None = None) -> list[dict]:
     """The official example's loop on the dataset: shuffled epochs of batch 64, no flips, fp32."""
     import torch
 
@@ -217,7 +220,7 @@ def child_main(spec: dict) -> None:
     torch.set_num_threads(spec["threads"])
     scorer = Scorer(Path(spec["full"]), spec["encoder_steps"])
     train = train_artforge if spec["recipe"] == "artforge" else train_official
-    rows = train(Path(spec["dataset"]), spec["budgets"], Path(spec["out"]), scorer, spec["data"])
+    rows = train(Path(spec["dataset"]), spec["budgets"], Path(spec["out"]), scorer, spec["data"], spec["sizes"])
     print("RESULT " + json.dumps(rows))
 
 
@@ -275,6 +278,8 @@ def main(argv=None) -> dict:
                         help="avx2: run as an AVX2 CPU without native bf16 would")
     parser.add_argument("--full", help="a prepared OpenMoji 64 px dataset (default: prepare it into OUT)")
     parser.add_argument("--out", default="runs/bench-quality")
+    parser.add_argument("--sizes", help="candidate WIDTHxBATCH sizes for artforge's sizing, widest first "
+                        "(default: training/sizing.py's)")
     parser.add_argument("--encoder-steps", type=int, default=1500, help="training steps of the KID encoder")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -285,12 +290,13 @@ def main(argv=None) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     budgets = sorted(float(b) for b in args.budgets.split(","))
+    sizes = [[int(v) for v in s.split("x")] for s in args.sizes.split(",")] if args.sizes else None
     sets = datasets(out, Path(args.full) if args.full else None)
     wanted = [d.strip() for d in args.data.split(",")]
     env = {**os.environ, **(cpuinfo.AVX2_ENV if args.isa == "avx2" else {})}
     specs = [{"recipe": recipe, "data": data, "dataset": str(sets[data]), "full": str(sets["full"]),
               "budgets": budgets, "threads": args.threads, "out": str(out),
-              "encoder_steps": args.encoder_steps} for data in wanted for recipe in RECIPES]
+              "encoder_steps": args.encoder_steps, "sizes": sizes} for data in wanted for recipe in RECIPES]
     jobs = args.jobs or max(1, (os.cpu_count() or 1) // args.threads)
     started = time.time()
     Scorer(sets["full"], args.encoder_steps)  # trains the set's encoder once (cached), before the runs race to

@@ -4,7 +4,8 @@ The reference is the official example's loop (benchmarks/official_dcgan.py: the 
 DCGAN at 64 px, batch 64, fp32, fed from memory). artforge runs its real training step (phases,
 augmentation, self-conditioning, lazy R1 in its share of steps, EMA, monitoring) on a prepared
 dataset zip, with its defaults, at fp32 and at bf16. Each row also gives the FLOPs of one training
-image (counted with torch.utils.flop_counter, lazy R1 amortized), the rate that makes, and that
+image (counted with torch.utils.flop_counter on a step without R1: its double backward, one step in
+16, cannot be counted by it and adds a few percent), the rate that makes, and that
 rate as a share of this CPU's measured peak (a large matrix multiply at the same precision).
 
 Each measurement runs in its own process (so peak memory is per variant); variants alternate
@@ -41,8 +42,8 @@ RES = 64
 REFERENCE = "reference: official DCGAN example (width 64, batch 64)"
 
 
-def make_dataset(path: Path, n: int = 1024) -> None:
-    """A prepared dataset of n smooth random 64x64 images (content does not matter for speed)."""
+def make_dataset(path: Path, res: int = RES, n: int = 1024) -> None:
+    """A prepared dataset of n smooth random res x res images (content does not matter for speed)."""
     from PIL import Image
 
     from artforge.data.archive import ArchiveWriter
@@ -50,11 +51,11 @@ def make_dataset(path: Path, n: int = 1024) -> None:
     rng = np.random.default_rng(0)
     writer = ArchiveWriter(path)
     for _ in range(n):
-        arr = rng.integers(0, 256, (RES // 8, RES // 8, 3), dtype=np.uint8)
+        arr = rng.integers(0, 256, (res // 8, res // 8, 3), dtype=np.uint8)
         buf = io.BytesIO()
-        Image.fromarray(arr).resize((RES, RES), Image.BILINEAR).save(buf, format="PNG")
+        Image.fromarray(arr).resize((res, res), Image.BILINEAR).save(buf, format="PNG")
         writer.add(buf.getvalue())
-    writer.close({"name": "bench", "resolution": RES, "channels": 3, "label_names": [],
+    writer.close({"name": "bench", "resolution": res, "channels": 3, "label_names": [],
                   "split": {"train": writer.names, "val": [], "test": []}})
 
 
@@ -69,11 +70,11 @@ def count_flops(step) -> float:
 
 # ----------------------------------------------------------------------------- the two loops
 
-def reference(steps: int, warmup: int) -> dict:
+def reference(steps: int, warmup: int, res: int = RES) -> dict:
     import torch
 
-    model = OfficialDCGAN(RES)
-    data = torch.rand(8 * REF_BATCH, 3, RES, RES) * 2 - 1
+    model = OfficialDCGAN(res)
+    data = torch.rand(8 * REF_BATCH, 3, res, res) * 2 - 1
     batches = [data[i * REF_BATCH:(i + 1) * REF_BATCH] for i in range(8)]
     for i in range(warmup):
         model.step(batches[i % 8])
@@ -109,10 +110,9 @@ def artforge_step(dataset: Path, steps: int, warmup: int, **options) -> dict:
         step()
     seconds = time.perf_counter() - start
     interval = trainer.cfg.r1_interval if trainer.cfg.r1_gamma else 1
-    trainer.step = interval * (trainer.step // interval + 1)  # a lazy R1 step (any step without R1)
-    with_r1 = count_flops(step)
-    plain = count_flops(step)
-    flops = plain + (with_r1 - plain) / interval
+    if trainer.step % interval == 0:
+        trainer.step += 1  # a step without R1: FlopCounterMode cannot follow R1's autograd.grad
+    flops = count_flops(step)
     batch = trainer.cfg.batch
     return {"img_per_s": steps * batch / seconds, "flops_per_img": flops / batch, "batch": batch,
             "width": trainer.cfg.width, "precision": trainer.precision.reason}
@@ -155,9 +155,9 @@ ABLATIONS = {
 }
 
 
-def run_one(kind: str, options: dict, dataset: Path, steps: int, warmup: int) -> dict:
+def run_one(kind: str, options: dict, dataset: Path, steps: int, warmup: int, res: int) -> dict:
     """Child-process entry: one measurement, printed as JSON."""
-    result = reference(steps, warmup) if kind == "reference" else artforge_step(dataset, steps, warmup, **options)
+    result = reference(steps, warmup, res) if kind == "reference" else artforge_step(dataset, steps, warmup, **options)
     return {**result, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -177,13 +177,15 @@ def main() -> None:
     parser.add_argument("--ablations", action="store_true", help="also measure what each part of a step costs")
     parser.add_argument("--isa", choices=("native", "avx2"), default="native",
                         help="avx2: run every measurement as an AVX2 CPU without native bf16 would")
+    parser.add_argument("--resolution", type=int, default=RES, help="image size (the issue's figures: 64)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--peak", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         spec = json.loads(args.child)
         steps = max(2, args.steps // 2) if spec["kind"] == "reference" else args.steps
-        print(json.dumps(run_one(spec["kind"], spec["options"], Path(spec["dataset"]), steps, args.warmup)))
+        print(json.dumps(run_one(spec["kind"], spec["options"], Path(spec["dataset"]), steps, args.warmup,
+                                 spec["resolution"])))
         return
     if args.peak:
         print(json.dumps({"gflops": cpuinfo.peak_gflops(args.peak), "cpu": cpuinfo.describe()}))
@@ -194,18 +196,19 @@ def main() -> None:
     peaks = {p: child(["--peak", p], env) for p in ("fp32", "bf16")}
     with tempfile.TemporaryDirectory() as tmp:
         dataset = Path(tmp) / "bench-64.zip"
-        make_dataset(dataset)
+        make_dataset(dataset, args.resolution)
         results: dict[str, list[dict]] = {name: [] for name in variants}
         for r in range(args.rounds):
             for name, (kind, options, _) in variants.items():  # alternate variants within each round
-                spec = json.dumps({"kind": kind, "options": options, "dataset": str(dataset)})
+                spec = json.dumps({"kind": kind, "options": options, "dataset": str(dataset),
+                                   "resolution": args.resolution})
                 results[name].append(child(["--child", spec, "--steps", str(args.steps), "--warmup",
                                             str(args.warmup)], env))
                 print(f"round {r + 1}/{args.rounds} {name.strip()} ({variants[name][2]}): "
                       f"{results[name][-1]['img_per_s']:.1f} img/s", file=sys.stderr, flush=True)
         sample_s = sampling_time(dataset)
     print(table(results, variants, peaks, args))
-    print(f"\nsampling 64 images at 64x64 after load (median of 5): {sample_s * 1000:.0f} ms (target < 200 ms)")
+    print(f"\nsampling 64 images at {args.resolution}x{args.resolution} after load (median of 5): {sample_s * 1000:.0f} ms (target < 200 ms)")
 
 
 def table(results: dict, variants: dict, peaks: dict, args) -> str:

@@ -214,13 +214,14 @@ class TrainConfig:
                          "(options below marked 'recipe' override it)", choices=lambda: tuple(_registry("recipe")))
     loss: str | None = option(None, "adversarial loss (recipe)", choices=lambda: tuple(_registry("loss")))
     z_dim: int = option(128, "latent size")
-    width: int = option(64, "base channel count of G and D (channels double as resolution halves)")
+    width: int = option(32, "base channel count of G and D (channels double as resolution halves); "
+                        "with --minutes, sized to the machine unless given (see --size-to-budget)")
     max_width: int = option(512, "cap on channel count")
     mbstd_group: int = option(4, "D sees the standard deviation of its features across groups of this many "
                               "images, so it can tell a collapsed G (0: off)")
     output_bias: bool = option(True, "G adds a learned per-pixel bias to its output, started at the training "
                                "images' mean image, so backgrounds and layout are right from the first step")
-    batch: int = option(64, "images per step")
+    batch: int = option(16, "images per step; with --minutes, sized to the machine unless given")
     lr_g: float | None = option(None, "generator learning rate (recipe)")
     lr_d: float | None = option(None, "discriminator learning rate (recipe)")
     beta1: float | None = option(None, "Adam beta1 (recipe)")

@@ -1,0 +1,44 @@
+"""The training benchmarks run end to end on a tiny budget (their figures are in the README, not here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import write_blob_dataset
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(script: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    out = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+def test_quality_per_minute_runs_both_recipes_on_both_sets(tmp_path):
+    full = write_blob_dataset(tmp_path / "blobs-32.zip", n=60)
+    out = tmp_path / "bench"
+    run("quality_per_minute.py", "--budgets", "0.02,0.04", "--full", str(full), "--out", str(out),
+        "--encoder-steps", "5", "--jobs", "2", "--sizes", "16x8,8x8", env={"ARTFORGE_CACHE": str(tmp_path)})
+    report = json.loads((out / "quality.json").read_text())
+    rows = report["rows"]
+    assert {(r["data"], r["recipe"], r["cpu_minutes"]) for r in rows} == {
+        (d, r, b) for d in ("full", "small") for r in ("artforge", "official") for b in (0.02, 0.04)}
+    for row in rows:
+        assert row["steps"] >= 1 and row["swd"] > 0 and Path(row["grid"]).is_file()
+    table = (out / "quality.md").read_text()
+    assert "SWD x1e3" in table and report["cpu"].split(",")[0] in table
+    assert all(Path(f).is_file() for f in report["figures"])
+
+
+def test_train_throughput_prints_its_table():
+    out = run("train_throughput.py", "--rounds", "1", "--steps", "2", "--warmup", "1", "--resolution", "16")
+    table = out.stdout
+    assert "| variant |" in table and "vs reference" in table and "share of peak" in table
+    rows = [line for line in table.splitlines() if line.startswith("| reference") or line.startswith("| artforge")]
+    assert len(rows) == 3 and "1.00x" in rows[0]
