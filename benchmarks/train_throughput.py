@@ -144,13 +144,15 @@ VARIANTS = {
 }
 ABLATIONS = {
     "artforge --recipe dcgan, width 64, batch 64": ("artforge", {"recipe": "dcgan", **OLD_SIZE, "precision": "fp32",
-                                                                 "output_bias": False}, "fp32"),
+                                                                 "output_bias": False, "mbstd_group": 0}, "fp32"),
     "artforge --recipe dcgan, width 64, batch 64 ": ("artforge", {"recipe": "dcgan", **OLD_SIZE, "precision": "bf16",
-                                                                  "output_bias": False}, "bf16"),
+                                                                  "output_bias": False, "mbstd_group": 0}, "bf16"),
     "artforge defaults at width 64, batch 64": ("artforge", {**OLD_SIZE, "precision": "fp32"}, "fp32"),
     "artforge defaults, --self-cond 0": ("artforge", {"self_cond": 0, "precision": "fp32"}, "fp32"),
     "artforge defaults, --d-augment none": ("artforge", {"d_augment": "none", "precision": "fp32"}, "fp32"),
     "artforge defaults, --r1-gamma 0": ("artforge", {"r1_gamma": 0, "precision": "fp32"}, "fp32"),
+    "artforge defaults, --ema-kimg 0": ("artforge", {"ema_kimg": 0, "precision": "fp32"}, "fp32"),
+    "artforge defaults, --mbstd-group 0": ("artforge", {"mbstd_group": 0, "precision": "fp32"}, "fp32"),
     "artforge defaults, --no-channels-last": ("artforge", {"channels_last": False, "precision": "fp32"}, "fp32"),
 }
 

@@ -12,7 +12,7 @@ from artforge.data.archive import ArchiveWriter
 
 # Small and fast: every training test uses these options unless it says otherwise.
 TINY = dict(batch=8, width=8, z_dim=16, tick=5, checkpoint_every=10, eval_images=16, progress=False,
-            tensorboard=False, device="cpu")
+            tensorboard=False, device="cpu", self_cond_min_images=64)  # self-conditioning on tiny datasets too
 
 
 def write_blob_dataset(path, n: int = 40, res: int = 32, labels: bool = False, seed: int = 0):

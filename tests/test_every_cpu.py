@@ -94,11 +94,11 @@ def test_training_starts_the_bias_at_the_training_images_mean(blob_dataset, tmp_
 
 
 def test_a_run_made_before_the_output_bias_resumes_as_it_was_trained(blob_dataset, tmp_path):
-    """options.json without output_bias and mbstd_group: the run had neither, and resumes without them."""
+    """options.json without the options added since: the run resumes as it was made."""
     first = artforge.train(blob_dataset, out=tmp_path, steps=4, output_bias=False, mbstd_group=0, **TINY)
     options_path = first.run_dir / "options.json"
     options = json.loads(options_path.read_text())
-    for key in ("output_bias", "mbstd_group"):
+    for key in ("output_bias", "mbstd_group", "self_cond_min_images"):
         del options["train"][key]
         options["model"].pop(key, None)
     options_path.write_text(json.dumps(options))

@@ -52,10 +52,12 @@ def test_reclustering_keeps_each_label_on_the_same_points():
 
 
 def test_clusters_for_small_datasets():
-    assert clusters_for(50, 389) == 12  # at most one cluster per 32 images
+    assert clusters_for(50, 1000) == 31  # at most one cluster per 32 images
     assert clusters_for(50, 4000) == 50
-    assert clusters_for(50, 64) == 2
-    assert clusters_for(50, 63) == 0 and clusters_for(0, 1000) == 0  # one cluster is no conditioning
+    assert clusters_for(50, 999) == 0  # below 1,000 images: off (collapse by conditioning)
+    assert clusters_for(50, 389, min_images=64) == 12
+    assert clusters_for(50, 64, min_images=64) == 2
+    assert clusters_for(50, 63, min_images=0) == 0 and clusters_for(0, 1000) == 0  # one cluster is no conditioning
 
 
 class PointD(nn.Module):

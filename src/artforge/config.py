@@ -254,6 +254,8 @@ class TrainConfig:
                                    "this many clusters of D's features (at most one per 32 training images), "
                                    "found again every --self-cond-every steps; 0 disables (recipe)")
     self_cond_every: int = option(2000, "steps between the reclusterings of --self-cond")
+    self_cond_min_images: int = option(1000, "no self-conditioning below this many training images: with few "
+                                       "images, conditioning makes G draw one image per cluster")
     steps: int | None = option(None, "stop after this many steps")
     kimg: float | None = option(None, "stop after this many thousand real images shown to D")
     minutes: float | None = option(None, "stop after this many minutes of training")

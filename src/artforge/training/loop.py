@@ -47,7 +47,7 @@ RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "kee
                     "progress", "workers", "tensorboard", "lr_g", "lr_d", "cache_gb", "eval_every", "eval_metrics",
                     "eval_n", "eval_extractor", "inception_weights")
 # What an option that did not exist yet when a run was made meant for it (its behaviour back then).
-OPTIONS_BEFORE_THEY_EXISTED = {"output_bias": False, "mbstd_group": 0}
+OPTIONS_BEFORE_THEY_EXISTED = {"output_bias": False, "mbstd_group": 0, "self_cond_min_images": 0}
 GRID_IMAGES = 64
 MEAN_IMAGE_BYTES = 2**26  # real images averaged for G's initial output bias: 64 MB of them, at least 256
 SELF_COND_IMAGES = 2048  # real images clustered for self-conditioning (all of them in a small dataset)
@@ -149,7 +149,8 @@ class Trainer:
         self.dtype = self.precision.dtype
         self.num_classes = dataset.num_classes if cfg.conditional else 0
         # Data without (used) labels: condition on clusters of D's features instead (self-conditioning).
-        self.self_cond = 0 if self.num_classes else clusters_for(cfg.self_cond, len(dataset.indices(cfg.split)))
+        self.self_cond = 0 if self.num_classes else clusters_for(cfg.self_cond, len(dataset.indices(cfg.split)),
+                                                                 cfg.self_cond_min_images)
         self.num_classes = self.num_classes or self.self_cond
         self.model_cfg = make_config(cfg.arch, resolution=dataset.resolution, channels=dataset.channels,
                                      num_classes=self.num_classes, z_dim=cfg.z_dim, width=cfg.width,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -103,26 +104,30 @@ def _synthetic_dataset(folder: Path, resolution: int, channels: int, num_classes
 
 
 def _img_per_s(trainer, steps: int) -> float:
-    """Training images per second of ``trainer``: plain steps, plus lazy R1 steps in their share."""
+    """Training images per second of ``trainer``: plain steps (median, as the machine may be busy),
+    plus a lazy R1 step in its share of steps."""
     from .monitor import Monitor
 
     monitor = Monitor(trainer.run_dir, tensorboard=False, enabled=False)
     ctx = trainer.make_context()
-    trainer.train_step(ctx, monitor, False)  # step 0 (with R1): builds the kernels
-    start = time.perf_counter()
-    for _ in range(steps):
-        trainer.train_step(ctx, monitor, False)
-    plain = (time.perf_counter() - start) / steps
-    interval = trainer.cfg.r1_interval if trainer.cfg.r1_gamma else 0
-    if interval > 1:
-        trainer.step = interval * (trainer.step // interval + 1)  # the next lazy R1 step
+
+    def timed_step() -> float:
         start = time.perf_counter()
         trainer.train_step(ctx, monitor, False)
-        plain += (time.perf_counter() - start - plain) / interval
+        return time.perf_counter() - start
+
+    interval = trainer.cfg.r1_interval if trainer.cfg.r1_gamma else 0
+    with_r1 = timed_step()  # step 0 has R1; it and the next build the kernels
+    timed_step()
+    plain = statistics.median(timed_step() for _ in range(steps))
+    if interval > 1:
+        trainer.step = interval * (trainer.step // interval + 1)  # the next lazy R1 step, now warm
+        with_r1 = timed_step()
+        plain += max(with_r1 - plain, 0.0) / interval
     return trainer.cfg.batch / plain
 
 
-def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, steps: int = 3,
+def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, steps: int = 5,
             seconds: float | None = None, target_steps: int = TARGET_STEPS) -> dict[Size, float]:
     """Images per second of a training step of ``cfg`` at each size, widest first, on this machine.
 
