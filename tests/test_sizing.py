@@ -39,7 +39,23 @@ def test_a_longer_budget_buys_a_wider_network():
 
 
 def test_only_what_was_measured_is_chosen():
-    # measure() stops at the first size that reaches the target: the rest are not timed
-    assert choose_size(15 * 60, {WIDE: 1000.0}) == WIDE
+    # measure() times the cheapest first and stops at the first size that misses the target
+    assert choose_size(15 * 60, {CHEAP: 30.0}) == CHEAP
+    assert choose_size(15 * 60, {MID: 30.0, CHEAP: 600.0}) == CHEAP
     with pytest.raises(ValueError):
         choose_size(60, {})
+
+
+@pytest.mark.parametrize("speed, timed", [(10.0, [8]), (1e6, [8, 16])])
+def test_measure_times_the_cheapest_first_and_stops_at_the_first_miss(blob_dataset, monkeypatch, speed, timed):
+    from artforge.config import TrainConfig
+    from artforge.training import sizing
+
+    seen = []
+    monkeypatch.setattr(sizing, "_img_per_s", lambda trainer, steps: seen.append(trainer.cfg.width) or speed)
+    options = {k: v for k, v in TINY.items() if k not in ("width", "batch")}
+    cfg = TrainConfig(dataset=str(blob_dataset), **options).resolved()
+    wide, cheap = Size(16, 8), Size(8, 8)
+    measured = sizing.measure(cfg, 32, 3, 0, sizes=[wide, cheap], seconds=60, target_steps=1000)
+    assert seen == timed  # 10 img/s: 75 steps, short of 1,000: the wider size is not timed
+    assert list(measured) == [wide, cheap][-len(timed):]  # widest first, as choose_size reads them

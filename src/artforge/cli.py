@@ -24,7 +24,8 @@ EXAMPLES = {
   artforge prepare ~/paintings --out datasets/paintings-128.zip --size 128 --fit pad
   artforge prepare sketches.zip --color gray --labels folders --split 0.8,0.1,0.1""",
     "train": """examples:
-  artforge train datasets/openmoji-64.zip --minutes 15
+  artforge train datasets/openmoji-64.zip --minutes 15   # network sized to this machine for 15 minutes
+  artforge train datasets/openmoji-64.zip --minutes 15 --width 64 --batch 32 --precision fp32
   artforge train datasets/paintings-128.zip --kimg 500 --batch 32 --augment flip,crop
   artforge train --resume runs/00003-paintings-128-dcgan --kimg 800   # continue exactly
   artforge train datasets/sketches-64.zip --self-cond 0   # stable without self-conditioning (unconditional)""",

@@ -9,8 +9,9 @@ recipe comparison). So the default size is the cheapest candidate, and a wider o
 when the budget buys it ``TARGET_STEPS`` steps: a GPU, or a fast CPU given hours.
 
 When a run is given ``--minutes`` and neither ``--width`` nor ``--batch``, ``train()`` times a few
-real training steps of each candidate size on this machine, at the run's precision, widest first,
-and takes the first whose expected step count reaches ``TARGET_STEPS``; when none does, the cheapest.
+real training steps of candidate sizes on this machine, at the run's precision, cheapest first
+until one misses ``TARGET_STEPS`` in the budget, and takes the widest that reaches it; when none
+does, the cheapest.
 
 ``choose_size`` is the decision (a pure function, unit-tested); ``measure`` does the timing, on a
 small synthetic dataset shaped like the real one, with the run's own recipe, so everything a step
@@ -129,21 +130,23 @@ def _img_per_s(trainer, steps: int) -> float:
 
 def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, steps: int = 5,
             seconds: float | None = None, target_steps: int = TARGET_STEPS) -> dict[Size, float]:
-    """Images per second of a training step of ``cfg`` at each size, widest first, on this machine.
+    """Images per second of a training step of ``cfg`` at each size (widest first) on this machine.
 
-    With ``seconds``, stops at the first size that reaches ``target_steps`` (the one chosen anyway).
+    Times the cheapest size first. With ``seconds``, stops at the first size that misses
+    ``target_steps``: a wider one would miss it too, and a slow machine only times the cheapest.
     """
     from .loop import Trainer  # imports torch: not at module import
 
+    sizes = list(sizes or CANDIDATES)
     measured: dict[Size, float] = {}
     with tempfile.TemporaryDirectory(prefix="artforge-sizing-") as tmp:
         dataset = _synthetic_dataset(Path(tmp), resolution, channels, num_classes)
-        for size in sizes or CANDIDATES:
+        for size in reversed(sizes):
             probe_cfg = dataclasses.replace(cfg, dataset=str(dataset.path), width=size.width, batch=size.batch,
                                             eval_images=0, progress=False, tensorboard=False, cache_gb=1.0)
             trainer = Trainer(probe_cfg, Path(tmp), dataset)
             measured[size] = _img_per_s(trainer, steps)
             del trainer
-            if seconds is not None and expected_steps(size, measured[size], seconds) >= target_steps:
+            if seconds is not None and expected_steps(size, measured[size], seconds) < target_steps:
                 break
-    return measured
+    return {size: measured[size] for size in sizes if size in measured}  # widest first
