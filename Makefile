@@ -22,7 +22,7 @@ test: setup
 datasets/openmoji-64.zip: | setup
 	$(BIN)/artforge prepare openmoji --size 64 --out $@
 
-# The built-in default job: emoji -> a DCGAN trained for DEMO_MINUTES -> samples and a report.
+# The built-in default job: emoji -> a DCGAN sized to this machine and trained for DEMO_MINUTES -> samples, report.
 demo: setup datasets/openmoji-64.zip
 	$(BIN)/artforge train datasets/openmoji-64.zip --minutes $(DEMO_MINUTES) --out runs/demo
 	$(BIN)/artforge sample runs/demo --n 64 --seed 0 --out runs/demo-samples
