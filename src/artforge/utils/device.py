@@ -99,7 +99,7 @@ def choose_precision(name: str, device: torch.device) -> PrecisionChoice:
     if device.type != "cpu":
         return PrecisionChoice(None, f"autocast is not used on {device.type}")
     if not cpu_has_fast_bf16():
-        return PrecisionChoice(None, "this CPU has no native bf16 (no AVX512-BF16 or AMX), "
+        return PrecisionChoice(None, "no native bf16 on this CPU (oneDNN finds no AVX512-BF16 or AMX), "
                                      "where bf16 runs several times slower than fp32")
     speedup = cpu_bf16_speedup()
     if speedup >= BF16_MIN_SPEEDUP:
