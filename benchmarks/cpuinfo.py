@@ -55,15 +55,24 @@ def describe() -> str:
             + (" (capped by ONEDNN_MAX_CPU_ISA/ATEN_CPU_CAPABILITY to act as an AVX2 CPU)" if capped else ""))
 
 
-def peak_gflops(dtype_name: str = "fp32", n: int = 2048, repeats: int = 5) -> float:
-    """Measured peak: GFLOP/s of an n x n x n matrix multiply at fp32 or bf16 (median of ``repeats``)."""
+def peak_gflops(dtype_name: str = "fp32", max_n: int = 2048, repeats: int = 5) -> float:
+    """Measured peak: GFLOP/s of an n x n x n matrix multiply at fp32 or bf16 (median of ``repeats``).
+
+    n doubles from 256 up to ``max_n`` while one product takes under 50 ms, so a precision the CPU
+    runs slowly (bf16 without native support: minutes at n = 2048) is measured in seconds.
+    """
     import torch
 
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
-    a = torch.randn(n, n).to(dtype)
-    b = torch.randn(n, n).to(dtype)
-    for _ in range(2):
+    n = 256
+    while True:
+        a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+        a @ b  # builds the kernel
+        start = time.perf_counter()
         a @ b
+        if n >= max_n or time.perf_counter() - start > 0.05:
+            break
+        n *= 2
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
