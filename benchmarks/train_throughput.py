@@ -211,6 +211,8 @@ def main() -> None:
                 print(f"round {r + 1}/{args.rounds} {name.strip()} ({variants[name][2]}): "
                       f"{results[name][-1]['img_per_s']:.1f} img/s", file=sys.stderr, flush=True)
         sample_s = sampling_time(dataset)
+    for p, again in ((p, child(["--peak", p], env)) for p in ("fp32", "bf16")):  # the better of before and after
+        peaks[p]["gflops"] = max(peaks[p]["gflops"], again["gflops"])
     print(table(results, variants, peaks, args))
     print(f"\nsampling 64 images at {args.resolution}x{args.resolution} after load (median of 5): {sample_s * 1000:.0f} ms (target < 200 ms)")
 

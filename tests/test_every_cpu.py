@@ -165,3 +165,13 @@ def test_an_explicit_width_or_batch_turns_sizing_off(blob_dataset, tmp_path, mon
     opts = {k: v for k, v in TINY.items() if k not in ("width", "batch")}
     result = artforge.train(blob_dataset, out=tmp_path, minutes=0.005, size_to_budget=False, **opts)
     assert json.loads((result.run_dir / "options.json").read_text())["sizing"] is None
+
+
+def test_d_reads_the_minibatch_std_as_an_extra_channel_of_its_last_layer():
+    """The shortcut in forward (no concatenation) equals the layer on [features, std map]."""
+    d = DCGANDiscriminator(DCGANConfig(resolution=16, width=8, mbstd_group=4)).eval()
+    x = torch.rand(8, 3, 16, 16, generator=gen(2)) * 2 - 1
+    with torch.no_grad():
+        h = d.blocks(d.from_image(x))
+        expected = d.to_logit(torch.cat([h, minibatch_std(h, 4)], dim=1)).flatten()
+        torch.testing.assert_close(d(x), expected)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 
 D_NORMS = ("batch", "layer", "spectral", "none")
@@ -126,18 +127,24 @@ class DCGANGenerator(nn.Module):
             self.output_bias.copy_(torch.atanh(mean_image.to(self.output_bias).clamp(-0.98, 0.98)))
 
 
-def minibatch_std(h: Tensor, group: int) -> Tensor:
-    """(B, C, H, W) -> (B, 1, H, W): the std of each feature across a group of images, averaged.
+def group_std(h: Tensor, group: int) -> Tensor:
+    """(B, C, H, W) -> (B,): the std of each feature across a group of images, averaged over features.
 
     Karras et al. 2018 (Progressive GAN, sec. 3): a collapsed G makes batches whose images agree, and
     this lets D see it, which batch norm (normalizing each channel over the batch) hides from it.
     Image i is in group i mod (B/G) (as in StyleGAN2); G shrinks to the largest divisor of B not above ``group``.
     """
-    b, _, height, width = h.shape
+    b = h.shape[0]
     g = max(d for d in range(1, min(group, b) + 1) if b % d == 0)
     y = h.float().reshape(g, b // g, *h.shape[1:])  # (G, B/G, C, H, W): image j of every group
     std = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (B/G,)
-    return std.repeat(g)[:, None, None, None].expand(b, 1, height, width).to(h.dtype)
+    return std.repeat(g).to(h.dtype)
+
+
+def minibatch_std(h: Tensor, group: int) -> Tensor:
+    """(B, C, H, W) -> (B, 1, H, W): ``group_std`` as the extra feature map D's last layer reads."""
+    b, _, height, width = h.shape
+    return group_std(h, group)[:, None, None, None].expand(b, 1, height, width)
 
 
 class DCGANDiscriminator(nn.Module):
@@ -160,8 +167,14 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         h = self.blocks(self.from_image(x))  # (B, w[-1], 4, 4)
-        stats = torch.cat([h, minibatch_std(h, self.cfg.mbstd_group)], dim=1) if self.cfg.mbstd_group else h
-        logits = self.to_logit(stats).flatten()  # (B,)
+        if self.cfg.mbstd_group:
+            # to_logit on [h, minibatch_std(h)]: its 4x4 kernel covers the 4x4 map, and the std map is
+            # constant, so its channel adds std times that channel's weight sum (no concatenation).
+            weight = self.to_logit.weight  # (1, w[-1] + 1, 4, 4)
+            logits = (F.conv2d(h, weight[:, :-1]).flatten()
+                      + group_std(h, self.cfg.mbstd_group) * weight[:, -1].sum().to(h.dtype))  # (B,)
+        else:
+            logits = self.to_logit(h).flatten()  # (B,)
         if self.embed is not None:
             if c is None:
                 raise ValueError("this discriminator is conditional: pass class indices c")
