@@ -147,6 +147,12 @@ def test_train_positive_ints(name, value):
     raises_flag(flag_name(name), TrainConfig, dataset="x", **{name: value})
 
 
+@pytest.mark.parametrize("name", ["mbstd_group", "self_cond_min_images"])  # 0 turns them off
+@pytest.mark.parametrize("value", [-1, True, 2.0, "8"])
+def test_train_non_negative_ints(name, value):
+    raises_flag(flag_name(name), TrainConfig, dataset="x", **{name: value})
+
+
 @pytest.mark.parametrize("name", ["lr_g", "lr_d", "cache_gb"])
 @pytest.mark.parametrize("value", [0, -1e-4, INF, NAN, True, "0.1"])
 def test_train_positive_floats(name, value):

@@ -291,6 +291,8 @@ class TrainConfig:
             _positive_int(getattr(self, name), name)
         _positive_int(self.eval_images, "eval_images", minimum=0)
         _positive_int(self.eval_every, "eval_every", minimum=0)
+        _positive_int(self.mbstd_group, "mbstd_group", minimum=0)
+        _positive_int(self.self_cond_min_images, "self_cond_min_images", minimum=0)
         _positive_int(self.eval_n, "eval_n")
         object.__setattr__(self, "eval_metrics", _metric_list(self.eval_metrics, "eval_metrics"))
         _positive_int(self.workers, "workers", minimum=0)

@@ -13,7 +13,7 @@ spectral normalization to G's convolutions as well (Zhang et al. 2019, SAGAN).
 ``output_bias`` adds a learned per-pixel bias to G's output before its tanh. Training starts it at
 the training images' mean image (``init_output_bias``), so G's first samples already have the
 data's background and layout and its convolutions learn only what differs from the mean: on the
-white-backed emoji set this halves SWD after ten CPU-minutes (benchmarks/quality_per_minute.py).
+white-backed emoji set it halved SWD after five and ten CPU-minutes (docs/training.md, "Every CPU").
 
 Conditional models (num_classes > 0) concatenate a learned class embedding to z in G, and add a
 projection term <embed(c), sum_xy h(x)> to D's logit (Miyato & Koyama 2018, arXiv:1802.05637).

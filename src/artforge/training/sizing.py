@@ -4,8 +4,8 @@ After a few CPU-minutes, what a GAN has learned depends most on how many steps i
 OpenMoji at 64 px, in 20 fp32 CPU-minutes of an AVX2 core, a DCGAN of width 32 with batches of 16
 takes 5,800 steps and ends at SWD 23 against held-back images; width 48 (same batch) takes 3,100
 and ends at 29, and was no better per step either (29 at step 3,137 against 26 at step 2,944);
-width 64 with batches of 64 takes 700 and ends at 95 (benchmarks/quality_per_minute.py has the
-recipe comparison). So the default size is the cheapest candidate, and a wider one is taken only
+width 64 with batches of 64 takes 600 and ends at 95 (docs/training.md; benchmarks/quality_per_minute.py
+has the recipe comparison). So the default size is the cheapest candidate, and a wider one is taken only
 when the budget buys it ``TARGET_STEPS`` steps: a GPU, or a fast CPU given hours.
 
 When a run is given ``--minutes`` and neither ``--width`` nor ``--batch``, ``train()`` times a few
@@ -43,7 +43,15 @@ class Size:
         return f"width {self.width}, batch {self.batch}"
 
 
-CANDIDATES = (Size(64, 32), Size(48, 16), Size(32, 16))  # widest first; the last is the default size
+def _default_size() -> Size:
+    """TrainConfig's own --width and --batch defaults (one source of defaults): the cheapest candidate."""
+    from ..config import TrainConfig
+
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    return Size(defaults["width"], defaults["batch"])
+
+
+CANDIDATES = (Size(64, 32), Size(48, 16), _default_size())  # widest first; the last is the default size
 
 
 def expected_steps(size: Size, img_per_s: float, seconds: float) -> int:

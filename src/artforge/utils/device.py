@@ -108,11 +108,6 @@ def choose_precision(name: str, device: torch.device) -> PrecisionChoice:
                                  f"(below {BF16_MIN_SPEEDUP}x)")
 
 
-def pick_precision(name: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype, or None for plain fp32."""
-    return choose_precision(name, device).dtype
-
-
 def precision_name(dtype: torch.dtype | None) -> str:
     return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
 
