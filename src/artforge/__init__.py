@@ -10,7 +10,7 @@ Heavy modules are imported on first use, so ``import artforge`` stays fast and s
 
 __version__ = "0.1.0"
 
-__all__ = ["prepare", "train", "load", "report", "__version__"]
+__all__ = ["prepare", "train", "load", "export", "report", "__version__"]
 
 
 def prepare(source, **options):
@@ -30,10 +30,19 @@ def train(dataset=None, **options):
 
 
 def load(run, checkpoint: str = "best", device: str = "auto"):
-    """Load a trained run for sampling: ``artforge.load(run).sample(n=16, seed=0)``."""
+    """Load a trained run (or a folder from ``export``) for sampling: ``artforge.load(run).sample(n=16, seed=0)``."""
     from .sampling import load as _load
 
     return _load(run, checkpoint=checkpoint, device=device)
+
+
+def export(run, out=None, checkpoint: str = "best", force: bool = False):
+    """Write a run's EMA generator as a standalone model folder (default: exports/<run name>) that
+    ``load`` takes like a run; returns an ``ExportResult`` (``.out``, ``.step``, ``.load()``)."""
+    from .config import ExportConfig
+    from .exporting import export_model
+
+    return export_model(ExportConfig(run=run, out=out, checkpoint=checkpoint, force=force))
 
 
 def report(run, out=None):

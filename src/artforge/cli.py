@@ -15,7 +15,8 @@ import sys
 import typing
 
 from . import __version__
-from .config import EvaluateConfig, PrepareConfig, SampleConfig, ToyBenchConfig, TrainConfig, flag_name
+from .config import (EvaluateConfig, ExportConfig, PrepareConfig, SampleConfig, ToyBenchConfig, TrainConfig,
+                     flag_name)
 from .errors import ArtforgeError, UsageError
 
 EXAMPLES = {
@@ -52,6 +53,10 @@ Inception weights: pt_inception-2015-12-05-6726825d.pth from the pytorch-fid rel
   artforge bench toy --recipe stable --self-cond 0   # a study: stable without self-conditioning""",
     "report": """examples:
   artforge report runs/00003-openmoji-64-dcgan        # writes RUN/report.html""",
+    "export": """examples:
+  artforge export runs/00003-openmoji-64-dcgan        # best checkpoint -> exports/00003-openmoji-64-dcgan/
+  artforge export runs/00003-openmoji-64-dcgan --checkpoint 4000 --out models/emoji --force
+  artforge sample exports/00003-openmoji-64-dcgan --seeds 0-15   # an export samples like a run""",
 }
 
 
@@ -155,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("report", "write a self-contained HTML report of a run")
     p.add_argument("run", metavar="RUN", help="run folder")
     p.add_argument("--out", help="output file (default: RUN/report.html)")
+
+    p = command("export", "write a run's EMA generator as a standalone model folder (weights, model.json, "
+                "a README model card) that 'artforge sample' and artforge.load take like a run")
+    add_config_arguments(p, ExportConfig)
     return parser
 
 
@@ -238,8 +247,16 @@ def cmd_report(args) -> None:
     print(f"report: {write_report(args.run, args.out)}")
 
 
+def cmd_export(args) -> None:
+    from .exporting import export_model
+
+    result = export_model(ExportConfig(**_options(args, ("command",))))
+    print(f"exported {result.checkpoint} (step {result.step}) to {result.out}")
+    print(f"  next: artforge sample {result.out} --seeds 0-15")
+
+
 COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
-            "bench": cmd_bench, "report": cmd_report}
+            "bench": cmd_bench, "report": cmd_report, "export": cmd_export}
 
 
 def main(argv: typing.Sequence[str] | None = None) -> int:

@@ -550,3 +550,23 @@ def parse_seeds(text: str) -> list[int]:
     if not seeds:
         raise UsageError(f"--seeds {text!r} names no seed", "pass e.g. --seeds 1,5,10-20")
     return seeds
+
+
+# ----------------------------------------------------------------------------- export
+
+@dataclass(frozen=True)
+class ExportConfig:
+    run: str = option("", "run folder (or a folder of runs: the newest is used) or a checkpoint folder",
+                      positional=True, metavar="RUN")
+    checkpoint: str = option("best", "which checkpoint: best, latest, or a step number")
+    out: str | None = option(None, "output folder, written whole or not at all "
+                             "(default: exports/<run folder name>)", metavar="DIR")
+    force: bool = option(False, "replace the output folder if it exists and is not empty")
+
+    def __post_init__(self):
+        _paths_to_str(self, "run", "out")
+        if not self.run:
+            raise UsageError("no run given", "pass a run folder such as runs/00000-openmoji-64-dcgan")
+        if self.out == "":
+            raise UsageError("--out is empty", "pass a folder, e.g. --out exports/my-model")
+        object.__setattr__(self, "checkpoint", str(self.checkpoint))  # a step number from the API

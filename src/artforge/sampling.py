@@ -18,7 +18,7 @@ from torch import nn
 
 from .config import SampleConfig, filter_left_out
 from .errors import CheckpointError, UsageError
-from .models.registry import build, get_architecture
+from .models.registry import get_architecture
 from .training import checkpoint as ckpt
 from .training.rundir import resolve_run
 from .training.selfcond import weighted_label
@@ -113,25 +113,46 @@ class LoadedRun:
         return torch.cat(out).numpy()
 
 
+def build_generator(arch_name: str, model_config: dict, weights: dict[str, torch.Tensor], device: torch.device,
+                    what: str, fix: str) -> tuple[object, nn.Module]:
+    """(model config, G) rebuilt from an architecture name, its config dict and G's weights, in eval mode.
+
+    Shared by runs (a checkpoint's G_ema) and exported models (model.json + model.safetensors);
+    anything that does not fit is a one-line ``CheckpointError`` naming ``what`` (the file read).
+    """
+    try:
+        arch = get_architecture(arch_name)
+        model_cfg = arch.config(**model_config)
+        G = arch.generator(model_cfg)
+        G.load_state_dict(weights)
+    except (UsageError, TypeError, KeyError, ValueError, RuntimeError) as exc:
+        detail = " ".join((exc.message if isinstance(exc, UsageError) else str(exc)).split())[:120]
+        raise CheckpointError(f"{what} does not match its architecture ({detail})", fix) from None
+    return model_cfg, G.to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
+
+
 def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announce=print) -> LoadedRun:
+    """A run (its ``checkpoint``), a checkpoint folder, or a model folder made by ``artforge export``."""
     path = Path(run)
+    from .exporting import is_export, load_export  # exported model: model.json beside the weights
+    if is_export(path):
+        return load_export(path, checkpoint, pick_device(device))
     ckpt_path = path if (path / ckpt.STATE_FILE).exists() else None
     run_dir = resolve_run(path, announce=announce)
     ckpt_path = ckpt_path or ckpt.resolve_checkpoint(run_dir, checkpoint)
     device = pick_device(device)
     loaded = ckpt.load_checkpoint(ckpt_path, device=device, training=False)
     state = loaded["state"]
-    arch = get_architecture(state["arch"])
-    try:
-        model_cfg = arch.config(**state["model_config"])
-        G, _ = build(state["arch"], model_cfg)
-        G.load_state_dict(loaded["models"]["G_ema"])
-    except (TypeError, KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"checkpoint {ckpt_path} does not match its architecture ({str(exc)[:120]})",
-                              "use the artforge version that wrote it, or another checkpoint") from None
-    G = G.to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
-    return LoadedRun(run_dir, ckpt_path, loaded["step"], state["arch"], model_cfg, G, device,
+    model_cfg, G = build_generator(arch_name(state), state.get("model_config"), loaded["models"].get("G_ema", {}),
+                                   device, f"checkpoint {ckpt_path}",
+                                   "use the artforge version that wrote it, or another checkpoint")
+    return LoadedRun(run_dir, ckpt_path, loaded["step"], arch_name(state), model_cfg, G, device,
                      list(state.get("label_names") or []), list(state.get("label_weights") or []))
+
+
+def arch_name(state: dict) -> str | None:
+    """The architecture a checkpoint's state names ("family" now, "arch" in older checkpoints)."""
+    return state.get("family") or state.get("arch")
 
 
 def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:

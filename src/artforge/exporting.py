@@ -1,0 +1,358 @@
+"""Exported models: one checkpoint's EMA generator as a standalone folder, for sharing and sampling.
+
+``artforge export RUN --out DIR`` writes::
+
+    DIR/model.safetensors   the EMA generator's weights and buffers, keys ``G.*`` as in checkpoints
+    DIR/model.json          format version, architecture and model config, labels, source run/checkpoint/step
+    DIR/README.md           a model card: dataset, training options, steps, quality, how to sample it
+
+``artforge.load(DIR)`` and ``artforge sample DIR`` take the folder like a run. The folder is written
+beside DIR under a hidden name and renamed into place, so it is there whole or not at all, and the
+run is only read. No pickle: loading a model never runs code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from . import __version__
+from .config import ExportConfig
+from .errors import CheckpointError, UsageError
+from .training import checkpoint as ckpt
+from .training.rundir import OPTIONS_FILE, resolve_run
+from .utils.files import read_json
+
+FORMAT = "artforge-model"
+FORMAT_VERSION = 1
+MODEL_JSON = "model.json"
+WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "README.md"
+PREFIX = "G."  # as in checkpoints, where the EMA generator is G_ema.*
+REEXPORT = "export it again: artforge export RUN --out DIR --force"
+
+
+def is_export(path: str | os.PathLike) -> bool:
+    return (Path(path) / MODEL_JSON).is_file()
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    run_dir: Path
+    checkpoint: Path
+    step: int
+
+    def load(self, device: str = "auto"):
+        from .sampling import load
+        return load(self.out, device=device)
+
+
+# ----------------------------------------------------------------------------- export
+
+def export_model(cfg: ExportConfig, announce=print) -> ExportResult:
+    """The ``artforge export`` command."""
+    from .sampling import arch_name, build_generator
+
+    path = Path(cfg.run)
+    if is_export(path):
+        raise UsageError(f"{path} is already an exported model", "export a run folder made by 'artforge train'")
+    ckpt_path = path if (path / ckpt.STATE_FILE).exists() else None
+    run_dir = resolve_run(path, announce=announce)
+    ckpt_path = ckpt_path or ckpt.resolve_checkpoint(run_dir, cfg.checkpoint)
+    out = Path(cfg.out) if cfg.out else Path("exports") / run_dir.name
+    _check_out(out, run_dir, cfg.force)
+
+    loaded = ckpt.load_checkpoint(ckpt_path, device="cpu", training=False)
+    state, step = loaded["state"], loaded["step"]
+    weights = loaded["models"].get("G_ema", {})
+    model_cfg, _ = build_generator(arch_name(state), state.get("model_config"), weights, torch.device("cpu"),
+                                   f"checkpoint {ckpt_path}", "export another checkpoint, e.g. --checkpoint latest")
+    options = _read_options(run_dir)
+    dataset = options.get("dataset") or {}
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "arch": arch_name(state),
+        "model_config": state["model_config"],
+        "label_names": list(state.get("label_names") or []),
+        "label_weights": list(state.get("label_weights") or []),
+        "step": step,
+        "kimg": round(state.get("nimg", 0) / 1000, 3),
+        "source": {"run": str(run_dir.resolve()), "checkpoint": ckpt_path.name, "step": step,
+                   "picked": cfg.checkpoint, "best": state.get("best")},
+        "dataset": {k: dataset.get(k) for k in ("name", "path", "images", "resolution", "channels")},
+        "artforge_version": __version__,
+        "trained_with": state.get("artforge_version"),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    card = model_card(meta, options, state, model_cfg, out)
+    tensors = {PREFIX + k: v.contiguous() for k, v in weights.items()}
+    _write_folder(out, tensors, meta, card, step)
+    return ExportResult(out, run_dir, ckpt_path, step)
+
+
+def _check_out(out: Path, run_dir: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file", "pass a folder, e.g. --out exports/my-model")
+    o, r = out.resolve(), run_dir.resolve()
+    if o == r or r in o.parents or o in r.parents:
+        raise UsageError(f"--out {out} overlaps the run {run_dir}, which export never changes",
+                         f"pass a folder outside it, e.g. --out exports/{run_dir.name}")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise UsageError(f"--out {out} exists and is not empty", "pass another --out, or --force to replace it")
+
+
+def _read_options(run_dir: Path) -> dict:
+    try:
+        options = read_json(run_dir / OPTIONS_FILE)
+    except (OSError, ValueError):
+        return {}
+    return options if isinstance(options, dict) else {}
+
+
+def _write_folder(out: Path, tensors: dict, meta: dict, card: str, step: int) -> None:
+    """Everything into a hidden folder beside ``out``, then renamed into place (replacing ``out``)."""
+    target = Path(os.path.abspath(out))
+    tmp = target.parent / f".tmp-{target.name}-{os.getpid()}"
+    old = target.parent / f".old-{target.name}-{os.getpid()}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        save_file(tensors, str(tmp / WEIGHTS_FILE),
+                  metadata={"format": FORMAT, "arch": meta["arch"], "step": str(step)})
+        meta = {**meta, "weights_sha256": _sha256(tmp / WEIGHTS_FILE)}
+        (tmp / MODEL_JSON).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+        for path in tmp.iterdir():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+        if target.exists():  # empty, or --force: set aside until the new folder is in place
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+        os.replace(tmp, target)
+    except BaseException as exc:  # Ctrl-C too: no temporary folder left, the old folder back in place
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not target.exists():
+            os.replace(old, target)
+        if isinstance(exc, (OSError, SafetensorError)):
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else " ".join(str(exc).split())[:200]
+            raise CheckpointError(f"could not write {out}: {reason}",
+                                  "free disk space or pass another --out (the run is unchanged)") from None
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------- load
+
+def load_export(path: str | os.PathLike, checkpoint: str = "best", device: torch.device = torch.device("cpu")):
+    """The ``LoadedRun`` of an exported folder: run_dir and checkpoint are the folder itself."""
+    from .sampling import LoadedRun, build_generator
+
+    path = Path(path)
+    json_path, weights_path = path / MODEL_JSON, path / WEIGHTS_FILE
+    meta = _read_meta(json_path)
+    step = meta["step"]
+    if str(checkpoint) not in ("best", "latest", str(step), ckpt.checkpoint_name(step), meta["source"]["checkpoint"]):
+        raise CheckpointError(f"exported model {path} holds one checkpoint, step {step}; --checkpoint {checkpoint!r} "
+                              "is not it", "leave --checkpoint out")
+    if not weights_path.is_file():
+        raise CheckpointError(f"{weights_path} is missing", REEXPORT)
+    if meta.get("weights_sha256") and _sha256(weights_path) != meta["weights_sha256"]:
+        raise CheckpointError(f"{weights_path} does not match {json_path} (checksum differs: damaged or replaced)",
+                              REEXPORT)
+    try:
+        tensors = load_file(str(weights_path), device=str(device))
+    except (SafetensorError, OSError, ValueError) as exc:
+        detail = " ".join(str(exc).split())[:120]
+        raise CheckpointError(f"{weights_path} is damaged ({detail})", REEXPORT) from None
+    weights = {k[len(PREFIX):]: v for k, v in tensors.items() if k.startswith(PREFIX)}
+    model_cfg, G = build_generator(meta["arch"], meta["model_config"], weights, device, str(weights_path), REEXPORT)
+    return LoadedRun(path, path, step, meta["arch"], model_cfg, G, device,
+                     list(meta["label_names"]), [float(w) for w in meta["label_weights"]])
+
+
+def _read_meta(json_path: Path) -> dict:
+    """model.json, checked field by field: a damaged one is a one-line CheckpointError naming it."""
+    try:
+        meta = read_json(json_path)
+    except ValueError:  # also bytes that are not UTF-8
+        raise CheckpointError(f"{json_path} is damaged (not valid JSON)", REEXPORT) from None
+    except OSError as exc:
+        raise CheckpointError(f"{json_path} cannot be read ({exc.strerror or exc})", REEXPORT) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{json_path} is not an artforge model file (no \"format\": \"{FORMAT}\")",
+                              "pass a folder made by 'artforge export', or a run")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"{json_path} has format version {version}; this artforge reads version {FORMAT_VERSION}",
+                              "use the artforge version that wrote it (see its artforge_version)")
+    expected = {"arch": str, "model_config": dict, "step": int, "label_names": list, "label_weights": list,
+                "source": dict}
+    for key, kind in expected.items():
+        value = meta.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise CheckpointError(f"{json_path} is damaged ({key!r} is missing or not a {kind.__name__})", REEXPORT)
+    names, weights = meta["label_names"], meta["label_weights"]
+    if not all(isinstance(n, str) for n in names) or not all(
+            isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights):
+        raise CheckpointError(f"{json_path} is damaged (label_names or label_weights hold the wrong kind of value)",
+                              REEXPORT)
+    meta["source"].setdefault("checkpoint", ckpt.checkpoint_name(meta["step"]))
+    return meta
+
+
+# ----------------------------------------------------------------------------- model card
+
+MAIN_OPTIONS = (  # (TrainConfig field, how the card names it)
+    ("recipe", "recipe"), ("loss", "loss"), ("batch", "batch"), ("lr_g", "G learning rate"),
+    ("lr_d", "D learning rate"), ("n_critic", "D steps per G step"), ("r1_gamma", "R1 gamma"),
+    ("gp_weight", "gradient penalty weight"), ("d_norm", "D normalization"), ("ema_kimg", "EMA half-life (kimg)"),
+    ("augment", "real-image augmentations"), ("d_augment", "D augmentations"),
+    ("ada_target", "adaptive augmentation target"), ("seed", "seed"),
+)
+
+
+def _dataset_manifest(path) -> dict:
+    """The prepared dataset's artforge.json, if the dataset is still where the run found it."""
+    try:
+        path = Path(path)
+        if path.is_dir():
+            data = (path / "artforge.json").read_bytes()
+        else:
+            with zipfile.ZipFile(path) as zf:
+                data = zf.read("artforge.json")
+        manifest = json.loads(data)
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _licence_line(dataset: dict, manifest: dict) -> str | None:
+    name = str(dataset.get("name") or "")
+    if manifest.get("source") == "openmoji" or (not manifest and name.startswith("openmoji")):
+        credit = manifest.get("attribution") or "OpenMoji, the open-source emoji project, https://openmoji.org"
+        return f"Licence of the training images: CC BY-SA 4.0 ({credit})."
+    if manifest.get("license"):
+        return f"Licence of the training images: {manifest['license']}."
+    return None
+
+
+def _value(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def model_card(meta: dict, options: dict, state: dict, model_cfg, out: Path) -> str:
+    """README.md of an exported model, from model.json, the run's options.json and the checkpoint state."""
+    dataset = options.get("dataset") or {}
+    train = {**(options.get("train") or {}), **(state.get("train_config") or {})}  # the checkpoint's: recipe filled in
+    source = meta["source"]
+    res = getattr(model_cfg, "resolution", dataset.get("resolution"))
+    colour = {1: "grayscale", 3: "RGB"}.get(getattr(model_cfg, "channels", dataset.get("channels")), "")
+    names = meta["label_names"]
+    clusters = bool(names) and not dataset.get("label_names")  # labels the run found itself
+    kind = (f"self-conditioned on {len(names)} clusters" if clusters else f"conditional on {len(names)} labels"
+            if names else "unconditional")
+    best = state.get("best") or {}
+    picked = ("the best" if best.get("name") == source["checkpoint"] else "the chosen") + " checkpoint"
+    lines = [
+        f"# {Path(source['run']).name}",
+        "",
+        f"An image generator ({meta['arch']}, {res}x{res} {colour}, {kind}) trained with artforge "
+        f"{meta.get('trained_with') or '?'} and exported by artforge {meta['artforge_version']}: the EMA generator "
+        f"of checkpoint `{source['checkpoint']}` ({picked}, step {meta['step']:,}) of the run `{source['run']}`.",
+        "",
+        "## Sample it",
+        "",
+        "```",
+        f"artforge sample {shlex.quote(str(out))} --seeds 0-15",
+        "```",
+        "",
+        "or from Python:",
+        "",
+        "```python",
+        "import artforge",
+        f"images = artforge.load({json.dumps(str(out))}).sample(seeds=list(range(16)))  # uint8 (16, H, W, C)",
+        "```",
+        "",
+        "Each image comes from its seed alone, so a seed names an image.",
+    ]
+    if names:
+        shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+        lines += [f"Pick a label with `--label NAME` (`label=` in Python): {shown}."]
+    lines += ["", "## Dataset", "", "| | |", "|---|---|"]
+    images = dataset.get("images")
+    rows = [("name", dataset.get("name")), ("path", dataset.get("path")),
+            ("images", f"{images:,}" if isinstance(images, int) else images),
+            ("training images", f"{dataset['train_images']:,} (split {train.get('split', 'train')})"
+             if isinstance(dataset.get("train_images"), int) else None),
+            ("resolution", f"{res}x{res} {colour}"),
+            ("labels", ", ".join(dataset.get("label_names") or []) or None)]
+    lines += [f"| {k} | {v} |" for k, v in rows if v not in (None, "")]
+    licence = _licence_line(dataset, _dataset_manifest(dataset.get("path")) if dataset.get("path") else {})
+    if licence:
+        lines += ["", licence]
+    seconds = state.get("train_seconds")
+    lines += ["", "## Training", "", "| | |", "|---|---|",
+              f"| steps | {meta['step']:,} |",
+              f"| images shown | {meta['kimg']:g} kimg |"]
+    if isinstance(seconds, (int, float)):
+        shown = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+        lines.append(f"| training time | {shown} |")
+    cfg_rows = [("architecture", meta["arch"]),
+                ("latent size", getattr(model_cfg, "z_dim", None)), ("width", train.get("width"))]
+    cfg_rows += [(label, train.get(key)) for key, label in MAIN_OPTIONS]
+    if clusters:
+        cfg_rows.append(("conditioning", f"self-conditioning on {len(names)} clusters of the training images"))
+    else:
+        cfg_rows.append(("conditioning", f"dataset labels ({len(names)})" if names else "none (unconditional)"))
+    cfg_rows += [("precision", state.get("precision") or options.get("precision")), ("device", options.get("device"))]
+    lines += [f"| {k} | {_value(v)} |" for k, v in cfg_rows if v is not None]
+    lines += ["", "## Quality", ""]
+    history = [h for h in state.get("metric_history") or [] if isinstance(h, dict)]
+    if best.get("metric"):
+        lines.append(f"Best checkpoint: `{best.get('name')}` (step {best.get('step')}), {best['metric']} "
+                     f"{_value(best.get('value'))}. Exported: `{source['checkpoint']}`.")
+    else:
+        lines.append(f"No quality score picked a best checkpoint. Exported: `{source['checkpoint']}`.")
+    if history:
+        keys = [k for h in history for k in h if k not in ("step", "kimg")]
+        keys = list(dict.fromkeys(keys))
+        lines += ["", "Quality history (lower SWD is closer to the training images):", "",
+                  "| step | kimg | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
+        for h in history[-20:]:
+            cells = [h.get("step"), h.get("kimg")] + [h.get(k, "") for k in keys]
+            lines.append("| " + " | ".join(map(_value, cells)) + " |")
+        if len(history) > 20:
+            lines.append(f"\n(the last 20 of {len(history)} measurements)")
+    lines += ["", "## Files", "",
+              f"- `{WEIGHTS_FILE}`: the EMA generator's weights and buffers (keys `{PREFIX}*`, safetensors)",
+              f"- `{MODEL_JSON}`: architecture, model config and labels to rebuild it; source run, checkpoint, step",
+              f"- `{CARD_FILE}`: this card", ""]
+    return "\n".join(lines)
