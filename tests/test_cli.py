@@ -102,3 +102,38 @@ def test_no_traceback_in_a_real_process(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("artforge sample: error:")
+
+
+# ----------------------------------------------------------------------------- no torch to parse
+
+TORCH_FREE = """
+import sys, time
+started = time.perf_counter()
+from artforge.cli import main
+try:
+    main({args!r})
+except SystemExit:
+    pass
+print(time.perf_counter() - started, 'torch' in sys.modules, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["train", "--help"], ["sample", "--help"],
+                                  ["evaluate", "--help"], ["bench", "--help"], ["prepare", "--help"]])
+def test_version_and_help_do_not_import_torch(args):
+    proc = subprocess.run([sys.executable, "-c", TORCH_FREE.format(args=args)], capture_output=True, text=True,
+                          timeout=60)
+    seconds, torch_loaded = proc.stderr.split()[-2:]
+    assert torch_loaded == "False"
+    assert proc.stdout.strip()  # it did print the version or the help
+    if args == ["--version"]:
+        assert float(seconds) < 1.0 and proc.stdout.strip().startswith("artforge ")
+
+
+def test_train_help_lists_the_registries_choices(capsys):
+    from artforge import catalog
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "{" + ",".join(catalog.RECIPES) + "}" in out and "{" + ",".join(catalog.LOSSES) + "}" in out

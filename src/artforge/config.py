@@ -179,25 +179,10 @@ class PrepareConfig:
 
 # ----------------------------------------------------------------------------- train
 
-def _registry(kind: str) -> dict:
-    """The validated registries, imported late: they pull in torch, which config.py must not."""
-    if kind == "arch":
-        from .models.registry import ARCHITECTURES
-        return ARCHITECTURES
-    if kind == "loss":
-        from .losses import LOSSES
-        return LOSSES
-    if kind == "recipe":
-        from .recipes import RECIPES
-        return RECIPES
-    if kind == "filter":
-        from .sample_filters import SCORERS
-        return SCORERS
-    if kind == "d_augment":
-        from .training.diffaug import D_AUGMENT_POLICIES, D_AUGMENTS
-        return {**D_AUGMENT_POLICIES, **D_AUGMENTS}
-    from .data.augment import AUGMENTS
-    return AUGMENTS
+def _registry(kind: str) -> tuple[str, ...]:
+    """A registry's names, from the torch-free catalog: --help and validation must not import torch."""
+    from .catalog import NAMES
+    return NAMES[kind]
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")

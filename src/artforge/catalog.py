@@ -1,0 +1,28 @@
+"""The names in each registry, without importing torch.
+
+The registries themselves (models.registry, losses, recipes, sample_filters, training.diffaug,
+data.augment) hold networks and functions and import torch, which takes seconds. Option choices
+and validation only need the names, so ``artforge --help`` and ``--version`` read them from here.
+tests/test_catalog.py checks every tuple against its registry's keys, in order, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+ARCHITECTURES = ("dcgan",)  # models.registry.ARCHITECTURES
+LOSSES = ("minimax", "nonsaturating", "hinge", "wasserstein", "least-squares", "relativistic")  # losses.LOSSES
+RECIPES = ("dcgan", "lsgan", "ragan", "wgan", "wgan-gp", "hinge-sn", "stable")  # recipes.RECIPES
+SAMPLE_FILTERS = ("d", "jacobian")  # sample_filters.SCORERS
+D_AUGMENT_POLICIES = ("diffaug", "bgc")  # training.diffaug.D_AUGMENT_POLICIES
+D_AUGMENTS = ("xflip", "rot90", "translation", "scale", "rotate", "brightness", "contrast", "saturation",
+              "cutout")  # training.diffaug.D_AUGMENTS
+AUGMENTS = ("flip", "scale", "crop", "rotate")  # data.augment.AUGMENTS
+
+# What config.py's ``_registry(kind)`` looks up; d_augment takes a policy or an operation.
+NAMES: dict[str, tuple[str, ...]] = {
+    "arch": ARCHITECTURES,
+    "loss": LOSSES,
+    "recipe": RECIPES,
+    "filter": SAMPLE_FILTERS,
+    "d_augment": D_AUGMENT_POLICIES + D_AUGMENTS,
+    "augment": AUGMENTS,
+}

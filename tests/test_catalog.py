@@ -1,0 +1,29 @@
+"""The torch-free catalog names exactly what each registry holds, in the same order."""
+
+from __future__ import annotations
+
+from artforge import catalog
+
+
+def test_each_catalog_tuple_is_its_registry_keys():
+    from artforge.data.augment import AUGMENTS
+    from artforge.losses import LOSSES
+    from artforge.models.registry import ARCHITECTURES
+    from artforge.recipes import RECIPES
+    from artforge.sample_filters import SCORERS
+    from artforge.training.diffaug import D_AUGMENT_POLICIES, D_AUGMENTS
+
+    assert catalog.ARCHITECTURES == tuple(ARCHITECTURES)
+    assert catalog.LOSSES == tuple(LOSSES)
+    assert catalog.RECIPES == tuple(RECIPES)
+    assert catalog.SAMPLE_FILTERS == tuple(SCORERS)
+    assert catalog.D_AUGMENT_POLICIES == tuple(D_AUGMENT_POLICIES)
+    assert catalog.D_AUGMENTS == tuple(D_AUGMENTS)
+    assert catalog.AUGMENTS == tuple(AUGMENTS)
+
+
+def test_config_choices_come_from_the_catalog():
+    from artforge.config import TrainConfig, _registry
+
+    assert _registry("d_augment") == catalog.D_AUGMENT_POLICIES + catalog.D_AUGMENTS
+    assert TrainConfig(dataset="x", d_augment="bgc,cutout").d_augment == ("bgc", "cutout")
