@@ -80,7 +80,7 @@ def test_prepare_bad_size(value):
 
 
 @pytest.mark.parametrize("field,value,flag", [
-    ("fit", "zoom", "--fit"), ("color", "cmyk", "--color"), ("filter", "nearest", "--filter"),
+    ("fit", "zoom", "--fit"), ("color", "cmyk", "--color"), ("resample", "nearest", "--resample"),
     ("labels", "yes", "--labels"), ("subset", 0, "--subset"), ("subset", 1.5, "--subset"),
     ("subset", True, "--subset"), ("subset", -0.1, "--subset"), ("min_size", 0, "--min-size"),
     ("max_pixels", -1, "--max-pixels"), ("workers", -1, "--workers"), ("workers", 1.5, "--workers"),
@@ -104,7 +104,7 @@ def test_prepare_good_split_becomes_a_tuple(split, want):
 
 @pytest.mark.parametrize("kw", [dict(size=4), dict(size=256), dict(fit="pad"), dict(color="gray"),
                                 dict(background="#ff00aa"), dict(background="black"), dict(subset=1),
-                                dict(subset=0.1), dict(workers=0), dict(filter="box"), dict(labels="none")])
+                                dict(subset=0.1), dict(workers=0), dict(resample="box"), dict(labels="none")])
 def test_prepare_good_values(kw):
     cfg = prep(**kw)
     for k, v in kw.items():

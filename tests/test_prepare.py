@@ -205,7 +205,7 @@ def test_sixteen_bit_is_scaled_not_clipped(tmp_path):
     im = Image.fromarray(arr)
     assert im.mode == "I;16"
     save(tmp_path / "src" / "a.png", im)
-    out = only_image(run(tmp_path / "src", tmp_path, size=32, filter="box", color="gray"))[16, :, 0]
+    out = only_image(run(tmp_path / "src", tmp_path, size=32, resample="box", color="gray"))[16, :, 0]
     assert (out[2], out[10], out[18], out[26]) == (255, 128, 4, 0)  # Pillow's convert would give 255s
 
 

@@ -124,7 +124,7 @@ def _fraction(value, name: str, *, allow_zero: bool = True) -> None:
 FITS = ("crop", "pad", "stretch")
 COLORS = ("rgb", "gray")
 LABEL_MODES = ("auto", "folders", "none")
-FILTERS = ("lanczos", "bicubic", "bilinear", "box")
+RESAMPLE_FILTERS = ("lanczos", "bicubic", "bilinear", "box")
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class PrepareConfig:
     color: str = option("rgb", "output colour mode", choices=COLORS)
     background: str = option("white", "colour composited under transparency and used for padding "
                              "(a name or #rrggbb)")
-    filter: str = option("lanczos", "resampling filter for resizing", choices=FILTERS)
+    resample: str = option("lanczos", "resampling filter for resizing", choices=RESAMPLE_FILTERS)
     labels: str = option("auto", "class labels from first-level subfolder names: 'auto' uses them when "
                          "every image sits in one of two or more subfolders", choices=LABEL_MODES)
     split: tuple = option((0.9, 0.05, 0.05), "train, val and test fractions (comma separated)",
@@ -157,7 +157,7 @@ class PrepareConfig:
         _positive_int(self.size, "size", minimum=4)
         _choice(self.fit, "fit", FITS)
         _choice(self.color, "color", COLORS)
-        _choice(self.filter, "filter", FILTERS)
+        _choice(self.resample, "resample", RESAMPLE_FILTERS)
         _choice(self.labels, "labels", LABEL_MODES)
         _fraction(self.subset, "subset", allow_zero=False)
         _positive_int(self.min_size, "min_size")

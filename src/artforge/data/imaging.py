@@ -53,7 +53,7 @@ class ImageOptions:
         # Cap on bytes read per file: an uncompressed 16-bit RGB image at --max-pixels, plus slack.
         return cls(size=cfg.size, fit=cfg.fit, gray=gray,
                    fill=ImageColor.getcolor(cfg.background, "L" if gray else "RGB"),
-                   resample=RESAMPLE[cfg.filter], min_size=cfg.min_size, max_pixels=cfg.max_pixels,
+                   resample=RESAMPLE[cfg.resample], min_size=cfg.min_size, max_pixels=cfg.max_pixels,
                    max_bytes=cfg.max_pixels * 6 + (16 << 20))
 
     @property

@@ -30,7 +30,7 @@ What happens to each file
       composited over ``--background``; 16-bit images are scaled (v / 257, rounded), not clipped;
       float images in [0, 1] are scaled by 255, others clipped to [0, 255].
     * ``--fit`` crop (centre square), pad (with the background colour) or stretch, then resize to
-      ``--size`` with ``--filter``. Big JPEGs are decoded at a reduced scale first (JPEG "draft"),
+      ``--size`` with ``--resample``. Big JPEGs are decoded at a reduced scale first (JPEG "draft"),
       always keeping at least 3x the output size, so the result matches a full decode.
 
 Duplicates
