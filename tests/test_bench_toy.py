@@ -74,10 +74,10 @@ def test_summary_table_and_cli(tmp_path, capsys):
 
 
 def test_filter_options_are_validated(capsys):
-    assert main(["bench", "toy", "--filter", "jacobian", "--filter-drop", "0.9"]) == 2
+    assert main(["bench", "toy", "--filter", "jacobian", "--filter-drop", "1"]) == 2
     assert main(["bench", "toy", "--filter", "best"]) == 2
     err = capsys.readouterr().err
-    assert "--filter-drop must be a fraction in (0, 0.5], got 0.9" in err
+    assert "--filter-drop must be a fraction in [0, 1), got 1.0" in err
     assert "--filter must be one of d, jacobian, got 'best'" in err and "Traceback" not in err
 
 
@@ -106,13 +106,25 @@ def test_per_seed_table_marks_every_run_that_misses_the_target():
     assert "| 3 of 4 |" in per_seed_table(runs)
 
 
-def test_cli_defaults_are_the_protocol_defaults():
+def test_full_is_the_published_protocol():
     import inspect
 
     from artforge.bench.toy import ToyConfig
     from artforge.config import ToyBenchConfig
-    cli, steps = ToyBenchConfig(), inspect.signature(train_toy).parameters["steps"].default
-    assert (cli.width, cli.steps) == (ToyConfig().hidden, steps)
+    cli, steps = ToyBenchConfig(full=True), inspect.signature(train_toy).parameters["steps"].default
+    assert (cli.width, cli.steps, cli.seeds, cli.datasets()) == (ToyConfig().hidden, steps, 10, ["ring", "grid"])
+    assert main(["bench", "toy", "--full", "--seeds", "0"]) == 2  # --full parses, and is validated like the rest
+
+
+def test_the_default_is_a_quick_look_and_given_options_win():
+    from artforge.config import ToyBenchConfig
+    quick, full = ToyBenchConfig(), ToyBenchConfig(full=True)
+    assert (quick.datasets(), quick.seeds, quick.steps) == (["grid"], 2, 3_000)
+    runs = len(quick.datasets()) * quick.seeds * quick.steps
+    assert runs * 40 <= len(full.datasets()) * full.seeds * full.steps  # a 40th of the training steps
+    mixed = ToyBenchConfig(full=True, seeds=3, dataset="ring")
+    assert (mixed.datasets(), mixed.seeds, mixed.steps) == (["ring"], 3, 20_000)
+    assert ToyBenchConfig(steps=100).seeds == 2
 
 
 def test_r1_gamma_override_reaches_training_and_the_labels(tmp_path, capsys):

@@ -169,7 +169,8 @@ def test_filter_scores_the_seeds_with_the_smallest_jacobian(tmp_path, trained_ru
     assert sampler["draws"] == 30 and report["fake"]["images"] == 24  # 24 kept of 24 / (1 - 0.2) seeds
     norms = load(str(trained_run), device="cpu").jacobian_norms(list(range(30)))
     assert sorted(sampler["dropped_seeds"]) == sorted(norms.argsort()[-6:].tolist())
-    assert report["settings"]["filter"] == "jacobian"
+    assert report["settings"]["filter"] == ["jacobian"]
+    assert report["protocol"]["filter"] == ["jacobian"] and report["protocol"]["filter_drop"] == 0.2
     plain = evaluate(cfg(run=str(trained_run), metrics=("swd",)))["results"]["swd"]
     assert report["results"]["swd"] != plain  # other images were scored
 
@@ -183,6 +184,7 @@ def test_filter_scores_the_seeds_with_the_smallest_jacobian(tmp_path, trained_ru
 @pytest.mark.parametrize("kw, needle", [
     (dict(), "nothing to evaluate"),
     (dict(run="r", filter="best"), "--filter must be one of"),
+    (dict(run="r", filter="jacobian,d"), "--filter d is for artforge bench only"),
     (dict(run="r", filter="jacobian", filter_drop=1.0), "--filter-drop"),
     (dict(fake="x", real="y", filter="jacobian"), "cannot filter a --fake folder"),
     (dict(run="r", filter="jacobian", filter_drop=0.99, n=10_000), "would score 1,000,000 seeds to keep 10,000"),
@@ -194,3 +196,51 @@ def test_filter_scores_the_seeds_with_the_smallest_jacobian(tmp_path, trained_ru
 def test_bad_options(kw, needle):
     with pytest.raises(UsageError, match=needle):
         EvaluateConfig(**kw)
+
+
+# ----------------------------------------------------------------------------- the protocol beside the numbers
+
+def test_fid_and_kid_are_named_with_their_protocol(trained_run, tmp_path, scripted_extractor):
+    import shutil
+
+    from artforge.metrics.evaluate import summary_lines
+    from artforge.reporting import build_html
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    report = evaluate(cfg(run=str(run), metrics=("fid", "kid", "swd"), extractor=scripted_extractor, split="train"))
+    assert report["protocol"] == {"split": "train", "generated": 24, "extractor": "meancolour.pt2",
+                                  "truncation": 1.0, "filter": [], "filter_drop": None}
+    assert json.loads(open(report["path"]).read())["protocol"] == report["protocol"]
+    label = "(train split, 24 images, meancolour.pt2)"
+    lines = summary_lines(report)
+    assert any(line.split()[0] == "FID" and label in line for line in lines)
+    assert any(line.split()[0] == "KID" and label in line for line in lines)
+    assert f"FID {label}" in build_html(run)
+
+    swd = evaluate(cfg(run=str(run), metrics=("swd",), truncation=0.5))["protocol"]
+    assert swd["split"] == "all" and swd["extractor"] is None and swd["truncation"] == 0.5
+
+
+def test_protocol_labels_and_results_written_before_protocols():
+    from artforge.metrics.evaluate import protocol, protocol_label, report_protocol
+
+    assert protocol_label(protocol(EvaluateConfig(run="r"))) == "all splits, 10,000 images, inception"
+    trained = EvaluateConfig(run="r", split="train", n=5000, truncation=0.7, filter="jacobian")
+    assert protocol_label(protocol(trained)) == "train split, 5,000 images, inception, truncation 0.7, " \
+                                                "jacobian filter F=0.1"
+    old = {"settings": {"n": 10000, "truncation": 1.0, "filter": "none", "filter_drop": 0.1},
+           "real": {"kind": "dataset", "split": "all"}, "fake": {"images": 10000}, "extractor": {"name": "inception"}}
+    assert protocol_label(report_protocol(old)) == "all splits, 10,000 images, inception"
+    folder = {**old, "real": {"kind": "folder"}, "fake": {"images": 300}}
+    assert protocol_label(report_protocol(folder)) == "reference folder, 300 images, inception"
+
+
+def test_report_names_the_protocol_of_the_fid_logged_in_training():
+    from artforge.reporting import _training_protocol
+
+    options = {"train": {"eval_every": 2000, "eval_n": 5000, "split": "train", "eval_extractor": "inception"}}
+    assert _training_protocol([], options) == "train split, 5,000 images, inception"
+    assert _training_protocol([], {"train": {"eval_every": 0, "eval_n": 5000}}) is None  # nothing was logged
+    logged = [{"event": "eval", "step": 10, "protocol": {"split": "all", "generated": 800, "extractor": "encoder"}}]
+    assert _training_protocol(logged, options) == "all splits, 800 images, encoder"

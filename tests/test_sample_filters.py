@@ -110,3 +110,25 @@ def test_filter_draws_enough_to_keep_n_and_no_more(n, drop, draws):
                                                (64, 0.0, 0), (3, 0.5, 1)])
 def test_filter_left_out_is_the_drop_share_rounded_down(n, drop, left_out):
     assert filter_left_out(n, drop) == left_out  # 100 * 0.29 is 28.999999999999996 in floats: still 29
+
+
+def test_filter_options_mean_the_same_in_sample_evaluate_and_bench():
+    from artforge.config import SAMPLE_FILTER_DROP, EvaluateConfig, SampleConfig, ToyBenchConfig
+    from artforge.errors import UsageError
+
+    commands = (lambda **kw: SampleConfig(run="r", **kw), lambda **kw: EvaluateConfig(run="r", **kw), ToyBenchConfig)
+    for make in commands:
+        default = make()
+        assert default.filter == () and default.filter_drop == SAMPLE_FILTER_DROP
+        assert make(filter="jacobian").filter == make(filter=("jacobian",)).filter == ("jacobian",)
+        assert make(filter="none").filter == ()
+        assert make(filter="jacobian", filter_drop=0.0).filter_drop == 0.0
+        for drop in (1.0, -0.1, float("nan"), True):
+            with pytest.raises(UsageError, match=r"--filter-drop must be a fraction in \[0, 1\)"):
+                make(filter="jacobian", filter_drop=drop)
+        with pytest.raises(UsageError, match="--filter must be one of"):
+            make(filter="best")
+    assert ToyBenchConfig(filter="jacobian,d").filter == ("jacobian", "d")  # the benchmark scores several
+    from artforge.catalog import SAMPLE_FILTERS
+    from artforge.config import IMAGE_FILTERS
+    assert set(IMAGE_FILTERS) <= set(SAMPLE_FILTERS)  # the image commands offer a subset of the same names

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import artforge
 from artforge.config import SampleConfig
 from artforge.errors import UsageError
 from artforge.sampling import sample_to_folder, weighted_label
+from artforge.utils.images import to_uint8
 
 from conftest import TINY
 
@@ -35,7 +39,8 @@ def test_truncation_zero_collapses_to_the_mean_latent(trained_run):
 
 def test_sample_command_writes_pngs_named_by_seed_and_a_grid(trained_run, tmp_path):
     result = sample_to_folder(SampleConfig(run=str(trained_run), seeds="3,7-8", out=str(tmp_path)))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "seed0003.png", "seed0007.png", "seed0008.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "samples.json", "seed0003.png", "seed0007.png",
+                                                          "seed0008.png"]
     model = artforge.load(trained_run, device="cpu")
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "seed0007.png")), model.sample(seeds=[7])[0])
     assert Image.open(result["grid"]).size[0] > 32 * 2
@@ -109,7 +114,8 @@ def test_jacobian_filter_leaves_out_the_seeds_with_the_largest_norms(trained_run
     assert sorted(p.name for p in tmp_path.glob("seed*.png")) == [f"seed{s:04d}.png" for s in range(8) if s not in worst]
 
 
-@pytest.mark.parametrize("options, message", [({"filter": "best"}, "--filter must be one of none, jacobian"),
+@pytest.mark.parametrize("options, message", [({"filter": "best"}, "--filter must be one of jacobian, got 'best'"),
+                                              ({"filter": "jacobian,d"}, "--filter d is for artforge bench only"),
                                               ({"filter_drop": 1.5}, "--filter-drop must be a fraction in [0, 1)")])
 def test_filter_options_are_validated(trained_run, options, message):
     with pytest.raises(UsageError, match=re.escape(message)):
@@ -125,3 +131,55 @@ def test_sample_command_says_which_seeds_the_filter_left_out(trained_run, tmp_pa
     assert len(left_out) == 2 and len(list(tmp_path.glob("seed*.png"))) == 8
     assert not any((tmp_path / f"seed{s:04d}.png").exists() for s in left_out)
     assert main(["sample", str(trained_run), "--filter-drop", "1"]) == 2
+
+
+# ----------------------------------------------------------------------------- truncation toward the mean latent
+
+def test_truncation_moves_latents_toward_the_models_mean_latent(trained_run, monkeypatch):
+    model = artforge.load(trained_run, device="cpu")
+    z = model.latents([1, 2])
+    assert torch.equal(model.mean_latent(), torch.zeros(model.model_config.z_dim))  # N(0, I): z's numbers unchanged
+    assert torch.equal(model.truncate(z, 1.0), z) and torch.equal(model.truncate(z, 0.7), 0.7 * z)
+
+    mean = torch.linspace(-1, 1, model.model_config.z_dim)  # a family with another mean latent overrides mean_latent
+    monkeypatch.setattr(type(model), "mean_latent", lambda self: mean)
+    torch.testing.assert_close(model.truncate(z, 0.5), mean + 0.5 * (z - mean))
+    with torch.no_grad():
+        mean_image = to_uint8(model.G(mean[None])).numpy()[0]
+    assert all(np.array_equal(im, mean_image) for im in model.sample(seeds=[1, 2], truncation=0.0))  # psi=0
+    with torch.no_grad():
+        drawn = to_uint8(model.G(z)).numpy()
+    np.testing.assert_array_equal(model.sample(seeds=[1, 2], truncation=1.0), drawn)  # psi=1: as drawn
+
+
+# ----------------------------------------------------------------------------- the output folder
+
+def test_default_folder_is_named_by_checkpoint_and_first_seed(trained_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    result = sample_to_folder(SampleConfig(run=str(run), seeds="7,3", grid=False))
+    assert result["out"] == run / "samples" / f"{result['checkpoint'].name}-seed0007"
+    assert sorted(p.name for p in result["out"].iterdir()) == ["samples.json", "seed0003.png", "seed0007.png"]
+
+
+def test_a_later_call_replaces_only_the_images_the_earlier_one_wrote(trained_run, tmp_path, capsys):
+    from artforge.cli import main
+
+    out = tmp_path / "picks"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "seed9999.png").write_bytes(b"not written by artforge")  # already there: not ours to delete
+    sample_to_folder(SampleConfig(run=str(trained_run), n=4, seed=0, out=str(out)))
+    assert main(["sample", str(trained_run), "--seeds", "2,10", "--no-grid", "--out", str(out)]) == 0
+    assert "removed 4 images an earlier call wrote there" in capsys.readouterr().out  # seeds 0, 1, 3 and the grid
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "samples.json", "seed0002.png", "seed0010.png",
+                                                     "seed9999.png"]
+    record = json.loads((out / "samples.json").read_text())
+    assert record["seeds"] == [2, 10] and record["files"] == ["seed0002.png", "seed0010.png"]
+
+    record["files"] += ["notes.txt", "../outside.png", "seed9999.png/../notes.txt"]  # a record never deletes those
+    (out / "samples.json").write_text(json.dumps(record))
+    (tmp_path / "outside.png").write_bytes(b"x")
+    sample_to_folder(SampleConfig(run=str(trained_run), seeds="2", out=str(out), grid=False))
+    assert (out / "notes.txt").exists() and (tmp_path / "outside.png").exists()
+    assert sorted(p.name for p in out.glob("seed*.png")) == ["seed0002.png", "seed9999.png"]

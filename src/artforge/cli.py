@@ -45,7 +45,8 @@ EXAMPLES = {
 Inception weights: pt_inception-2015-12-05-6726825d.pth from the pytorch-fid releases, in
 ~/.cache/torch/hub/checkpoints/, or --inception-weights PATH, or $ARTFORGE_INCEPTION_WEIGHTS.""",
     "bench": """examples:
-  artforge bench toy                                  # every recipe, ring and grid, 10 seeds each
+  artforge bench toy                                  # a quick look: every recipe, grid, 2 seeds (minutes)
+  artforge bench toy --full                           # the published protocol: ring and grid, 10 seeds (hours)
   artforge bench toy --dataset grid --recipe stable --seeds 3 --save-samples samples/
   artforge bench toy --recipe stable,dcgan --width 128   # wider MLPs, about 1.5x the time
   artforge bench toy --recipe stable --filter jacobian,d  # also score samples kept by a filter
@@ -209,6 +210,8 @@ def cmd_sample(args) -> None:
     result = sample_to_folder(cfg)
     print(f"wrote {len(result['files'])} images from {result['checkpoint']} (step {result['step']}) to "
           f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else ""))
+    if result["removed"]:
+        print(f"removed {len(result['removed'])} images an earlier call wrote there and this one did not")
     if result["dropped"]:
         n = len(result["dropped"])
         print(f"left out {n} seed{'s' if n > 1 else ''} where G's Jacobian is largest: "

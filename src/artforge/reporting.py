@@ -88,13 +88,31 @@ def _metric_rows(events: list[dict]) -> list[dict]:
             if isinstance(v, (int, float))}} for e in events if e["event"] in ("metric", "eval")]
 
 
+def _training_protocol(events: list[dict], options: dict) -> str | None:
+    """The protocol of the FID/KID that --eval-every logged: the events' own, else the run's options."""
+    from .metrics.evaluate import protocol_label
+
+    logged = [e["protocol"] for e in events if e["event"] == "eval" and isinstance(e.get("protocol"), dict)]
+    if logged:
+        return protocol_label(logged[-1])
+    train = options.get("train", {})
+    if not train.get("eval_every") or "eval_n" not in train:
+        return None
+    extractor = str(train.get("eval_extractor", "inception"))
+    return protocol_label({"split": train.get("split", "train"), "generated": train["eval_n"],
+                           "extractor": extractor if extractor in ("inception", "encoder") else Path(extractor).name})
+
+
 def _evaluation_section(run_dir: Path) -> str:
+    from .metrics.evaluate import metric_name
+
     report = _latest_evaluation(run_dir)
     if report is None:
         return "<p>No evaluation yet: run <code>artforge evaluate RUN</code>.</p>"
     esc = html.escape
     r = report["results"]
-    cells = "".join(f"<tr><td>{esc(k)}</td><td>{r[k]:.4g}</td></tr>" for k in EVAL_KEYS if isinstance(r.get(k), (int, float)))
+    cells = "".join(f"<tr><td>{esc(metric_name(k, report))}</td><td>{r[k]:.4g}</td></tr>"
+                    for k in EVAL_KEYS if isinstance(r.get(k), (int, float)))
     ext = report.get("extractor") or {}
     parts = [f"<p>{esc(str(report['fake'].get('checkpoint')))}: {report['fake']['images']} generated vs "
              f"{report['real']['images']} reference images; features: {esc(ext.get('name', 'none'))}.</p>",
@@ -123,9 +141,14 @@ def build_html(run_dir: Path) -> str:
         body.append("<h2>Samples over time (fixed latents)</h2><div class=row>" + "".join(
             f"<figure>{_file_img(g, 220)}<figcaption>step {int(g.stem)}</figcaption></figure>" for g in grids) + "</div>")
     charts = [line_chart(metrics, keys, name, log) for name, keys, log in CURVES]
-    quality = line_chart(_metric_rows(events), ("swd", "fid", "kid"), "Quality per checkpoint (lower is better)")
+    protocol = _training_protocol(events, options)  # FID/KID logged in training are not those of artforge evaluate
+    quality = line_chart(_metric_rows(events), ("swd", "fid", "kid"), "Quality per checkpoint (lower is better)"
+                         + (f"\nFID/KID: {protocol}" if protocol else ""))
     body.append("<h2>Curves</h2><div class=row>" + "".join(
         _img_tag(c, "chart") for c in charts + [quality] if c) + "</div>")
+    if protocol:
+        body.append(f"<p>FID/KID per checkpoint: {esc(protocol)}; compare them with each other, not with "
+                    f"<code>artforge evaluate</code> results of another protocol.</p>")
     body.append("<h2>Latest evaluation</h2>" + _evaluation_section(run_dir))
     warnings = [e for e in events if e["event"] in ("health", "diverged")]
     body.append("<h2>Health</h2>" + ("<table><tr><th>step</th><th>problem</th><th>what to try</th></tr>" + "".join(

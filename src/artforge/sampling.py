@@ -8,6 +8,7 @@ reduced-precision kernels.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from .training import checkpoint as ckpt
 from .training.rundir import resolve_run
 from .training.selfcond import weighted_label
 from .utils.device import pick_device
+from .utils.files import atomic_write_json, read_json
 from .utils.images import make_grid, to_pil, to_uint8
 
 
@@ -45,6 +47,21 @@ class LoadedRun:
     def latents(self, seeds: list[int]) -> torch.Tensor:
         z_dim = self.model_config.z_dim
         return torch.stack([torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
+
+    def mean_latent(self) -> torch.Tensor:
+        """The centre truncation pulls toward, (z_dim,): for z ~ N(0, I) the zero vector.
+
+        A family whose G maps z to an intermediate latent (a style network's w) overrides this with
+        the mean of that latent, and truncates there.
+        """
+        return torch.zeros(self.model_config.z_dim)
+
+    def truncate(self, latents: torch.Tensor, psi: float) -> torch.Tensor:
+        """The truncation trick: ``mean + psi * (latents - mean)``; psi=0 gives the mean image, 1 changes nothing."""
+        if psi == 1:  # exactly the latents drawn, not a rounding of them
+            return latents
+        mean = self.mean_latent().to(latents)
+        return mean + psi * (latents - mean)
 
     def labels(self, seeds: list[int], label: int | str | None) -> torch.Tensor | None:
         if not self.num_classes:
@@ -77,7 +94,7 @@ class LoadedRun:
         """
         from .sample_filters import jacobian_norm_estimate
 
-        z = self.latents(seeds) * truncation
+        z = self.truncate(self.latents(seeds), truncation)
         c = self.labels(seeds, label)
         cfg = self.model_config
         shape = (cfg.channels, cfg.resolution, cfg.resolution)  # G's output for one latent
@@ -103,7 +120,7 @@ class LoadedRun:
         """uint8 images (N, H, W, C) for ``seeds`` (default: seed, seed+1, ..., n of them)."""
         if seeds is None:
             seeds = list(range(seed, seed + (16 if n is None else n)))
-        z = self.latents(seeds) * truncation
+        z = self.truncate(self.latents(seeds), truncation)
         c = self.labels(seeds, label)
         out = []
         for start in range(0, len(seeds), batch):
@@ -155,18 +172,58 @@ def arch_name(state: dict) -> str | None:
     return state.get("family") or state.get("arch")
 
 
+SAMPLES_RECORD = "samples.json"  # in each folder sample writes: its settings and the files it wrote
+_WRITTEN = re.compile(r"seed\d+\.png|grid\.png")  # the only names a record may make sample delete
+
+
+def sample_folder(cfg: SampleConfig, model: LoadedRun) -> Path:
+    """--out, or RUN/samples/<checkpoint>-seed<first seed asked for>."""
+    if cfg.out:
+        return Path(cfg.out)
+    return model.run_dir / "samples" / f"{model.checkpoint.name}-seed{cfg.seed_list()[0]:04d}"
+
+
+def _previous_files(out: Path) -> list[str]:
+    """The images an earlier call wrote into ``out``, by its record; never names outside the folder."""
+    try:
+        names = read_json(out / SAMPLES_RECORD).get("files", [])
+    except (OSError, ValueError, AttributeError):  # no record, or not ours: delete nothing
+        return []
+    return [n for n in names if isinstance(n, str) and _WRITTEN.fullmatch(n)]
+
+
+def _replace_previous(out: Path, names: list[str], record: dict) -> list[str]:
+    """Delete the earlier call's images that this call does not rewrite, then record this call's.
+
+    The record is written before the images, so a call that dies half-way still lists what it wrote.
+    """
+    removed = []
+    for name in _previous_files(out):
+        path = out / name
+        if name not in names and path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(name)
+    atomic_write_json(out / SAMPLES_RECORD, {**record, "files": names})
+    return removed
+
+
 def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
-    """The ``artforge sample`` command: PNGs named by seed, plus a grid."""
+    """The ``artforge sample`` command: PNGs named by seed, plus a grid, replacing an earlier call's."""
     started = time.perf_counter()
     model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
     loaded = time.perf_counter()
     seeds, dropped = cfg.seed_list(), []
-    if cfg.filter == "jacobian":
+    if cfg.filter:  # the config allows one filter, jacobian, for images
         seeds, dropped = jacobian_filter(model, seeds, cfg.filter_drop, cfg.truncation, cfg.label)
     images = model.sample(seeds=seeds, truncation=cfg.truncation, label=cfg.label)
     sampled = time.perf_counter()
-    out = Path(cfg.out) if cfg.out else model.run_dir / "samples" / model.checkpoint.name
+    out = sample_folder(cfg, model)
     out.mkdir(parents=True, exist_ok=True)
+    names = [f"seed{s:04d}.png" for s in seeds] + (["grid.png"] if cfg.grid else [])
+    record = {"checkpoint": str(model.checkpoint), "step": model.step, "seeds": seeds, "dropped_seeds": dropped,
+              "truncation": cfg.truncation, "label": cfg.label, "filter": list(cfg.filter),
+              "filter_drop": cfg.filter_drop}
+    removed = _replace_previous(out, names, record)
     files = []
     for s, image in zip(seeds, images):
         path = out / f"seed{s:04d}.png"
@@ -177,7 +234,7 @@ def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
         grid = out / "grid.png"
         make_grid(images).save(grid)
     return {"out": out, "files": files, "grid": grid, "checkpoint": model.checkpoint, "step": model.step,
-            "load_s": loaded - started, "sample_s": sampled - loaded, "dropped": dropped}
+            "load_s": loaded - started, "sample_s": sampled - loaded, "dropped": dropped, "removed": removed}
 
 
 def jacobian_filter(model: LoadedRun, seeds: list[int], drop: float, truncation: float = 1.0,

@@ -280,7 +280,7 @@ def _generator_source(model, cfg: EvaluateConfig, announce):
     from ..sampling import jacobian_keep
     from .sources import GeneratorSource
 
-    if cfg.filter == "none":
+    if not cfg.filter:
         return GeneratorSource(model, cfg.n, cfg.seed, cfg.truncation)
     from tqdm import tqdm
 
@@ -289,7 +289,7 @@ def _generator_source(model, cfg: EvaluateConfig, announce):
     with tqdm(total=len(draws), desc="Jacobian norms", unit="img", disable=not cfg.progress, mininterval=1.0,
               leave=False) as bar:
         kept, dropped = jacobian_keep(model, draws, cfg.n, cfg.truncation, progress=bar.update)
-    sampler = {"filter": cfg.filter, "filter_drop": cfg.filter_drop, "draws": len(draws), "dropped_seeds": dropped}
+    sampler = {"filter": cfg.filter[0], "filter_drop": cfg.filter_drop, "draws": len(draws), "dropped_seeds": dropped}
     return GeneratorSource(model, truncation=cfg.truncation, seeds=kept, sampler=sampler)
 
 
@@ -299,8 +299,57 @@ REPORTED_SETTINGS = ("n", "seed", "batch", "truncation", "split", "kid_subsets",
 
 def _settings(cfg: EvaluateConfig) -> dict:
     """The options a result depends on, as the report records them."""
-    chosen = {k: v for k, v in to_dict(cfg).items() if k in REPORTED_SETTINGS}
+    chosen = _plain({k: v for k, v in to_dict(cfg).items() if k in REPORTED_SETTINGS})  # as the JSON file has it
     return {**chosen, "swd_patches_per_image": SWD_PATCHES, "pixel_size": PIXEL_SIZE}
+
+
+def protocol(cfg: EvaluateConfig) -> dict:
+    """What a result is comparable by: the same model scores a different FID or KID with another split of
+    the reference images, another number of generated images, another feature network or sampler.
+
+    Training's --eval-every (train split, --eval-n 5,000) and ``artforge evaluate RUN`` (all, 10,000)
+    differ by default, so every result carries this, and its numbers are shown with ``protocol_label``.
+    """
+    extractor = cfg.extractor if cfg.extractor in ("inception", "encoder") else Path(cfg.extractor).name
+    return {"split": cfg.split, "generated": cfg.n, "extractor": extractor, "truncation": cfg.truncation,
+            "filter": list(cfg.filter), "filter_drop": cfg.filter_drop if cfg.filter else None}
+
+
+def _measured_protocol(cfg: EvaluateConfig, real: dict, fake: dict, extractor) -> dict:
+    """``protocol(cfg)`` as it ran: a folder has no split and may hold fewer images; SWD alone uses no network."""
+    return {**protocol(cfg), "split": real.get("split") if real.get("kind") == "dataset" else None,
+            "generated": fake["images"], **({} if extractor else {"extractor": None})}
+
+
+def report_protocol(report: dict) -> dict | None:
+    """A result's protocol; rebuilt from its settings for results written before results carried one."""
+    if report.get("protocol"):
+        return report["protocol"]
+    settings, real = report.get("settings") or {}, report.get("real") or {}
+    if "n" not in settings:
+        return None
+    return {"split": real.get("split") if real.get("kind", "dataset") == "dataset" else None,
+            "generated": (report.get("fake") or {}).get("images", settings["n"]),
+            "extractor": (report.get("extractor") or {}).get("name"), "truncation": settings.get("truncation", 1.0),
+            "filter": _filter_names(settings.get("filter")), "filter_drop": settings.get("filter_drop")}
+
+
+def _filter_names(value) -> list[str]:
+    """Settings' filter: a list now, a name ('none': no filter) in results written before."""
+    names = [value] if isinstance(value, str) else list(value or [])
+    return [name for name in names if name != "none"]
+
+
+def protocol_label(p: dict | None) -> str:
+    """'train split, 5,000 images, inception' (plus truncation and filter when used): shown beside FID and KID."""
+    if not p:
+        return "protocol unknown"
+    split = {None: "reference folder", "all": "all splits"}.get(p.get("split"), f"{p.get('split')} split")
+    parts = [split, f"{p['generated']:,} images", str(p.get("extractor") or "no features")]
+    if p.get("truncation", 1.0) != 1.0:
+        parts.append(f"truncation {p['truncation']:g}")
+    parts += [f"{name} filter F={p.get('filter_drop'):g}" for name in p.get("filter") or []]
+    return ", ".join(parts)
 
 
 def _classifier(cfg: EvaluateConfig, dataset, device):
@@ -351,16 +400,18 @@ def evaluate(cfg: EvaluateConfig, announce=print, model=None) -> dict:
         results.update(_plain(metric.compute(real, fake, ctx)))
         seconds[metric.name] = round(time.time() - t, 2)
     out = _default_out(cfg, model)
+    fake_info, real_info = fake_source.describe(), real_source.describe()
     report = {
         "artforge_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "metrics": list(cfg.metrics),
         "results": results,
-        "fake": fake_source.describe(),
-        "real": {**real_source.describe(), "cached": cached},
+        "fake": fake_info,
+        "real": {**real_info, "cached": cached},
         "extractor": {"name": extractor.name, "identity": extractor.identity, **extractor.info} if extractor else None,
         "classifier": classifier_info,
         "settings": _settings(cfg),
+        "protocol": _measured_protocol(cfg, real_info, fake_info, extractor),
         "seconds": {**seconds, "total": round(time.time() - started, 2)},
     }
     if out is not None:
@@ -377,10 +428,20 @@ SUMMARY_KEYS = ("fid", "kid", "is", "precision", "recall", "density", "coverage"
                 "near_copy_share_pixel", "class_coverage", "class_kl", "class_accuracy")
 
 
+PROTOCOL_KEYS = ("fid", "kid")  # the numbers compared across runs and papers: always named with their protocol
+
+
+def metric_name(key: str, report: dict) -> str:
+    """'FID (train split, 5,000 images, inception)' for FID and KID; other result keys as they are."""
+    if key not in PROTOCOL_KEYS:
+        return key
+    return f"{key.upper()} ({protocol_label(report_protocol(report))})"
+
+
 def summary_lines(report: dict) -> list[str]:
     """A few readable lines for the terminal."""
     r = report["results"]
-    lines = []
+    rows = []
     for key in SUMMARY_KEYS:
         if key not in r:
             continue
@@ -390,7 +451,9 @@ def summary_lines(report: dict) -> list[str]:
             value += f" (95% CI {lo:.4g} .. {hi:.4g}, {r['kid_subsets']} subsets of {r['kid_subset_size']})"
         if key == "is":
             value += f" +- {r['is_std']:.3g}"
-        lines.append(f"  {key:<22} {value}")
+        rows.append((metric_name(key, report), value))
+    width = max([22] + [len(name) for name, _ in rows])
+    lines = [f"  {name:<{width}} {value}" for name, value in rows]
     fake, real = report["fake"], report["real"]
     ext = report["extractor"]
     sampler = fake.get("sampler")
