@@ -73,10 +73,210 @@ def test_disk_full_during_save_leaves_no_partial_checkpoint(tmp_path, monkeypatc
     monkeypatch.setattr(ckpt, "save_file", failing_save)
     with pytest.raises(CheckpointError, match="disk is full") as info:
         ckpt.save_checkpoint(tmp_path, 2, nets, {})
-    assert "--resume" in str(info.value)
+    assert f"the last good checkpoint is {good}" in str(info.value)
+    assert f"resume the run {tmp_path.parent} (it continues from step-000001)" in str(info.value)
     assert not (tmp_path / "step-000002").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["step-000001"]
     assert ckpt.load_checkpoint(good)["step"] == 1
+
+
+def _listing(folder):
+    """Every file under ``folder`` with its bytes: 'nothing else touched' compares two of these."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _saved_run(run):
+    """RUN/checkpoints with steps 1 and 2 and an index naming step 1 as best, step 2 as latest."""
+    ckpt_dir = run / "checkpoints"
+    for step in (1, 2):
+        ckpt.save_checkpoint(ckpt_dir, step, _nets(), {"step_note": step})
+    ckpt.write_index(ckpt_dir, {"latest": "step-000002", "best": "step-000001"})
+    return ckpt_dir
+
+
+def _assert_clean_write_error(err, ckpt_dir, before):
+    text = str(err)
+    assert "\n" not in text and "Traceback" not in text
+    assert "could not write checkpoint step-000005" in text and "the disk is full" in text
+    assert f"filesystem mounted at {ckpt._mount_point(ckpt_dir)}" in text
+    assert f"the last good checkpoint is {ckpt_dir / 'step-000002'}" in text
+    assert "--" not in text.split("; fix: ")[1]  # no CLI flags from this layer
+    assert _listing(ckpt_dir) == before  # no .tmp-step-000005-* left, nothing else touched
+
+
+ENOSPC_SAFETENSORS = "Error while serializing: I/O error: No space left on device (os error 28)"
+
+
+@pytest.mark.parametrize("which", [1, 2])  # model.safetensors, training.safetensors
+def test_safetensors_error_on_a_full_disk_is_one_line(tmp_path, monkeypatch, which):
+    from safetensors import SafetensorError
+    ckpt_dir = _saved_run(tmp_path)
+    before = _listing(ckpt_dir)
+    calls = {"n": 0}
+    real_save = ckpt.save_file
+
+    def failing_save(tensors, filename, metadata=None):
+        calls["n"] += 1
+        if calls["n"] == which:
+            real_save(tensors, filename, metadata=metadata)  # a partly written file in the temporary folder
+            raise SafetensorError(ENOSPC_SAFETENSORS)
+        return real_save(tensors, filename, metadata=metadata)
+
+    monkeypatch.setattr(ckpt, "save_file", failing_save)
+    with pytest.raises(CheckpointError) as info:
+        ckpt.save_checkpoint(ckpt_dir, 5, _nets(), {})
+    _assert_clean_write_error(info.value, ckpt_dir, before)
+    assert ckpt.resolve_checkpoint(tmp_path, "latest").name == "step-000002"
+
+
+def test_last_good_checkpoint_without_an_index_is_the_newest(tmp_path, monkeypatch):
+    from safetensors import SafetensorError
+    ckpt_dir = _saved_run(tmp_path)
+    (ckpt_dir / ckpt.INDEX_FILE).unlink()
+    before = _listing(ckpt_dir)
+
+    def failing_save(tensors, filename, metadata=None):
+        raise SafetensorError(ENOSPC_SAFETENSORS)
+
+    monkeypatch.setattr(ckpt, "save_file", failing_save)
+    with pytest.raises(CheckpointError) as info:
+        ckpt.save_checkpoint(ckpt_dir, 5, _nets(), {})
+    _assert_clean_write_error(info.value, ckpt_dir, before)
+
+
+def test_full_disk_before_the_first_checkpoint_says_start_again(tmp_path, monkeypatch):
+    from safetensors import SafetensorError
+
+    def failing_save(tensors, filename, metadata=None):
+        raise SafetensorError(ENOSPC_SAFETENSORS)
+
+    monkeypatch.setattr(ckpt, "save_file", failing_save)
+    with pytest.raises(CheckpointError, match="disk is full") as info:
+        ckpt.save_checkpoint(tmp_path / "checkpoints", 5, _nets(), {})
+    assert "no earlier checkpoint" in str(info.value) and "start the run again" in str(info.value)
+    assert list((tmp_path / "checkpoints").iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["state.json", "rename"])
+def test_oserror_from_state_json_or_rename_behaves_the_same(tmp_path, monkeypatch, where):
+    ckpt_dir = _saved_run(tmp_path)
+    before = _listing(ckpt_dir)
+    if where == "state.json":
+        def failing_json(path, obj):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr(ckpt, "atomic_write_json", failing_json)
+    else:
+        real_replace = ckpt.os.replace
+
+        def failing_replace(src, dst):
+            if str(src).split("/")[-1].startswith(".tmp-step-"):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_replace(src, dst)
+        monkeypatch.setattr(ckpt.os, "replace", failing_replace)
+    with pytest.raises(CheckpointError) as info:
+        ckpt.save_checkpoint(ckpt_dir, 5, _nets(), {})
+    _assert_clean_write_error(info.value, ckpt_dir, before)
+
+
+def test_failed_save_of_the_same_step_keeps_the_old_one(tmp_path, monkeypatch):
+    ckpt_dir = _saved_run(tmp_path)
+    before = _listing(ckpt_dir)
+    real_replace = ckpt.os.replace
+
+    def failing_replace(src, dst):
+        if str(src).split("/")[-1].startswith(".tmp-step-"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(ckpt.os, "replace", failing_replace)
+    with pytest.raises(CheckpointError, match="could not write checkpoint step-000002"):
+        ckpt.save_checkpoint(ckpt_dir, 2, _nets(), {"step_note": "again"})
+    assert _listing(ckpt_dir) == before  # step-000002 back in place, unchanged; no .old-/.tmp- folders
+    monkeypatch.undo()
+    ckpt.save_checkpoint(ckpt_dir, 2, _nets(), {"step_note": "again"})  # and a working re-save replaces it
+    assert ckpt.load_checkpoint(ckpt_dir / "step-000002")["state"]["step_note"] == "again"
+    assert sorted(p.name for p in ckpt_dir.iterdir()) == ["index.json", "step-000001", "step-000002"]
+
+
+def test_other_write_errors_name_the_cause(tmp_path, monkeypatch):
+    ckpt_dir = _saved_run(tmp_path)
+
+    def failing_json(path, obj):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(ckpt, "atomic_write_json", failing_json)
+    with pytest.raises(CheckpointError, match="Permission denied") as info:
+        ckpt.save_checkpoint(ckpt_dir, 5, _nets(), {})
+    assert f"make {ckpt_dir} writable" in str(info.value)
+
+
+def test_interrupt_during_save_removes_the_temporary_folder(tmp_path, monkeypatch):
+    ckpt_dir = _saved_run(tmp_path)
+    before = _listing(ckpt_dir)
+
+    def interrupted(tensors, filename, metadata=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ckpt, "save_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ckpt.save_checkpoint(ckpt_dir, 5, _nets(), {})
+    assert _listing(ckpt_dir) == before
+
+
+def test_index_write_on_a_full_disk_is_one_line(tmp_path, monkeypatch):
+    ckpt_dir = _saved_run(tmp_path)
+    before = _listing(ckpt_dir)
+
+    def failing_json(path, obj):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ckpt, "atomic_write_json", failing_json)
+    with pytest.raises(CheckpointError, match="could not update .*index.json: the disk is full"):
+        ckpt.write_index(ckpt_dir, {"latest": "step-000003"})
+    assert _listing(ckpt_dir) == before
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB tmpfs: a real full disk (needs root, or the right to mount)."""
+    import shutil
+    import subprocess
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command: cannot make a small tmpfs to fill")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here ({done.stderr.strip() or done.returncode})")
+    yield disk
+    if subprocess.run(["umount", str(disk)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_really_full_disk_is_one_line_and_leaves_no_partial_checkpoint(small_disk):
+    torch.manual_seed(0)
+    nets = {"G": nn.Linear(512, 512)}  # 1 MB of weights: the third checkpoint does not fit in 3 MB
+    run = small_disk / "run"
+    ckpt_dir = run / "checkpoints"
+    saved = []
+    with pytest.raises(CheckpointError) as info:
+        for step in range(1, 10):
+            path = ckpt.save_checkpoint(ckpt_dir, step, nets, {"opt": {"m": torch.zeros(8)}})
+            ckpt.write_index(ckpt_dir, {"latest": path.name, "best": path.name})
+            saved.append(path)
+            before = _listing(ckpt_dir)
+    assert len(saved) >= 1
+    failed = ckpt.checkpoint_name(len(saved) + 1)
+    text = str(info.value)
+    assert "\n" not in text
+    assert f"could not write checkpoint {failed} in {ckpt_dir}: the disk is full" in text
+    assert f"filesystem mounted at {small_disk}" in text
+    assert f"the last good checkpoint is {saved[-1]}" in text
+    assert f"free space on {small_disk}, then resume the run {run}" in text
+    assert _listing(ckpt_dir) == before  # no .tmp-step-* folder, nothing else touched
+    for path in saved:
+        assert torch.equal(ckpt.load_checkpoint(path)["models"]["G"]["weight"], nets["G"].weight)
 
 
 def test_incompatible_format_version_is_a_clear_error(tmp_path):
@@ -115,6 +315,14 @@ def test_resolve_checkpoint_names(tmp_path):
         ckpt.resolve_checkpoint(run, "30")
     with pytest.raises(CheckpointError, match="not best, latest or a step"):
         ckpt.resolve_checkpoint(run, "newest")
+
+
+def test_a_run_without_checkpoints_raises_no_checkpoint_yet(tmp_path):
+    from artforge.errors import NoCheckpointYet
+    (tmp_path / "checkpoints" / ".tmp-step-000010-1").mkdir(parents=True)  # killed mid-write
+    with pytest.raises(NoCheckpointYet, match="has no checkpoint yet; fix: train longer") as info:
+        ckpt.resolve_checkpoint(tmp_path, "best")
+    assert isinstance(info.value, CheckpointError)  # sample/evaluate keep catching it as before
 
 
 def test_checkpoint_holds_the_full_training_state(trained_run):

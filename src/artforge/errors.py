@@ -40,6 +40,10 @@ class CheckpointError(ArtforgeError):
     """A checkpoint that is missing, corrupt, incompatible, or could not be written."""
 
 
+class NoCheckpointYet(CheckpointError):
+    """A run that has saved no checkpoint yet (it was stopped early, or is still before the first save)."""
+
+
 class TrainingDiverged(ArtforgeError):
     """Losses or weights became NaN/Inf; the last good checkpoint is kept."""
 

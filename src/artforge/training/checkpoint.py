@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, NoCheckpointYet
 from ..utils.files import atomic_write_json, read_json
 
 FORMAT_VERSION = 1
@@ -75,10 +76,16 @@ def join_tensors(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
 # ----------------------------------------------------------------------------- save
 
 def save_checkpoint(ckpt_dir: Path, step: int, models: dict[str, torch.nn.Module], state: dict) -> Path:
-    """Write ``ckpt_dir/step-XXXXXX`` atomically. ``state`` may hold tensors anywhere."""
+    """Write ``ckpt_dir/step-XXXXXX`` atomically. ``state`` may hold tensors anywhere.
+
+    When the write fails (a full disk, a read-only folder), the temporary folder is removed, every
+    earlier checkpoint stays as it was, and a one-line ``CheckpointError`` names the disk and the last
+    good checkpoint.
+    """
     ckpt_dir = Path(ckpt_dir)
     final = ckpt_dir / checkpoint_name(step)
     tmp = ckpt_dir / f".tmp-{checkpoint_name(step)}-{os.getpid()}"
+    aside = ckpt_dir / f".old-{checkpoint_name(step)}-{os.getpid()}"
     weights = {f"{name}.{k}": v.detach().cpu().contiguous()
                for name, module in models.items() for k, v in module.state_dict().items()}
     extra: dict[str, torch.Tensor] = {}
@@ -92,15 +99,91 @@ def save_checkpoint(ckpt_dir: Path, step: int, models: dict[str, torch.nn.Module
         atomic_write_json(tmp / STATE_FILE, meta)
         _fsync_dir_files(tmp)
         if final.exists():  # the same step saved again (e.g. Ctrl-C right after a scheduled save)
-            shutil.rmtree(final)
+            shutil.rmtree(aside, ignore_errors=True)
+            os.replace(final, aside)  # kept until the new one is in place
         os.replace(tmp, final)
-    except OSError as exc:
+    except BaseException as exc:  # a second Ctrl-C mid-write too: never leave the temporary folder
         shutil.rmtree(tmp, ignore_errors=True)
-        reason = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
-        raise CheckpointError(f"could not write checkpoint {final}: {reason}",
-                              "free disk space, then continue with 'artforge train --resume "
-                              f"{ckpt_dir.parent}' (earlier checkpoints are intact)") from None
+        if aside.exists() and not final.exists():
+            try:
+                os.replace(aside, final)  # the earlier save of this step, back in place
+            except OSError:
+                pass
+        if isinstance(exc, (OSError, SafetensorError)):
+            raise _write_error(f"could not write checkpoint {final.name} in {ckpt_dir}", ckpt_dir, exc) from None
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
     return final
+
+
+def _error_number(exc: BaseException) -> int | None:
+    """The errno of an OSError, or of a SafetensorError ("... I/O error: ... (os error 28)")."""
+    if isinstance(exc, OSError):
+        return exc.errno
+    match = re.search(r"os error (\d+)", str(exc))
+    return int(match.group(1)) if match else None
+
+
+def _existing(path: Path) -> Path:
+    """``path`` or its nearest existing parent, absolute."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _mount_point(path: Path) -> Path:
+    path = _existing(path).resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _free_space(path: Path) -> str:
+    try:
+        free = shutil.disk_usage(_existing(path)).free
+    except OSError:
+        return "free space unknown"
+    if free < 1000:
+        return f"{free} bytes free"
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if free >= size or unit == "KB":
+            return f"{free / size:.1f} {unit} free"
+    return ""  # unreachable
+
+
+def last_good_checkpoint(ckpt_dir: Path) -> Path | None:
+    """The checkpoint a resume would continue from: the index's latest, else the newest complete one."""
+    existing = list_checkpoints(ckpt_dir)
+    index = read_index(ckpt_dir)
+    latest = index.get("latest") if isinstance(index, dict) else None
+    named = [p for p in existing if p.name == latest]
+    return named[0] if named else (existing[-1] if existing else None)
+
+
+def _write_error(what: str, ckpt_dir: Path, exc: BaseException) -> CheckpointError:
+    """One line for a failed write in ``ckpt_dir``: why, on which disk, and what is still good."""
+    code = _error_number(exc)
+    mount = _mount_point(ckpt_dir)
+    disk = f"filesystem mounted at {mount}, {_free_space(ckpt_dir)}"
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        reason, remedy = "the disk is full", f"free space on {mount}"
+    else:
+        if isinstance(exc, OSError) and exc.strerror:
+            reason = exc.strerror
+        elif code is not None:
+            reason = os.strerror(code)
+        else:
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        remedy = (f"make {ckpt_dir} writable" if code in (errno.EACCES, errno.EPERM, errno.EROFS)
+                  else f"check the disk at {mount}")
+    last = last_good_checkpoint(ckpt_dir)
+    run = ckpt_dir.parent
+    if last is not None:
+        return CheckpointError(f"{what}: {reason} ({disk}); the last good checkpoint is {last}",
+                               f"{remedy}, then resume the run {run} (it continues from {last.name})")
+    return CheckpointError(f"{what}: {reason} ({disk}); the run has no earlier checkpoint",
+                           f"{remedy}, then start the run again")
 
 
 def _fsync_dir_files(folder: Path) -> None:
@@ -122,7 +205,11 @@ def read_index(ckpt_dir: Path) -> dict:
 
 
 def write_index(ckpt_dir: Path, index: dict) -> None:
-    atomic_write_json(Path(ckpt_dir) / INDEX_FILE, index)
+    path = Path(ckpt_dir) / INDEX_FILE
+    try:
+        atomic_write_json(path, index)
+    except OSError as exc:  # the old index stays (atomic write); it names a complete checkpoint
+        raise _write_error(f"could not update {path}", Path(ckpt_dir), exc) from None
 
 
 def list_checkpoints(ckpt_dir: Path) -> list[Path]:
@@ -154,7 +241,7 @@ def resolve_checkpoint(run_dir: Path, which: str = "latest") -> Path:
     ckpt_dir = Path(run_dir) / "checkpoints"
     existing = list_checkpoints(ckpt_dir)
     if not existing:
-        raise CheckpointError(f"run {run_dir} has no checkpoint yet",
+        raise NoCheckpointYet(f"run {run_dir} has no checkpoint yet",
                               "train longer (checkpoints are saved every --checkpoint-every steps and at the end)")
     index = read_index(ckpt_dir)
     names = {p.name: p for p in existing}

@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 
 from ..errors import RunError
+from ..utils.files import read_json
 
 OPTIONS_FILE = "options.json"
+CHECKPOINTS = "checkpoints"
 _NUMBERED = re.compile(r"^(\d{5,})-")
+_CLUSTER_NAMES = re.compile(r"cluster-\d+(,cluster-\d+)*")  # self-conditioning's label names
 
 
 def _safe(name: str) -> str:
@@ -35,21 +38,121 @@ def is_run(path: Path) -> bool:
     return (Path(path) / OPTIONS_FILE).is_file()
 
 
-def resolve_run(path: str | Path, announce=print) -> Path:
-    """A run folder from a run folder, a checkpoint inside one, or a folder of runs (the newest)."""
+def _has_checkpoint(path: Path) -> bool:
+    """A run folder that lost its options.json still holds checkpoints/step-*/state.json."""
+    folder = Path(path) / CHECKPOINTS
+    return folder.is_dir() and any((p / "state.json").is_file() for p in folder.glob("step-*"))
+
+
+def resolve_run(path: str | Path, announce=print, *, options_optional: bool = False) -> Path:
+    """A run folder from a run folder, a checkpoint inside one, or a folder of runs (the newest).
+
+    ``options_optional``: a folder without options.json counts as a run when it holds a checkpoint
+    (for resuming, where ``read_run_options`` rebuilds the options from the checkpoint).
+    """
     path = Path(path)
+
+    def run_like(p: Path) -> bool:
+        return is_run(p) or (options_optional and _has_checkpoint(p))
+
     if not path.exists():
         raise RunError(f"run {path} does not exist", "pass a folder made by 'artforge train', e.g. runs/00000-...")
-    if is_run(path):
+    if run_like(path):
         return path
     for parent in list(path.parents)[:2]:  # RUN/checkpoints/step-000500 or RUN/checkpoints
-        if is_run(parent):
+        if run_like(parent):
             return parent
     if path.is_dir():
-        runs = sorted((p for p in path.iterdir() if _NUMBERED.match(p.name) and is_run(p)),
+        runs = sorted((p for p in path.iterdir() if _NUMBERED.match(p.name) and run_like(p)),
                       key=lambda p: int(_NUMBERED.match(p.name).group(1)))
         if runs:
             announce(f"using the newest run in {path}: {runs[-1]}")
             return runs[-1]
     raise RunError(f"{path} is not an artforge run (no {OPTIONS_FILE})",
                    "pass a folder made by 'artforge train', e.g. runs/00000-openmoji-64-dcgan")
+
+
+# ----------------------------------------------------------------------------- resuming
+
+def read_run_options(run_dir: str | Path) -> tuple[dict, str | None]:
+    """The run's saved options (options.json's structure) and a note, None when options.json was fine.
+
+    When options.json is missing or damaged, the options are rebuilt from the newest readable
+    checkpoint's state.json (training and model configs, architecture; the dataset's path, resolution
+    and channels), and the note says so. options.json itself is never rewritten. Raises RunError
+    naming the file when neither is usable.
+    """
+    from . import checkpoint as ckpt
+
+    run_dir = Path(run_dir)
+    path = run_dir / OPTIONS_FILE
+    options, problem = _read_options_file(path)
+    if options is not None:
+        return options, None
+    ckpt_dir = run_dir / CHECKPOINTS
+    newest_first = list(reversed(ckpt.list_checkpoints(ckpt_dir)))
+    latest = ckpt.last_good_checkpoint(ckpt_dir)
+    if latest is not None:
+        newest_first = [latest] + [p for p in newest_first if p != latest]
+    for checkpoint in newest_first:
+        try:
+            state = read_json(checkpoint / ckpt.STATE_FILE)
+        except (OSError, ValueError):
+            continue
+        rebuilt = _options_from_state(state, checkpoint.name)
+        if rebuilt is not None:
+            return rebuilt, f"{path} {problem}; rebuilt the options from checkpoint {checkpoint.name}"
+    held = "no checkpoint of the run holds the options" if newest_first else "the run has no checkpoint"
+    raise RunError(f"{path} {problem} and {held} to rebuild it from",
+                   f"restore {path} from a backup, or start a new run")
+
+
+def _read_options_file(path: Path) -> tuple[dict | None, str]:
+    """(options, "") or (None, what is wrong with the file, e.g. "is damaged (not valid JSON)")."""
+    if not path.is_file():
+        return None, "is missing"
+    try:
+        options = read_json(path)
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        return None, "is damaged (not valid JSON)"
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
+    parts_ok = isinstance(options, dict) and all(isinstance(options.get(k), dict) for k in ("train", "model", "dataset"))
+    if not parts_ok or not all(k in options["dataset"] for k in ("path", "resolution", "channels")):
+        return None, "is damaged (it lacks the train, model or dataset options)"
+    return options, ""
+
+
+def _options_from_state(state, name: str) -> dict | None:
+    """options.json's structure from a checkpoint's state.json; None if it lacks what is needed."""
+    if not isinstance(state, dict):
+        return None
+    train, model = state.get("train_config"), state.get("model_config")
+    if not (isinstance(train, dict) and isinstance(model, dict)):
+        return None
+    arch = state.get("arch") or train.get("arch") or state.get("family")  # the key moved between versions
+    if not isinstance(arch, str) or not isinstance(train.get("dataset"), str):
+        return None
+    if not all(k in model for k in ("resolution", "channels")):
+        return None
+    # Self-conditioned runs store cluster names there, not the dataset's classes.
+    labels = list(state.get("label_names") or [])
+    task_state = state.get("task_state") if isinstance(state.get("task_state"), dict) else {}
+    if state.get("self_cond") or task_state.get("self_cond") or _CLUSTER_NAMES.fullmatch(",".join(labels) or "-"):
+        labels = []
+    return {
+        "artforge_version": state.get("artforge_version"),
+        "rebuilt_from": name,
+        "train": dict(train),
+        "model": {"arch": arch, **model},
+        "dataset": {"path": train["dataset"], "resolution": model["resolution"], "channels": model["channels"],
+                    "label_names": labels},
+        "precision": state.get("precision"),
+    }
+
+
+def no_checkpoint_error(run_dir: str | Path) -> RunError:
+    """What resuming a run stopped before its first checkpoint says: start it again, not "train longer"."""
+    run_dir = Path(run_dir)
+    return RunError(f"run {run_dir} stopped before its first checkpoint",
+                    f"start it again with the same options (they are in {run_dir / OPTIONS_FILE})")
