@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,7 +18,7 @@ from artforge.errors import CheckpointError, TrainingDiverged
 from artforge.training import checkpoint as ckpt
 from artforge.training.loop import Trainer
 from artforge.training.monitor import read_log
-from artforge.training.phases import Phase
+from artforge.tasks.base import Phase
 
 from conftest import TINY
 
@@ -329,10 +330,12 @@ def test_checkpoint_holds_the_full_training_state(trained_run):
     path = ckpt.resolve_checkpoint(trained_run, "latest")
     meta = json.loads((path / ckpt.STATE_FILE).read_text())
     assert meta["format_version"] == ckpt.FORMAT_VERSION
-    assert meta["step"] == 10 and meta["arch"] == "dcgan"
-    for key in ("model_config", "train_config", "optimizers", "scalers", "rng", "metric_history", "draws"):
+    assert meta["step"] == 10 and meta["family"] == "dcgan" and meta["task"] == "generation"
+    for key in ("model_config", "train_config", "optimizers", "scalers", "rng", "metric_history", "draws",
+                "world_size", "task_state"):
         assert key in meta
-    assert meta["self_cond"] is None  # 36 training images: too few for self-conditioning
+    assert meta["task_state"]["self_cond"] is None  # 36 training images: too few for self-conditioning
+    assert len(meta["rng"]["ranks"]) == meta["world_size"] == 1
     from safetensors.torch import load_file
     keys = load_file(str(path / ckpt.MODEL_FILE)).keys()
     assert {k.split(".")[0] for k in keys} == {"G", "D", "G_ema"}
@@ -358,7 +361,7 @@ def test_resume_reproduces_an_uninterrupted_run_exactly(data, request, tmp_path)
     for grid in ("grids/000008.png", "grids/000012.png"):  # the same latents and labels after the resume
         assert (full.run_dir / grid).read_bytes() == (part.run_dir / grid).read_bytes()
     state = json.loads((resumed.checkpoint / ckpt.STATE_FILE).read_text())
-    assert (state["self_cond"] or {}).get("reclusterings") == (4 if data == "many_blobs" else None)  # 0, 3, 6, 9
+    assert (state["task_state"]["self_cond"] or {}).get("reclusterings") == (4 if data == "many_blobs" else None)  # 0, 3, 6, 9
     wa = ckpt.load_checkpoint(full.checkpoint)["models"]["G_ema"]
     wb = ckpt.load_checkpoint(resumed.checkpoint)["models"]["G_ema"]
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
@@ -366,8 +369,17 @@ def test_resume_reproduces_an_uninterrupted_run_exactly(data, request, tmp_path)
 
 def test_resume_rejects_options_that_would_change_the_run(trained_run):
     from artforge.errors import UsageError
-    with pytest.raises(UsageError, match="--batch cannot change when resuming"):
+    with pytest.raises(UsageError, match="--batch 4 differs from the run's 8 and cannot change when resuming"):
         artforge.train(resume=trained_run, batch=4)
+
+
+def test_resume_accepts_the_run_s_own_options_given_again(trained_run, tmp_path):
+    """StyleGAN2-ADA users re-run the training command with --resume added: equal options are fine."""
+    import shutil
+    run = tmp_path / trained_run.name
+    shutil.copytree(trained_run, run)
+    result = artforge.train(resume=run, arch="dcgan", seed=0, batch=8, width=8, augment="flip", steps=11)
+    assert result.step == 11
 
 
 def test_divergence_stops_with_the_last_good_checkpoint_kept(blob_dataset, tmp_path):
@@ -386,3 +398,48 @@ def test_divergence_stops_with_the_last_good_checkpoint_kept(blob_dataset, tmp_p
     assert [p.name for p in ckpt.list_checkpoints(first.run_dir / "checkpoints")][-1] == "step-000010"
     _, events = read_log(first.run_dir / "log.jsonl")
     assert events[-1]["event"] == "diverged"
+
+
+FIXTURE_V1 = Path(__file__).parent / "fixtures" / "run-format-v1"
+
+
+def _tree_bytes(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_format_1_run_loads_samples_and_resumes(tmp_path):
+    """A run saved by artforge before the engine (checkpoint format 1) migrates on load and continues."""
+    from conftest import write_blob_dataset
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(FIXTURE_V1, run)
+    meta = json.loads((run / "checkpoints" / "step-000003" / ckpt.STATE_FILE).read_text())
+    assert meta["format_version"] == 1 and "arch" in meta  # the fixture really is the old format
+    before = _tree_bytes(run / "checkpoints" / "step-000003")
+    loaded = ckpt.load_checkpoint(run / "checkpoints" / "step-000003")
+    state = loaded["state"]
+    assert state["family"] == "dcgan" and state["task"] == "generation" and state["world_size"] == 1
+    assert state["task_state"]["augment"]["p"] == 0.0 and state["task_state"]["self_cond"] is None
+    assert torch.equal(state["rng"]["ranks"][0], state["rng"]["generator"])
+    images = artforge.load(run, checkpoint="latest", device="cpu").sample(seeds=[0, 1])
+    assert images.shape == (2, 32, 32, 3)
+    assert _tree_bytes(run / "checkpoints" / "step-000003") == before  # migration never rewrites a checkpoint
+    dataset = write_blob_dataset(tmp_path / "blobs-32.zip")  # the same seeded images it was trained on
+    resumed = artforge.train(resume=run, dataset=dataset, steps=5)
+    assert resumed.step == 5
+    weights = ckpt.load_checkpoint(resumed.checkpoint)
+    old = loaded["models"]["G_ema"]
+    assert any(not torch.equal(old[k], weights["models"]["G_ema"][k]) for k in old)  # it trained on
+
+
+def test_a_checkpoint_from_a_newer_format_is_refused_in_one_line(tmp_path):
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(FIXTURE_V1, run)
+    path = run / "checkpoints" / "step-000003" / ckpt.STATE_FILE
+    meta = json.loads(path.read_text())
+    meta["format_version"] = 99
+    path.write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="format version 99; this artforge reads versions 1 to 2"):
+        ckpt.load_checkpoint(path.parent)

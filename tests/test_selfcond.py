@@ -10,7 +10,7 @@ from torch import nn
 from artforge.config import TrainConfig
 from artforge.errors import UsageError
 from artforge.losses import get_loss
-from artforge.training.phases import StepContext
+from artforge.tasks.generation import StepContext
 from artforge.training.selfcond import SelfConditioner, clusters_for, kmeans, match_clusters
 
 CORNERS = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])

@@ -6,8 +6,9 @@ nearest mode; a mode is *captured* when it is the nearest mode of at least one h
 sample; the *reverse KL* compares the histogram of high-quality samples over the modes with the
 uniform distribution of the data (0 when every mode gets the same share).
 
-Training reuses the image pipeline's recipes, phases and EMA (``build_phases``, ``run_step``), with
-an MLP pair defined here and a stream of fresh mixture samples as the data. A recipe's loss,
+Training runs on the one engine (training/engine.py) as the ``toy`` family (models/toy_mlp.py) and
+the ``toy`` task (tasks/toy.py): the image pipeline's recipes, phases and EMA, with an MLP pair and
+a stream of fresh mixture samples as the data. A recipe's loss,
 penalties, optimizer settings and EMA apply as they are; its normalization of D is an architecture
 choice, mapped to the MLP as layer norm or spectral norm, while batch norm (part of the DCGAN
 architecture) becomes no normalization: across a minibatch of 2-D points it lets D judge the batch
@@ -16,58 +17,30 @@ rather than the sample, and the published MLP critics have none.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import Tensor, nn
 
 from ..config import TrainConfig
-from ..losses import get_loss
-from ..models.dcgan import spectral_normalize
+from ..models.registry import get_family
+from ..models.toy_mlp import ToyConfig, ToyDiscriminator, ToyGenerator  # noqa: F401 (the benchmark's networks)
 from ..sample_filters import LABELS, filter_samples
-from ..training.loop import EMA
-from ..training.phases import Optimization, StepContext, build_phases, lazy_ratio, run_step
-from ..training.selfcond import SelfConditioner
+from ..tasks.toy import MIXTURES, Mixture, grid, ring, sample_mixture  # noqa: F401 (the benchmark's data)
+from ..tasks.toy import ToyTask
+from ..training.engine import Engine
 
 N_SAMPLES = 2500
-SELF_COND_SAMPLES = 10_000  # the fixed real sample self-conditioning clusters (as in Liu et al. 2020)
 TARGET_HQ = 97.0  # the bar the default recipe is held to: every mode and >= 97% high quality, in every run
 
-
-@dataclass(frozen=True)
-class Mixture:
-    name: str
-    centers: tuple[tuple[float, float], ...]
-    std: float
-
-
-def ring(modes: int = 8, radius: float = 2.0, std: float = 0.02) -> Mixture:
-    angles = [2 * math.pi * k / modes for k in range(modes)]
-    return Mixture("ring", tuple((radius * math.cos(a), radius * math.sin(a)) for a in angles), std)
-
-
-def grid(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> Mixture:
-    offsets = [spacing * (i - (side - 1) / 2) for i in range(side)]
-    return Mixture("grid", tuple((x, y) for x in offsets for y in offsets), std)
-
-
-MIXTURES = {"ring": ring(), "grid": grid()}
 
 # Published rows (mean over their runs), shown beside ours.
 PUBLISHED = {
     "ring": [("PacGAN4 (PacGAN, Table 1)", 7.8, 95.9), ("VEEGAN (VEEGAN, Table 1)", 8.0, 52.9)],
     "grid": [("PacGAN4 (PacGAN, Table 1)", 24.8, 93.6), ("VEEGAN (VEEGAN, Table 1)", 24.6, 40.0)],
 }
-
-
-def sample_mixture(mixture: Mixture, n: int, gen: torch.Generator) -> Tensor:
-    centers = torch.tensor(mixture.centers)
-    idx = torch.randint(0, len(centers), (n,), generator=gen)
-    return centers[idx] + mixture.std * torch.randn(n, 2, generator=gen)
 
 
 def score(samples: np.ndarray, mixture: Mixture) -> dict:
@@ -90,69 +63,6 @@ def score(samples: np.ndarray, mixture: Mixture) -> dict:
 def meets_target(metrics: dict) -> bool:
     """Whether one run (its ``score``) clears the bar: every mode, and TARGET_HQ % high quality."""
     return metrics["modes"] == metrics["total_modes"] and metrics["high_quality"] >= TARGET_HQ
-
-
-# ----------------------------------------------------------------------------- the MLP pair
-
-@dataclass(frozen=True)
-class ToyConfig:
-    z_dim: int = 16
-    hidden: int = 96
-    g_layers: int = 4  # hidden layers of G: a 4th sharpens the cuts between modes (fewer bridge samples)
-    d_layers: int = 3  # hidden layers of D
-    d_norm: str = "none"  # batch | layer | spectral | none
-    g_spectral: bool = False
-    num_classes: int = 0  # > 0: conditional G and D (self-conditioning's clusters)
-    embed_dim: int = 16  # size of G's class embedding
-
-
-def _mlp(sizes: list[int], act: nn.Module, norm: str = "none") -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            if norm == "batch":
-                layers.append(nn.BatchNorm1d(b))
-            elif norm == "layer":
-                layers.append(nn.LayerNorm(b))
-            layers.append(copy.deepcopy(act))
-    return nn.Sequential(*layers)
-
-
-class ToyGenerator(nn.Module):
-    def __init__(self, cfg: ToyConfig):
-        super().__init__()
-        self.embed = nn.Embedding(cfg.num_classes, cfg.embed_dim) if cfg.num_classes else None
-        in_dim = cfg.z_dim + (cfg.embed_dim if cfg.num_classes else 0)
-        self.net = _mlp([in_dim] + [cfg.hidden] * cfg.g_layers + [2], nn.ReLU())  # (B, z [+ e]) -> (B, 2)
-        if cfg.g_spectral:
-            spectral_normalize(self)
-
-    def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
-        if self.embed is not None:
-            z = torch.cat([z, self.embed(c)], dim=1)  # (B, z) -> (B, z + e)
-        return self.net(z)
-
-
-class ToyDiscriminator(nn.Module):
-    """An MLP; conditional on k classes it has one logit per class and returns the asked one's."""
-
-    def __init__(self, cfg: ToyConfig):
-        super().__init__()
-        norm = cfg.d_norm if cfg.d_norm in ("batch", "layer") else "none"
-        net = _mlp([2] + [cfg.hidden] * cfg.d_layers + [max(cfg.num_classes, 1)], nn.LeakyReLU(0.2), norm)
-        self.trunk, self.head = net[:-1], net[-1]  # (B, 2) -> (B, hidden) -> (B, k or 1)
-        if cfg.d_norm == "spectral":
-            spectral_normalize(self)
-
-    def features(self, x: Tensor) -> Tensor:
-        return self.trunk(x)
-
-    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
-        logits = self.head(self.trunk(x))
-        if c is None:
-            return logits.flatten()
-        return logits.gather(1, c[:, None]).flatten()
 
 
 # ----------------------------------------------------------------------------- one run
@@ -210,49 +120,15 @@ def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
     started = time.process_time()  # this process's CPU time: other jobs on the machine do not inflate it
     mixture = MIXTURES[dataset]
     cfg = TrainConfig(dataset=f"toy-{dataset}", recipe=recipe, batch=batch, d_augment=(), augment=(),
-                      ada_target=0.0, seed=seed, **options).resolved()
+                      ada_target=0.0, seed=seed, steps=steps, device="cpu", precision="fp32", progress=False,
+                      tensorboard=False, **options).resolved()
     toy = toy or ToyConfig(hidden=width, d_norm="none" if cfg.d_norm == "batch" else cfg.d_norm,
                            g_spectral=cfg.g_spectral, num_classes=cfg.self_cond)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        G, D = ToyGenerator(toy), ToyDiscriminator(toy)
-    G_ema = copy.deepcopy(G).eval().requires_grad_(False)
-    ema = EMA(G, G_ema, cfg.ema_kimg, cfg.ema_rampup)
-    phases = build_phases(cfg)
-
-    def adam(net: nn.Module, lr: float, name: str) -> torch.optim.Adam:
-        r = lazy_ratio(phases, name)
-        # fused: one kernel for all parameters; per-tensor Adam was ~11% of a step on these tiny MLPs (profiled)
-        return torch.optim.Adam(net.parameters(), lr=lr * lr_scale * r, betas=(cfg.beta1 ** r, cfg.beta2 ** r),
-                                fused=True)
-
-    o = Optimization({"G": G, "D": D}, {"G": adam(G, cfg.lr_g, "G"), "D": adam(D, cfg.lr_d, "D")},
-                     {k: torch.amp.GradScaler("cpu", enabled=False) for k in ("G", "D")},
-                     lambda: torch.autocast("cpu", enabled=False))
-    gen = torch.Generator().manual_seed(seed)
-
-    def data():
-        while True:
-            yield sample_mixture(mixture, batch, gen), None
-
-    clusters = None
-    if toy.num_classes:  # self-conditioning: clusters of D's features of a fixed real sample
-        fixed = sample_mixture(mixture, SELF_COND_SAMPLES, torch.Generator().manual_seed(30_000 + seed))
-        clusters = SelfConditioner(toy.num_classes, fixed, seed)
-    ctx = StepContext(G, D, get_loss(cfg.loss), data(), gen, torch.device("cpu"), batch, toy.z_dim,
-                      num_classes=toy.num_classes, label_smoothing=cfg.label_smoothing,
-                      labeler=clusters.assign if clusters else None)
-    base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in o.opt.items()}
-    for step in range(steps):
-        if clusters and step % cfg.self_cond_every == 0:
-            clusters.recluster(D)
-        left = (steps - step) / max(decay * steps, 1)
-        for name, opt in o.opt.items():  # linear decay to 0 over the last ``decay`` of the steps
-            for group, lr in zip(opt.param_groups, base_lr[name]):
-                group["lr"] = lr * min(1.0, left)
-        if run_step(phases, step, ctx, o, lambda *_: None, log_grads=False):
-            ema.update(batch, ctx.draws * batch)
-    labels = clusters.sample_labels if clusters else None  # a conditional G draws clusters by their size
+    task = ToyTask(cfg, mixture, toy.num_classes, lr_scale=lr_scale, decay=decay)
+    engine = Engine(cfg, get_family("toy"), toy, task, run_dir=None)  # no run folder: nothing is written
+    engine.run()
+    G_ema, D = engine.ema_nets["G_ema"], engine.nets["D"]
+    labels = task.clusters.sample_labels if task.clusters else None  # a conditional G draws clusters by their size
     with torch.no_grad():
         gen = torch.Generator().manual_seed(10_000 + seed)
         z = torch.randn(N_SAMPLES, toy.z_dim, generator=gen)

@@ -71,6 +71,11 @@ AUGMENTS: dict[str, Augmentation] = {
 }
 
 
+# Real-only transformations G cannot undo: it learns to draw their results (tests/test_leak.py). A
+# flip is safe on data whose mirror image is as likely (most art); these are not, for most data.
+LEAKS_INTO_G = ("rotate", "scale", "crop")
+
+
 def augment(x: Tensor, names: tuple[str, ...], gen: torch.Generator) -> Tensor:
     """Augment a batch x (B, C, H, W) in [-1, 1]; ``names`` in AUGMENTS order of application."""
     if not names:

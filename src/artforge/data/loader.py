@@ -2,7 +2,9 @@
 
 The order of images is a pure function of (seed, step): the index stream is the concatenation of
 one seeded permutation per epoch, and step s takes items [s*B, (s+1)*B). Resuming at step k needs no
-saved loader state, and datasets smaller than a batch just span epochs.
+saved loader state, and datasets smaller than a batch just span epochs. With several processes, B is
+the global batch and process r of N takes its r-th slice of it: (seed, step, rank, world) fix a
+process's images, and a run resumed on another number of processes sees the same global batches.
 
 Small datasets (the usual case for art) are decoded once into one uint8 tensor, on the training
 device when it is a GPU. Larger ones stream from the zip through DataLoader worker processes.
@@ -81,8 +83,11 @@ class BatchSource:
     """Real training batches: ``batches(start_step)`` yields (uint8 images, labels or None) forever."""
 
     def __init__(self, dataset: ImageDataset, indices: np.ndarray, batch: int, seed: int,
-                 device: torch.device, cache_gb: float = 2.0, workers: int = 0, progress: bool = False):
+                 device: torch.device, cache_gb: float = 2.0, workers: int = 0, progress: bool = False,
+                 rank: int = 0, world: int = 1):
         self.dataset = dataset
+        per = batch // world
+        self.part = slice(rank * per, (rank + 1) * per)  # this process's slice of every global batch
         self.indices = np.asarray(indices, dtype=np.int64)
         self.batch = batch
         self.seed = seed
@@ -106,11 +111,15 @@ class BatchSource:
             return None
         return self.labels[torch.from_numpy(positions).to(self.labels.device)]
 
+    def positions(self, step: int) -> np.ndarray:
+        """Positions of this process's images of ``step``."""
+        return batch_positions(len(self.indices), self.batch, self.seed, step)[self.part]
+
     def batches(self, start_step: int) -> Iterator[tuple[Tensor, Tensor | None]]:
         if self.in_memory:
             step = start_step
             while True:
-                pos = batch_positions(len(self.indices), self.batch, self.seed, step)
+                pos = self.positions(step)
                 images = self.images[torch.from_numpy(pos).to(self.images.device)]
                 yield images.to(self.device, non_blocking=True), self._labels(pos)
                 step += 1
@@ -121,7 +130,7 @@ class BatchSource:
         def sampler():
             step = start_step
             while True:
-                yield self.indices[batch_positions(len(self.indices), self.batch, self.seed, step)].tolist()
+                yield self.indices[self.positions(step)].tolist()
                 step += 1
 
         loader = torch.utils.data.DataLoader(
@@ -129,7 +138,7 @@ class BatchSource:
             pin_memory=self.device.type == "cuda", persistent_workers=False, prefetch_factor=4)
         step = start_step
         for images in loader:
-            pos = batch_positions(len(self.indices), self.batch, self.seed, step)
+            pos = self.positions(step)
             yield images.to(self.device, non_blocking=True), self._labels(pos)
             step += 1
 

@@ -28,6 +28,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from .family import Family
+
 
 D_NORMS = ("batch", "layer", "spectral", "none")
 
@@ -180,3 +182,11 @@ class DCGANDiscriminator(nn.Module):
                 raise ValueError("this discriminator is conditional: pass class indices c")
             logits = logits + (self.embed(c).to(h.dtype) * h.sum(dim=(2, 3))).sum(dim=1)
         return logits
+
+
+def build(cfg: DCGANConfig) -> dict[str, nn.Module]:
+    return {"G": DCGANGenerator(cfg), "D": DCGANDiscriminator(cfg)}
+
+
+FAMILY = Family("dcgan", DCGANConfig, build, ema=("G",), sampler="G_ema", inputs=("latent", "label"),
+                modality="image", summary="DCGAN (Radford et al. 2015): transposed convolutions, batch norm; 16-512 px")

@@ -1,40 +1,34 @@
-"""Architecture registry: a name maps to (config class, generator class, discriminator class).
+"""Model families: a name maps to a config dataclass and the named networks built from it.
 
-Checkpoints store the architecture name and its config as JSON; ``build`` rebuilds the networks
-from them, so no code is ever pickled.
+A family says which of its networks get an EMA copy (``ema``: "G" gives "G_ema"), which network
+samplers use (``sampler``), what it takes (``inputs``) and makes (``modality``). Checkpoints store the
+family name and its config as JSON; ``Family.build`` rebuilds the networks from them, so no code is
+ever pickled. A new family is a new file with its config, networks and ``FAMILY``, plus one line here.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
 from ..errors import UsageError
-from . import dcgan
+from . import dcgan, toy_mlp
+from .family import Family
 
 
-@dataclass(frozen=True)
-class Architecture:
-    name: str
-    config: type
-    generator: type
-    discriminator: type
-    summary: str
+FAMILIES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, toy_mlp.FAMILY)}
+# The families ``artforge train --arch`` offers for image datasets.
+ARCHITECTURES: dict[str, Family] = {k: f for k, f in FAMILIES.items() if f.modality == "image"}
 
 
-ARCHITECTURES: dict[str, Architecture] = {
-    a.name: a
-    for a in (
-        Architecture("dcgan", dcgan.DCGANConfig, dcgan.DCGANGenerator, dcgan.DCGANDiscriminator,
-                     "DCGAN (Radford et al. 2015): transposed convolutions, batch norm; 16-512 px"),
-    )
-}
+def get_family(name: str) -> Family:
+    if name not in FAMILIES:
+        raise UsageError(f"unknown model family {name!r}; known: {', '.join(FAMILIES)}", "pass --arch dcgan")
+    return FAMILIES[name]
 
 
-def get_architecture(name: str) -> Architecture:
+def get_architecture(name: str) -> Family:
     if name not in ARCHITECTURES:
         raise UsageError(f"unknown architecture {name!r}; known: {', '.join(ARCHITECTURES)}",
                          "pass --arch dcgan")
@@ -42,15 +36,9 @@ def get_architecture(name: str) -> Architecture:
 
 
 def make_config(name: str, **options: Any):
-    """The architecture's config from the options it knows (others are ignored)."""
-    arch = get_architecture(name)
-    known = {f.name for f in dataclasses.fields(arch.config)}
-    try:
-        return arch.config(**{k: v for k, v in options.items() if k in known})
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"--arch {name}: {exc}", "prepare the dataset at a supported --size") from None
+    return get_architecture(name).make_config(**options)
 
 
-def build(name: str, cfg) -> tuple[nn.Module, nn.Module]:
-    arch = get_architecture(name)
-    return arch.generator(cfg), arch.discriminator(cfg)
+def build(name: str, cfg) -> dict[str, nn.Module]:
+    """The named networks of family ``name`` built from its config."""
+    return get_family(name).build(cfg)

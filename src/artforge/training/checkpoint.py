@@ -28,8 +28,9 @@ from safetensors.torch import load_file, save_file
 
 from ..errors import CheckpointError, NoCheckpointYet
 from ..utils.files import atomic_write_json, read_json
+from .migrations import migrate
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # older versions are migrated on load (migrations.py)
 MODEL_FILE = "model.safetensors"
 TRAINING_FILE = "training.safetensors"
 STATE_FILE = "state.json"
@@ -275,11 +276,11 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu", training: bo
     except ValueError:
         raise CheckpointError(f"checkpoint {path} is damaged ({STATE_FILE} is not valid JSON)",
                               "use another checkpoint, e.g. --checkpoint latest") from None
-    version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise CheckpointError(
-            f"checkpoint {path} has format version {version}; this artforge reads version {FORMAT_VERSION}",
-            "use the artforge version that wrote it (see its state.json), or train again")
+    try:
+        meta = migrate(meta, FORMAT_VERSION)
+    except ValueError as exc:
+        raise CheckpointError(f"checkpoint {path} has {exc}",
+                              "use the artforge version that wrote it (see its state.json), or train again") from None
     try:
         weights = load_file(str(path / MODEL_FILE), device=str(device))
         extra = load_file(str(path / TRAINING_FILE), device="cpu") if training else {}

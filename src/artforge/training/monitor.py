@@ -17,12 +17,15 @@ import torch
 
 
 class Monitor:
-    def __init__(self, run_dir: Path, tensorboard: bool = True, enabled: bool = True):
-        self.run_dir = Path(run_dir)
-        self.enabled = enabled  # False on non-zero ranks of a distributed run
+    def __init__(self, run_dir: Path | None, tensorboard: bool = True, enabled: bool = True, collect: bool = True):
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.enabled = enabled and run_dir is not None  # False on non-zero ranks of a distributed run
+        enabled = self.enabled
+        self.collect = collect  # False: nothing is ever logged (no ticks), so reports are dropped at once
         self._sums: dict[str, float] = defaultdict(float)
         self._counts: dict[str, int] = defaultdict(int)
         self._pending: dict[str, list[torch.Tensor]] = defaultdict(list)
+        self._local: set[str] = set()  # names only this process reports (previews, quality): never reduced
         self._log = open(self.run_dir / "log.jsonl", "a", encoding="utf-8") if enabled else None
         self._tb = self._open_tensorboard() if (enabled and tensorboard) else None
         self.history: list[dict] = []
@@ -36,13 +39,20 @@ class Monitor:
 
     def report(self, name: str, value) -> None:
         """Record one value; tensors are kept on their device until the tick (no sync per step)."""
+        if not self.collect:
+            return
         if isinstance(value, torch.Tensor):
             self._pending[name].append(value.detach().float().reshape(-1).mean())
         else:
             self._sums[name] += float(value)
             self._counts[name] += 1
 
-    def _collect(self) -> dict[str, float]:
+    def report_local(self, name: str, value) -> None:
+        """Record a value only the writing process computes (health of the preview, quality)."""
+        self._local.add(name)
+        self.report(name, value)
+
+    def _collect(self, dist=None) -> dict[str, float]:
         for name, values in self._pending.items():
             if values:
                 total = torch.stack(values).sum().item()
@@ -52,11 +62,16 @@ class Monitor:
         means = {k: self._sums[k] / self._counts[k] for k in self._sums if self._counts[k]}
         self._sums.clear()
         self._counts.clear()
+        if dist is not None and dist.active:  # training statistics: the mean over every process
+            shared = dist.mean({k: v for k, v in means.items() if k not in self._local})
+            means = {k: shared.get(k, v) for k, v in means.items()}
+        self._local.clear()
         return means
 
-    def tick(self, step: int, **fields) -> dict:
-        """Average what was reported since the last tick, write one log line, return it."""
-        line = {"step": step, "time": round(time.time(), 3), **fields, **self._collect()}
+    def tick(self, step: int, dist=None, **fields) -> dict:
+        """Average what was reported since the last tick (over every process of a distributed run),
+        write one log line, return it."""
+        line = {"step": step, "time": round(time.time(), 3), **fields, **self._collect(dist)}
         line = {k: (round(v, 6) if isinstance(v, float) and math.isfinite(v) else v) for k, v in line.items()}
         self.history.append(line)
         if self._log:

@@ -1,0 +1,472 @@
+"""The engine: named networks, their optimizers and EMA copies, precision, ranks, the loop, checkpoints.
+
+It trains whatever a model family builds with whatever a task says a step is: it runs the task's
+phases (tasks/base.py) on the family's named networks and never names one itself. Everything a run
+needs lives on the ``Engine`` object (no module-level state), so torchrun builds one per process.
+With no run folder (``run_dir=None``) it writes nothing: the toy benchmark trains this way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .. import __version__
+from ..errors import TrainingDiverged
+from ..tasks.base import NonFinite, Optimization, Task, lazy_ratio, run_step, trained_networks
+from ..utils.device import autocast, choose_precision, pick_device, precision_name
+from . import checkpoint as ckpt
+from .distributed import SINGLE, Distributed, rank_seed
+from .health import HealthMonitor
+from .monitor import Monitor, truncate_log
+
+QUALITY_METRIC = "swd"
+
+
+class EMA:
+    """An EMA copy tracks its network with a half-life in images (StyleGAN2-ADA's ema_kimg, with ramp-up)."""
+
+    def __init__(self, source: nn.Module, target: nn.Module, half_life_kimg: float, rampup: float):
+        self.params = (list(source.parameters()), list(target.parameters()))
+        self.buffers = (list(source.buffers()), list(target.buffers()))
+        self.half_life = half_life_kimg * 1000
+        self.rampup = rampup
+
+    def beta(self, batch: int, nimg: int) -> float:
+        half_life = self.half_life
+        if self.rampup > 0:
+            half_life = min(half_life, nimg * self.rampup)
+        return 0.5 ** (batch / half_life) if half_life > 0 else 0.0
+
+    @torch.no_grad()
+    def update(self, batch: int, nimg: int) -> None:
+        src, dst = self.params
+        torch._foreach_lerp_(dst, src, 1.0 - self.beta(batch, nimg))
+        for b_src, b_dst in zip(*self.buffers):  # batch-norm statistics are copied, not averaged
+            b_dst.copy_(b_src)
+
+
+@contextlib.contextmanager
+def stop_on_ctrl_c(announce: bool = True):
+    """The first Ctrl-C asks the loop to save and stop after the current step; a second one quits."""
+    flag = {"stop": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        if flag["stop"]:
+            raise KeyboardInterrupt
+        flag["stop"] = True
+        if announce:
+            print("\nCtrl-C: saving a checkpoint after this step, then stopping (Ctrl-C again quits now)",
+                  file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _match_param_layout(opt: torch.optim.Optimizer) -> None:
+    """Give loaded moment tensors their parameter's memory layout (checkpoints store them contiguous).
+
+    The fused Adam kernel walks parameter and moments as flat memory: a channels-last weight with a
+    contiguous moment would silently pair the wrong elements, and resume would not be exact.
+    """
+    for group in opt.param_groups:
+        for p in group["params"]:
+            for key, value in opt.state.get(p, {}).items():
+                if isinstance(value, torch.Tensor) and value.shape == p.shape and value.stride() != p.stride():
+                    opt.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
+
+
+def make_optimizer(module: nn.Module, lr: float, betas: tuple[float, float], device: torch.device,
+                   ratio: float = 1.0) -> torch.optim.Adam:
+    """Adam; with lazy regularization, lr and betas are scaled as Karras et al. 2020 (app. B) do."""
+    kwargs = dict(lr=lr * ratio, betas=(betas[0] ** ratio, betas[1] ** ratio))
+    if device.type in ("cpu", "cuda"):
+        kwargs["fused"] = True  # one kernel for all parameters: measurably faster on both
+    return torch.optim.Adam(module.parameters(), **kwargs)
+
+
+class Engine:
+    """Trains ``family``'s networks on ``task``; ``cfg`` holds the engine's options (a TrainConfig).
+
+    Options read: seed, device, precision, channels_last, batch, beta1, beta2, ema_kimg, ema_rampup,
+    steps, kimg, minutes, tick, checkpoint_every, keep, progress, tensorboard.
+    """
+
+    def __init__(self, cfg, family, model_cfg, task: Task, run_dir: Path | None, resume_from: Path | None = None,
+                 dist: Distributed = SINGLE, callbacks: tuple = ()):
+        self.cfg, self.family, self.model_cfg, self.task = cfg, family, model_cfg, task
+        self.run_dir = run_dir
+        self.dist = dist
+        self.callbacks = list(callbacks)  # evaluation during training (callbacks.py)
+        self.device = pick_device(cfg.device)
+        self.precision = choose_precision(cfg.precision, self.device)  # measured on a CPU: bf16 only where faster
+        self.dtype = self.precision.dtype
+        with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's RNG
+            torch.manual_seed(cfg.seed)
+            nets = family.build(model_cfg)
+        memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        self.nets: dict[str, nn.Module] = {k: v.to(self.device, memory_format=memory_format) for k, v in nets.items()}
+        self.ema_nets = {f"{name}_ema": copy.deepcopy(self.nets[name]).eval().requires_grad_(False)
+                         for name in family.ema}
+        self.emas = {name: EMA(self.nets[name], self.ema_nets[f"{name}_ema"], cfg.ema_kimg, cfg.ema_rampup)
+                     for name in family.ema}
+        # One process: one stream for everything, as ever. Several: the shared stream (the run's seed,
+        # the same on every process) draws what defines the global batch; each process has its own.
+        self.gen = torch.Generator().manual_seed(rank_seed(cfg.seed, dist.rank, dist.world))
+        self.shared_gen = torch.Generator().manual_seed(cfg.seed) if dist.active else self.gen
+        self.step = 0
+        self.draws = 0
+        self.metric_history: list[dict] = []
+        self.best: dict | None = None
+        self.train_seconds = 0.0
+        task.attach(self)
+        self.phases = task.phases()
+        self._make_optimizers()
+        if resume_from is not None:
+            self._restore(ckpt.load_checkpoint(resume_from, device=self.device))
+        else:
+            task.init_from_data()
+        task.start()
+
+    def _make_optimizers(self) -> None:
+        lrs = self.task.learning_rates()
+        betas = (self.cfg.beta1, self.cfg.beta2)
+        self.opt = {name: make_optimizer(self.nets[name], lrs[name], betas, self.device, lazy_ratio(self.phases, name))
+                    for name in trained_networks(self.phases)}
+        fp16 = self.dtype == torch.float16
+        self.scaler = {name: torch.amp.GradScaler(self.device.type, enabled=fp16) for name in self.opt}
+
+    def all_nets(self) -> dict[str, nn.Module]:
+        """Trained networks and their EMA copies, by name: what a checkpoint's weights file holds."""
+        return {**self.nets, **self.ema_nets}
+
+    @property
+    def nimg(self) -> int:
+        return self.draws * self.task.images_per_draw()
+
+    # ------------------------------------------------------------------ state
+
+    def training_state(self) -> dict:
+        own = self.dist.gather(self.gen.get_state())  # every process's own stream
+        return {
+            "artforge_version": __version__,
+            "family": self.family.name,
+            "model_config": self.family.config_dict(self.model_cfg),
+            "task": self.task.name,
+            "train_config": self.cfg_dict(),
+            "draws": self.draws,
+            "nimg": self.nimg,
+            "train_seconds": self.train_seconds,
+            "precision": precision_name(self.dtype),
+            "world_size": self.dist.world,
+            "optimizers": {k: o.state_dict() for k, o in self.opt.items()},
+            "scalers": {k: s.state_dict() for k, s in self.scaler.items()},
+            "rng": {"generator": self.shared_gen.get_state(), "ranks": own, "torch": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+            "metric_history": self.metric_history,
+            "best": self.best,
+            "task_state": self.task.state_dict(),
+            **self.task.inference_state(),  # label names and weights, for samplers (no training tensors)
+        }
+
+    def cfg_dict(self) -> dict:
+        import dataclasses
+        return dataclasses.asdict(self.cfg)
+
+    def _restore(self, loaded: dict) -> None:
+        state = loaded["state"]
+        for name, module in self.all_nets().items():
+            module.load_state_dict(loaded["models"][name])
+        lrs = self.task.learning_rates()
+        for name, opt in self.opt.items():
+            opt.load_state_dict(state["optimizers"][name])
+            for group in opt.param_groups:  # a resumed run may change learning rates
+                group["lr"] = lrs[name] * lazy_ratio(self.phases, name)
+            _match_param_layout(opt)
+        for name, scaler in self.scaler.items():
+            if state["scalers"].get(name):
+                scaler.load_state_dict(state["scalers"][name])
+        self._restore_streams(state["rng"])
+        self.step = loaded["step"]
+        self.draws = state["draws"]
+        self.train_seconds = state.get("train_seconds", 0.0)
+        self.metric_history = state.get("metric_history", [])
+        self.best = state.get("best")
+        self.task.load_state_dict(state.get("task_state", {}))
+
+    def _restore_streams(self, rng: dict) -> None:
+        """The shared stream, and this process's own one: saved by a process of the same rank, or new.
+
+        A run resumed on another number of processes continues the shared stream (and with it the
+        global batches) exactly; a process that did not exist before starts its own stream from
+        (seed, rank, step).
+        """
+        self.shared_gen.set_state(rng["generator"])
+        ranks = rng.get("ranks") or []
+        same_world = len(ranks) == self.dist.world
+        if self.dist.active:
+            if same_world:
+                self.gen.set_state(ranks[self.dist.rank])
+            else:
+                self.gen.manual_seed(rank_seed(self.cfg.seed + self.step + 1, self.dist.rank, self.dist.world))
+        torch.set_rng_state(rng["torch"])
+        if torch.cuda.is_available() and rng["cuda"]:
+            torch.cuda.set_rng_state_all(rng["cuda"])
+
+    # ------------------------------------------------------------------ one step
+
+    def make_context(self):
+        return self.task.context()
+
+    def optimization(self) -> Optimization:
+        multi = self.dist.active
+        return Optimization(self.nets, self.opt, self.scaler, lambda: autocast(self.device, self.dtype),
+                            average_gradients=self.dist.average_gradients if multi else None,
+                            agree_finite=self.dist.agree_finite if multi else None)
+
+    def train_step(self, ctx, monitor: Monitor, log_grads: bool) -> None:
+        nimg_before = self.nimg
+        self.task.before_step(self.step)
+        trained = run_step(self.phases, self.step, ctx, self.optimization(), monitor.report, log_grads)
+        self.draws = ctx.draws
+        batch = self.task.images_per_draw()
+        for name, ema in self.emas.items():
+            if name in trained:
+                ema.update(batch, self.nimg)
+        self.step += 1
+        self.task.after_step(self.nimg - nimg_before, monitor.report)
+
+    # ------------------------------------------------------------------ ticks, previews, checkpoints
+
+    def save_preview(self):
+        """The task's fixed-input preview of this step as a PNG; returns it (for the health checks)."""
+        preview = self.task.preview()
+        if preview is not None and self.run_dir is not None and self.dist.is_writer:
+            path = self.run_dir / "grids" / f"{self.step:06d}.png"
+            path.parent.mkdir(exist_ok=True)
+            self.task.modality.preview_image(preview).save(path)
+        return preview
+
+    @torch.no_grad()
+    def health_stats(self, preview) -> dict[str, float]:
+        stats = self.task.health(preview)
+        for name, net in self.nets.items():
+            stats[f"Health/weight_norm_{name}"] = torch.linalg.vector_norm(
+                torch.stack(torch._foreach_norm(list(net.parameters())))).item()
+        return stats
+
+    def weights_finite(self) -> bool:
+        return all(torch.isfinite(p).all() for net in self.nets.values() for p in net.parameters())
+
+    def save_checkpoint(self, monitor: Monitor) -> Path | None:
+        if not self.weights_finite():
+            raise NonFinite("a weight", float("nan"))
+        state = self.training_state()  # collective (per-rank streams): every process takes part
+        if not self.dist.is_writer or self.run_dir is None:
+            return None
+        scores = self.task.quality() or {}
+        if scores:
+            entry = {"kimg": round(self.nimg / 1000, 3), **{k: round(v, 4) for k, v in scores.items()}}
+            self.metric_history.append({"step": self.step, **entry})
+            monitor.event(self.step, "metric", **entry)
+            monitor.report_local(f"Quality/{QUALITY_METRIC}", scores[QUALITY_METRIC])
+        for callback in self.callbacks:
+            scores = {**scores, **callback.on_checkpoint(self, monitor)}
+        self._update_best(scores)
+        state["metric_history"], state["best"] = self.metric_history, self.best
+        ckpt_dir = self.run_dir / "checkpoints"
+        path = ckpt.save_checkpoint(ckpt_dir, self.step, self.all_nets(), state)
+        ckpt.write_index(ckpt_dir, {"latest": path.name, "best": self.best["name"], "best_metric": self.best})
+        ckpt.prune(ckpt_dir, self.cfg.keep, protect={self.best["name"], path.name})
+        return path
+
+    def selection(self) -> tuple[str, str]:
+        """The score that picks the best checkpoint, and whether lower or higher is better."""
+        for callback in self.callbacks:
+            if getattr(callback, "selects", None):
+                return callback.selects
+        return QUALITY_METRIC, "lower"
+
+    def _update_best(self, scores: dict) -> None:
+        key, better = self.selection()
+        name = ckpt.checkpoint_name(self.step)
+        if key not in scores:
+            if self.best is None or self.best["metric"] is None:  # no signal at all: the newest is the best
+                self.best = {"name": name, "step": self.step, "metric": None, "value": None}
+            return
+        value = scores[key]
+        improved = self.best is None or self.best["value"] is None or (
+            value <= self.best["value"] if better == "lower" else value >= self.best["value"])
+        if improved:
+            self.best = {"name": name, "step": self.step, "metric": key, "value": round(float(value), 6)}
+
+    # ------------------------------------------------------------------ the loop
+
+    def _done(self, started: float) -> bool:
+        cfg = self.cfg
+        return ((cfg.steps is not None and self.step >= cfg.steps)
+                or (cfg.kimg is not None and self.nimg >= cfg.kimg * 1000)
+                or (cfg.minutes is not None and time.time() - started >= cfg.minutes * 60))
+
+    def _progress_total(self) -> int | None:
+        cfg = self.cfg
+        per_step = self.task.images_per_draw() * max(p.repeats for p in self.phases)  # draws per step
+        totals = []
+        if cfg.steps is not None:
+            totals.append(cfg.steps)
+        if cfg.kimg is not None:
+            totals.append(math.ceil(cfg.kimg * 1000 / per_step))
+        return min(totals) if totals else None
+
+    def _checkpoint_due(self) -> bool:
+        every = [self.cfg.checkpoint_every] + [c.every for c in self.callbacks if getattr(c, "every", 0)]
+        return any(self.step % n == 0 for n in every)
+
+    def run(self, notes=()):
+        """Train until a stop condition (steps, kimg, minutes), Ctrl-C or divergence; returns
+        (status, last checkpoint). ``notes``: (text, event kind, fields), printed above the progress
+        bar and logged at the start."""
+        cfg, writes = self.cfg, self.run_dir is not None
+        if writes and self.dist.is_writer:
+            truncate_log(self.run_dir / "log.jsonl", self.step)
+        ticks = writes and cfg.tick
+        monitor = Monitor(self.run_dir, tensorboard=cfg.tensorboard, enabled=writes and self.dist.is_writer,
+                          collect=bool(ticks))
+        health = HealthMonitor()
+        ctx = self.make_context()
+        bar = ProgressBar(self, enabled=cfg.progress and self.dist.is_writer)
+        monitor.event(self.step, "precision", precision=precision_name(self.dtype), reason=self.precision.reason)
+        bar.note(f"precision {precision_name(self.dtype)}: {self.precision.reason}")
+        for text, kind, fields in notes:
+            monitor.event(self.step, kind, **fields)
+            bar.note(text)
+        tick_nimg, last_ckpt, status = self.nimg, None, "finished"
+        saved_step = None  # every process tracks it: saving is collective
+        try:
+            with stop_on_ctrl_c(announce=self.dist.is_writer) as ctrl_c:
+                if self.step == 0 and writes:
+                    self.save_preview()
+                started = tick_time = time.time()  # --minutes counts training, not set-up
+                while not self.dist.any(self._done(started) or ctrl_c["stop"]):
+                    step_start = time.time()
+                    log_grads = bool(ticks) and (self.step + 1) % cfg.tick == 0
+                    try:
+                        self.train_step(ctx, monitor, log_grads)
+                    except NonFinite as exc:
+                        self._diverged(monitor, exc)
+                    self.train_seconds += time.time() - step_start
+                    bar.update(self.step, started)
+                    if writes and self._checkpoint_due():  # before the tick: its line gets the quality
+                        last_ckpt, saved_step = self._checkpoint(monitor), self.step
+                    if ticks and self.step % cfg.tick == 0:
+                        now = time.time()
+                        speed = (self.nimg - tick_nimg) / max(now - tick_time, 1e-9)
+                        self._tick(monitor, health, bar, speed)
+                        tick_time, tick_nimg = time.time(), self.nimg
+                if ctrl_c["stop"] or self.dist.active and not self._done(started):
+                    status = "interrupted"
+                if writes and saved_step != self.step:
+                    last_ckpt = self._checkpoint(monitor)
+                if ticks and self.step % cfg.tick:
+                    self._tick(monitor, health, bar, None)
+        finally:
+            bar.close()
+            monitor.close()
+        return status, last_ckpt
+
+    def _tick(self, monitor: Monitor, health: HealthMonitor, bar: "ProgressBar", speed: float | None) -> None:
+        """One log line, the preview, and the health checks with their warnings (the writer's)."""
+        if self.dist.is_writer:
+            for key, value in self.health_stats(self.save_preview()).items():
+                monitor.report_local(key, value)
+        fields = {"kimg": round(self.nimg / 1000, 3), "Time/train_s": round(self.train_seconds, 1)}
+        if speed is not None:
+            fields["Speed/img_per_s"] = round(speed, 2)
+        line = monitor.tick(self.step, self.dist, **fields)
+        bar.show(line)
+        for warning in health.check(monitor.history):
+            monitor.event(self.step, "health", check=warning.check, message=warning.message,
+                          suggestion=warning.suggestion)
+            bar.write(f"warning at step {self.step}: {warning.message}; try: {warning.suggestion}")
+
+    def _checkpoint(self, monitor: Monitor) -> Path | None:
+        try:
+            return self.save_checkpoint(monitor)
+        except NonFinite as exc:
+            self._diverged(monitor, exc)
+
+    def _diverged(self, monitor: Monitor, exc: NonFinite):
+        latest = ckpt.read_index(self.run_dir / "checkpoints").get("latest") if self.run_dir else None
+        monitor.event(self.step, "diverged", message=str(exc))
+        kept = f"the last good checkpoint {latest} is kept" if latest else "no checkpoint was saved yet"
+        lrs = self.task.learning_rates()
+        lower = " ".join(f"--lr-{k.lower()} {v / 2:g}" for k, v in lrs.items())
+        raise TrainingDiverged(
+            f"training diverged at step {self.step}: {exc}; {kept}",
+            f"resume with lower learning rates: artforge train --resume {self.run_dir} {lower}" if latest
+            else "train again with lower learning rates (" + ", ".join(f"--lr-{k.lower()}" for k in lrs) + ")")
+
+
+class ProgressBar:
+    """tqdm over steps (or over seconds for --minutes alone), with img/s, losses and an ETA."""
+
+    def __init__(self, engine: Engine, enabled: bool):
+        self.bar = None
+        self.by_time = False
+        if not enabled:
+            return
+        from tqdm import tqdm
+        total = engine._progress_total()
+        if total is None and engine.cfg.minutes is not None:
+            self.by_time = True
+            total = int(engine.cfg.minutes * 60)
+        # By time, the rate column would read "1.00s/s": show elapsed and remaining instead.
+        time_format = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}"
+        name = engine.run_dir.name if engine.run_dir else engine.task.name
+        self.bar = tqdm(total=total, initial=0 if self.by_time else engine.step, unit="step",
+                        desc=f"training {name}", dynamic_ncols=True, file=sys.stderr,
+                        bar_format=time_format if self.by_time else None,
+                        mininterval=0.5 if sys.stderr.isatty() else 30)
+        self.last = engine.step
+
+    def update(self, step: int, started: float) -> None:
+        if self.bar is None:
+            return
+        if self.by_time:  # update() (not refresh()) so tqdm's mininterval limits the output
+            self.bar.update(min(int(time.time() - started), self.bar.total) - self.bar.n)
+        else:
+            self.bar.update(step - self.last)
+        self.last = step
+
+    def show(self, line: dict) -> None:
+        if self.bar is not None:
+            keys = {"img/s": "Speed/img_per_s", "D": "Loss/D", "G": "Loss/G", "D(x)": "D/real", "D(G(z))": "D/fake"}
+            self.bar.set_postfix({k: f"{line[v]:.3g}" for k, v in keys.items() if isinstance(line.get(v), (int, float))})
+
+    def note(self, text: str) -> None:
+        """A line of information above the bar; nothing when the progress display is off (--quiet)."""
+        if self.bar is not None:
+            self.write(text)
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm
+        tqdm.write(text, file=sys.stderr) if self.bar is not None else print(text, file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
