@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -216,10 +218,32 @@ def test_make_config_ignores_unknown_options():
     assert cfg == DCGANConfig(resolution=32, channels=1, z_dim=12, width=8)
 
 
-def test_build_returns_generator_and_discriminator():
-    g, d = registry.build("dcgan", DCGANConfig(resolution=16, z_dim=8, width=8))
-    assert isinstance(g, DCGANGenerator) and isinstance(d, DCGANDiscriminator)
+def test_build_returns_the_family_s_named_networks():
+    nets = registry.build("dcgan", DCGANConfig(resolution=16, z_dim=8, width=8))
+    assert list(nets) == ["G", "D"]
+    assert isinstance(nets["G"], DCGANGenerator) and isinstance(nets["D"], DCGANDiscriminator)
+    family = registry.get_family("dcgan")
+    assert family.ema == ("G",) and family.sampler == "G_ema" and family.modality == "image"
+    assert isinstance(family.generator(DCGANConfig(resolution=16, z_dim=8, width=8)), DCGANGenerator)
     assert "dcgan" in registry.ARCHITECTURES
+
+
+def test_every_family_builds_what_it_declares():
+    """The shared test every family passes: its networks, EMA sources and sampler exist and run."""
+    import torch
+    from artforge.modality import MODALITIES
+    small = {"dcgan": dict(resolution=16, z_dim=8, width=8), "toy": dict(z_dim=8, hidden=8)}
+    assert set(small) == set(registry.FAMILIES)  # a new family adds its tiny config here
+    for name, family in registry.FAMILIES.items():
+        cfg = family.config(**small[name])
+        nets = family.build(cfg)
+        assert set(family.ema) <= set(nets) and family.sampler.removesuffix("_ema") in nets
+        assert family.modality in MODALITIES and family.config_dict(cfg) == dataclasses.asdict(cfg)
+        G = family.generator(cfg)
+        out = G(torch.randn(3, cfg.z_dim))
+        assert out.shape[0] == 3 and torch.isfinite(out).all()
+        D = nets["D"]
+        assert D(out).shape == (3,)
 
 
 # ----------------------------------------------------------------------------- memory format
