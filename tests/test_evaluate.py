@@ -137,7 +137,7 @@ def test_a_network_exported_with_a_fixed_batch_fails_in_one_line(tmp_path, train
                  "--batch", "4", "--quiet"])
     err = capsys.readouterr().err
     assert code != 0 and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert f"--extractor {path} failed on images of shape (4, 3, 32, 32)" in err and "dynamic batch" in err
+    assert f"extractor {path} failed on images of shape (4, 3, 32, 32)" in err and "dynamic batch" in err
 
 
 def test_missing_inception_weights_is_one_clear_line(tmp_path, trained_run, capsys, monkeypatch):

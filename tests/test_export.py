@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,6 +103,30 @@ def test_cli_export_then_sample_the_folder(run, tmp_path, monkeypatch, capsys):
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == [run.name]
     code, line = one_line_error(capsys, "export", run, "--checkpoint", "nope", "--out", "x")
     assert code == 1 and "--checkpoint 'nope'" in line
+
+
+def test_evaluate_an_export_against_the_dataset_it_records_or_the_one_given(run, blob_dataset, tmp_path,
+                                                                            monkeypatch, capsys):
+    """An export has no options.json: --real names the reference images, else its model.json's dataset."""
+    monkeypatch.setenv("ARTFORGE_CACHE", str(tmp_path / "cache"))
+    out = artforge.export(run, out=tmp_path / "model", checkpoint=10).out
+    evaluate = ["evaluate", str(out), "--metrics", "swd", "--n", "8", "--device", "cpu", "--quiet"]
+    assert main(evaluate + ["--real", str(blob_dataset)]) == 0
+    assert "evaluated model" in capsys.readouterr().out
+    report = json.loads((out / "eval" / "model.json").read_text())  # beside the model, as sample writes there
+    assert report["fake"]["kind"] == "generator" and report["fake"]["step"] == 10 and report["results"]["swd"] > 0
+
+    assert main(evaluate + ["--out", str(tmp_path / "own.json")]) == 0  # no --real: the dataset it records
+    own = json.loads((tmp_path / "own.json").read_text())
+    assert own["real"]["kind"] == "dataset" and Path(own["real"]["path"]).resolve() == blob_dataset.resolve()
+
+    meta = json.loads((out / MODEL_JSON).read_text())
+    for dataset, needle in (({"path": str(tmp_path / "moved.zip")}, "moved.zip, which is not there"),
+                            ({}, "does not record its training dataset")):
+        (out / MODEL_JSON).write_text(json.dumps({**meta, "dataset": dataset}))
+        code, line = one_line_error(capsys, *evaluate)
+        assert code == 2 and needle in line and "the real option" in line
+    assert main(evaluate + ["--real", str(blob_dataset), "--out", str(tmp_path / "given.json")]) == 0
 
 
 def test_a_non_empty_or_overlapping_out_is_refused(run, tmp_path):

@@ -8,7 +8,7 @@
 Heavy modules are imported on first use, so ``import artforge`` stays fast and side-effect free.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["prepare", "train", "load", "export", "report", "__version__"]
 

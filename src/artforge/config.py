@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .draws import filter_draws, filter_left_out  # noqa: F401 (the filters' arithmetic, as it was here)
 from .errors import UsageError
 
 
@@ -94,16 +95,6 @@ FILTER_HELP = ("jacobian leaves out the draws where G's Jacobian is largest, the
                "et al. 2020); d those the run's D rates least real (Azadi et al. 2019; bench only); none draws "
                "as usual")
 FILTER_DROP_HELP = "share F of its draws a sample filter leaves out, in [0, 1)"
-
-
-def filter_draws(n: int, drop: float) -> int:
-    """How many draws a sample filter makes to keep ``n`` after leaving out its ``drop`` share of them."""
-    return math.ceil(round(n / (1 - drop), 9))  # rounded: 100 / 0.8 is 125, not 125.00000000000001
-
-
-def filter_left_out(n: int, drop: float) -> int:
-    """How many of ``n`` seeds a sample filter leaves out: the ``drop`` share, rounded down."""
-    return math.floor(round(n * drop, 9))  # rounded: 100 * 0.29 is 28.999999999999996, and leaves out 29
 
 
 def _sample_filters(cfg, known: tuple[str, ...], single: bool = False) -> None:
@@ -454,7 +445,8 @@ class EvaluateConfig:
                              positional=True, metavar="RUN")
     checkpoint: str = option("best", "which checkpoint of the run: best, latest, or a step number")
     real: str | None = option(None, "reference images: a prepared dataset or a folder of images "
-                              "(default: the run's dataset)", metavar="DIR_OR_DATASET")
+                              "(default: the run's dataset, or the one an exported model records)",
+                              metavar="DIR_OR_DATASET")
     fake: str | None = option(None, "a folder of generated images to score instead of a run (any tool's)",
                               metavar="DIR")
     metrics: tuple = option(("fid", "kid", "pr", "dc", "swd", "novelty"), METRICS_HELP, metavar="LIST")

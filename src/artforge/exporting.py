@@ -13,7 +13,6 @@ run is only read. No pickle: loading a model never runs code.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shlex
@@ -25,26 +24,19 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from . import __version__
+from ._version import __version__
 from .config import ExportConfig
 from .errors import CheckpointError, UsageError
+# The folder's format and its reading live with the loading of runs (sampling.py), which exporting builds on.
+from .sampling import (FORMAT, FORMAT_VERSION, MODEL_JSON, PREFIX, REEXPORT, WEIGHTS_FILE, arch_name,  # noqa: F401
+                       build_generator, is_export, load, load_export, resolve_checkpoint, sha256_file)
 from .training import checkpoint as ckpt
 from .training.rundir import OPTIONS_FILE, resolve_run
 from .utils.files import read_json
 
-FORMAT = "artforge-model"
-FORMAT_VERSION = 1
-MODEL_JSON = "model.json"
-WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
-PREFIX = "G."  # as in checkpoints, where the EMA generator is G_ema.*
-REEXPORT = "export it again: artforge export RUN --out DIR --force"
-
-
-def is_export(path: str | os.PathLike) -> bool:
-    return (Path(path) / MODEL_JSON).is_file()
 
 
 @dataclass
@@ -55,7 +47,6 @@ class ExportResult:
     step: int
 
     def load(self, device: str = "auto"):
-        from .sampling import load
         return load(self.out, device=device)
 
 
@@ -63,14 +54,12 @@ class ExportResult:
 
 def export_model(cfg: ExportConfig, announce=print) -> ExportResult:
     """The ``artforge export`` command."""
-    from .sampling import arch_name, build_generator
-
     path = Path(cfg.run)
     if is_export(path):
         raise UsageError(f"{path} is already an exported model", "export a run folder made by 'artforge train'")
     ckpt_path = path if (path / ckpt.STATE_FILE).exists() else None
     run_dir = resolve_run(path, announce=announce)
-    ckpt_path = ckpt_path or ckpt.resolve_checkpoint(run_dir, cfg.checkpoint)
+    ckpt_path = ckpt_path or resolve_checkpoint(run_dir, cfg.checkpoint)
     out = Path(cfg.out) if cfg.out else Path("exports") / run_dir.name
     _check_out(out, run_dir, cfg.force)
 
@@ -133,7 +122,7 @@ def _write_folder(out: Path, tensors: dict, meta: dict, card: str, step: int) ->
         tmp.mkdir()
         save_file(tensors, str(tmp / WEIGHTS_FILE),
                   metadata={"format": FORMAT, "arch": meta["arch"], "step": str(step)})
-        meta = {**meta, "weights_sha256": _sha256(tmp / WEIGHTS_FILE)}
+        meta = {**meta, "weights_sha256": sha256_file(tmp / WEIGHTS_FILE)}
         (tmp / MODEL_JSON).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         for path in tmp.iterdir():
@@ -153,73 +142,6 @@ def _write_folder(out: Path, tensors: dict, meta: dict, card: str, step: int) ->
                                   "free disk space or pass another --out (the run is unchanged)") from None
         raise
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# ----------------------------------------------------------------------------- load
-
-def load_export(path: str | os.PathLike, checkpoint: str = "best", device: torch.device = torch.device("cpu")):
-    """The ``LoadedRun`` of an exported folder: run_dir and checkpoint are the folder itself."""
-    from .sampling import LoadedRun, build_generator
-
-    path = Path(path)
-    json_path, weights_path = path / MODEL_JSON, path / WEIGHTS_FILE
-    meta = _read_meta(json_path)
-    step = meta["step"]
-    if str(checkpoint) not in ("best", "latest", str(step), ckpt.checkpoint_name(step), meta["source"]["checkpoint"]):
-        raise CheckpointError(f"exported model {path} holds one checkpoint, step {step}; --checkpoint {checkpoint!r} "
-                              "is not it", "leave --checkpoint out")
-    if not weights_path.is_file():
-        raise CheckpointError(f"{weights_path} is missing", REEXPORT)
-    if meta.get("weights_sha256") and _sha256(weights_path) != meta["weights_sha256"]:
-        raise CheckpointError(f"{weights_path} does not match {json_path} (checksum differs: damaged or replaced)",
-                              REEXPORT)
-    try:
-        tensors = load_file(str(weights_path), device=str(device))
-    except (SafetensorError, OSError, ValueError) as exc:
-        detail = " ".join(str(exc).split())[:120]
-        raise CheckpointError(f"{weights_path} is damaged ({detail})", REEXPORT) from None
-    weights = {k[len(PREFIX):]: v for k, v in tensors.items() if k.startswith(PREFIX)}
-    model_cfg, G = build_generator(meta["arch"], meta["model_config"], weights, device, str(weights_path), REEXPORT)
-    return LoadedRun(path, path, step, meta["arch"], model_cfg, G, device,
-                     list(meta["label_names"]), [float(w) for w in meta["label_weights"]])
-
-
-def _read_meta(json_path: Path) -> dict:
-    """model.json, checked field by field: a damaged one is a one-line CheckpointError naming it."""
-    try:
-        meta = read_json(json_path)
-    except ValueError:  # also bytes that are not UTF-8
-        raise CheckpointError(f"{json_path} is damaged (not valid JSON)", REEXPORT) from None
-    except OSError as exc:
-        raise CheckpointError(f"{json_path} cannot be read ({exc.strerror or exc})", REEXPORT) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{json_path} is not an artforge model file (no \"format\": \"{FORMAT}\")",
-                              "pass a folder made by 'artforge export', or a run")
-    version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise CheckpointError(f"{json_path} has format version {version}; this artforge reads version {FORMAT_VERSION}",
-                              "use the artforge version that wrote it (see its artforge_version)")
-    expected = {"arch": str, "model_config": dict, "step": int, "label_names": list, "label_weights": list,
-                "source": dict}
-    for key, kind in expected.items():
-        value = meta.get(key)
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise CheckpointError(f"{json_path} is damaged ({key!r} is missing or not a {kind.__name__})", REEXPORT)
-    names, weights = meta["label_names"], meta["label_weights"]
-    if not all(isinstance(n, str) for n in names) or not all(
-            isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights):
-        raise CheckpointError(f"{json_path} is damaged (label_names or label_weights hold the wrong kind of value)",
-                              REEXPORT)
-    meta["source"].setdefault("checkpoint", ckpt.checkpoint_name(meta["step"]))
-    return meta
 
 
 # ----------------------------------------------------------------------------- model card

@@ -130,7 +130,7 @@ LOSSES: dict[str, AdversarialLoss] = {
 def get_loss(name: str) -> AdversarialLoss:
     if name not in LOSSES:
         from .errors import UsageError
-        raise UsageError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}", "pass --loss nonsaturating")
+        raise UsageError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}", "use one of those, e.g. nonsaturating")
     return LOSSES[name]
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from .config import filter_draws
+from .draws import filter_draws
 
 
 def d_scores(G: nn.Module, D: nn.Module, z: Tensor, c: Tensor | None = None) -> Tensor:

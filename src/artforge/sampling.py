@@ -8,6 +8,8 @@ reduced-precision kernels.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -15,9 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 from torch import nn
 
-from .config import SampleConfig, filter_left_out
+from .config import SampleConfig
+from .draws import filter_left_out
 from .errors import CheckpointError, UsageError
 from .models.registry import get_architecture
 from .training import checkpoint as ckpt
@@ -151,12 +156,11 @@ def build_generator(arch_name: str, model_config: dict, weights: dict[str, torch
 def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announce=print) -> LoadedRun:
     """A run (its ``checkpoint``), a checkpoint folder, or a model folder made by ``artforge export``."""
     path = Path(run)
-    from .exporting import is_export, load_export  # exported model: model.json beside the weights
-    if is_export(path):
+    if is_export(path):  # an exported model: model.json beside the weights
         return load_export(path, checkpoint, pick_device(device))
     ckpt_path = path if (path / ckpt.STATE_FILE).exists() else None
     run_dir = resolve_run(path, announce=announce)
-    ckpt_path = ckpt_path or ckpt.resolve_checkpoint(run_dir, checkpoint)
+    ckpt_path = ckpt_path or resolve_checkpoint(run_dir, checkpoint)
     device = pick_device(device)
     loaded = ckpt.load_checkpoint(ckpt_path, device=device, training=False)
     state = loaded["state"]
@@ -167,10 +171,100 @@ def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announ
                      list(state.get("label_names") or []), list(state.get("label_weights") or []))
 
 
+def resolve_checkpoint(run_dir: Path, which: str) -> Path:
+    """``checkpoint.resolve_checkpoint`` for the checkpoint the commands were given, named as they name it."""
+    try:
+        return ckpt.resolve_checkpoint(run_dir, which)
+    except ckpt.CheckpointNameError as exc:
+        raise CheckpointError(f"--checkpoint {exc.name!r} is not best, latest or a step number",
+                              "pass --checkpoint best") from None
+
+
 def arch_name(state: dict) -> str | None:
     """The architecture a checkpoint's state names ("family" now, "arch" in older checkpoints)."""
     return state.get("family") or state.get("arch")
 
+
+# ----------------------------------------------------------------------------- exported models
+
+# ``artforge export`` (exporting.py) writes a model folder; reading one is part of loading, here, so
+# that exporting builds on this module and not the other way round.
+FORMAT = "artforge-model"
+FORMAT_VERSION = 1
+MODEL_JSON = "model.json"
+WEIGHTS_FILE = "model.safetensors"
+PREFIX = "G."  # as in checkpoints, where the EMA generator is G_ema.*
+REEXPORT = "export it again: artforge export RUN --out DIR --force"
+
+
+def is_export(path: str | os.PathLike) -> bool:
+    return (Path(path) / MODEL_JSON).is_file()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_export(path: str | os.PathLike, checkpoint: str = "best", device: torch.device = torch.device("cpu")):
+    """The ``LoadedRun`` of an exported folder: run_dir and checkpoint are the folder itself."""
+    path = Path(path)
+    json_path, weights_path = path / MODEL_JSON, path / WEIGHTS_FILE
+    meta = _read_meta(json_path)
+    step = meta["step"]
+    if str(checkpoint) not in ("best", "latest", str(step), ckpt.checkpoint_name(step), meta["source"]["checkpoint"]):
+        raise CheckpointError(f"exported model {path} holds one checkpoint, step {step}; --checkpoint {checkpoint!r} "
+                              "is not it", "leave --checkpoint out")
+    if not weights_path.is_file():
+        raise CheckpointError(f"{weights_path} is missing", REEXPORT)
+    if meta.get("weights_sha256") and sha256_file(weights_path) != meta["weights_sha256"]:
+        raise CheckpointError(f"{weights_path} does not match {json_path} (checksum differs: damaged or replaced)",
+                              REEXPORT)
+    try:
+        tensors = load_file(str(weights_path), device=str(device))
+    except (SafetensorError, OSError, ValueError) as exc:
+        detail = " ".join(str(exc).split())[:120]
+        raise CheckpointError(f"{weights_path} is damaged ({detail})", REEXPORT) from None
+    weights = {k[len(PREFIX):]: v for k, v in tensors.items() if k.startswith(PREFIX)}
+    model_cfg, G = build_generator(meta["arch"], meta["model_config"], weights, device, str(weights_path), REEXPORT)
+    return LoadedRun(path, path, step, meta["arch"], model_cfg, G, device,
+                     list(meta["label_names"]), [float(w) for w in meta["label_weights"]])
+
+
+def _read_meta(json_path: Path) -> dict:
+    """model.json, checked field by field: a damaged one is a one-line CheckpointError naming it."""
+    try:
+        meta = read_json(json_path)
+    except ValueError:  # also bytes that are not UTF-8
+        raise CheckpointError(f"{json_path} is damaged (not valid JSON)", REEXPORT) from None
+    except OSError as exc:
+        raise CheckpointError(f"{json_path} cannot be read ({exc.strerror or exc})", REEXPORT) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{json_path} is not an artforge model file (no \"format\": \"{FORMAT}\")",
+                              "pass a folder made by 'artforge export', or a run")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"{json_path} has format version {version}; this artforge reads version {FORMAT_VERSION}",
+                              "use the artforge version that wrote it (see its artforge_version)")
+    expected = {"arch": str, "model_config": dict, "step": int, "label_names": list, "label_weights": list,
+                "source": dict}
+    for key, kind in expected.items():
+        value = meta.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise CheckpointError(f"{json_path} is damaged ({key!r} is missing or not a {kind.__name__})", REEXPORT)
+    names, weights = meta["label_names"], meta["label_weights"]
+    if not all(isinstance(n, str) for n in names) or not all(
+            isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights):
+        raise CheckpointError(f"{json_path} is damaged (label_names or label_weights hold the wrong kind of value)",
+                              REEXPORT)
+    meta["source"].setdefault("checkpoint", ckpt.checkpoint_name(meta["step"]))
+    return meta
+
+
+# ----------------------------------------------------------------------------- sample
 
 SAMPLES_RECORD = "samples.json"  # in each folder sample writes: its settings and the files it wrote
 _WRITTEN = re.compile(r"seed\d+\.png|grid\.png")  # the only names a record may make sample delete

@@ -161,7 +161,7 @@ def _list_members(path: Path) -> tuple[list[str], dict[str, bytes]]:
                     side[side_name] = zf.read(side_name)
     except (zipfile.BadZipFile, OSError) as exc:
         raise DataError(f"dataset {path} is not a readable zip ({exc})",
-                        "prepare it again with 'artforge prepare SRC --out ...'") from None
+                        "prepare it again with 'artforge prepare'") from None
     return names, side
 
 
@@ -179,7 +179,7 @@ def open_dataset(path: str | os.PathLike) -> ImageDataset:
     path = Path(path)
     if not path.exists():
         raise DataError(f"dataset {path} does not exist",
-                        f"make it with 'artforge prepare SRC --out {path}'")
+                        "check the path, or make the dataset with 'artforge prepare'")
     names, side = _list_members(path)
     if not names:
         raise DataError(f"dataset {path} holds no images",

@@ -19,7 +19,6 @@ from typing import Iterator
 import numpy as np
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
-from ..config import PrepareConfig
 from .builtin import BUILTINS, RenderSkip
 
 PIL_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF")  # JPEG includes multi-picture MPO
@@ -48,13 +47,14 @@ class ImageOptions:
     max_bytes: int
 
     @classmethod
-    def from_config(cls, cfg: PrepareConfig) -> "ImageOptions":
-        gray = cfg.color == "gray"
-        # Cap on bytes read per file: an uncompressed 16-bit RGB image at --max-pixels, plus slack.
-        return cls(size=cfg.size, fit=cfg.fit, gray=gray,
-                   fill=ImageColor.getcolor(cfg.background, "L" if gray else "RGB"),
-                   resample=RESAMPLE[cfg.resample], min_size=cfg.min_size, max_pixels=cfg.max_pixels,
-                   max_bytes=cfg.max_pixels * 6 + (16 << 20))
+    def build(cls, *, size: int, fit: str, color: str, background: str, resample: str, min_size: int,
+              max_pixels: int) -> "ImageOptions":
+        """From the prepare options' values (names as in ``PrepareConfig``; ingest passes them)."""
+        gray = color == "gray"
+        # Cap on bytes read per file: an uncompressed 16-bit RGB image at max_pixels, plus slack.
+        return cls(size=size, fit=fit, gray=gray, fill=ImageColor.getcolor(background, "L" if gray else "RGB"),
+                   resample=RESAMPLE[resample], min_size=min_size, max_pixels=max_pixels,
+                   max_bytes=max_pixels * 6 + (16 << 20))
 
     @property
     def mode(self) -> str:

@@ -77,7 +77,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 
-from .. import __version__
+from .._version import __version__
 from ..config import PrepareConfig, to_dict
 from ..errors import DataError, UsageError
 from ..utils.files import atomic_write_text
@@ -551,13 +551,19 @@ def prepare(cfg: PrepareConfig, *, progress: bool = True, limit: int | None = No
                          rejects_path=rejects_path, seconds=time.monotonic() - started)
 
 
+def _image_options(cfg: PrepareConfig) -> ImageOptions:
+    """The per-image settings of the prepare options (imaging.py takes plain values, not the options)."""
+    return ImageOptions.build(size=cfg.size, fit=cfg.fit, color=cfg.color, background=cfg.background,
+                              resample=cfg.resample, min_size=cfg.min_size, max_pixels=cfg.max_pixels)
+
+
 def _collect(items: list[_Item], source: _Source, cfg: PrepareConfig, spool: IO[bytes],
              progress: bool) -> _Collector:
     """Decode every item (in a pool when there are many), with a progress bar on stderr."""
     from tqdm import tqdm
 
     collector = _Collector(spool, "identical image" if source.kind == "builtin" else "identical file")
-    with _outcomes(items, ImageOptions.from_config(cfg), _worker_count(cfg)) as outcomes, \
+    with _outcomes(items, _image_options(cfg), _worker_count(cfg)) as outcomes, \
             tqdm(total=len(items), desc=f"prepare {source.name}", unit=" files", file=sys.stderr,
                  disable=not progress, mininterval=0.5, dynamic_ncols=True) as bar:
         for item, outcome in zip(items, outcomes):

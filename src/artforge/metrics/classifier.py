@@ -61,13 +61,14 @@ def classifier_for(dataset, device: torch.device, path: str | None = None, progr
 
     if path is not None:
         from .extractors import call_user_module, load_user_module
-        model = load_user_module(path, "--classifier", device)
+        model = load_user_module(path, "classifier", device)
 
         def predict(images: torch.Tensor):
-            return call_user_module(model, images.to(device).float() / 255, "--classifier", path).argmax(1).cpu().numpy()
+            return call_user_module(model, images.to(device).float() / 255, "classifier", path).argmax(1).cpu().numpy()
         return predict, {"file": path}
     if dataset.labels is None:
-        raise UsageError("the classes metric needs a labeled dataset", "prepare it with --labels folders")
+        raise UsageError("the classes metric needs a labeled dataset",
+                         "put each class in its own subfolder and prepare it again with folder labels")
     fingerprint = dataset_fingerprint(dataset.path)
     file = cache_dir("classifiers") / f"{fingerprint}-v{CLASSIFIER_VERSION}.safetensors"
     model = SmallClassifier(dataset.num_classes)

@@ -9,23 +9,28 @@ resize filter, sample counts, seeds.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import __version__
-from ..config import EvaluateConfig, filter_draws, to_dict
+from .._version import __version__
+from ..draws import filter_draws
 from ..errors import UsageError
 from .swd import PatchDescriptors, swd_from_descriptors
 
 PIXEL_SIZE = 32  # novelty in pixel space compares images shrunk to 32x32
 SWD_PATCHES = 64  # per image and level: 10k images give 640k descriptors, plenty for SWD
 CACHE_VERSION = 1
+
+# The command's options: an ``artforge.config.EvaluateConfig``, read by field name; this layer does not
+# import config (the training loop and the CLI build the options and pass them in).
+EvaluateOptions = Any
 
 
 @dataclass
@@ -53,7 +58,7 @@ class Metric:
 
 @dataclass
 class EvalContext:
-    cfg: EvaluateConfig
+    cfg: EvaluateOptions
     real_source: object = None
     fake_source: object = None
     label_names: list = field(default_factory=list)
@@ -123,7 +128,7 @@ def _from_cache(arrays: dict[str, np.ndarray], seed: int) -> Collected:
     return c
 
 
-def collect_reference(source, needs: set, extractor, cfg: EvaluateConfig, classifier=None) -> tuple[Collected, bool]:
+def collect_reference(source, needs: set, extractor, cfg: EvaluateOptions, classifier=None) -> tuple[Collected, bool]:
     """The reference side, from the cache when this exact computation was done before."""
     from .cache import cache_key, load_arrays, save_arrays
 
@@ -191,8 +196,8 @@ def _novelty(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
 def _classes(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
     from .classes import class_statistics
     if ctx.label_distribution is None:
-        raise UsageError("--metrics classes needs a labeled reference dataset",
-                         "prepare the dataset with --labels folders, or drop classes")
+        raise UsageError("the classes metric needs a labeled reference dataset",
+                         "prepare the dataset with folder labels, or drop the classes metric")
     out = _plain(class_statistics(fake.labels, ctx.label_distribution))
     result = {"class_coverage": out["coverage"], "class_kl": out["kl"],
               "classes": {**out, "label_names": ctx.label_names}}
@@ -228,16 +233,32 @@ def _plain(value):
 
 # ----------------------------------------------------------------------------- the command
 
-def _reference_source(cfg: EvaluateConfig, run_dir, resolution: int | None):
-    """The real images: a prepared dataset (the run's by default) or a folder; and the dataset if any."""
-    from ..data.archive import MANIFEST_NAME, open_dataset
+def _trained_on(run_dir: Path) -> str:
+    """The dataset a run (its options.json) or an exported model (its model.json) was trained on."""
+    from ..sampling import MODEL_JSON, is_export
     from ..training.rundir import OPTIONS_FILE
     from ..utils.files import read_json
+
+    if not is_export(run_dir):
+        return read_json(run_dir / OPTIONS_FILE)["dataset"]["path"]
+    dataset = read_json(run_dir / MODEL_JSON).get("dataset")
+    recorded = dataset.get("path") if isinstance(dataset, dict) else None
+    if isinstance(recorded, str) and recorded and Path(recorded).exists():
+        return recorded
+    what = f"was trained on {recorded}, which is not there" if recorded else "does not record its training dataset"
+    raise UsageError(f"the exported model {run_dir} {what}, and no reference images were given",
+                     "give the reference images with the real option: a prepared dataset or a folder of images")
+
+
+def _reference_source(cfg: EvaluateOptions, run_dir, resolution: int | None):
+    """The real images: a prepared dataset (the run's or the exported model's by default) or a folder; and
+    the dataset if any."""
+    from ..data.archive import MANIFEST_NAME, open_dataset
     from .sources import DatasetSource, FolderSource
 
     path = cfg.real
     if path is None:
-        path = read_json(run_dir / OPTIONS_FILE)["dataset"]["path"]
+        path = _trained_on(run_dir)
     p = Path(path)
     is_dataset = p.is_file() or (p.is_dir() and ((p / MANIFEST_NAME).exists() or (p / "dataset.json").exists()))
     if is_dataset:
@@ -252,7 +273,7 @@ def _label_distribution(dataset) -> np.ndarray | None:
     return np.bincount(dataset.labels, minlength=dataset.num_classes).astype(np.float64)
 
 
-def _default_out(cfg: EvaluateConfig, model) -> Path | None:
+def _default_out(cfg: EvaluateOptions, model) -> Path | None:
     if cfg.out:
         return Path(cfg.out)
     if model is not None:
@@ -275,7 +296,7 @@ def _nearest_grid(ctx: EvalContext, path: Path) -> Path | None:
     return path
 
 
-def _generator_source(model, cfg: EvaluateConfig, announce):
+def _generator_source(model, cfg: EvaluateOptions, announce):
     """The run's images to score: seeds seed .. seed + n - 1, or the n a sample filter keeps."""
     from ..sampling import jacobian_keep
     from .sources import GeneratorSource
@@ -297,13 +318,14 @@ REPORTED_SETTINGS = ("n", "seed", "batch", "truncation", "split", "kid_subsets",
                      "filter_drop")
 
 
-def _settings(cfg: EvaluateConfig) -> dict:
+def _settings(cfg: EvaluateOptions) -> dict:
     """The options a result depends on, as the report records them."""
-    chosen = _plain({k: v for k, v in to_dict(cfg).items() if k in REPORTED_SETTINGS})  # as the JSON file has it
+    chosen = _plain({k: v for k, v in dataclasses.asdict(cfg).items()  # as the JSON file has it
+                     if k in REPORTED_SETTINGS})
     return {**chosen, "swd_patches_per_image": SWD_PATCHES, "pixel_size": PIXEL_SIZE}
 
 
-def protocol(cfg: EvaluateConfig) -> dict:
+def protocol(cfg: EvaluateOptions) -> dict:
     """What a result is comparable by: the same model scores a different FID or KID with another split of
     the reference images, another number of generated images, another feature network or sampler.
 
@@ -315,7 +337,7 @@ def protocol(cfg: EvaluateConfig) -> dict:
             "filter": list(cfg.filter), "filter_drop": cfg.filter_drop if cfg.filter else None}
 
 
-def _measured_protocol(cfg: EvaluateConfig, real: dict, fake: dict, extractor) -> dict:
+def _measured_protocol(cfg: EvaluateOptions, real: dict, fake: dict, extractor) -> dict:
     """``protocol(cfg)`` as it ran: a folder has no split and may hold fewer images; SWD alone uses no network."""
     return {**protocol(cfg), "split": real.get("split") if real.get("kind") == "dataset" else None,
             "generated": fake["images"], **({} if extractor else {"extractor": None})}
@@ -352,17 +374,17 @@ def protocol_label(p: dict | None) -> str:
     return ", ".join(parts)
 
 
-def _classifier(cfg: EvaluateConfig, dataset, device):
+def _classifier(cfg: EvaluateOptions, dataset, device):
     """The class-metric classifier for a labeled dataset, and what the report says of it."""
     from .classifier import classifier_for
 
     if dataset is None:
-        raise UsageError("the classes metric needs --real to be a labeled prepared dataset",
-                         "pass --real DATASET.zip, or drop classes")
+        raise UsageError("the classes metric needs the reference images to be a labeled prepared dataset",
+                         "compare with a dataset made by 'artforge prepare' with labels, or drop the classes metric")
     return classifier_for(dataset, device, cfg.classifier, cfg.progress)
 
 
-def evaluate(cfg: EvaluateConfig, announce=print, model=None) -> dict:
+def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     """Score a run's generator (or a folder of images) against real images; see the module docstring.
 
     ``model`` may be a loaded run (``artforge.load``) to score instead of loading ``cfg.run``: the

@@ -15,7 +15,6 @@ has an ``identity`` string: what determines its features, part of the reference-
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,20 +24,7 @@ import torch
 from torch import Tensor
 
 from ..errors import UsageError
-
-
-def file_digest(path: Path, limit: int | None = None) -> str:
-    """sha256 of a file (of its first ``limit`` bytes), hex, short."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        remaining = limit
-        while chunk := f.read(1 << 20 if remaining is None else min(1 << 20, remaining)):
-            h.update(chunk)
-            if remaining is not None:
-                remaining -= len(chunk)
-                if remaining <= 0:
-                    break
-    return h.hexdigest()[:16]
+from .cache import file_digest
 
 
 @dataclass
@@ -68,11 +54,12 @@ def inception_extractor(weights: str | None, device: torch.device) -> Extractor:
                      {"weights": str(path), "resize": RESIZE, "input_size": 299}, has_logits=True)
 
 
-def load_user_module(path: str, flag: str, device: torch.device):
-    """A user's network from a TorchScript file (.pt) or an exported program (.pt2); never pickle."""
+def load_user_module(path: str, what: str, device: torch.device):
+    """A user's network from a TorchScript file (.pt) or an exported program (.pt2); never pickle.
+    ``what`` names it in errors: the extractor, the classifier."""
     file = Path(path)
     if not file.is_file():
-        raise UsageError(f"{flag} {path}: no such file",
+        raise UsageError(f"{what} {path}: no such file",
                          "pass a network saved with torch.export.save (.pt2) or torch.jit.save (.pt)")
     try:
         if file.suffix == ".pt2":
@@ -81,30 +68,30 @@ def load_user_module(path: str, flag: str, device: torch.device):
             warnings.simplefilter("ignore", DeprecationWarning)
             return torch.jit.load(str(file), map_location=device).eval()
     except (RuntimeError, ValueError, OSError) as exc:
-        raise UsageError(f"{flag} {path} is not a saved network ({str(exc).splitlines()[0][:100]})",
+        raise UsageError(f"{what} {path} is not a saved network ({str(exc).splitlines()[0][:100]})",
                          "save it with torch.export.save(torch.export.export(model, (example,), dynamic_shapes=...), "
                          "'net.pt2'), with a dynamic batch dimension (see docs/evaluation.md)") from None
 
 
-def call_user_module(model, x: Tensor, flag: str, path: str) -> Tensor:
+def call_user_module(model, x: Tensor, what: str, path: str) -> Tensor:
     """Run a user's network; a failure (wrong input shape, a fixed batch size) is their file's, said in one line."""
     try:
         return model(x)
     except (RuntimeError, ValueError, AssertionError) as exc:
-        raise UsageError(f"{flag} {path} failed on images of shape {tuple(x.shape)} "
+        raise UsageError(f"{what} {path} failed on images of shape {tuple(x.shape)} "
                          f"({str(exc).strip().splitlines()[0][:120]})",
                          "the network must take float images (B, 3, H, W) in [0, 1] for any B: export it "
                          "with a dynamic batch dimension (see docs/evaluation.md)") from None
 
 
 def torchscript_extractor(path: str, device: torch.device) -> Extractor:
-    model = load_user_module(path, "--extractor", device)
+    model = load_user_module(path, "extractor", device)
 
     def run(images: Tensor) -> dict[str, Tensor]:
         x = images.to(device).float() / 255
         if x.shape[1] == 1:
             x = x.repeat(1, 3, 1, 1)
-        return {"features": call_user_module(model, x, "--extractor", path).flatten(1).float().cpu()}
+        return {"features": call_user_module(model, x, "extractor", path).flatten(1).float().cpu()}
 
     return Extractor("user", f"user:{file_digest(Path(path))}", run, {"file": str(path)})
 
@@ -130,10 +117,10 @@ def make_extractor(spec: str, *, device: torch.device, dataset=None, weights: st
         return inception_extractor(weights, device)
     if spec == "encoder":
         if dataset is None:
-            raise UsageError("--extractor encoder needs a prepared dataset to train on",
-                             "pass --real DATASET.zip (a dataset made by 'artforge prepare'), or use inception")
+            raise UsageError("the encoder extractor needs a prepared dataset to train on",
+                             "compare with a dataset made by 'artforge prepare', or use the inception extractor")
         return encoder_extractor(dataset, device, progress)
     if spec.endswith((".pt", ".pt2", ".pth", ".ts", ".jit")):
         return torchscript_extractor(spec, device)
-    raise UsageError(f"--extractor {spec!r} is not known",
+    raise UsageError(f"extractor {spec!r} is not known",
                      "pass inception, encoder, or a saved network (.pt2 from torch.export, .pt from torch.jit)")

@@ -30,7 +30,7 @@ class DatasetSource:
         self.indices = dataset.indices(split)[:max_images]
         if len(self.indices) == 0:
             raise DataError(f"dataset {dataset.path} has no images in its {split!r} split",
-                            "pass --split all")
+                            "use the 'all' split, or another split that has images")
         self.resolution, self.channels = dataset.resolution, dataset.channels
 
     def __len__(self) -> int:

@@ -37,6 +37,14 @@ STATE_FILE = "state.json"
 INDEX_FILE = "index.json"
 
 
+class CheckpointNameError(CheckpointError):
+    """A checkpoint name that is not best, latest, a step number or a checkpoint folder's name (``name``)."""
+
+    def __init__(self, name, message: str, fix: str):
+        super().__init__(message, fix)
+        self.name = name
+
+
 def checkpoint_name(step: int) -> str:
     return f"step-{step:06d}"
 
@@ -243,7 +251,7 @@ def resolve_checkpoint(run_dir: Path, which: str = "latest") -> Path:
     existing = list_checkpoints(ckpt_dir)
     if not existing:
         raise NoCheckpointYet(f"run {run_dir} has no checkpoint yet",
-                              "train longer (checkpoints are saved every --checkpoint-every steps and at the end)")
+                              "train longer (a run saves a checkpoint at every checkpoint interval and at the end)")
     index = read_index(ckpt_dir)
     names = {p.name: p for p in existing}
     if which in ("latest", "best"):
@@ -256,8 +264,8 @@ def resolve_checkpoint(run_dir: Path, which: str = "latest") -> Path:
         try:
             name = checkpoint_name(int(which))
         except ValueError:
-            raise CheckpointError(f"--checkpoint {which!r} is not best, latest or a step number",
-                                  "pass --checkpoint best") from None
+            raise CheckpointNameError(which, f"checkpoint {which!r} is not best, latest or a step number",
+                                      "pick best, latest or a step number") from None
     if name not in names:
         raise CheckpointError(f"run {run_dir} has no checkpoint {name}",
                               f"pick one of: best, latest, {', '.join(sorted(names))}")
@@ -275,7 +283,7 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu", training: bo
         meta = read_json(state_path)
     except ValueError:
         raise CheckpointError(f"checkpoint {path} is damaged ({STATE_FILE} is not valid JSON)",
-                              "use another checkpoint, e.g. --checkpoint latest") from None
+                              "use another checkpoint, e.g. the latest") from None
     try:
         meta = migrate(meta, FORMAT_VERSION)
     except ValueError as exc:
@@ -286,7 +294,7 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu", training: bo
         extra = load_file(str(path / TRAINING_FILE), device="cpu") if training else {}
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"checkpoint {path} is damaged ({exc})",
-                              "use another checkpoint, e.g. --checkpoint latest") from None
+                              "use another checkpoint, e.g. the latest") from None
     models: dict[str, dict] = {}
     for key, value in weights.items():
         net, _, name = key.partition(".")

@@ -22,7 +22,7 @@ def new_run_dir(out: str | Path, name: str) -> Path:
     """Create the next numbered run folder under ``out``."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise RunError(f"--out {out} is a file, not a folder", "pass a folder for runs, e.g. --out runs")
+        raise RunError(f"the runs folder {out} is a file, not a folder", "give a folder for runs, e.g. runs")
     out.mkdir(parents=True, exist_ok=True)
     while True:
         numbers = [int(m.group(1)) for p in out.iterdir() if (m := _NUMBERED.match(p.name))]

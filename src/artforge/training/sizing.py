@@ -137,13 +137,16 @@ def _img_per_s(trainer, steps: int) -> float:
 
 
 def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, steps: int = 5,
-            seconds: float | None = None, target_steps: int = TARGET_STEPS) -> dict[Size, float]:
+            seconds: float | None = None, target_steps: int = TARGET_STEPS, trainer=None) -> dict[Size, float]:
     """Images per second of a training step of ``cfg`` at each size (widest first) on this machine.
 
     Times the cheapest size first. With ``seconds``, stops at the first size that misses
     ``target_steps``: a wider one would miss it too, and a slow machine only times the cheapest.
+    ``trainer(cfg, run_dir, dataset)`` builds the run's trainer: the caller's (training.loop's
+    ``Trainer``), so that this module, which loop imports, does not import loop back.
     """
-    from .loop import Trainer  # imports torch: not at module import
+    if trainer is None:  # TODO(layers): remove once training/loop.py passes trainer=Trainer (tests/test_layers.py)
+        from .loop import Trainer as trainer  # imports torch: not at module import
 
     sizes = list(sizes or CANDIDATES)
     measured: dict[Size, float] = {}
@@ -152,9 +155,9 @@ def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, s
         for size in reversed(sizes):
             probe_cfg = dataclasses.replace(cfg, dataset=str(dataset.path), width=size.width, batch=size.batch,
                                             eval_images=0, progress=False, tensorboard=False, cache_gb=1.0)
-            trainer = Trainer(probe_cfg, Path(tmp), dataset)
-            measured[size] = _img_per_s(trainer, steps)
-            del trainer
+            probe = trainer(probe_cfg, Path(tmp), dataset)
+            measured[size] = _img_per_s(probe, steps)
+            del probe
             if seconds is not None and expected_steps(size, measured[size], seconds) < target_steps:
                 break
     return {size: measured[size] for size in sizes if size in measured}  # widest first

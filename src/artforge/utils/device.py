@@ -23,15 +23,15 @@ def pick_device(name: str = "auto") -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise UsageError(f"--device {name!r} is not a device name", "pass auto, cpu, cuda, cuda:1 or mps") from None
+        raise UsageError(f"device {name!r} is not a device name", "use auto, cpu, cuda, cuda:1 or mps") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda was asked for but this PyTorch sees no CUDA GPU",
-                         "pass --device cpu, or install a CUDA build of PyTorch")
+        raise UsageError("device cuda was asked for but this PyTorch sees no CUDA GPU",
+                         "use device cpu, or install a CUDA build of PyTorch")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise UsageError(f"--device {name}: there are only {torch.cuda.device_count()} CUDA devices",
-                         "pass --device cuda:0")
+        raise UsageError(f"device {name}: there are only {torch.cuda.device_count()} CUDA devices",
+                         "use device cuda:0")
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise UsageError("--device mps was asked for but MPS is not available", "pass --device cpu")
+        raise UsageError("device mps was asked for but MPS is not available", "use device cpu")
     return device
 
 
@@ -90,7 +90,7 @@ def choose_precision(name: str, device: torch.device) -> PrecisionChoice:
     if name in ("bf16", "fp16"):
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[name]
         if device.type == "cpu" and dtype == torch.float16:
-            raise UsageError("--precision fp16 is for GPUs", "pass --precision bf16 or fp32 on the CPU")
+            raise UsageError("fp16 precision is for GPUs", "use bf16 or fp32 precision on the CPU")
         return PrecisionChoice(dtype, f"asked for (--precision {name})")
     if device.type == "cuda":
         if torch.cuda.is_bf16_supported():
