@@ -126,7 +126,8 @@ def train_artforge(dataset: Path, budgets: list[float], out: Path, scorer: Score
     ds = open_dataset(dataset)
     base = TrainConfig(dataset=str(dataset), progress=False, tensorboard=False, device="cpu", precision="fp32")
     candidates = [sizing.Size(*s) for s in sizes] if sizes else None
-    measured = sizing.measure(base.resolved(), ds.resolution, ds.channels, 0, candidates)  # every one, once
+    from artforge.training.loop import Trainer
+    measured = sizing.measure(base.resolved(), ds.resolution, ds.channels, 0, candidates, trainer=Trainer)  # all, once
     groups: dict = {}
     for budget in budgets:
         groups.setdefault(sizing.choose_size(budget * 60, measured), []).append(budget)

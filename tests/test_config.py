@@ -315,3 +315,48 @@ def test_configs_are_frozen():
 def test_import_does_not_pull_in_torch(code):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+# ----------------------------------------------------------------------------- family option sections
+
+def test_each_family_offered_has_an_option_section_its_config_reads():
+    import dataclasses
+    from artforge import catalog
+    from artforge.config import FAMILY_OPTIONS, family_option_names
+    from artforge.models.registry import ARCHITECTURES
+    assert tuple(FAMILY_OPTIONS) == catalog.ARCHITECTURES
+    for name, family in ARCHITECTURES.items():
+        fields = {f.name for f in dataclasses.fields(family.config)}
+        assert set(family_option_names(name)) <= fields  # every option reaches the networks
+
+
+def test_family_options_are_the_run_s_model_section():
+    from artforge.config import TrainConfig
+    cfg = TrainConfig(dataset="x", width=48, mbstd_group=0)
+    assert cfg.family_options() == {"z_dim": 128, "width": 48, "max_width": 512, "mbstd_group": 0,
+                                    "output_bias": True, "d_norm": None, "g_spectral": None}
+
+
+def test_options_of_another_family_are_refused(monkeypatch, blob_dataset, tmp_path):
+    import dataclasses as dc
+    from artforge import config
+    from artforge.config import option
+
+    @dc.dataclass(frozen=True)
+    class StyleOptions:  # a second family's section, as the style issue will add one
+        mapping_layers: int = option(8, "mapping network depth", family="style")
+
+    monkeypatch.setitem(config.FAMILY_OPTIONS, "style", StyleOptions)
+    assert config.foreign_options("dcgan", {"width": 8, "mapping_layers": 4, "steps": 3}) == ["mapping_layers"]
+    import artforge
+    with pytest.raises(UsageError, match="--mapping-layers is not an option of --arch dcgan"):
+        artforge.train(blob_dataset, out=tmp_path, steps=1, mapping_layers=4, progress=False)
+
+
+def test_train_help_lists_the_family_s_options_under_it(capsys):
+    from artforge.cli import main
+    with pytest.raises(SystemExit):
+        main(["train", "--arch", "dcgan", "--help"])
+    out = capsys.readouterr().out
+    section = out.split("options of --arch dcgan:")[1]
+    assert "--width" in section and "--mbstd-group" in section and "--recipe" not in section

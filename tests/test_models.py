@@ -109,7 +109,7 @@ def test_parameter_counts_match_official_pytorch_dcgan_example():
 def test_invalid_resolution_raises(resolution):
     with pytest.raises(ValueError):
         DCGANConfig(resolution=resolution)
-    with pytest.raises(UsageError, match="--arch dcgan"):
+    with pytest.raises(UsageError, match="architecture dcgan"):
         registry.make_config("dcgan", resolution=resolution)
 
 

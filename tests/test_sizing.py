@@ -56,6 +56,7 @@ def test_measure_times_the_cheapest_first_and_stops_at_the_first_miss(blob_datas
     options = {k: v for k, v in TINY.items() if k not in ("width", "batch")}
     cfg = TrainConfig(dataset=str(blob_dataset), **options).resolved()
     wide, cheap = Size(16, 8), Size(8, 8)
-    measured = sizing.measure(cfg, 32, 3, 0, sizes=[wide, cheap], seconds=60, target_steps=1000)
+    from artforge.training.loop import Trainer
+    measured = sizing.measure(cfg, 32, 3, 0, sizes=[wide, cheap], seconds=60, target_steps=1000, trainer=Trainer)
     assert seen == timed  # 10 img/s: 75 steps, short of 1,000: the wider size is not timed
     assert list(measured) == [wide, cheap][-len(timed):]  # widest first, as choose_size reads them

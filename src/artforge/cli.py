@@ -95,13 +95,25 @@ def _number_parser(kind, flag: str):
     return parse
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
-    """One argparse option per dataclass field; defaults shown in --help but not injected."""
+def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = (),
+                         family: str | None = None) -> None:
+    """One argparse option per dataclass field; defaults shown in --help but not injected.
+
+    A model family's options go in a group of their own, listed when ``family`` (the --arch given,
+    or the default) is theirs; another family's are still parsed (so the API can refuse them).
+    """
     hints = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+    groups: dict[str, argparse._ArgumentGroup] = {}
     for f in dataclasses.fields(cls):
         meta = f.metadata
         if f.name in skip or not meta.get("cli", True):
             continue
+        target = parser
+        if meta.get("family"):
+            name = meta["family"]
+            if name not in groups:
+                groups[name] = parser.add_argument_group(f"options of --arch {name}")
+            target = groups[name]
         flag = flag_name(f.name)
         default = f.default
         shown = (",".join(map(str, default)) or "none") if isinstance(default, tuple) else default
@@ -119,14 +131,26 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, 
             kwargs["type"] = _tuple_parser(default, flag)
         elif kind in ("int", "float"):
             kwargs["type"] = _number_parser(int if kind == "int" else float, flag)
+        if meta.get("family") and family is not None and meta["family"] != family:
+            kwargs["help"] = argparse.SUPPRESS
         if meta.get("positional"):
             kwargs.pop("default")
-            parser.add_argument(f.name, nargs="?", **{k: v for k, v in kwargs.items() if k != "action"})
+            target.add_argument(f.name, nargs="?", **{k: v for k, v in kwargs.items() if k != "action"})
         else:
-            parser.add_argument(flag, dest=f.name, **kwargs)
+            target.add_argument(flag, dest=f.name, **kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _arch_given(argv: typing.Sequence[str]) -> str:
+    """The --arch of a command line (for which family's options --help lists), else the default."""
+    for i, arg in enumerate(argv):
+        if arg == "--arch" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--arch="):
+            return arg.partition("=")[2]
+    return TrainConfig.arch
+
+
+def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = _Parser(prog="artforge", description="Make art with GANs: prepare a folder of images, train, "
                      "sample. Run 'artforge COMMAND --help' for a command's options and examples.")
     parser.add_argument("--version", action="version", version=f"artforge {__version__}")
@@ -141,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = command("train", "train a GAN on a prepared dataset, or resume a run")
-    add_config_arguments(p, TrainConfig)
+    add_config_arguments(p, TrainConfig, family=_arch_given(argv))
     p.add_argument("--resume", metavar="RUN", help="continue this run from its latest checkpoint, exactly")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -263,7 +287,8 @@ COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "e
 
 
 def main(argv: typing.Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     command = "artforge"
     try:
         args = parser.parse_args(argv)

@@ -20,9 +20,9 @@ from .errors import UsageError
 
 
 def option(default: Any, help: str, *, choices: tuple | Callable[[], tuple] | None = None, metavar: str | None = None,
-           positional: bool = False, cli: bool = True):
-    """A dataclass field with the metadata the CLI needs."""
-    meta = dict(help=help, choices=choices, metavar=metavar, positional=positional, cli=cli)
+           positional: bool = False, cli: bool = True, family: str | None = None):
+    """A dataclass field with the metadata the CLI needs; ``family``: an option of that model family."""
+    meta = dict(help=help, choices=choices, metavar=metavar, positional=positional, cli=cli, family=family)
     if isinstance(default, (list, dict, set)):
         raise TypeError("use tuples for sequence defaults: options are frozen")
     return field(default=default, metadata=meta)
@@ -207,22 +207,61 @@ DEVICES_HELP = "auto picks cuda, then mps, then cpu; or name one, e.g. cuda:1"
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class DCGANOptions:
+    """The options of ``--arch dcgan`` (models/dcgan.py): the sizes and normalization of its networks.
+
+    Each family's options are a section of their own: the CLI lists them under the family
+    (``artforge train --arch dcgan --help``), a run saves them under "model" in options.json, and
+    options of a family the run does not use are refused. The API takes them as keywords beside the
+    training options (``artforge.train(ds, width=48)``).
+    """
+
+    z_dim: int = option(128, "latent size", family="dcgan")
+    width: int = option(32, "base channel count of G and D (channels double as resolution halves); "
+                        "with --minutes, sized to the machine unless given (see --size-to-budget)", family="dcgan")
+    max_width: int = option(512, "cap on channel count", family="dcgan")
+    mbstd_group: int = option(4, "D sees the standard deviation of its features across groups of this many "
+                              "images, so it can tell a collapsed G (0: off)", family="dcgan")
+    output_bias: bool = option(True, "G adds a learned per-pixel bias to its output, started at the training "
+                               "images' mean image, so backgrounds and layout are right from the first step",
+                               family="dcgan")
+    d_norm: str | None = option(None, "normalization in D (recipe)", choices=("batch", "layer", "spectral", "none"),
+                                family="dcgan")
+    g_spectral: bool | None = option(None, "spectral normalization in G too (recipe)", family="dcgan")
+
+    def _validate_dcgan(self) -> None:
+        for name in ("z_dim", "width", "max_width"):
+            _positive_int(getattr(self, name), name)
+        _positive_int(self.mbstd_group, "mbstd_group", minimum=0)
+        if self.d_norm is not None:
+            _choice(self.d_norm, "d_norm", ("batch", "layer", "spectral", "none"))
+
+
+# Each family --arch offers, and the dataclass of its options (catalog.ARCHITECTURES, in order).
+FAMILY_OPTIONS: dict[str, type] = {"dcgan": DCGANOptions}
+
+
+def family_option_names(family: str) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(FAMILY_OPTIONS[family]))
+
+
+def foreign_options(family: str, given) -> list[str]:
+    """The options in ``given`` that belong to another family's section, not to ``family``'s."""
+    own = set(family_option_names(family))
+    others = {name for other in FAMILY_OPTIONS if other != family for name in family_option_names(other)}
+    return [name for name in given if name in others and name not in own]
+
+
+@dataclass(frozen=True)
+class TrainConfig(DCGANOptions):  # a family's options are a section of their own (DCGANOptions above)
     dataset: str = option("", "prepared dataset (.zip or folder) from 'artforge prepare'",
                           positional=True, metavar="DATASET")
     out: str = option("runs", "folder that gets one numbered subfolder per run")
-    arch: str = option("dcgan", "model architecture", choices=lambda: tuple(_registry("arch")))
+    arch: str = option("dcgan", "model family; its options are listed under it ('artforge train --arch NAME "
+                       "--help')", choices=lambda: tuple(_registry("arch")))
     recipe: str = option("stable", "training recipe: loss, regularizers and optimizer settings in one "
                          "(options below marked 'recipe' override it)", choices=lambda: tuple(_registry("recipe")))
     loss: str | None = option(None, "adversarial loss (recipe)", choices=lambda: tuple(_registry("loss")))
-    z_dim: int = option(128, "latent size")
-    width: int = option(32, "base channel count of G and D (channels double as resolution halves); "
-                        "with --minutes, sized to the machine unless given (see --size-to-budget)")
-    max_width: int = option(512, "cap on channel count")
-    mbstd_group: int = option(4, "D sees the standard deviation of its features across groups of this many "
-                              "images, so it can tell a collapsed G (0: off)")
-    output_bias: bool = option(True, "G adds a learned per-pixel bias to its output, started at the training "
-                               "images' mean image, so backgrounds and layout are right from the first step")
     batch: int = option(16, "images per step; with --minutes, sized to the machine unless given")
     lr_g: float | None = option(None, "generator learning rate (recipe)")
     lr_d: float | None = option(None, "discriminator learning rate (recipe)")
@@ -234,8 +273,6 @@ class TrainConfig:
     r1_gamma: float | None = option(None, "R1 penalty weight gamma on real images (recipe)")
     r1_interval: int = option(16, "steps between lazy R1 penalty steps")
     clip: float | None = option(None, "clip D's weights to [-clip, clip], as in the original WGAN (recipe)")
-    d_norm: str | None = option(None, "normalization in D (recipe)", choices=("batch", "layer", "spectral", "none"))
-    g_spectral: bool | None = option(None, "spectral normalization in G too (recipe)")
     label_smoothing: float | None = option(None, "one-sided label smoothing: real target is 1 - this (recipe)")
     instance_noise: float | None = option(None, "std of Gaussian noise added to D's inputs, annealed to 0 "
                                           "over --instance-noise-kimg (recipe)")
@@ -289,11 +326,11 @@ class TrainConfig:
         _paths_to_str(self, "dataset", "out")
         if not self.dataset:
             raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare'")
-        for name in ("z_dim", "width", "max_width", "batch", "tick", "checkpoint_every", "keep"):
+        self._validate_dcgan()
+        for name in ("batch", "tick", "checkpoint_every", "keep"):
             _positive_int(getattr(self, name), name)
         _positive_int(self.eval_images, "eval_images", minimum=0)
         _positive_int(self.eval_every, "eval_every", minimum=0)
-        _positive_int(self.mbstd_group, "mbstd_group", minimum=0)
         _positive_int(self.self_cond_min_images, "self_cond_min_images", minimum=0)
         _positive_int(self.eval_n, "eval_n")
         object.__setattr__(self, "eval_metrics", _metric_list(self.eval_metrics, "eval_metrics"))
@@ -338,13 +375,15 @@ class TrainConfig:
         for name in ("gp_weight", "gp_center", "r1_gamma", "clip", "instance_noise", "ema_kimg"):
             if given(name):
                 _non_negative(getattr(self, name), name)
-        if given("d_norm"):
-            _choice(self.d_norm, "d_norm", ("batch", "layer", "spectral", "none"))
         if given("d_augment"):
             object.__setattr__(self, "d_augment", _names(self.d_augment))
             known = tuple(_registry("d_augment"))
             for name in self.d_augment:
                 _choice(name, "d_augment", known)
+
+    def family_options(self) -> dict:
+        """This run's family's options (what options.json keeps under "model")."""
+        return {name: getattr(self, name) for name in family_option_names(self.arch)}
 
     def resolved(self) -> "TrainConfig":
         """This config with every option left to the recipe filled in from it."""

@@ -15,6 +15,19 @@ from torch import Tensor
 from torch.nn import functional as F
 
 
+class _IdentityPipe:
+    p = 0.0
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return x
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_identity_pipe = _IdentityPipe()
+
+
 @dataclass(frozen=True)
 class Modality:
     name: str
@@ -34,6 +47,18 @@ class Modality:
         """A PIL image showing a batch of items (a grid of images, a scatter of points, ...)."""
         raise NotImplementedError
 
+    def augment(self, x: Tensor, names: tuple[str, ...], gen: torch.Generator) -> Tensor:
+        """The dataset augmentations ``names`` of a batch of real items (none by default)."""
+        if names:
+            raise ValueError(f"{self.name} items have no augmentations; asked for {', '.join(names)}")
+        return x
+
+    def d_view_pipe(self, names: tuple[str, ...], p: float, gen: torch.Generator):
+        """The differentiable augmentation of everything D sees (identity by default)."""
+        if names:
+            raise ValueError(f"{self.name} items have no differentiable augmentations; asked for {', '.join(names)}")
+        return _identity_pipe
+
 
 class ImageModality(Modality):
     def to_model(self, images: Tensor, channels_last: bool = False) -> Tensor:
@@ -44,6 +69,14 @@ class ImageModality(Modality):
     def to_uint8(self, x: Tensor) -> Tensor:
         from .utils.images import to_uint8
         return to_uint8(x)
+
+    def augment(self, x: Tensor, names: tuple[str, ...], gen: torch.Generator) -> Tensor:
+        from .data.augment import augment
+        return augment(x, names, gen)
+
+    def d_view_pipe(self, names: tuple[str, ...], p: float, gen: torch.Generator):
+        from .training.diffaug import AugmentPipe
+        return AugmentPipe(names, p, gen)
 
     def summary(self, x: Tensor) -> Tensor:
         # shrunk to 16x16: cheap, and blind to pixel noise

@@ -300,7 +300,7 @@ def run_benchmark(cfg) -> dict:
     md = table(rows) + "\n\n" + per_seed_table(results)
     atomic_write_text(out / "toy-bench.md", md + "\n")
     atomic_write_json(out / "toy-bench.json", {
-        "protocol": {"samples": N_SAMPLES, "steps": cfg.steps, "batch": cfg.batch, "seeds": cfg.seeds,
+        "protocol": {"full": cfg.full, "samples": N_SAMPLES, "steps": cfg.steps, "batch": cfg.batch, "seeds": cfg.seeds,
                      "high_quality": "within 3 std of the nearest mode", "model": vars(ToyConfig(hidden=cfg.width)),
                      "filters": list(cfg.filter), "filter_drop": cfg.filter_drop, "overrides": cfg.overrides(),
                      "self_cond": {name: _clusters(name, cfg.overrides()) for name in cfg.recipes()}},

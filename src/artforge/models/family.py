@@ -28,7 +28,7 @@ class Family:
         try:
             return self.config(**{k: v for k, v in options.items() if k in known})
         except (ValueError, TypeError) as exc:
-            raise UsageError(f"--arch {self.name}: {exc}", "prepare the dataset at a supported --size") from None
+            raise UsageError(f"architecture {self.name}: {exc}", "prepare the dataset at a size this architecture supports") from None
 
     def config_dict(self, cfg) -> dict:
         return dataclasses.asdict(cfg)

@@ -24,14 +24,14 @@ ARCHITECTURES: dict[str, Family] = {k: f for k, f in FAMILIES.items() if f.modal
 
 def get_family(name: str) -> Family:
     if name not in FAMILIES:
-        raise UsageError(f"unknown model family {name!r}; known: {', '.join(FAMILIES)}", "pass --arch dcgan")
+        raise UsageError(f"unknown model family {name!r}; known: {', '.join(FAMILIES)}", "use one of them, e.g. dcgan")
     return FAMILIES[name]
 
 
 def get_architecture(name: str) -> Family:
     if name not in ARCHITECTURES:
         raise UsageError(f"unknown architecture {name!r}; known: {', '.join(ARCHITECTURES)}",
-                         "pass --arch dcgan")
+                         "use one of them, e.g. dcgan")
     return ARCHITECTURES[name]
 
 

@@ -20,14 +20,13 @@ from typing import Callable, Iterator
 import torch
 from torch import Tensor, nn
 
-from ..data.augment import augment
 from ..data.loader import BatchSource, decode_all
 from ..errors import UsageError
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
 from ..metrics.swd import swd
 from ..modality import IMAGE
 from ..penalties import clip_weights, gradient_penalty, instance_noise, interpolate, r1_penalty
-from ..training.diffaug import AdaptiveStrength, AugmentPipe
+from ..training.diffaug import AdaptiveStrength
 from ..training.selfcond import SelfConditioner, weighted_label
 from ..utils.device import autocast
 from .base import Phase, Task
@@ -186,12 +185,12 @@ class GenerationTask(Task):
         super().attach(engine)
         cfg = self.cfg
         self.ada = AdaptiveStrength(cfg.ada_target, cfg.ada_kimg) if cfg.ada_target and cfg.d_augment else None
-        self.pipe = AugmentPipe(cfg.d_augment, 0.0 if self.ada else cfg.d_augment_p, engine.gen)
+        self.pipe = self.modality.d_view_pipe(cfg.d_augment, 0.0 if self.ada else cfg.d_augment_p, engine.gen)
         self.ada_images = 0  # real images since the last adaptive update
         indices = self.dataset.indices(cfg.split)
         if len(indices) == 0:
             raise UsageError(f"dataset {self.dataset.path} has no images in the {cfg.split!r} split",
-                             "pass --split all, or prepare the dataset with a larger train fraction")
+                             "use the 'all' split, or prepare the dataset with a larger train fraction")
         dist = engine.dist
         self.source = BatchSource(self.dataset, indices, cfg.batch, cfg.seed, engine.device, cfg.cache_gb,
                                   cfg.workers, progress=cfg.progress and dist.is_writer,
@@ -268,7 +267,7 @@ class GenerationTask(Task):
         cfg, engine = self.cfg, self.engine
 
         def prepare_real(images):  # uint8 -> [-1, 1], the run's layout, dataset augmentation
-            return augment(IMAGE.to_model(images, cfg.channels_last), cfg.augment, engine.gen)
+            return self.modality.augment(self.modality.to_model(images, cfg.channels_last), cfg.augment, engine.gen)
 
         def d_view(x):  # everything D sees: differentiable augmentation, then instance noise
             return instance_noise(self.pipe(x), self.noise_std(), engine.gen)

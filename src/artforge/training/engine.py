@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .. import __version__
+from .._version import __version__
 from ..errors import TrainingDiverged
 from ..tasks.base import NonFinite, Optimization, Task, lazy_ratio, run_step, trained_networks
 from ..utils.device import autocast, choose_precision, pick_device, precision_name
@@ -414,12 +414,14 @@ class Engine:
         latest = ckpt.read_index(self.run_dir / "checkpoints").get("latest") if self.run_dir else None
         monitor.event(self.step, "diverged", message=str(exc))
         kept = f"the last good checkpoint {latest} is kept" if latest else "no checkpoint was saved yet"
-        lrs = self.task.learning_rates()
-        lower = " ".join(f"--lr-{k.lower()} {v / 2:g}" for k, v in lrs.items())
-        raise TrainingDiverged(
+        lower = {k: v / 2 for k, v in self.task.learning_rates().items()}
+        rates = ", ".join(f"{k} {v:g}" for k, v in lower.items())
+        error = TrainingDiverged(
             f"training diverged at step {self.step}: {exc}; {kept}",
-            f"resume with lower learning rates: artforge train --resume {self.run_dir} {lower}" if latest
-            else "train again with lower learning rates (" + ", ".join(f"--lr-{k.lower()}" for k in lrs) + ")")
+            f"resume the run with lower learning rates ({rates})" if latest
+            else f"train again with lower learning rates ({rates})")
+        error.lower_lrs, error.resumable = lower, bool(latest)  # the command layer words it with its options
+        raise error
 
 
 class ProgressBar:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import torch
 
-from .. import __version__
-from ..config import TrainConfig, from_dict, to_dict
+from .._version import __version__
+from ..config import TrainConfig, foreign_options, from_dict, to_dict
 from ..data.archive import ImageDataset, open_dataset
-from ..errors import NoCheckpointYet, RunError, UsageError
+from ..errors import NoCheckpointYet, RunError, TrainingDiverged, UsageError
 from ..models.registry import get_architecture, make_config
 from ..tasks.generation import GRID_IMAGES, MEAN_IMAGE_BYTES, QUALITY_METRIC, SELF_COND_IMAGES, GenerationTask  # noqa: F401
 from ..utils.device import precision_name
@@ -76,7 +76,7 @@ class EvalCallback:
                                   out=str(engine.run_dir / "eval" / f"{name}.json"))
         report = evaluate(eval_cfg, model=model)
         flat = {k: v for k, v in report["results"].items() if isinstance(v, (int, float))}
-        monitor.event(engine.step, "eval", kimg=round(engine.nimg / 1000, 3), **flat)
+        monitor.event(engine.step, "eval", kimg=round(engine.nimg / 1000, 3), protocol=report.get("protocol"), **flat)
         for key, value in flat.items():
             monitor.report_local(f"Eval/{key}", value)
         return flat
@@ -94,9 +94,7 @@ class Trainer(Engine):
                                                        cfg.self_cond_min_images)
         family = get_architecture(cfg.arch)
         model_cfg = family.make_config(resolution=dataset.resolution, channels=dataset.channels,
-                                       num_classes=num_classes or self_cond, z_dim=cfg.z_dim, width=cfg.width,
-                                       max_width=cfg.max_width, d_norm=cfg.d_norm, g_spectral=cfg.g_spectral,
-                                       output_bias=cfg.output_bias, mbstd_group=cfg.mbstd_group)
+                                       num_classes=num_classes or self_cond, **cfg.family_options())
         self.dataset = dataset
         self.sizing = None  # train() sizes a --minutes run to the machine (sizing.Sizing), before building this
         task = GenerationTask(cfg, dataset, num_classes or self_cond, self_cond)
@@ -115,6 +113,16 @@ class Trainer(Engine):
     clusters = property(lambda self: self.task.clusters)
 
     def run(self) -> TrainResult:
+        try:
+            return self._run()
+        except TrainingDiverged as exc:  # the engine's advice, in the command's own options
+            lower = getattr(exc, "lower_lrs", {})
+            flags = " ".join(f"--lr-{k.lower()} {v:g}" for k, v in lower.items())
+            fix = (f"resume with lower learning rates: artforge train --resume {self.run_dir} {flags}"
+                   if getattr(exc, "resumable", False) else f"train again with lower learning rates ({flags})")
+            raise TrainingDiverged(exc.message, fix) from None
+
+    def _run(self) -> TrainResult:
         notes = []
         if self.step == 0:
             if self.sizing is not None:
@@ -156,6 +164,11 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
         return _resume(resume, dataset, options, dist)
     if dataset is None:
         raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare', or resume=RUN")
+    arch = options.get("arch", TrainConfig.arch)
+    foreign = foreign_options(arch, options)
+    if foreign:
+        raise UsageError(f"--{foreign[0].replace('_', '-')} is not an option of --arch {arch}",
+                         f"leave it out; see 'artforge train --arch {arch} --help' for its options")
     cfg = TrainConfig(dataset=str(dataset), **options)
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
@@ -207,7 +220,7 @@ def _size_to_budget(cfg: TrainConfig, ds: ImageDataset, dist: Distributed = SING
         print("timing a few training steps of each candidate size for the budget ...", file=sys.stderr, flush=True)
     seconds = cfg.minutes * 60
     classes = ds.num_classes if cfg.conditional else 0
-    measured = sizing.measure(cfg.resolved(), ds.resolution, ds.channels, classes, seconds=seconds)
+    measured = sizing.measure(cfg.resolved(), ds.resolution, ds.channels, classes, seconds=seconds, trainer=Trainer)
     return sizing.Sizing(sizing.choose_size(seconds, measured), seconds, measured)
 
 

@@ -137,7 +137,7 @@ def _img_per_s(trainer, steps: int) -> float:
 
 
 def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, steps: int = 5,
-            seconds: float | None = None, target_steps: int = TARGET_STEPS, trainer=None) -> dict[Size, float]:
+            seconds: float | None = None, target_steps: int = TARGET_STEPS, *, trainer) -> dict[Size, float]:
     """Images per second of a training step of ``cfg`` at each size (widest first) on this machine.
 
     Times the cheapest size first. With ``seconds``, stops at the first size that misses
@@ -145,8 +145,6 @@ def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, s
     ``trainer(cfg, run_dir, dataset)`` builds the run's trainer: the caller's (training.loop's
     ``Trainer``), so that this module, which loop imports, does not import loop back.
     """
-    if trainer is None:  # TODO(layers): remove once training/loop.py passes trainer=Trainer (tests/test_layers.py)
-        from .loop import Trainer as trainer  # imports torch: not at module import
 
     sizes = list(sizes or CANDIDATES)
     measured: dict[Size, float] = {}
