@@ -82,3 +82,43 @@ def test_streams_differ_by_rank_and_one_process_keeps_the_seed():
     assert rank_seed(7, 0, 1) == 7
     seeds = {rank_seed(7, r, 4) for r in range(4)}
     assert len(seeds) == 4 and 7 not in seeds  # the shared stream has the seed; ranks their own
+
+
+def test_ctrl_c_stops_every_process_at_the_same_step_with_a_checkpoint(tmp_path, blob_dataset):
+    """A terminal's Ctrl-C reaches every process; they agree on the step, rank 0 saves, none hangs."""
+    import signal
+    import time
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "artforge",
+           "train", str(blob_dataset), "--out", str(tmp_path), "--steps", "100000", "--batch", "8", "--width", "8",
+           "--z-dim", "16", "--tick", "2", "--checkpoint-every", "1000", "--eval-images", "0", "--quiet",
+           "--device", "cpu", "--no-tensorboard"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    deadline = time.time() + 180
+    while time.time() < deadline:  # wait until training is under way
+        logs = list(tmp_path.glob("*/log.jsonl"))
+        if logs and '"Loss/D"' in logs[0].read_text():
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole process group
+    out, err = proc.communicate(timeout=180)
+    # torchrun itself then exits non-zero with its own SignalException; the workers stop cleanly
+    assert out.count("stopped (Ctrl-C) at step") == 1, err[-3000:]  # rank 0 alone reports
+    assert "KeyboardInterrupt" not in err and "Ctrl-C again quits now" in err
+    stopped_at = int(out.split("stopped (Ctrl-C) at step ")[1].split(":")[0])
+    run = next(tmp_path.iterdir())
+    assert ckpt.resolve_checkpoint(run, "latest").name == ckpt.checkpoint_name(stopped_at)
+
+
+def test_stop_signals_save_and_stop_and_a_later_second_one_quits(monkeypatch):
+    import signal
+    from artforge.training import engine
+    with engine.stop_on_ctrl_c(announce=False) as flag:
+        os.kill(os.getpid(), signal.SIGTERM)  # a scheduler's (or torchrun's) stop: save and stop too
+        assert flag["stop"]
+        os.kill(os.getpid(), signal.SIGINT)  # the same request delivered again at once: ignored
+        monkeypatch.setattr(engine, "REPEAT_SECONDS", 0.0)
+        with pytest.raises(KeyboardInterrupt):  # a real second Ctrl-C quits now
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored

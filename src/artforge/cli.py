@@ -219,6 +219,8 @@ def cmd_train(args) -> None:
     if args.quiet:
         options["progress"] = False
     result = train(getattr(args, "dataset", None), resume=args.resume, **options)
+    if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports for every process
+        return
     verb = "stopped (Ctrl-C)" if result.status == "interrupted" else "finished"
     print(f"{verb} at step {result.step}: {result.run_dir}")
     print(f"  checkpoint: {result.checkpoint}")
