@@ -244,3 +244,19 @@ def test_report_names_the_protocol_of_the_fid_logged_in_training():
     assert _training_protocol([], {"train": {"eval_every": 0, "eval_n": 5000}}) is None  # nothing was logged
     logged = [{"event": "eval", "step": 10, "protocol": {"split": "all", "generated": 800, "extractor": "encoder"}}]
     assert _training_protocol(logged, options) == "all splits, 800 images, encoder"
+
+
+def test_every_source_follows_the_source_protocol(trained_run, blob_dataset, tmp_path):
+    from artforge.data.archive import open_dataset
+    from artforge.metrics.sources import DatasetSource, FolderSource, GeneratorSource, Source
+    from artforge.sampling import load
+    from PIL import Image
+    for i in range(3):
+        Image.new("RGB", (32, 32), (i * 60, 0, 0)).save(tmp_path / f"{i}.png")
+    sources = [DatasetSource(open_dataset(blob_dataset)), FolderSource(tmp_path, resolution=32),
+               GeneratorSource(load(trained_run, device="cpu"), n=3)]
+    for source in sources:
+        assert isinstance(source, Source)
+        images, _ = next(iter(source.batches(2)))
+        assert images.dtype == torch.uint8 and images.shape[1:] == (source.channels, source.resolution, source.resolution)
+        assert torch.equal(source.images([0, 1]), images)  # the same items, by position

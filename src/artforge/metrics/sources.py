@@ -8,7 +8,7 @@ can hand back particular images (for the nearest-neighbour grid). A source with 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -19,6 +19,29 @@ from ..data.archive import IMAGE_EXTENSIONS, ImageDataset
 from ..data.loader import decode_all
 from ..errors import DataError
 from .cache import dataset_fingerprint
+
+
+@runtime_checkable
+class Source(Protocol):
+    """What every metric reads: the protocol the three sources below (and any other) follow."""
+
+    resolution: int
+    channels: int
+    fingerprint: Callable[[], str] | None  # a cache key for its features, or None (never cached)
+
+    def __len__(self) -> int: ...
+
+    def batches(self, batch: int) -> Iterator[tuple[Tensor, Tensor | None]]:
+        """uint8 (B, C, H, W) batches and their labels (or None), in a fixed order."""
+        ...
+
+    def images(self, positions) -> Tensor:
+        """uint8 (N, C, H, W): the items at these positions of that order."""
+        ...
+
+    def describe(self) -> dict:
+        """What it is, for reports (kind, path, split, count)."""
+        ...
 
 
 class DatasetSource:
