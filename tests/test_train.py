@@ -97,3 +97,17 @@ def test_one_generator_forward_per_step_shared_by_the_d_and_g_phases(blob_datase
     trainer.train_step(ctx, Monitor(tmp_path, tensorboard=False), log_grads=True)
     assert calls == {"G": 1, "D": 3}  # D on real, on fake (detached), on fake for G's loss
     assert trainer.step == 1 and ctx.draws == 1
+
+
+def test_a_run_says_at_its_start_how_it_uses_labels_and_warns_of_leaky_augmentation(labeled_dataset, tmp_path,
+                                                                                       capsys):
+    opts = {**TINY, "progress": True, "tick": 100}  # the notes print above the progress bar
+    result = artforge.train(labeled_dataset, out=tmp_path, steps=2, augment="flip,rotate", **opts)
+    err = capsys.readouterr().err
+    assert "labels (blue, red, from its subfolders) make this a conditional model" in err
+    assert "--conditional false" in err
+    assert "--augment rotate transforms only the real images" in err
+    _, events = read_log(result.run_dir / "log.jsonl")
+    starts = [e for e in events if e["event"] == "start"]
+    assert {"labels": "dataset", "classes": 2} == {k: starts[0][k] for k in ("labels", "classes")}
+    assert starts[1]["leaky_augment"] == ["rotate"]
