@@ -30,13 +30,11 @@ from ._version import __version__
 from .config import ExportConfig
 from .errors import CheckpointError, UsageError
 # The folder's format and its reading live with the loading of runs (sampling.py), which exporting builds on.
-from .sampling import (FORMAT, FORMAT_VERSION, MODEL_JSON, PREFIX, REEXPORT, WEIGHTS_FILE, arch_name,  # noqa: F401
-                       build_generator, is_export, load, load_export, resolve_checkpoint, sha256_file)
+from .sampling import (CARD_FILE, FORMAT, FORMAT_VERSION, MODEL_JSON, PREFIX, REEXPORT, WEIGHTS_FILE,  # noqa: F401
+                       arch_name, build_generator, is_export, load, load_export, resolve_checkpoint, sha256_file)
 from .training import checkpoint as ckpt
-from .training.rundir import OPTIONS_FILE, resolve_run
+from .training.rundir import RunLayout, resolve_run
 from .utils.files import read_json
-
-CARD_FILE = "README.md"
 
 
 @dataclass
@@ -105,7 +103,7 @@ def _check_out(out: Path, run_dir: Path, force: bool) -> None:
 
 def _read_options(run_dir: Path) -> dict:
     try:
-        options = read_json(run_dir / OPTIONS_FILE)
+        options = read_json(RunLayout(run_dir).options)
     except (OSError, ValueError):
         return {}
     return options if isinstance(options, dict) else {}

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from .training.monitor import read_log
-from .training.rundir import OPTIONS_FILE, resolve_run
+from .training.rundir import RunLayout, resolve_run
 from .utils.files import atomic_write_text, read_json
 
 CURVES = (
@@ -70,7 +70,7 @@ def line_chart(rows: list[dict], keys: tuple[str, ...], title: str, log: bool = 
 
 
 def _grid_timeline(run_dir: Path, count: int = 6) -> list[Path]:
-    grids = sorted((run_dir / "grids").glob("*.png"))
+    grids = sorted(RunLayout(run_dir).grids.glob("*.png"))
     if len(grids) <= count:
         return grids
     picks = {round(i * (len(grids) - 1) / (count - 1)) for i in range(count)}
@@ -78,7 +78,7 @@ def _grid_timeline(run_dir: Path, count: int = 6) -> list[Path]:
 
 
 def _latest_evaluation(run_dir: Path) -> dict | None:
-    files = sorted((run_dir / "eval").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    files = sorted(RunLayout(run_dir).eval.glob("*.json"), key=lambda p: p.stat().st_mtime)
     return json.loads(files[-1].read_text()) if files else None
 
 
@@ -125,8 +125,9 @@ def _evaluation_section(run_dir: Path) -> str:
 
 
 def build_html(run_dir: Path) -> str:
-    options = read_json(run_dir / OPTIONS_FILE)
-    metrics, events = read_log(run_dir / "log.jsonl")
+    layout = RunLayout(run_dir)
+    options = read_json(layout.options)
+    metrics, events = read_log(layout.log)
     esc = html.escape
     title = f"artforge run {run_dir.name}"
     last = metrics[-1] if metrics else {}
@@ -165,6 +166,6 @@ def build_html(run_dir: Path) -> str:
 
 def write_report(run: str | Path, out: str | Path | None = None, announce=print) -> Path:
     run_dir = resolve_run(run, announce=announce)
-    out = Path(out) if out else run_dir / "report.html"
+    out = Path(out) if out else RunLayout(run_dir).report
     atomic_write_text(out, build_html(run_dir))
     return out

@@ -26,7 +26,7 @@ from .draws import filter_left_out
 from .errors import CheckpointError, UsageError
 from .models.registry import get_architecture
 from .training import checkpoint as ckpt
-from .training.rundir import resolve_run
+from .training.rundir import RunLayout, resolve_run
 from .training.selfcond import weighted_label
 from .utils.device import pick_device
 from .utils.files import atomic_write_json, read_json
@@ -191,8 +191,10 @@ def arch_name(state: dict) -> str | None:
 # that exporting builds on this module and not the other way round.
 FORMAT = "artforge-model"
 FORMAT_VERSION = 1
+# The one place for the names of an exported folder's files.
 MODEL_JSON = "model.json"
 WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "README.md"  # the model card
 PREFIX = "G."  # as in checkpoints, where the EMA generator is G_ema.*
 REEXPORT = "export it again: artforge export RUN --out DIR --force"
 
@@ -274,7 +276,7 @@ def sample_folder(cfg: SampleConfig, model: LoadedRun) -> Path:
     """--out, or RUN/samples/<checkpoint>-seed<first seed asked for>."""
     if cfg.out:
         return Path(cfg.out)
-    return model.run_dir / "samples" / f"{model.checkpoint.name}-seed{cfg.seed_list()[0]:04d}"
+    return RunLayout(model.run_dir).samples / f"{model.checkpoint.name}-seed{cfg.seed_list()[0]:04d}"
 
 
 def _previous_files(out: Path) -> list[str]:

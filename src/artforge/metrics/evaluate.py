@@ -236,11 +236,11 @@ def _plain(value):
 def _trained_on(run_dir: Path) -> str:
     """The dataset a run (its options.json) or an exported model (its model.json) was trained on."""
     from ..sampling import MODEL_JSON, is_export
-    from ..training.rundir import OPTIONS_FILE
+    from ..training.rundir import RunLayout
     from ..utils.files import read_json
 
     if not is_export(run_dir):
-        return read_json(run_dir / OPTIONS_FILE)["dataset"]["path"]
+        return read_json(RunLayout(run_dir).options)["dataset"]["path"]
     dataset = read_json(run_dir / MODEL_JSON).get("dataset")
     recorded = dataset.get("path") if isinstance(dataset, dict) else None
     if isinstance(recorded, str) and recorded and Path(recorded).exists():
@@ -277,7 +277,9 @@ def _default_out(cfg: EvaluateOptions, model) -> Path | None:
     if cfg.out:
         return Path(cfg.out)
     if model is not None:
-        return model.run_dir / "eval" / f"{model.checkpoint.name}.json"
+        from ..training.rundir import RunLayout
+
+        return RunLayout(model.run_dir).eval_result(model.checkpoint.name)
     return None
 
 

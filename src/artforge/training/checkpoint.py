@@ -31,6 +31,9 @@ from ..utils.files import atomic_write_json, read_json
 from .migrations import migrate
 
 FORMAT_VERSION = 2  # older versions are migrated on load (migrations.py)
+# The one place for the names of checkpoints and what they hold. A run keeps its checkpoints in
+# RUN/checkpoints (rundir.RunLayout's ``checkpoints`` and ``checkpoint(step)`` are built from these).
+CHECKPOINTS_DIR = "checkpoints"
 MODEL_FILE = "model.safetensors"
 TRAINING_FILE = "training.safetensors"
 STATE_FILE = "state.json"
@@ -247,7 +250,7 @@ def prune(ckpt_dir: Path, keep: int, protect: set[str]) -> list[str]:
 
 def resolve_checkpoint(run_dir: Path, which: str = "latest") -> Path:
     """'latest', 'best', a step number or a checkpoint folder name -> the checkpoint folder."""
-    ckpt_dir = Path(run_dir) / "checkpoints"
+    ckpt_dir = Path(run_dir) / CHECKPOINTS_DIR
     existing = list_checkpoints(ckpt_dir)
     if not existing:
         raise NoCheckpointYet(f"run {run_dir} has no checkpoint yet",

@@ -28,6 +28,7 @@ from . import checkpoint as ckpt
 from .distributed import SINGLE, Distributed, rank_seed
 from .health import HealthMonitor
 from .monitor import Monitor, truncate_log
+from .rundir import RunLayout
 
 QUALITY_METRIC = "swd"
 
@@ -257,7 +258,7 @@ class Engine:
         """The task's fixed-input preview of this step as a PNG; returns it (for the health checks)."""
         preview = self.task.preview()
         if preview is not None and self.run_dir is not None and self.dist.is_writer:
-            path = self.run_dir / "grids" / f"{self.step:06d}.png"
+            path = RunLayout(self.run_dir).grid(self.step)
             path.parent.mkdir(exist_ok=True)
             self.task.modality.preview_image(preview).save(path)
         return preview
@@ -289,7 +290,7 @@ class Engine:
             scores = {**scores, **callback.on_checkpoint(self, monitor)}
         self._update_best(scores)
         state["metric_history"], state["best"] = self.metric_history, self.best
-        ckpt_dir = self.run_dir / "checkpoints"
+        ckpt_dir = RunLayout(self.run_dir).checkpoints
         path = ckpt.save_checkpoint(ckpt_dir, self.step, self.all_nets(), state)
         ckpt.write_index(ckpt_dir, {"latest": path.name, "best": self.best["name"], "best_metric": self.best})
         ckpt.prune(ckpt_dir, self.cfg.keep, protect={self.best["name"], path.name})
@@ -343,7 +344,7 @@ class Engine:
         bar and logged at the start."""
         cfg, writes = self.cfg, self.run_dir is not None
         if writes and self.dist.is_writer:
-            truncate_log(self.run_dir / "log.jsonl", self.step)
+            truncate_log(RunLayout(self.run_dir).log, self.step)
         ticks = writes and cfg.tick
         monitor = Monitor(self.run_dir, tensorboard=cfg.tensorboard, enabled=writes and self.dist.is_writer,
                           collect=bool(ticks))
@@ -411,7 +412,7 @@ class Engine:
             self._diverged(monitor, exc)
 
     def _diverged(self, monitor: Monitor, exc: NonFinite):
-        latest = ckpt.read_index(self.run_dir / "checkpoints").get("latest") if self.run_dir else None
+        latest = ckpt.read_index(RunLayout(self.run_dir).checkpoints).get("latest") if self.run_dir else None
         monitor.event(self.step, "diverged", message=str(exc))
         kept = f"the last good checkpoint {latest} is kept" if latest else "no checkpoint was saved yet"
         lower = {k: v / 2 for k, v in self.task.learning_rates().items()}

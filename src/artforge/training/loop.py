@@ -27,7 +27,7 @@ from . import checkpoint as ckpt
 from .distributed import SINGLE, Distributed, device_for, from_environment, per_process_batch
 from .engine import EMA, Engine, stop_on_ctrl_c  # noqa: F401 (the engine's names, as they were here)
 from .monitor import Monitor
-from .rundir import OPTIONS_FILE, new_run_dir, no_checkpoint_error, read_run_options, resolve_run
+from .rundir import RunLayout, new_run_dir, no_checkpoint_error, read_run_options, resolve_run
 from .selfcond import clusters_for
 
 # Options a resumed run may change; everything else is fixed by the run's options.json.
@@ -73,7 +73,7 @@ class EvalCallback:
         eval_cfg = EvaluateConfig(run=str(engine.run_dir), real=str(task.dataset.path), split=cfg.split,
                                   metrics=cfg.eval_metrics, extractor=cfg.eval_extractor, n=cfg.eval_n,
                                   inception_weights=cfg.inception_weights, device=str(engine.device), progress=False,
-                                  out=str(engine.run_dir / "eval" / f"{name}.json"))
+                                  out=str(RunLayout(engine.run_dir).eval_result(name)))
         report = evaluate(eval_cfg, model=model)
         flat = {k: v for k, v in report["results"].items() if isinstance(v, (int, float))}
         monitor.event(engine.step, "eval", kimg=round(engine.nimg / 1000, 3), protocol=report.get("protocol"), **flat)
@@ -136,7 +136,7 @@ class Trainer(Engine):
 
 def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
     ds = trainer.dataset
-    atomic_write_json(run_dir / OPTIONS_FILE, {
+    atomic_write_json(RunLayout(run_dir).options, {
         "artforge_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": " ".join(sys.argv),

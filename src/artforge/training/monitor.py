@@ -15,6 +15,8 @@ from pathlib import Path
 
 import torch
 
+from .rundir import RunLayout
+
 
 class Monitor:
     def __init__(self, run_dir: Path | None, tensorboard: bool = True, enabled: bool = True, collect: bool = True):
@@ -26,7 +28,7 @@ class Monitor:
         self._counts: dict[str, int] = defaultdict(int)
         self._pending: dict[str, list[torch.Tensor]] = defaultdict(list)
         self._local: set[str] = set()  # names only this process reports (previews, quality): never reduced
-        self._log = open(self.run_dir / "log.jsonl", "a", encoding="utf-8") if enabled else None
+        self._log = open(RunLayout(self.run_dir).log, "a", encoding="utf-8") if enabled else None
         self._tb = self._open_tensorboard() if (enabled and tensorboard) else None
         self.history: list[dict] = []
 
@@ -35,7 +37,7 @@ class Monitor:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:  # optional: tensorboard not installed
             return None
-        return SummaryWriter(str(self.run_dir / "tensorboard"))
+        return SummaryWriter(str(RunLayout(self.run_dir).tensorboard))
 
     def report(self, name: str, value) -> None:
         """Record one value; tensors are kept on their device until the tick (no sync per step)."""

@@ -3,15 +3,81 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RunError
 from ..utils.files import read_json
 
 OPTIONS_FILE = "options.json"
-CHECKPOINTS = "checkpoints"
 _NUMBERED = re.compile(r"^(\d{5,})-")
 _CLUSTER_NAMES = re.compile(r"cluster-\d+(,cluster-\d+)*")  # self-conditioning's label names
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """The names of a run folder's files, in one place: ``RunLayout(run_dir).log``.
+
+        options.json              the run's options (OPTIONS_FILE)
+        log.jsonl                 metrics and events, one JSON object a line
+        grids/000200.png          the preview of each tick
+        checkpoints/step-000200/  checkpoints; their names and insides are checkpoint.py's
+        eval/step-000200.json     evaluations (artforge evaluate, --eval-every)
+        samples/                  artforge sample's folders
+        report.html               artforge report
+        tensorboard/              TensorBoard's event files
+    """
+
+    root: Path
+
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def options(self) -> Path:
+        return self.root / OPTIONS_FILE
+
+    @property
+    def log(self) -> Path:
+        return self.root / "log.jsonl"
+
+    @property
+    def grids(self) -> Path:
+        return self.root / "grids"
+
+    def grid(self, step: int) -> Path:
+        return self.grids / f"{step:06d}.png"
+
+    @property
+    def checkpoints(self) -> Path:
+        from . import checkpoint as ckpt  # lazily: checkpoint.py imports torch
+
+        return self.root / ckpt.CHECKPOINTS_DIR
+
+    def checkpoint(self, step: int) -> Path:
+        from . import checkpoint as ckpt
+
+        return self.checkpoints / ckpt.checkpoint_name(step)
+
+    @property
+    def eval(self) -> Path:
+        return self.root / "eval"
+
+    def eval_result(self, name: str) -> Path:
+        """An evaluation's JSON, named after its checkpoint (``step-000200``)."""
+        return self.eval / f"{name}.json"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
 
 
 def _safe(name: str) -> str:
@@ -35,13 +101,14 @@ def new_run_dir(out: str | Path, name: str) -> Path:
 
 
 def is_run(path: Path) -> bool:
-    return (Path(path) / OPTIONS_FILE).is_file()
+    return RunLayout(path).options.is_file()
 
 
 def _has_checkpoint(path: Path) -> bool:
     """A run folder that lost its options.json still holds checkpoints/step-*/state.json."""
-    folder = Path(path) / CHECKPOINTS
-    return folder.is_dir() and any((p / "state.json").is_file() for p in folder.glob("step-*"))
+    from . import checkpoint as ckpt
+
+    return bool(ckpt.list_checkpoints(RunLayout(path).checkpoints))
 
 
 def resolve_run(path: str | Path, announce=print, *, options_optional: bool = False) -> Path:
@@ -84,12 +151,12 @@ def read_run_options(run_dir: str | Path) -> tuple[dict, str | None]:
     """
     from . import checkpoint as ckpt
 
-    run_dir = Path(run_dir)
-    path = run_dir / OPTIONS_FILE
+    layout = RunLayout(run_dir)
+    path = layout.options
     options, problem = _read_options_file(path)
     if options is not None:
         return options, None
-    ckpt_dir = run_dir / CHECKPOINTS
+    ckpt_dir = layout.checkpoints
     newest_first = list(reversed(ckpt.list_checkpoints(ckpt_dir)))
     latest = ckpt.last_good_checkpoint(ckpt_dir)
     if latest is not None:
@@ -155,4 +222,4 @@ def no_checkpoint_error(run_dir: str | Path) -> RunError:
     """What resuming a run stopped before its first checkpoint says: start it again, not "train longer"."""
     run_dir = Path(run_dir)
     return RunError(f"run {run_dir} stopped before its first checkpoint",
-                    f"start it again with the same options (they are in {run_dir / OPTIONS_FILE})")
+                    f"start it again with the same options (they are in {RunLayout(run_dir).options})")
