@@ -31,6 +31,7 @@ from .monitor import Monitor, truncate_log
 from .rundir import RunLayout
 
 QUALITY_METRIC = "swd"
+REPEAT_SECONDS = 1.0  # a second stop signal sooner than this is the first one delivered again
 
 
 class EMA:
@@ -58,25 +59,32 @@ class EMA:
 
 @contextlib.contextmanager
 def stop_on_ctrl_c(announce: bool = True):
-    """The first Ctrl-C asks the loop to save and stop after the current step; a second one quits."""
-    flag = {"stop": False}
+    """The first Ctrl-C (or SIGTERM: a scheduler's or torchrun's stop) asks the loop to save and stop
+    after the current step; a second one quits at once."""
+    flag = {"stop": False, "at": 0.0}
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
 
     def handler(signum, frame):
-        if flag["stop"]:
+        # Under torchrun a Ctrl-C arrives twice within milliseconds (from the terminal and forwarded
+        # by the launcher): a repeat within REPEAT_SECONDS is the same request.
+        if flag["stop"] and time.monotonic() - flag["at"] > REPEAT_SECONDS:
             raise KeyboardInterrupt
-        flag["stop"] = True
+        if flag["stop"]:
+            return
+        flag["stop"], flag["at"] = True, time.monotonic()
         if announce:
-            print("\nCtrl-C: saving a checkpoint after this step, then stopping (Ctrl-C again quits now)",
+            name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+            print(f"\n{name}: saving a checkpoint after this step, then stopping ({name} again quits now)",
                   file=sys.stderr, flush=True)
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _match_param_layout(opt: torch.optim.Optimizer) -> None:
@@ -400,6 +408,8 @@ class Engine:
             fields["Speed/img_per_s"] = round(speed, 2)
         line = monitor.tick(self.step, self.dist, **fields)
         bar.show(line)
+        if not self.dist.is_writer:
+            return
         for warning in health.check(monitor.history):
             monitor.event(self.step, "health", check=warning.check, message=warning.message,
                           suggestion=warning.suggestion)
