@@ -68,6 +68,9 @@ def test_torchrun_train_writes_once_and_resumes_on_one_process(tmp_path, blob_da
     assert resumed.step == 8 and resumed.checkpoint.name == "step-000008"
     continued = ckpt.load_checkpoint(resumed.checkpoint)["state"]
     assert continued["world_size"] == 1 and continued["draws"] == 8
+    _torchrun(tmp_path, "-m", "artforge", "train", "--resume", str(run), "--steps", "10", "--quiet")  # one -> two
+    again = ckpt.load_checkpoint(ckpt.resolve_checkpoint(run, "latest"))["state"]
+    assert again["world_size"] == 2 and again["draws"] == 10
 
 
 def test_batch_must_split_over_the_processes():

@@ -28,6 +28,7 @@ class Distributed:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    device: str = "cpu"  # where collectives' tensors live: NCCL reduces only CUDA tensors
 
     @property
     def active(self) -> bool:
@@ -59,7 +60,7 @@ class Distributed:
 
     def agree_finite(self, loss: Tensor) -> bool:
         """True only when the loss is finite on every process."""
-        finite = torch.isfinite(loss.detach()).float().reshape(1)
+        finite = torch.isfinite(loss.detach()).float().reshape(1).to(self.device)
         if self.active:
             torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)
         return bool(finite.item())
@@ -68,7 +69,7 @@ class Distributed:
         """True when ``flag`` is true on any process (stop decisions: time is up, Ctrl-C)."""
         if not self.active:
             return flag
-        t = torch.tensor([1.0 if flag else 0.0])
+        t = torch.tensor([1.0 if flag else 0.0], device=self.device)
         torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
         return bool(t.item())
 
@@ -77,7 +78,7 @@ class Distributed:
         if not self.active or not values:
             return values
         keys = sorted(values)
-        t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64)
+        t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64, device=self.device)
         torch.distributed.all_reduce(t)
         return {k: v / self.world for k, v in zip(keys, t.tolist())}
 
@@ -85,7 +86,7 @@ class Distributed:
         """ADA's r_t over every process's real logits since the last update."""
         if not self.active:
             return
-        t = torch.tensor([ada._sum, float(ada._count)], dtype=torch.float64)
+        t = torch.tensor([ada._sum, float(ada._count)], dtype=torch.float64, device=self.device)
         torch.distributed.all_reduce(t)
         ada._sum, ada._count = t[0].item(), int(t[1].item())
 
@@ -135,12 +136,12 @@ def from_environment() -> Distributed:
     if world <= 1:
         return SINGLE
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
     if not torch.distributed.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
         if backend == "nccl":
             torch.cuda.set_device(local_rank)
         torch.distributed.init_process_group(backend)
-    return Distributed(rank, world, local_rank)
+    return Distributed(rank, world, local_rank, device=f"cuda:{local_rank}" if backend == "nccl" else "cpu")
 
 
 def device_for(dist: Distributed, requested: str) -> str:
