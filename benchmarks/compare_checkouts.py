@@ -42,8 +42,11 @@ def run_once(src: Path, dataset: Path, out: Path, args) -> tuple[float, str]:
     run = sorted(p for p in out.iterdir() if p.is_dir())[-1]
     rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     speeds = [r["Speed/img_per_s"] for r in rows if "Speed/img_per_s" in r]
-    weights = next((run / "checkpoints").glob("step-*/model.safetensors")).read_bytes()
-    return statistics.median(speeds[1:] or speeds), hashlib.sha256(weights).hexdigest()
+    from safetensors.numpy import load_file  # the tensors, not the file: its header may differ
+
+    weights = load_file(str(next((run / "checkpoints").glob("step-*/model.safetensors"))))
+    digest = hashlib.sha256(b"".join(k.encode() + weights[k].tobytes() for k in sorted(weights))).hexdigest()
+    return statistics.median(speeds[1:] or speeds), digest
 
 
 def main(argv=None) -> None:
@@ -89,7 +92,10 @@ def main(argv=None) -> None:
         med = statistics.median(values)
         print(f"| {name} | {med:.1f} | {', '.join(f'{v:.1f}' for v in values)} | {med / ref:.3f}x |")
     same = hashes["this"] == hashes[args.base] and len(hashes["this"]) == 1
-    print(f"\nfinal weights bit-identical to {args.base}: {'yes' if same else 'no'}")
+    repeatable = {name: len(h) == 1 for name, h in hashes.items()}
+    print(f"\nfinal weights bit-identical to {args.base}: {'yes' if same else 'no'} "
+          f"(each code's runs agree with each other: {', '.join(f'{k} {v}' for k, v in repeatable.items())}; "
+          "several threads can reorder float sums)")
 
 
 if __name__ == "__main__":

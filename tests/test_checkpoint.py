@@ -167,29 +167,27 @@ def test_oserror_from_state_json_or_rename_behaves_the_same(tmp_path, monkeypatc
             raise OSError(errno.ENOSPC, "No space left on device")
         monkeypatch.setattr(ckpt, "atomic_write_json", failing_json)
     else:
-        real_replace = ckpt.os.replace
-
-        def failing_replace(src, dst):
-            if str(src).split("/")[-1].startswith(".tmp-step-"):
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return real_replace(src, dst)
-        monkeypatch.setattr(ckpt.os, "replace", failing_replace)
+        _fail_renaming_the_new_checkpoint(monkeypatch)
     with pytest.raises(CheckpointError) as info:
         ckpt.save_checkpoint(ckpt_dir, 5, _nets(), {})
     _assert_clean_write_error(info.value, ckpt_dir, before)
 
 
-def test_failed_save_of_the_same_step_keeps_the_old_one(tmp_path, monkeypatch):
-    ckpt_dir = _saved_run(tmp_path)
-    before = _listing(ckpt_dir)
+def _fail_renaming_the_new_checkpoint(monkeypatch) -> None:
+    """A full disk at the last moment: renaming the written temporary folder into place fails."""
     real_replace = ckpt.os.replace
 
     def failing_replace(src, dst):
         if str(src).split("/")[-1].startswith(".tmp-step-"):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_replace(src, dst)
-
     monkeypatch.setattr(ckpt.os, "replace", failing_replace)
+
+
+def test_failed_save_of_the_same_step_keeps_the_old_one(tmp_path, monkeypatch):
+    ckpt_dir = _saved_run(tmp_path)
+    before = _listing(ckpt_dir)
+    _fail_renaming_the_new_checkpoint(monkeypatch)
     with pytest.raises(CheckpointError, match="could not write checkpoint step-000002"):
         ckpt.save_checkpoint(ckpt_dir, 2, _nets(), {"step_note": "again"})
     assert _listing(ckpt_dir) == before  # step-000002 back in place, unchanged; no .old-/.tmp- folders
