@@ -115,6 +115,7 @@ class Task:
 
     name = "task"
     modality = None  # a modality.Modality: how items are previewed and written
+    progress_keys: dict[str, str] = {}  # short name -> logged value, shown on the progress bar
 
     def attach(self, engine) -> None:
         """Called once the engine has built the networks: open data streams (no randomness yet)."""

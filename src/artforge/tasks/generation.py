@@ -169,6 +169,7 @@ class GenerationTask(Task):
 
     name = "generation"
     modality = IMAGE
+    progress_keys = {"D": "Loss/D", "G": "Loss/G", "D(x)": "D/real", "D(G(z))": "D/fake"}
 
     def __init__(self, cfg, dataset, num_classes: int, self_cond: int):
         self.cfg = cfg  # a resolved TrainConfig

@@ -441,6 +441,7 @@ class ProgressBar:
     def __init__(self, engine: Engine, enabled: bool):
         self.bar = None
         self.by_time = False
+        self.progress_keys = engine.task.progress_keys  # the log values the bar shows, by short name
         if not enabled:
             return
         from tqdm import tqdm
@@ -468,7 +469,7 @@ class ProgressBar:
 
     def show(self, line: dict) -> None:
         if self.bar is not None:
-            keys = {"img/s": "Speed/img_per_s", "D": "Loss/D", "G": "Loss/G", "D(x)": "D/real", "D(G(z))": "D/fake"}
+            keys = {"img/s": "Speed/img_per_s", **self.progress_keys}
             self.bar.set_postfix({k: f"{line[v]:.3g}" for k, v in keys.items() if isinstance(line.get(v), (int, float))})
 
     def note(self, text: str) -> None:
