@@ -441,3 +441,17 @@ def test_a_checkpoint_from_a_newer_format_is_refused_in_one_line(tmp_path):
     path.write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="format version 99; this artforge reads versions 1 to 2"):
         ckpt.load_checkpoint(path.parent)
+
+
+def test_a_checkpoint_resumes_only_the_task_that_wrote_it(trained_run, blob_dataset, tmp_path):
+    import shutil
+    from artforge.tasks.registry import TASKS
+    assert set(TASKS) == {"generation", "toy"}
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    path = ckpt.resolve_checkpoint(run, "latest") / ckpt.STATE_FILE
+    meta = json.loads(path.read_text())
+    meta["task"] = "toy"
+    path.write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="written by the toy task, not generation"):
+        artforge.train(resume=run, steps=12)

@@ -198,7 +198,10 @@ class Engine:
         return dataclasses.asdict(self.cfg)
 
     def _restore(self, loaded: dict) -> None:
+        from ..tasks.registry import check_task
+
         state = loaded["state"]
+        check_task(state.get("task"), self.task, loaded["path"])
         for name, module in self.all_nets().items():
             module.load_state_dict(loaded["models"][name])
         lrs = self.task.learning_rates()
