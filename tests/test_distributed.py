@@ -108,7 +108,7 @@ def test_ctrl_c_stops_every_process_at_the_same_step_with_a_checkpoint(tmp_path,
     out, err = proc.communicate(timeout=180)
     # torchrun itself then exits non-zero with its own SignalException; the workers stop cleanly
     assert out.count("stopped (Ctrl-C) at step") == 1, err[-3000:]  # rank 0 alone reports
-    assert "KeyboardInterrupt" not in err and "Ctrl-C again quits now" in err
+    assert "KeyboardInterrupt" not in err and "Ctrl-C again quits now" in err, err[-4000:]
     stopped_at = int(out.split("stopped (Ctrl-C) at step ")[1].split(":")[0])
     run = next(tmp_path.iterdir())
     assert ckpt.resolve_checkpoint(run, "latest").name == ckpt.checkpoint_name(stopped_at)

@@ -219,6 +219,11 @@ def cmd_train(args) -> None:
     if args.quiet:
         options["progress"] = False
     result = train(getattr(args, "dataset", None), resume=args.resume, **options)
+    if result.status == "interrupted" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # torchrun forwards the terminal's Ctrl-C a second time, maybe late: the run is saved and
+        # stopping, so a late copy must not interrupt this process's exit with a traceback
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports for every process
         return
     verb = "stopped (Ctrl-C)" if result.status == "interrupted" else "finished"

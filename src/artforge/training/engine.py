@@ -31,7 +31,7 @@ from .monitor import Monitor, truncate_log
 from .rundir import RunLayout
 
 QUALITY_METRIC = "swd"
-REPEAT_SECONDS = 1.0  # a second stop signal sooner than this is the first one delivered again
+REPEAT_SECONDS = 2.0  # a second stop signal sooner than this is the first one delivered again
 
 
 class EMA:
