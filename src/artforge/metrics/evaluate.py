@@ -395,7 +395,7 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     from ..sampling import load
     from ..utils.device import pick_device
     from .extractors import make_extractor
-    from .sources import FolderSource, GeneratorSource
+    from .sources import FolderSource
 
     started = time.time()
     device = pick_device(cfg.device)

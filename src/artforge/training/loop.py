@@ -13,19 +13,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from .._version import __version__
 from ..config import TrainConfig, foreign_options, from_dict, to_dict
 from ..data.archive import ImageDataset, open_dataset
 from ..errors import NoCheckpointYet, RunError, TrainingDiverged, UsageError
 from ..models.registry import get_architecture, make_config
-from ..tasks.generation import GRID_IMAGES, MEAN_IMAGE_BYTES, QUALITY_METRIC, SELF_COND_IMAGES, GenerationTask  # noqa: F401
+from ..tasks.generation import GenerationTask
 from ..utils.device import precision_name
 from ..utils.files import atomic_write_json
 from . import checkpoint as ckpt
 from .distributed import SINGLE, Distributed, device_for, from_environment, per_process_batch
-from .engine import EMA, Engine, stop_on_ctrl_c  # noqa: F401 (the engine's names, as they were here)
+from .engine import Engine
 from .monitor import Monitor
 from .rundir import RunLayout, new_run_dir, no_checkpoint_error, read_run_options, resolve_run
 from .selfcond import clusters_for
