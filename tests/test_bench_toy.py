@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from artforge.bench.toy import MIXTURES, per_seed_table, sample_mixture, score, summarize, table, train_toy
+from artforge.bench.toy import MIXTURES, per_seed_table, score, summarize, table, train_toy
+from artforge.tasks.toy import sample_mixture
 from artforge.cli import main
 
 from conftest import gen

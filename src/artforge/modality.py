@@ -14,6 +14,8 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from .data.augment import augment
+
 
 class _IdentityPipe:
     p = 0.0
@@ -71,8 +73,7 @@ class ImageModality(Modality):
         return to_uint8(x)
 
     def augment(self, x: Tensor, names: tuple[str, ...], gen: torch.Generator) -> Tensor:
-        from .data.augment import augment
-        return augment(x, names, gen)
+        return augment(x, names, gen)  # every training step: imported once, at the top
 
     def d_view_pipe(self, names: tuple[str, ...], p: float, gen: torch.Generator):
         from .training.diffaug import AugmentPipe

@@ -28,7 +28,7 @@ from ..config import TrainConfig
 from ..models.registry import get_family
 from ..models.toy_mlp import ToyConfig
 from ..sample_filters import LABELS, filter_samples
-from ..tasks.toy import MIXTURES, Mixture, ToyTask, sample_mixture  # noqa: F401 (sample_mixture: the benchmark's data)
+from ..tasks.toy import MIXTURES, Mixture, ToyTask
 from ..training.engine import Engine
 
 N_SAMPLES = 2500

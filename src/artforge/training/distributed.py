@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..errors import UsageError
+
 
 @dataclass
 class Distributed:
@@ -116,7 +118,6 @@ SINGLE = Distributed()
 
 def per_process_batch(batch: int, world: int) -> int:
     if batch % world:
-        from ..errors import UsageError
         raise UsageError(f"the batch of {batch} does not split over {world} processes",
                          f"pass a batch that is a multiple of {world}, e.g. {world * max(1, round(batch / world))}")
     return batch // world

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 import signal
 import sys
@@ -21,7 +22,7 @@ import torch
 from torch import nn
 
 from .._version import __version__
-from ..errors import TrainingDiverged
+from ..errors import CheckpointError, TrainingDiverged
 from ..tasks.base import NonFinite, Optimization, Task, lazy_ratio, run_step, trained_networks
 from ..utils.device import autocast, choose_precision, pick_device, precision_name
 from . import checkpoint as ckpt
@@ -194,14 +195,13 @@ class Engine:
         }
 
     def cfg_dict(self) -> dict:
-        import dataclasses
         return dataclasses.asdict(self.cfg)
 
     def _restore(self, loaded: dict) -> None:
-        from ..tasks.registry import check_task
-
         state = loaded["state"]
-        check_task(state.get("task"), self.task, loaded["path"])
+        if state.get("task") != self.task.name:  # a checkpoint resumes only the task that wrote it
+            raise CheckpointError(f"checkpoint {loaded['path']} was written by the {state.get('task')} task, "
+                                  f"not {self.task.name}", "resume it with the command that trained it")
         for name, module in self.all_nets().items():
             module.load_state_dict(loaded["models"][name])
         lrs = self.task.learning_rates()

@@ -16,6 +16,7 @@ from pathlib import Path
 from .._version import __version__
 from ..config import TrainConfig, foreign_options, from_dict, to_dict
 from ..data.archive import ImageDataset, open_dataset
+from ..data.augment import LEAKS_INTO_G
 from ..errors import NoCheckpointYet, RunError, TrainingDiverged, UsageError
 from ..models.registry import get_architecture, make_config
 from ..tasks.generation import GenerationTask
@@ -191,8 +192,6 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
 
 def start_notes(trainer: Trainer) -> list[tuple[str, dict]]:
     """What a user should know before the first step: how labels are used, augmentation that leaks."""
-    from ..data.augment import LEAKS_INTO_G
-
     cfg, ds, notes = trainer.cfg, trainer.dataset, []
     if trainer.task.self_cond:
         notes.append((f"self-conditioning: G and D are conditioned on {trainer.task.self_cond} clusters of D's "

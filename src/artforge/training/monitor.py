@@ -22,14 +22,13 @@ class Monitor:
     def __init__(self, run_dir: Path | None, tensorboard: bool = True, enabled: bool = True, collect: bool = True):
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.enabled = enabled and run_dir is not None  # False on non-zero ranks of a distributed run
-        enabled = self.enabled
         self.collect = collect  # False: nothing is ever logged (no ticks), so reports are dropped at once
         self._sums: dict[str, float] = defaultdict(float)
         self._counts: dict[str, int] = defaultdict(int)
         self._pending: dict[str, list[torch.Tensor]] = defaultdict(list)
         self._local: set[str] = set()  # names only this process reports (previews, quality): never reduced
-        self._log = open(RunLayout(self.run_dir).log, "a", encoding="utf-8") if enabled else None
-        self._tb = self._open_tensorboard() if (enabled and tensorboard) else None
+        self._log = open(RunLayout(self.run_dir).log, "a", encoding="utf-8") if self.enabled else None
+        self._tb = self._open_tensorboard() if (self.enabled and tensorboard) else None
         self.history: list[dict] = []
 
     def _open_tensorboard(self):
