@@ -31,10 +31,10 @@ from .config import ExportConfig
 from .errors import CheckpointError, UsageError
 # The folder's format and its reading live with the loading of runs (sampling.py), which exporting builds on.
 from .sampling import (CARD_FILE, FORMAT, FORMAT_VERSION, MODEL_JSON, PREFIX, REEXPORT, WEIGHTS_FILE,  # noqa: F401
-                       arch_name, build_generator, is_export, load, load_export, resolve_checkpoint, sha256_file)
+                       build_generator, is_export, load, load_export, resolve_checkpoint)
 from .training import checkpoint as ckpt
 from .training.rundir import RunLayout, resolve_run
-from .utils.files import read_json
+from .utils.files import read_json, sha256_file
 
 
 @dataclass
@@ -64,14 +64,14 @@ def export_model(cfg: ExportConfig, announce=print) -> ExportResult:
     loaded = ckpt.load_checkpoint(ckpt_path, device="cpu", training=False)
     state, step = loaded["state"], loaded["step"]
     weights = loaded["models"].get("G_ema", {})
-    model_cfg, _ = build_generator(arch_name(state), state.get("model_config"), weights, torch.device("cpu"),
+    model_cfg, _ = build_generator(state["family"], state.get("model_config"), weights, torch.device("cpu"),
                                    f"checkpoint {ckpt_path}", "export another checkpoint, e.g. --checkpoint latest")
     options = _read_options(run_dir)
     dataset = options.get("dataset") or {}
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "arch": arch_name(state),
+        "arch": state["family"],
         "model_config": state["model_config"],
         "label_names": list(state.get("label_names") or []),
         "label_weights": list(state.get("label_weights") or []),

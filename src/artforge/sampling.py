@@ -8,7 +8,6 @@ reduced-precision kernels.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
@@ -29,7 +28,7 @@ from .training import checkpoint as ckpt
 from .training.rundir import RunLayout, resolve_run
 from .training.selfcond import weighted_label
 from .utils.device import pick_device
-from .utils.files import atomic_write_json, read_json
+from .utils.files import atomic_write_json, read_json, sha256_file
 from .utils.images import make_grid, to_pil, to_uint8
 
 
@@ -164,10 +163,10 @@ def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announ
     device = pick_device(device)
     loaded = ckpt.load_checkpoint(ckpt_path, device=device, training=False)
     state = loaded["state"]
-    model_cfg, G = build_generator(arch_name(state), state.get("model_config"), loaded["models"].get("G_ema", {}),
+    model_cfg, G = build_generator(state["family"], state.get("model_config"), loaded["models"].get("G_ema", {}),
                                    device, f"checkpoint {ckpt_path}",
                                    "use the artforge version that wrote it, or another checkpoint")
-    return LoadedRun(run_dir, ckpt_path, loaded["step"], arch_name(state), model_cfg, G, device,
+    return LoadedRun(run_dir, ckpt_path, loaded["step"], state["family"], model_cfg, G, device,
                      list(state.get("label_names") or []), list(state.get("label_weights") or []))
 
 
@@ -178,11 +177,6 @@ def resolve_checkpoint(run_dir: Path, which: str) -> Path:
     except ckpt.CheckpointNameError as exc:
         raise CheckpointError(f"--checkpoint {exc.name!r} is not best, latest or a step number",
                               "pass --checkpoint best") from None
-
-
-def arch_name(state: dict) -> str | None:
-    """The architecture a checkpoint's state names ("family" now, "arch" in older checkpoints)."""
-    return state.get("family") or state.get("arch")
 
 
 # ----------------------------------------------------------------------------- exported models
@@ -201,14 +195,6 @@ REEXPORT = "export it again: artforge export RUN --out DIR --force"
 
 def is_export(path: str | os.PathLike) -> bool:
     return (Path(path) / MODEL_JSON).is_file()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_export(path: str | os.PathLike, checkpoint: str = "best", device: torch.device = torch.device("cpu")):

@@ -15,21 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils.files import atomic_write_bytes
+from ..utils.files import atomic_write_bytes, sha256_file
 
 
 def file_digest(path: Path, limit: int | None = None) -> str:
-    """sha256 of a file (of its first ``limit`` bytes), hex, short."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        remaining = limit
-        while chunk := f.read(1 << 20 if remaining is None else min(1 << 20, remaining)):
-            h.update(chunk)
-            if remaining is not None:
-                remaining -= len(chunk)
-                if remaining <= 0:
-                    break
-    return h.hexdigest()[:16]
+    """sha256 of a file (of its first ``limit`` bytes), hex, short: a cache key."""
+    return sha256_file(path, limit)[:16]
 
 
 def cache_dir(kind: str) -> Path:

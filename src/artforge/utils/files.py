@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -43,3 +44,17 @@ def atomic_write_json(path: str | os.PathLike, obj) -> Path:
 def read_json(path: str | os.PathLike):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def sha256_file(path: Path, limit: int | None = None) -> str:
+    """sha256 of a file (of its first ``limit`` bytes), hex, read in 1 MB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        remaining = limit
+        while chunk := f.read(1 << 20 if remaining is None else min(1 << 20, remaining)):
+            h.update(chunk)
+            if remaining is not None:
+                remaining -= len(chunk)
+                if remaining <= 0:
+                    break
+    return h.hexdigest()
