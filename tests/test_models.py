@@ -232,7 +232,8 @@ def test_every_family_builds_what_it_declares():
     """The shared test every family passes: its networks, EMA sources and sampler exist and run."""
     import torch
     from artforge.modality import MODALITIES
-    small = {"dcgan": dict(resolution=16, z_dim=8, width=8), "toy": dict(z_dim=8, hidden=8)}
+    small = {"dcgan": dict(resolution=16, z_dim=8, width=8), "toy": dict(z_dim=8, hidden=8),
+             "style": dict(resolution=16, z_dim=8, w_dim=8, width=8, mapping_layers=2)}
     assert set(small) == set(registry.FAMILIES)  # a new family adds its tiny config here
     for name, family in registry.FAMILIES.items():
         cfg = family.config(**small[name])

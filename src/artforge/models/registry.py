@@ -13,13 +13,15 @@ from typing import Any
 from torch import nn
 
 from ..errors import UsageError
-from . import dcgan, toy_mlp
+from . import dcgan, style, toy_mlp
 from .family import Family
 
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, toy_mlp.FAMILY)}
-# The families ``artforge train --arch`` offers for image datasets.
-ARCHITECTURES: dict[str, Family] = {k: f for k, f in FAMILIES.items() if f.modality == "image"}
+FAMILIES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY, toy_mlp.FAMILY)}
+# The families ``artforge train --arch`` offers (each with its option section in config.py). The
+# style family trains on the engine already (tests/test_style.py); --arch offers it once its option
+# section and its task's controls (style mixing, path length, truncation in w) are in.
+ARCHITECTURES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY,)}
 
 
 def get_family(name: str) -> Family:

@@ -1,0 +1,224 @@
+"""A style-based generator (Karras et al. 2020, StyleGAN2, arXiv:1912.04958), in pure PyTorch.
+
+G: z (+ a class embedding) -> mapping MLP -> w; a learned 4x4 constant is refined block by block
+(2x bilinear upsampling, 3x3 convolutions whose weights are *modulated* by an affine map of w and
+*demodulated* to unit output variance, per-pixel noise with a learned strength, leaky ReLU), and
+every resolution adds its own RGB output to the upsampled sum of the coarser ones (skip outputs).
+Every layer uses an equalized learning rate: weights are stored at unit variance and scaled by
+1/sqrt(fan_in) at run time (the mapping network's by a further lr multiplier of 0.01).
+D: residual blocks (two 3x3 convolutions, a strided skip, summed and scaled by 1/sqrt(2)) down to
+4x4, minibatch standard deviation, a 3x3 convolution, a linear layer and one logit; conditional
+models add a projection term <embed(c), features> (Miyato & Koyama 2018).
+
+Noise is random while training and a fixed buffer in eval mode, so an EMA generator (always in eval
+mode) gives the same image for the same latent. No custom ops: this runs wherever PyTorch does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .dcgan import group_std
+from .family import Family
+
+GAIN = math.sqrt(2)  # leaky ReLU's gain: activations keep unit variance
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    resolution: int = 64  # power of two, 8..1024
+    channels: int = 3
+    z_dim: int = 128
+    w_dim: int = 128
+    mapping_layers: int = 4
+    width: int = 32  # channels at full resolution; they double as resolution halves
+    max_width: int = 256
+    num_classes: int = 0
+    mbstd_group: int = 4
+
+    def __post_init__(self):
+        ok = isinstance(self.resolution, int) and 8 <= self.resolution <= 1024
+        if not ok or self.resolution & (self.resolution - 1):
+            raise ValueError(f"the style generator needs a power-of-two resolution from 8 to 1024, got {self.resolution}")
+
+    def resolutions(self) -> list[int]:
+        return [2 ** i for i in range(2, int(math.log2(self.resolution)) + 1)]  # 4, 8, ..., R
+
+    def width_at(self, res: int) -> int:
+        return min(self.width * self.resolution // res, self.max_width)
+
+
+class EqualLinear(nn.Module):
+    """y = x W^T * (lr_mul / sqrt(in)) + b * lr_mul, with W ~ N(0, 1/lr_mul^2)."""
+
+    def __init__(self, cin: int, cout: int, bias_init: float = 0.0, lr_mul: float = 1.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin) / lr_mul)
+        self.bias = nn.Parameter(torch.full((cout,), float(bias_init)) / lr_mul)
+        self.scale, self.lr_mul = lr_mul / math.sqrt(cin), lr_mul
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
+
+
+class EqualConv2d(nn.Module):
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, bias: bool = True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(cout)) if bias else None
+        self.scale, self.stride, self.padding = 1 / math.sqrt(cin * kernel * kernel), stride, kernel // 2
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight * self.scale, self.bias, self.stride, self.padding)
+
+
+def modulated_weight(weight: Tensor, styles: Tensor, demodulate: bool, eps: float = 1e-8) -> Tensor:
+    """(O, I, k, k) weights and (B, I) styles -> (B, O, I, k, k) per-sample weights (StyleGAN2, eq. 1-3)."""
+    w = weight[None] * styles[:, None, :, None, None]
+    if demodulate:
+        w = w * torch.rsqrt(w.square().sum(dim=(2, 3, 4), keepdim=True) + eps)
+    return w
+
+
+class ModulatedConv2d(nn.Module):
+    def __init__(self, cin: int, cout: int, kernel: int, w_dim: int, demodulate: bool = True):
+        super().__init__()
+        self.affine = EqualLinear(w_dim, cin, bias_init=1.0)  # styles start at 1: the plain convolution
+        self.weight = nn.Parameter(torch.randn(cout, cin, kernel, kernel))
+        self.scale, self.demodulate, self.padding = 1 / math.sqrt(cin * kernel * kernel), demodulate, kernel // 2
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        b, cin, h, wd = x.shape  # (B, I, H, W), w: (B, w_dim)
+        weight = modulated_weight(self.weight * self.scale, self.affine(w).to(x.dtype), self.demodulate)
+        out = F.conv2d(x.reshape(1, b * cin, h, wd), weight.reshape(-1, cin, *weight.shape[3:]),
+                       padding=self.padding, groups=b)  # one group per sample
+        return out.reshape(b, -1, h, wd)  # (B, O, H, W)
+
+
+class StyleLayer(nn.Module):
+    """Modulated 3x3 convolution, noise, bias, leaky ReLU; optionally 2x upsampling first."""
+
+    def __init__(self, cin: int, cout: int, w_dim: int, res: int, upsample: bool):
+        super().__init__()
+        self.conv = ModulatedConv2d(cin, cout, 3, w_dim)
+        self.upsample = upsample
+        self.noise_strength = nn.Parameter(torch.zeros(()))
+        self.register_buffer("noise_const", torch.randn(1, 1, res, res))
+        self.bias = nn.Parameter(torch.zeros(cout))
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        if self.upsample:
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        x = self.conv(x, w)
+        noise = torch.randn_like(x[:, :1]) if self.training else self.noise_const.to(x.dtype)
+        x = x + noise * self.noise_strength.to(x.dtype) + self.bias.to(x.dtype)[None, :, None, None]
+        return F.leaky_relu(x, 0.2) * GAIN
+
+
+class StyleGenerator(nn.Module):
+    def __init__(self, cfg: StyleConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = EqualLinear(cfg.num_classes, cfg.z_dim) if cfg.num_classes else None
+        in_dim = cfg.z_dim * (2 if cfg.num_classes else 1)
+        dims = [in_dim] + [cfg.w_dim] * cfg.mapping_layers
+        self.mapping = nn.ModuleList(EqualLinear(a, b, lr_mul=0.01) for a, b in zip(dims[:-1], dims[1:]))
+        resolutions = cfg.resolutions()
+        self.const = nn.Parameter(torch.randn(1, cfg.width_at(4), 4, 4))
+        self.layers = nn.ModuleList()
+        self.to_rgb = nn.ModuleList()
+        for res in resolutions:
+            cin, cout = cfg.width_at(max(res // 2, 4)), cfg.width_at(res)
+            if res > 4:
+                self.layers.append(StyleLayer(cin, cout, cfg.w_dim, res, upsample=True))
+            self.layers.append(StyleLayer(cout, cout, cfg.w_dim, res, upsample=False))
+            self.to_rgb.append(ModulatedConv2d(cout, cfg.channels, 1, cfg.w_dim, demodulate=False))
+        self.rgb_bias = nn.Parameter(torch.zeros(len(resolutions), cfg.channels))
+
+    def map(self, z: Tensor, c: Tensor | None = None) -> Tensor:
+        """(B, z_dim) latents (and class indices) -> (B, w_dim) styles."""
+        x = z * torch.rsqrt(z.square().mean(dim=1, keepdim=True) + 1e-8)  # on the unit sphere (x sqrt(dim))
+        if self.embed is not None:
+            if c is None:
+                raise ValueError("this generator is conditional: pass class indices c")
+            y = self.embed(F.one_hot(c, self.cfg.num_classes).to(z.dtype))
+            x = torch.cat([x, y * torch.rsqrt(y.square().mean(dim=1, keepdim=True) + 1e-8)], dim=1)
+        for layer in self.mapping:
+            x = F.leaky_relu(layer(x), 0.2) * GAIN
+        return x
+
+    def synthesis(self, w: Tensor) -> Tensor:
+        """(B, w_dim) -> (B, C, R, R) images, about [-1, 1]."""
+        x = self.const.to(w.dtype).expand(len(w), -1, -1, -1)
+        rgb, layers = None, iter(self.layers)
+        for i, res in enumerate(self.cfg.resolutions()):
+            if res > 4:
+                x = next(layers)(x, w)
+            x = next(layers)(x, w)
+            y = self.to_rgb[i](x, w) + self.rgb_bias[i].to(x.dtype)[None, :, None, None]
+            rgb = y if rgb is None else F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) + y
+        return rgb
+
+    def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
+        return self.synthesis(self.map(z, c))
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = EqualConv2d(cin, cin, 3)
+        self.conv2 = EqualConv2d(cin, cout, 3, stride=2)
+        self.skip = EqualConv2d(cin, cout, 1, stride=2, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = F.leaky_relu(self.conv1(x), 0.2) * GAIN
+        y = F.leaky_relu(self.conv2(y), 0.2) * GAIN
+        return (y + self.skip(x)) / math.sqrt(2)
+
+
+class StyleDiscriminator(nn.Module):
+    def __init__(self, cfg: StyleConfig):
+        super().__init__()
+        self.cfg = cfg
+        resolutions = cfg.resolutions()[::-1]  # R ... 4
+        self.from_rgb = EqualConv2d(cfg.channels, cfg.width_at(cfg.resolution), 1)
+        self.blocks = nn.Sequential(*[ResidualBlock(cfg.width_at(r), cfg.width_at(r // 2)) for r in resolutions[:-1]])
+        c4 = cfg.width_at(4)
+        self.conv = EqualConv2d(c4 + (1 if cfg.mbstd_group else 0), c4, 3)
+        self.fc = EqualLinear(c4 * 16, c4)
+        self.out = EqualLinear(c4, 1)
+        self.embed = nn.Embedding(cfg.num_classes, c4) if cfg.num_classes else None
+
+    def _trunk(self, x: Tensor) -> Tensor:
+        h = self.blocks(F.leaky_relu(self.from_rgb(x), 0.2) * GAIN)  # (B, c4, 4, 4)
+        if self.cfg.mbstd_group:
+            std = group_std(h, self.cfg.mbstd_group)[:, None, None, None].expand(len(h), 1, 4, 4)
+            h = torch.cat([h, std], dim=1)
+        h = F.leaky_relu(self.conv(h), 0.2) * GAIN
+        return F.leaky_relu(self.fc(h.flatten(1)), 0.2) * GAIN  # (B, c4)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self._trunk(x)
+
+    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
+        h = self._trunk(x)
+        logits = self.out(h).flatten()
+        if self.embed is not None:
+            if c is None:
+                raise ValueError("this discriminator is conditional: pass class indices c")
+            logits = logits + (self.embed(c).to(h.dtype) * h).sum(dim=1) / math.sqrt(h.shape[1])
+        return logits
+
+
+def build(cfg: StyleConfig) -> dict[str, nn.Module]:
+    return {"G": StyleGenerator(cfg), "D": StyleDiscriminator(cfg)}
+
+
+FAMILY = Family("style", StyleConfig, build, ema=("G",), sampler="G_ema", inputs=("latent", "label"),
+                modality="image", summary="style-based generator (StyleGAN2): mapping network, modulated "
+                "convolutions, noise, skip outputs; residual D")

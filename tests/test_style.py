@@ -1,0 +1,97 @@
+"""The style-based family: its pieces against direct math, its shapes, and training on the engine."""
+
+import math
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from artforge.models.style import (EqualLinear, ModulatedConv2d, StyleConfig, StyleDiscriminator, StyleGenerator,
+                                   modulated_weight)
+
+from conftest import TINY, gen
+
+
+def test_modulated_convolution_equals_the_direct_formula():
+    """Per sample: w'_oik = s_i w_oik / sqrt(sum_ik (s_i w_oik)^2 + eps), then a plain convolution."""
+    torch.manual_seed(0)
+    conv = ModulatedConv2d(5, 7, 3, w_dim=6)
+    x, w = torch.randn(3, 5, 8, 8, generator=gen(1)), torch.randn(3, 6, generator=gen(2))
+    out = conv(x, w)
+    styles = conv.affine(w)
+    for b in range(3):
+        weight = conv.weight * conv.scale * styles[b][None, :, None, None]
+        norm = torch.sqrt((weight ** 2).sum(dim=(1, 2, 3), keepdim=True) + 1e-8)
+        expected = F.conv2d(x[b:b + 1], weight / norm, padding=1)
+        torch.testing.assert_close(out[b:b + 1], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_demodulation_gives_unit_output_variance_for_unit_input():
+    weight = modulated_weight(torch.randn(64, 32, 3, 3, generator=gen(0)), torch.rand(2, 32, generator=gen(1)) + 0.5,
+                              demodulate=True)
+    assert torch.allclose(weight.square().sum(dim=(2, 3, 4)), torch.ones(2, 64), atol=1e-4)
+
+
+def test_equalized_learning_rate_scales_at_run_time():
+    layer = EqualLinear(16, 4, bias_init=1.0, lr_mul=0.01)
+    x = torch.randn(5, 16, generator=gen(0))
+    expected = x @ (layer.weight * 0.01 / math.sqrt(16)).T + layer.bias * 0.01
+    torch.testing.assert_close(layer(x), expected)
+    assert torch.allclose(layer.bias * 0.01, torch.ones(4))  # bias starts at its init, whatever lr_mul
+
+
+@pytest.mark.parametrize("res", [8, 16, 32])
+@pytest.mark.parametrize("classes", [0, 3])
+def test_shapes_at_each_resolution(res, classes):
+    cfg = StyleConfig(resolution=res, z_dim=8, w_dim=8, width=4, max_width=16, mapping_layers=2, num_classes=classes)
+    G, D = StyleGenerator(cfg), StyleDiscriminator(cfg)
+    c = torch.tensor([0, 1, 2, 0]) if classes else None
+    images = G(torch.randn(4, 8), c)
+    assert images.shape == (4, 3, res, res)
+    assert D(images, c).shape == (4,) and D.features(images).shape == (4, cfg.width_at(4))
+
+
+def test_eval_mode_is_deterministic_and_training_mode_adds_noise():
+    cfg = StyleConfig(resolution=16, z_dim=8, w_dim=8, width=4, mapping_layers=2)
+    G = StyleGenerator(cfg)
+    for layer in G.layers:
+        layer.noise_strength.data.fill_(0.5)
+    z = torch.randn(2, 8, generator=gen(0))
+    G.eval()
+    assert torch.equal(G(z), G(z))  # the same latent, the same image (samplers rely on it)
+    G.train()
+    assert not torch.equal(G(z), G(z))
+
+
+def test_bad_resolution_is_refused():
+    with pytest.raises(ValueError, match="power-of-two resolution"):
+        StyleConfig(resolution=48)
+
+
+def test_the_style_family_trains_on_the_engine_and_resumes(blob_dataset, tmp_path):
+    """A new family is a new file and one registry line: the engine and the generation task train it."""
+    from artforge.config import TrainConfig
+    from artforge.data.archive import open_dataset
+    from artforge.models.registry import get_family
+    from artforge.tasks.generation import GenerationTask
+    from artforge.training import checkpoint as ckpt
+    from artforge.training.engine import Engine
+
+    ds = open_dataset(blob_dataset)
+    cfg = TrainConfig(dataset=str(blob_dataset), steps=4, **{**TINY, "checkpoint_every": 4, "tick": 2}).resolved()
+    model_cfg = StyleConfig(resolution=32, z_dim=16, w_dim=16, width=8, max_width=16, mapping_layers=2)
+
+    def engine(resume=None, steps=4):
+        import dataclasses
+        run_cfg = dataclasses.replace(cfg, steps=steps)
+        return Engine(run_cfg, get_family("style"), model_cfg, GenerationTask(run_cfg, ds, 0, 0), tmp_path, resume)
+
+    status, path = engine().run()
+    assert status == "finished" and path.name == "step-000004"
+    assert (tmp_path / "grids" / "000004.png").exists()
+    state = ckpt.load_checkpoint(path)["state"]
+    assert state["family"] == "style" and state["model_config"]["w_dim"] == 16
+    status, path = engine(resume=path, steps=6).run()
+    assert path.name == "step-000006"
+    weights = ckpt.load_checkpoint(path)["models"]["G_ema"]
+    assert all(torch.isfinite(v).all() for v in weights.values() if v.is_floating_point())
