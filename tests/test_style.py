@@ -7,7 +7,7 @@ import torch
 from torch.nn import functional as F
 
 from artforge.models.style import (EqualLinear, ModulatedConv2d, StyleConfig, StyleDiscriminator, StyleGenerator,
-                                   modulated_weight)
+                                   mix_styles, modulated_weight)
 
 from conftest import TINY, gen
 
@@ -48,7 +48,7 @@ def test_shapes_at_each_resolution(res, classes):
     c = torch.tensor([0, 1, 2, 0]) if classes else None
     images = G(torch.randn(4, 8), c)
     assert images.shape == (4, 3, res, res)
-    assert D(images, c).shape == (4,) and D.features(images).shape == (4, cfg.width_at(4))
+    assert D(images, c).shape == (4,) and D.features(images).shape == (4, cfg.width_at(0))
 
 
 def test_eval_mode_is_deterministic_and_training_mode_adds_noise():
@@ -66,6 +66,40 @@ def test_eval_mode_is_deterministic_and_training_mode_adds_noise():
 def test_bad_resolution_is_refused():
     with pytest.raises(ValueError, match="power-of-two resolution"):
         StyleConfig(resolution=48)
+    with pytest.raises(ValueError, match="16 times a power of two"):
+        StyleConfig(resolution=48, aspect=(16, 9))
+
+
+@pytest.mark.parametrize("aspect,res,shape", [((4, 3), 64, (48, 64)), ((3, 4), 32, (32, 24)),
+                                              ((16, 9), 64, (36, 64)), ((3, 2), 24, (16, 24)), ((1, 1), 16, (16, 16))])
+def test_non_square_outputs_have_the_aspect_asked_for(aspect, res, shape):
+    cfg = StyleConfig(resolution=res, z_dim=8, w_dim=8, width=4, max_width=16, mapping_layers=2, aspect=aspect)
+    G, D = StyleGenerator(cfg), StyleDiscriminator(cfg)
+    images = G(torch.randn(3, 8, generator=gen(0)))
+    assert images.shape == (3, 3, *shape) and cfg.image_shape == shape
+    assert D(images).shape == (3,)
+
+
+def test_w_plus_takes_one_style_per_layer_and_mixing_takes_the_layers_named():
+    cfg = StyleConfig(resolution=32, z_dim=8, w_dim=8, width=4, max_width=16, mapping_layers=2)
+    G = StyleGenerator(cfg).eval()
+    assert cfg.num_ws == len(G.layers) == 7  # 4 px: one layer; 8, 16, 32 px: two each
+    w = G.map(torch.randn(2, 8, generator=gen(0)))
+    torch.testing.assert_close(G.synthesis(w), G.synthesis(G.broadcast(w)))  # w is w+ with equal rows
+    a, b = G.broadcast(w[:1]), G.broadcast(w[1:])
+    mixed = mix_styles(a, b, cfg.layer_group("coarse"))
+    assert cfg.layer_group("coarse") == [0, 1, 2] and cfg.layer_group("middle") == [3, 4, 5, 6]
+    assert torch.equal(mixed[0, :3], b[0, :3]) and torch.equal(mixed[0, 3:], a[0, 3:])
+    # changing a fine layer's style leaves the coarse layers' activations alone: the image changes
+    assert not torch.equal(G.synthesis(mixed), G.synthesis(a))
+
+
+def test_layer_groups_cover_every_layer_once():
+    for res, aspect in ((64, (1, 1)), (256, (1, 1)), (64, (4, 3))):
+        cfg = StyleConfig(resolution=res, aspect=aspect)
+        groups = [cfg.layer_group(g) for g in ("coarse", "middle", "fine")]
+        assert sorted(i for g in groups for i in g) == list(range(cfg.num_ws))
+        assert all(groups)
 
 
 def test_the_style_family_trains_on_the_engine_and_resumes(blob_dataset, tmp_path):

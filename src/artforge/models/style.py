@@ -29,9 +29,33 @@ from .family import Family
 GAIN = math.sqrt(2)  # leaky ReLU's gain: activations keep unit variance
 
 
+# Named configurations (``--config``): "lite" learns something useful at 64 px in the demo's CPU
+# minutes; the others are the sizes StyleGAN2 uses for GPUs, by resolution. Options given win.
+PRESETS: dict[str, dict] = {
+    "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=32, max_width=128),
+    "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256),
+    "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512),  # StyleGAN2 config-e scale
+}
+LAYER_GROUPS = ("coarse", "middle", "fine")  # 4-8 px, 16-32 px, 64 px and up (Karras et al. 2019, sec. 3.1)
+
+
+def base_shape(aspect: tuple[int, int]) -> tuple[int, int]:
+    """(height, width) of the learned constant for an aspect ratio (width, height): 1:1 -> 4x4, 4:3 -> 3x4.
+
+    The ratio in lowest terms, doubled until its shorter side is at least 3, so every block after
+    it doubles a shape of that ratio exactly.
+    """
+    a_w, a_h = aspect
+    g = math.gcd(a_w, a_h)
+    h, w = a_h // g, a_w // g
+    while min(h, w) < 3:
+        h, w = 2 * h, 2 * w
+    return h, w
+
+
 @dataclass(frozen=True)
 class StyleConfig:
-    resolution: int = 64  # power of two, 8..1024
+    resolution: int = 64  # the longer side: the base's longer side times a power of two, 8..1024
     channels: int = 3
     z_dim: int = 128
     w_dim: int = 128
@@ -40,18 +64,57 @@ class StyleConfig:
     max_width: int = 256
     num_classes: int = 0
     mbstd_group: int = 4
+    aspect: tuple = (1, 1)  # width:height of the output, e.g. (4, 3), (3, 4), (16, 9)
 
     def __post_init__(self):
-        ok = isinstance(self.resolution, int) and 8 <= self.resolution <= 1024
-        if not ok or self.resolution & (self.resolution - 1):
-            raise ValueError(f"the style generator needs a power-of-two resolution from 8 to 1024, got {self.resolution}")
+        aspect = tuple(self.aspect) if isinstance(self.aspect, (list, tuple)) else ()
+        if len(aspect) != 2 or not all(isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in aspect):
+            raise ValueError(f"aspect must be two positive integers (width, height), got {self.aspect!r}")
+        object.__setattr__(self, "aspect", aspect)
+        long_side = max(base_shape(aspect))
+        ratio = self.resolution // long_side if isinstance(self.resolution, int) else 0
+        ok = 8 <= self.resolution <= 1024 and ratio >= 2 and ratio * long_side == self.resolution
+        if not ok or ratio & (ratio - 1):
+            if aspect == (1, 1):
+                raise ValueError(f"the style generator needs a power-of-two resolution from 8 to 1024, got "
+                                 f"{self.resolution}")
+            raise ValueError(f"at aspect {aspect[0]}:{aspect[1]} the longer side must be {long_side} times a power of "
+                             f"two (e.g. {long_side * 16}), got {self.resolution}")
 
-    def resolutions(self) -> list[int]:
-        return [2 ** i for i in range(2, int(math.log2(self.resolution)) + 1)]  # 4, 8, ..., R
+    @property
+    def levels(self) -> int:
+        """Resolutions G works at: the base shape, then one per doubling up to the output."""
+        return int(math.log2(self.resolution // max(base_shape(self.aspect)))) + 1
 
-    def width_at(self, res: int) -> int:
-        return min(self.width * self.resolution // res, self.max_width)
+    def shape_at(self, level: int) -> tuple[int, int]:
+        h, w = base_shape(self.aspect)
+        return h * 2 ** level, w * 2 ** level
 
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return self.shape_at(self.levels - 1)  # (height, width)
+
+    def width_at(self, level: int) -> int:
+        return min(self.width * 2 ** (self.levels - 1 - level), self.max_width)
+
+    @property
+    def num_ws(self) -> int:
+        """Style vectors the synthesis network takes in w+: one per modulated layer (2 per level but the first)."""
+        return 2 * self.levels - 1
+
+    def layer_level(self, index: int) -> int:
+        """The level (0: the base) of style vector ``index``: layer 0 is the base's, then two per level."""
+        return (index + 1) // 2
+
+    def layer_group(self, name: str) -> list[int]:
+        """The w+ indices of a named group: coarse (up to 8 px), middle (16-32 px), fine (64 px and up)."""
+        if name not in LAYER_GROUPS:
+            raise ValueError(f"unknown layer group {name!r}; known: {', '.join(LAYER_GROUPS)}")
+        def side(i):  # the shorter side at that layer, as "8 px" means for a square model
+            return min(self.shape_at(self.layer_level(i)))
+        lo, hi = {"coarse": (0, 8), "middle": (9, 32), "fine": (33, 10**6)}[name]
+        base = min(self.shape_at(0))
+        return [i for i in range(self.num_ws) if lo <= side(i) * 4 // base <= hi]
 
 class EqualLinear(nn.Module):
     """y = x W^T * (lr_mul / sqrt(in)) + b * lr_mul, with W ~ N(0, 1/lr_mul^2)."""
@@ -103,12 +166,12 @@ class ModulatedConv2d(nn.Module):
 class StyleLayer(nn.Module):
     """Modulated 3x3 convolution, noise, bias, leaky ReLU; optionally 2x upsampling first."""
 
-    def __init__(self, cin: int, cout: int, w_dim: int, res: int, upsample: bool):
+    def __init__(self, cin: int, cout: int, w_dim: int, shape: tuple[int, int], upsample: bool):
         super().__init__()
         self.conv = ModulatedConv2d(cin, cout, 3, w_dim)
         self.upsample = upsample
         self.noise_strength = nn.Parameter(torch.zeros(()))
-        self.register_buffer("noise_const", torch.randn(1, 1, res, res))
+        self.register_buffer("noise_const", torch.randn(1, 1, *shape))
         self.bias = nn.Parameter(torch.zeros(cout))
 
     def forward(self, x: Tensor, w: Tensor) -> Tensor:
@@ -120,25 +183,32 @@ class StyleLayer(nn.Module):
         return F.leaky_relu(x, 0.2) * GAIN
 
 
+def mix_styles(ws: Tensor, other: Tensor, layers: list[int] | Tensor) -> Tensor:
+    """w+ ``ws`` (B, num_ws, w_dim) with the style vectors at ``layers`` taken from ``other``."""
+    mask = torch.zeros(ws.shape[1], dtype=torch.bool, device=ws.device)
+    mask[torch.as_tensor(layers, dtype=torch.long, device=ws.device)] = True
+    return torch.where(mask[None, :, None], other, ws)
+
+
 class StyleGenerator(nn.Module):
     def __init__(self, cfg: StyleConfig):
         super().__init__()
         self.cfg = cfg
+        self.num_ws = cfg.num_ws
         self.embed = EqualLinear(cfg.num_classes, cfg.z_dim) if cfg.num_classes else None
         in_dim = cfg.z_dim * (2 if cfg.num_classes else 1)
         dims = [in_dim] + [cfg.w_dim] * cfg.mapping_layers
         self.mapping = nn.ModuleList(EqualLinear(a, b, lr_mul=0.01) for a, b in zip(dims[:-1], dims[1:]))
-        resolutions = cfg.resolutions()
-        self.const = nn.Parameter(torch.randn(1, cfg.width_at(4), 4, 4))
-        self.layers = nn.ModuleList()
-        self.to_rgb = nn.ModuleList()
-        for res in resolutions:
-            cin, cout = cfg.width_at(max(res // 2, 4)), cfg.width_at(res)
-            if res > 4:
-                self.layers.append(StyleLayer(cin, cout, cfg.w_dim, res, upsample=True))
-            self.layers.append(StyleLayer(cout, cout, cfg.w_dim, res, upsample=False))
+        self.const = nn.Parameter(torch.randn(1, cfg.width_at(0), *cfg.shape_at(0)))
+        self.layers = nn.ModuleList()  # w+ index i drives layer i
+        self.to_rgb = nn.ModuleList()  # one per level, driven by its level's last style vector
+        for level in range(cfg.levels):
+            cin, cout = cfg.width_at(max(level - 1, 0)), cfg.width_at(level)
+            if level:
+                self.layers.append(StyleLayer(cin, cout, cfg.w_dim, cfg.shape_at(level), upsample=True))
+            self.layers.append(StyleLayer(cout, cout, cfg.w_dim, cfg.shape_at(level), upsample=False))
             self.to_rgb.append(ModulatedConv2d(cout, cfg.channels, 1, cfg.w_dim, demodulate=False))
-        self.rgb_bias = nn.Parameter(torch.zeros(len(resolutions), cfg.channels))
+        self.rgb_bias = nn.Parameter(torch.zeros(cfg.levels, cfg.channels))
 
     def map(self, z: Tensor, c: Tensor | None = None) -> Tensor:
         """(B, z_dim) latents (and class indices) -> (B, w_dim) styles."""
@@ -152,15 +222,20 @@ class StyleGenerator(nn.Module):
             x = F.leaky_relu(layer(x), 0.2) * GAIN
         return x
 
-    def synthesis(self, w: Tensor) -> Tensor:
-        """(B, w_dim) -> (B, C, R, R) images, about [-1, 1]."""
-        x = self.const.to(w.dtype).expand(len(w), -1, -1, -1)
-        rgb, layers = None, iter(self.layers)
-        for i, res in enumerate(self.cfg.resolutions()):
-            if res > 4:
-                x = next(layers)(x, w)
-            x = next(layers)(x, w)
-            y = self.to_rgb[i](x, w) + self.rgb_bias[i].to(x.dtype)[None, :, None, None]
+    def broadcast(self, w: Tensor) -> Tensor:
+        """(B, w_dim) -> (B, num_ws, w_dim): the same style at every layer (w+ passes through)."""
+        return w if w.dim() == 3 else w[:, None].expand(-1, self.num_ws, -1)
+
+    def synthesis(self, ws: Tensor) -> Tensor:
+        """(B, w_dim) styles, or w+ (B, num_ws, w_dim), -> (B, C, H, W) images, about [-1, 1]."""
+        ws = self.broadcast(ws)
+        x = self.const.to(ws.dtype).expand(len(ws), -1, -1, -1)
+        rgb, index = None, 0
+        for level in range(self.cfg.levels):
+            for _ in range(2 if level else 1):
+                x = self.layers[index](x, ws[:, index])
+                index += 1
+            y = self.to_rgb[level](x, ws[:, index - 1]) + self.rgb_bias[level].to(x.dtype)[None, :, None, None]
             rgb = y if rgb is None else F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) + y
         return rgb
 
@@ -185,22 +260,23 @@ class StyleDiscriminator(nn.Module):
     def __init__(self, cfg: StyleConfig):
         super().__init__()
         self.cfg = cfg
-        resolutions = cfg.resolutions()[::-1]  # R ... 4
-        self.from_rgb = EqualConv2d(cfg.channels, cfg.width_at(cfg.resolution), 1)
-        self.blocks = nn.Sequential(*[ResidualBlock(cfg.width_at(r), cfg.width_at(r // 2)) for r in resolutions[:-1]])
-        c4 = cfg.width_at(4)
-        self.conv = EqualConv2d(c4 + (1 if cfg.mbstd_group else 0), c4, 3)
-        self.fc = EqualLinear(c4 * 16, c4)
-        self.out = EqualLinear(c4, 1)
-        self.embed = nn.Embedding(cfg.num_classes, c4) if cfg.num_classes else None
+        top = cfg.levels - 1
+        self.from_rgb = EqualConv2d(cfg.channels, cfg.width_at(top), 1)
+        self.blocks = nn.Sequential(*[ResidualBlock(cfg.width_at(level), cfg.width_at(level - 1))
+                                      for level in range(top, 0, -1)])
+        c0, (h0, w0) = cfg.width_at(0), cfg.shape_at(0)
+        self.conv = EqualConv2d(c0 + (1 if cfg.mbstd_group else 0), c0, 3)
+        self.fc = EqualLinear(c0 * h0 * w0, c0)
+        self.out = EqualLinear(c0, 1)
+        self.embed = nn.Embedding(cfg.num_classes, c0) if cfg.num_classes else None
 
     def _trunk(self, x: Tensor) -> Tensor:
-        h = self.blocks(F.leaky_relu(self.from_rgb(x), 0.2) * GAIN)  # (B, c4, 4, 4)
+        h = self.blocks(F.leaky_relu(self.from_rgb(x), 0.2) * GAIN)  # (B, c0, h0, w0)
         if self.cfg.mbstd_group:
-            std = group_std(h, self.cfg.mbstd_group)[:, None, None, None].expand(len(h), 1, 4, 4)
+            std = group_std(h, self.cfg.mbstd_group)[:, None, None, None].expand(len(h), 1, *h.shape[2:])
             h = torch.cat([h, std], dim=1)
         h = F.leaky_relu(self.conv(h), 0.2) * GAIN
-        return F.leaky_relu(self.fc(h.flatten(1)), 0.2) * GAIN  # (B, c4)
+        return F.leaky_relu(self.fc(h.flatten(1)), 0.2) * GAIN  # (B, c0)
 
     def features(self, x: Tensor) -> Tensor:
         return self._trunk(x)
