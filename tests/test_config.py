@@ -129,7 +129,8 @@ def test_prepare_background_wrong_type_is_usage_error():
 
 def test_train_defaults_valid():
     cfg = train()
-    assert cfg.arch == "dcgan" and cfg.recipe == "stable" and cfg.loss is None and cfg.augment == ("flip",)
+    assert cfg.arch == "dcgan" and cfg.recipe is None and cfg.loss is None and cfg.augment == ("flip",)
+    assert cfg.resolved().recipe == "stable" and train(arch="style").resolved().recipe == "stylegan2"
     resolved = cfg.resolved()
     assert resolved.loss == "nonsaturating" and resolved.r1_gamma > 0 and resolved.ada_target == 0.6
     assert not cfg.stop_given()
@@ -327,7 +328,7 @@ def test_each_family_offered_has_an_option_section_its_config_reads():
     assert tuple(FAMILY_OPTIONS) == catalog.ARCHITECTURES
     for name, family in ARCHITECTURES.items():
         fields = {f.name for f in dataclasses.fields(family.config)}
-        assert set(family_option_names(name)) <= fields  # every option reaches the networks
+        assert set(family_option_names(name, network_only=True)) <= fields  # every network option reaches them
 
 
 def test_family_options_are_the_run_s_model_section():
@@ -337,20 +338,22 @@ def test_family_options_are_the_run_s_model_section():
                                     "output_bias": True, "d_norm": None, "g_spectral": None}
 
 
-def test_options_of_another_family_are_refused(monkeypatch, blob_dataset, tmp_path):
-    import dataclasses as dc
+def test_options_of_another_family_are_refused(blob_dataset, tmp_path):
     from artforge import config
-    from artforge.config import option
-
-    @dc.dataclass(frozen=True)
-    class StyleOptions:  # a second family's section, as the style issue will add one
-        mapping_layers: int = option(8, "mapping network depth", family="style")
-
-    monkeypatch.setitem(config.FAMILY_OPTIONS, "style", StyleOptions)
     assert config.foreign_options("dcgan", {"width": 8, "mapping_layers": 4, "steps": 3}) == ["mapping_layers"]
+    assert config.foreign_options("style", {"width": 8, "d_norm": "batch"}) == ["d_norm"]  # width: both have it
     import artforge
     with pytest.raises(UsageError, match="--mapping-layers is not an option of --arch dcgan"):
         artforge.train(blob_dataset, out=tmp_path, steps=1, mapping_layers=4, progress=False)
+
+
+def test_shared_options_take_each_architecture_s_default_unless_given():
+    from artforge.config import DCGAN_DEFAULTS, STYLE_PRESETS, TrainConfig
+    assert TrainConfig(dataset="x").family_options()["width"] == DCGAN_DEFAULTS["width"]
+    style = TrainConfig(dataset="x", arch="style", preset="small").family_options()
+    assert style["width"] == STYLE_PRESETS["small"]["width"] and style["w_dim"] == STYLE_PRESETS["small"]["w_dim"]
+    given = TrainConfig(dataset="x", arch="style", preset="small", width=24, pl_weight=0.5).resolved()
+    assert (given.width, given.pl_weight, given.z_dim, given.recipe) == (24, 0.5, 256, "stylegan2")
 
 
 def test_train_help_lists_the_family_s_options_under_it(capsys):

@@ -109,8 +109,9 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, 
         if f.name in skip or not meta.get("cli", True):
             continue
         target = parser
-        if meta.get("family"):
-            name = meta["family"]
+        families = (meta["family"],) if isinstance(meta.get("family"), str) else tuple(meta.get("family") or ())
+        if families:  # an option several families share is listed under the one given
+            name = family if family in families else families[0]
             if name not in groups:
                 groups[name] = parser.add_argument_group(f"options of --arch {name}")
             target = groups[name]
@@ -131,7 +132,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, 
             kwargs["type"] = _tuple_parser(default, flag)
         elif kind in ("int", "float"):
             kwargs["type"] = _number_parser(int if kind == "int" else float, flag)
-        if meta.get("family") and family is not None and meta["family"] != family:
+        if families and family is not None and family not in families:
             kwargs["help"] = argparse.SUPPRESS
         if meta.get("positional"):
             kwargs.pop("default")
@@ -185,6 +186,14 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
     p = command("report", "write a self-contained HTML report of a run")
     p.add_argument("run", metavar="RUN", help="run folder")
     p.add_argument("--out", help="output file (default: RUN/report.html)")
+
+    if EXPLORE_ACTIONS:
+        p = command("explore", "creative control of a style-based model: " + ", ".join(EXPLORE_ACTIONS))
+        actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+        for name, (cls, help_text, examples, _) in EXPLORE_ACTIONS.items():
+            a = actions.add_parser(name, help=help_text, description=help_text, epilog=examples,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+            add_config_arguments(a, cls)
 
     p = command("export", "write a run's EMA generator as a standalone model folder (weights, model.json, "
                 "a README model card) that 'artforge sample' and artforge.load take like a run")
@@ -289,8 +298,20 @@ def cmd_export(args) -> None:
     print(f"  next: artforge sample {result.out} --seeds 0-15")
 
 
+def cmd_explore(args) -> None:
+    if not getattr(args, "action", None):
+        raise UsageError("no explore action given", f"pass one of: {', '.join(EXPLORE_ACTIONS)}")
+    cls, _, _, run = EXPLORE_ACTIONS[args.action]
+    run(cls(**_options(args, ("command", "action"))))
+
+
+# artforge explore ACTION: name -> (its config class in config.py, help, examples, runner(cfg)); the
+# runners import their module when called, so --help stays free of torch.
+EXPLORE_ACTIONS: dict[str, tuple[type, str, str, typing.Callable]] = {}
+
+
 COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
-            "bench": cmd_bench, "report": cmd_report, "export": cmd_export}
+            "bench": cmd_bench, "report": cmd_report, "export": cmd_export, "explore": cmd_explore}
 
 
 def main(argv: typing.Sequence[str] | None = None) -> int:

@@ -20,9 +20,12 @@ from .errors import UsageError
 
 
 def option(default: Any, help: str, *, choices: tuple | Callable[[], tuple] | None = None, metavar: str | None = None,
-           positional: bool = False, cli: bool = True, family: str | None = None):
-    """A dataclass field with the metadata the CLI needs; ``family``: an option of that model family."""
-    meta = dict(help=help, choices=choices, metavar=metavar, positional=positional, cli=cli, family=family)
+           positional: bool = False, cli: bool = True, family: str | tuple[str, ...] | None = None,
+           network: bool = True):
+    """A dataclass field with the metadata the CLI needs; ``family``: an option of that model family (or
+    families); ``network``: a family option its networks' config takes (False: one its training reads)."""
+    meta = dict(help=help, choices=choices, metavar=metavar, positional=positional, cli=cli, family=family,
+                network=network)
     if isinstance(default, (list, dict, set)):
         raise TypeError("use tuples for sequence defaults: options are frozen")
     return field(default=default, metadata=meta)
@@ -206,6 +209,25 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES_HELP = "auto picks cuda, then mps, then cpu; or name one, e.g. cuda:1"
 
 
+# Options two families share (z_dim, width, max_width, mbstd_group) default to None: "this
+# architecture's own value", DCGAN_DEFAULTS for dcgan and the --preset's for style.
+DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
+# --preset of --arch style: lite learns something useful at 64 px in the demo's CPU minutes; small
+# and base are GPU sizes (base is StyleGAN2's config-e scale). Options given win over the preset.
+STYLE_PRESETS: dict[str, dict] = {
+    "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=32, max_width=128, mbstd_group=4, pl_weight=0.0),
+    "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0),
+    "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0),
+}
+# The recipe each architecture trains with when --recipe is not given.
+FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2"}
+SHARED_HELP = "(default: the architecture's: dcgan {dcgan}; style: its --preset's)"
+
+
+def _shared(name: str, text: str):
+    return option(None, f"{text} {SHARED_HELP.format(dcgan=DCGAN_DEFAULTS[name])}", family=("dcgan", "style"))
+
+
 @dataclass(frozen=True)
 class DCGANOptions:
     """The options of ``--arch dcgan`` (models/dcgan.py): the sizes and normalization of its networks.
@@ -213,15 +235,15 @@ class DCGANOptions:
     Each family's options are a section of their own: the CLI lists them under the family
     (``artforge train --arch dcgan --help``), a run saves them under "model" in options.json, and
     options of a family the run does not use are refused. The API takes them as keywords beside the
-    training options (``artforge.train(ds, width=48)``).
+    training options (``artforge.train(ds, width=48)``). Options two families share are listed under both.
     """
 
-    z_dim: int = option(128, "latent size", family="dcgan")
-    width: int = option(32, "base channel count of G and D (channels double as resolution halves); "
-                        "with --minutes, sized to the machine unless given (see --size-to-budget)", family="dcgan")
-    max_width: int = option(512, "cap on channel count", family="dcgan")
-    mbstd_group: int = option(4, "D sees the standard deviation of its features across groups of this many "
-                              "images, so it can tell a collapsed G (0: off)", family="dcgan")
+    z_dim: int | None = _shared("z_dim", "latent size")
+    width: int | None = _shared("width", "base channel count of G and D (channels double as resolution halves); "
+                                "with --minutes, dcgan is sized to the machine unless given (see --size-to-budget)")
+    max_width: int | None = _shared("max_width", "cap on channel count")
+    mbstd_group: int | None = _shared("mbstd_group", "D sees the standard deviation of its features across groups "
+                                      "of this many images, so it can tell a collapsed G (0: off)")
     output_bias: bool = option(True, "G adds a learned per-pixel bias to its output, started at the training "
                                "images' mean image, so backgrounds and layout are right from the first step",
                                family="dcgan")
@@ -231,18 +253,53 @@ class DCGANOptions:
 
     def _validate_dcgan(self) -> None:
         for name in ("z_dim", "width", "max_width"):
-            _positive_int(getattr(self, name), name)
-        _positive_int(self.mbstd_group, "mbstd_group", minimum=0)
+            if getattr(self, name) is not None:
+                _positive_int(getattr(self, name), name)
+        if self.mbstd_group is not None:
+            _positive_int(self.mbstd_group, "mbstd_group", minimum=0)
         if self.d_norm is not None:
             _choice(self.d_norm, "d_norm", ("batch", "layer", "spectral", "none"))
 
 
-# Each family --arch offers, and the dataclass of its options (catalog.ARCHITECTURES, in order).
-FAMILY_OPTIONS: dict[str, type] = {"dcgan": DCGANOptions}
+@dataclass(frozen=True)
+class StyleOptions:
+    """The options of ``--arch style`` (models/style.py) besides the shared ones above."""
+
+    preset: str = option("lite", "named size: lite (CPU minutes at 64 px), small, base (GPU sizes); the "
+                         "options below given explicitly win", choices=tuple(STYLE_PRESETS), family="style", network=False)
+    w_dim: int | None = option(None, "style vector size (default: the preset's)", family="style")
+    mapping_layers: int | None = option(None, "layers of the mapping network z -> w (default: the preset's)",
+                                        family="style")
+    style_mixing: float = option(0.9, "probability that a training image takes its styles from two latents, "
+                                 "switching at a random layer (style-mixing regularization)", family="style", network=False)
+    pl_weight: float | None = option(None, "path-length regularization weight, 0 off (default: the preset's: "
+                                     "lite 0, small and base 2)", family="style", network=False)
+    pl_interval: int = option(4, "steps between lazy path-length regularization steps", family="style", network=False)
+
+    def _validate_style(self) -> None:
+        _choice(self.preset, "preset", tuple(STYLE_PRESETS))
+        for name in ("w_dim", "mapping_layers"):
+            if getattr(self, name) is not None:
+                _positive_int(getattr(self, name), name)
+        _fraction(self.style_mixing, "style_mixing")
+        if self.pl_weight is not None:
+            _non_negative(self.pl_weight, "pl_weight")
+        _positive_int(self.pl_interval, "pl_interval")
 
 
-def family_option_names(family: str) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(FAMILY_OPTIONS[family]))
+# Each family --arch offers, and the dataclasses of its options (catalog.ARCHITECTURES, in order).
+FAMILY_OPTIONS: dict[str, tuple[type, ...]] = {"dcgan": (DCGANOptions,), "style": (DCGANOptions, StyleOptions)}
+
+
+def _families(meta) -> tuple[str, ...]:
+    name = meta.get("family")
+    return (name,) if isinstance(name, str) else tuple(name or ())
+
+
+def family_option_names(family: str, network_only: bool = False) -> tuple[str, ...]:
+    """The options of ``family`` (only those its networks' config takes, with ``network_only``)."""
+    return tuple(f.name for cls in FAMILY_OPTIONS[family] for f in dataclasses.fields(cls)
+                 if family in _families(f.metadata) and (f.metadata["network"] or not network_only))
 
 
 def foreign_options(family: str, given) -> list[str]:
@@ -252,15 +309,23 @@ def foreign_options(family: str, given) -> list[str]:
     return [name for name in given if name in others and name not in own]
 
 
+def family_defaults(cfg) -> dict:
+    """The values a run's family options take when left unset (None): its architecture's or preset's."""
+    if cfg.arch == "style":
+        return dict(STYLE_PRESETS[cfg.preset])
+    return dict(DCGAN_DEFAULTS)
+
+
 @dataclass(frozen=True)
-class TrainConfig(DCGANOptions):  # a family's options are a section of their own (DCGANOptions above)
+class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a section of their own (above)
     dataset: str = option("", "prepared dataset (.zip or folder) from 'artforge prepare'",
                           positional=True, metavar="DATASET")
     out: str = option("runs", "folder that gets one numbered subfolder per run")
     arch: str = option("dcgan", "model family; its options are listed under it ('artforge train --arch NAME "
                        "--help')", choices=lambda: tuple(_registry("arch")))
-    recipe: str = option("stable", "training recipe: loss, regularizers and optimizer settings in one "
-                         "(options below marked 'recipe' override it)", choices=lambda: tuple(_registry("recipe")))
+    recipe: str | None = option(None, "training recipe: loss, regularizers and optimizer settings in one "
+                                "(options below marked 'recipe' override it); default: the architecture's, "
+                                "stable for dcgan, stylegan2 for style", choices=lambda: tuple(_registry("recipe")))
     loss: str | None = option(None, "adversarial loss (recipe)", choices=lambda: tuple(_registry("loss")))
     batch: int = option(16, "images per step; with --minutes, sized to the machine unless given")
     lr_g: float | None = option(None, "generator learning rate (recipe)")
@@ -327,6 +392,7 @@ class TrainConfig(DCGANOptions):  # a family's options are a section of their ow
         if not self.dataset:
             raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare'")
         self._validate_dcgan()
+        self._validate_style()
         for name in ("batch", "tick", "checkpoint_every", "keep"):
             _positive_int(getattr(self, name), name)
         _positive_int(self.eval_images, "eval_images", minimum=0)
@@ -349,7 +415,8 @@ class TrainConfig(DCGANOptions):  # a family's options are a section of their ow
         _choice(self.precision, "precision", PRECISIONS)
         object.__setattr__(self, "augment", _names(self.augment))
         _choice(self.arch, "arch", tuple(_registry("arch")))
-        _choice(self.recipe, "recipe", tuple(_registry("recipe")))
+        if self.recipe is not None:
+            _choice(self.recipe, "recipe", tuple(_registry("recipe")))
         for name in self.augment:
             _choice(name, "augment", tuple(_registry("augment")))
         self._validate_recipe_options()
@@ -382,15 +449,20 @@ class TrainConfig(DCGANOptions):  # a family's options are a section of their ow
                 _choice(name, "d_augment", known)
 
     def family_options(self) -> dict:
-        """This run's family's options (what options.json keeps under "model")."""
-        return {name: getattr(self, name) for name in family_option_names(self.arch)}
+        """This run's family's options (what options.json keeps under "model"), unset ones filled in."""
+        defaults = family_defaults(self)
+        values = {name: getattr(self, name) for name in family_option_names(self.arch)}
+        return {name: defaults.get(name) if value is None and name in defaults else value
+                for name, value in values.items()}
 
     def resolved(self) -> "TrainConfig":
-        """This config with every option left to the recipe filled in from it."""
+        """This config with its recipe named and every option left to the recipe (or family) filled in."""
         from .recipes import RECIPES, recipe_fields
-        recipe = RECIPES[self.recipe]
+        name = self.recipe or FAMILY_RECIPES[self.arch]
+        recipe = RECIPES[name]
         fill = {name: getattr(recipe, name) for name in recipe_fields() if getattr(self, name) is None}
-        return dataclasses.replace(self, **fill)
+        family = {k: v for k, v in self.family_options().items() if getattr(self, k) is None and v is not None}
+        return dataclasses.replace(self, recipe=name, **{**fill, **family})
 
     def stop_given(self) -> bool:
         return any(v is not None for v in (self.steps, self.kimg, self.minutes))

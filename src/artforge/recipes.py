@@ -66,6 +66,11 @@ RECIPES: dict[str, Recipe] = {
                "Zhao et al. 2020 (DiffAugment); Liu et al. 2020 (self-conditioned GANs)",
                beta1=0.0, beta2=0.99, r1_gamma=0.1, d_augment=("bgc",), ada_target=0.6, ema_kimg=10.0,
                self_cond=50),
+        Recipe("stylegan2", "the style-based generator's own: equalized-lr Adam(0, 0.99) at 0.0025, lazy R1 "
+               "(gamma from resolution and batch for 64 px), adaptive augmentation, EMA, self-conditioning",
+               "Karras et al. 2020, arXiv:1912.04958 (StyleGAN2) and arXiv:2006.06676 (ADA, its gamma heuristic)",
+               lr_g=0.0025, lr_d=0.0025, beta1=0.0, beta2=0.99, r1_gamma=0.05, d_norm="none", d_augment=("bgc",),
+               ada_target=0.6, ema_kimg=5.0, self_cond=50),
     )
 }
 

@@ -43,6 +43,7 @@ class LoadedRun:
     device: torch.device
     label_names: list[str] = field(default_factory=list)
     label_weights: list[float] = field(default_factory=list)  # self-conditioned: each cluster's share of the data
+    _mean_styles: dict = field(default_factory=dict, repr=False)  # class (or None) -> mean w, computed once
 
     @property
     def num_classes(self) -> int:
@@ -53,10 +54,9 @@ class LoadedRun:
         return torch.stack([torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
 
     def mean_latent(self) -> torch.Tensor:
-        """The centre truncation pulls toward, (z_dim,): for z ~ N(0, I) the zero vector.
+        """The centre z-space truncation pulls toward, (z_dim,): for z ~ N(0, I) the zero vector.
 
-        A family whose G maps z to an intermediate latent (a style network's w) overrides this with
-        the mean of that latent, and truncates there.
+        Style-based families truncate in w instead, toward ``mean_style`` (``has_styles``).
         """
         return torch.zeros(self.model_config.z_dim)
 
@@ -66,6 +66,64 @@ class LoadedRun:
             return latents
         mean = self.mean_latent().to(latents)
         return mean + psi * (latents - mean)
+
+    # ------------------------------------------------------------------ style-based families (w space)
+
+    @property
+    def has_styles(self) -> bool:
+        """G maps z to styles w and renders them (``G.map``, ``G.synthesis``): mixing, projection, ..."""
+        return hasattr(self.G, "synthesis") and hasattr(self.G, "map")
+
+    def _require_styles(self, what: str) -> None:
+        if not self.has_styles:
+            raise UsageError(f"{what} needs a style-based model; {self.run_dir} is a {self.arch} model",
+                             "train one with --arch style")
+
+    @torch.no_grad()
+    def mean_style(self, label: int | None = None) -> torch.Tensor:
+        """The mean w (w_dim,) of ``MEAN_STYLE_DRAWS`` seeded latents, of class ``label`` when conditional.
+
+        Truncation pulls toward it; per class, so psi = 0 gives the class's own average image.
+        """
+        self._require_styles("truncation in w")
+        key = None if not self.num_classes else int(label)
+        if key not in self._mean_styles:
+            z = torch.randn(MEAN_STYLE_DRAWS, self.model_config.z_dim, generator=torch.Generator().manual_seed(123456))
+            c = None if key is None else torch.full((len(z),), key)
+            ws = [self.G.map(z[i:i + 1024].to(self.device), None if c is None else c[i:i + 1024].to(self.device))
+                  for i in range(0, len(z), 1024)]
+            self._mean_styles[key] = torch.cat(ws).float().mean(0).cpu()
+        return self._mean_styles[key]
+
+    @torch.no_grad()
+    def styles(self, seeds: list[int], truncation: float = 1.0, label: int | str | None = None) -> torch.Tensor:
+        """The w+ styles (N, num_ws, w_dim) of ``seeds``, truncated toward their class's mean w; on the CPU."""
+        self._require_styles("styles")
+        z, c = self.latents(seeds), self.labels(seeds, label)
+        w = torch.cat([self.G.map(z[i:i + 256].to(self.device), None if c is None else c[i:i + 256].to(self.device))
+                       for i in range(0, len(z), 256)]).float().cpu()
+        if truncation != 1:
+            classes = c.tolist() if c is not None else [None] * len(seeds)
+            means = torch.stack([self.mean_style(k) for k in classes])
+            w = means + truncation * (w - means)
+        return self.G.broadcast(w).contiguous()
+
+    @torch.no_grad()
+    def render(self, ws: torch.Tensor, batch: int = 64) -> np.ndarray:
+        """uint8 images (N, H, W, C) of w (N, w_dim) or w+ (N, num_ws, w_dim) styles."""
+        self._require_styles("rendering styles")
+        return torch.cat([to_uint8(self.G.synthesis(ws[i:i + batch].to(self.device)))
+                          for i in range(0, len(ws), batch)]).numpy()
+
+    def _generator(self, truncation: float) -> nn.Module:
+        """A module (z, c) -> image that applies ``truncation`` where this family truncates."""
+        if self.has_styles and truncation != 1:
+            return _TruncatedStyles(self, truncation)
+        return self.G
+
+    def _inputs(self, seeds: list[int], truncation: float) -> torch.Tensor:
+        z = self.latents(seeds)
+        return z if self.has_styles else self.truncate(z, truncation)
 
     def labels(self, seeds: list[int], label: int | str | None) -> torch.Tensor | None:
         if not self.num_classes:
@@ -98,16 +156,16 @@ class LoadedRun:
         """
         from .sample_filters import jacobian_norm_estimate
 
-        z = self.truncate(self.latents(seeds), truncation)
+        z = self._inputs(seeds, truncation)
         c = self.labels(seeds, label)
-        cfg = self.model_config
-        shape = (cfg.channels, cfg.resolution, cfg.resolution)  # G's output for one latent
+        G = self._generator(truncation)
+        shape = self.image_shape  # G's output for one latent
         out = []
         for start in range(0, len(seeds), batch):
             part = slice(start, start + batch)
             cb = c[part].to(self.device) if c is not None else None
             directions = torch.stack([self._probe_directions(s, probes, shape) for s in seeds[part]], dim=1)
-            out.append(jacobian_norm_estimate(self.G, z[part].to(self.device), cb, directions.to(self.device)).cpu())
+            out.append(jacobian_norm_estimate(G, z[part].to(self.device), cb, directions.to(self.device)).cpu())
             if progress is not None:
                 progress(len(out[-1]))
         return torch.cat(out).numpy()
@@ -118,20 +176,46 @@ class LoadedRun:
         torch.randn(self.model_config.z_dim, generator=gen)  # skip the seed's latent
         return torch.randn(probes, *shape, generator=gen)
 
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image."""
+        cfg = self.model_config
+        hw = getattr(cfg, "image_shape", (cfg.resolution, cfg.resolution))
+        return (cfg.channels, *hw)
+
     @torch.no_grad()
     def sample(self, n: int | None = None, seed: int = 0, *, seeds: list[int] | None = None,
                truncation: float = 1.0, label: int | str | None = None, batch: int = 64) -> np.ndarray:
         """uint8 images (N, H, W, C) for ``seeds`` (default: seed, seed+1, ..., n of them)."""
         if seeds is None:
             seeds = list(range(seed, seed + (16 if n is None else n)))
-        z = self.truncate(self.latents(seeds), truncation)
+        z = self._inputs(seeds, truncation)
         c = self.labels(seeds, label)
+        G = self._generator(truncation)
         out = []
         for start in range(0, len(seeds), batch):
             zb = z[start:start + batch].to(self.device)
             cb = c[start:start + batch].to(self.device) if c is not None else None
-            out.append(to_uint8(self.G(zb, cb)))
+            out.append(to_uint8(G(zb, cb)))
         return torch.cat(out).numpy()
+
+
+MEAN_STYLE_DRAWS = 10_000  # latents averaged for the mean w truncation pulls toward
+
+
+class _TruncatedStyles(nn.Module):
+    """(z, c) -> G.synthesis(mean_c + psi * (G.map(z, c) - mean_c)): truncation in w, per class."""
+
+    def __init__(self, model: LoadedRun, psi: float):
+        super().__init__()
+        self.G, self.psi = model.G, psi
+        classes = range(model.num_classes) if model.num_classes else [None]
+        self.register_buffer("means", torch.stack([model.mean_style(k) for k in classes]).to(model.device))
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        w = self.G.map(z, c)
+        mean = self.means[c] if c is not None else self.means[0]
+        return self.G.synthesis(torch.lerp(mean.to(w.dtype), w, self.psi))
 
 
 def build_generator(arch_name: str, model_config: dict, weights: dict[str, torch.Tensor], device: torch.device,

@@ -18,10 +18,8 @@ from .family import Family
 
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY, toy_mlp.FAMILY)}
-# The families ``artforge train --arch`` offers (each with its option section in config.py). The
-# style family trains on the engine already (tests/test_style.py); --arch offers it once its option
-# section and its task's controls (style mixing, path length, truncation in w) are in.
-ARCHITECTURES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY,)}
+# The families ``artforge train --arch`` offers (each with its option section in config.py).
+ARCHITECTURES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY)}
 
 
 def get_family(name: str) -> Family:

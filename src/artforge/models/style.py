@@ -29,13 +29,6 @@ from .family import Family
 GAIN = math.sqrt(2)  # leaky ReLU's gain: activations keep unit variance
 
 
-# Named configurations (``--config``): "lite" learns something useful at 64 px in the demo's CPU
-# minutes; the others are the sizes StyleGAN2 uses for GPUs, by resolution. Options given win.
-PRESETS: dict[str, dict] = {
-    "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=32, max_width=128),
-    "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256),
-    "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512),  # StyleGAN2 config-e scale
-}
 LAYER_GROUPS = ("coarse", "middle", "fine")  # 4-8 px, 16-32 px, 64 px and up (Karras et al. 2019, sec. 3.1)
 
 
@@ -54,14 +47,14 @@ def base_shape(aspect: tuple[int, int]) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class StyleConfig:
+class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
     resolution: int = 64  # the longer side: the base's longer side times a power of two, 8..1024
     channels: int = 3
     z_dim: int = 128
     w_dim: int = 128
-    mapping_layers: int = 4
+    mapping_layers: int = 2
     width: int = 32  # channels at full resolution; they double as resolution halves
-    max_width: int = 256
+    max_width: int = 128
     num_classes: int = 0
     mbstd_group: int = 4
     aspect: tuple = (1, 1)  # width:height of the output, e.g. (4, 3), (3, 4), (16, 9)

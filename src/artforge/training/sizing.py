@@ -44,11 +44,11 @@ class Size:
 
 
 def _default_size() -> Size:
-    """TrainConfig's own --width and --batch defaults (one source of defaults): the cheapest candidate."""
-    from ..config import TrainConfig
+    """The dcgan architecture's own --width and TrainConfig's --batch (one source of defaults): the cheapest."""
+    from ..config import DCGAN_DEFAULTS, TrainConfig
 
     defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-    return Size(defaults["width"], defaults["batch"])
+    return Size(DCGAN_DEFAULTS["width"], defaults["batch"])
 
 
 CANDIDATES = (Size(64, 32), Size(48, 16), _default_size())  # widest first; the last is the default size
