@@ -79,3 +79,22 @@ def trained_run(blob_dataset, tmp_path_factory):
 
     result = artforge.train(blob_dataset, out=tmp_path_factory.mktemp("runs"), steps=10, **TINY)
     return result.run_dir
+
+
+STYLE_TINY = dict(TINY, arch="style", w_dim=16, mapping_layers=2, max_width=32)
+
+
+@pytest.fixture(scope="session")
+def style_run(blob_dataset, tmp_path_factory):
+    """One short finished run of the style family (32 px, unconditional), shared by read-only tests."""
+    import artforge
+
+    return artforge.train(blob_dataset, out=tmp_path_factory.mktemp("runs"), steps=10, **STYLE_TINY).run_dir
+
+
+@pytest.fixture(scope="session")
+def labeled_style_run(labeled_dataset, tmp_path_factory):
+    """A short conditional style run (the labeled blobs' classes), shared by read-only tests."""
+    import artforge
+
+    return artforge.train(labeled_dataset, out=tmp_path_factory.mktemp("runs"), steps=10, **STYLE_TINY).run_dir
