@@ -129,3 +129,48 @@ def test_the_style_family_trains_on_the_engine_and_resumes(blob_dataset, tmp_pat
     assert path.name == "step-000006"
     weights = ckpt.load_checkpoint(path)["models"]["G_ema"]
     assert all(torch.isfinite(v).all() for v in weights.values() if v.is_floating_point())
+
+
+def test_path_lengths_equal_the_jacobian_transpose_product_of_a_linear_synthesis():
+    """For images = A ws (a linear map), ||J^T y|| is ||A^T y|| per layer: checked against direct math."""
+    from artforge.penalties import path_length_penalty, path_lengths
+    A = torch.randn(3 * 4 * 4, 2 * 5, generator=gen(0))  # (C*H*W, L*D)
+    ws = torch.randn(2, 2, 5, generator=gen(1), requires_grad=True)
+    images = (ws.flatten(1) @ A.T).reshape(2, 3, 4, 4)
+    noise = torch.randn(2, 3, 4, 4, generator=gen(2))
+    lengths = path_lengths(images, ws, noise)
+    y = noise.flatten(1) / 4  # / sqrt(H W)
+    grad = (y @ A).reshape(2, 2, 5)
+    torch.testing.assert_close(lengths, grad.square().sum(2).mean(1).sqrt())
+    torch.testing.assert_close(path_length_penalty(lengths, torch.tensor(1.5)), ((lengths - 1.5) ** 2).mean())
+
+
+def test_style_mixing_switches_to_the_second_latent_at_the_drawn_layer():
+    from artforge.tasks.generation import StepContext
+    cfg = StyleConfig(resolution=16, z_dim=8, w_dim=8, width=4, mapping_layers=2)
+    G = StyleGenerator(cfg).eval()
+    ctx = StepContext(G, None, None, iter(()), gen(0), torch.device("cpu"), 6, 8, style_mixing=1.0, shared=gen(5))
+    z = torch.randn(6, 8, generator=gen(3))
+    ws = ctx._mixed_styles(z, None)
+    first = G.broadcast(G.map(z))
+    for row in range(6):
+        same = (ws[row] == first[row]).all(dim=1)  # which layers kept the first latent's w
+        k = int(same.sum())
+        assert 1 <= k < cfg.num_ws and same[:k].all() and not same[k:].any()  # a prefix, then the other latent
+    never = StepContext(G, None, None, iter(()), gen(0), torch.device("cpu"), 6, 8, style_mixing=0.0, shared=gen(5))
+    assert torch.equal(never._mixed_styles(z, None), first)
+
+
+def test_a_style_run_with_mixing_and_path_length_resumes_exactly(blob_dataset, tmp_path):
+    """Straight to step 8 equals 5 steps, a stop, and a resume to 8: the path-length mean is restored."""
+    import artforge
+    from artforge.training import checkpoint as ckpt
+    from conftest import STYLE_TINY
+    options = dict(STYLE_TINY, pl_weight=2.0, pl_interval=2, style_mixing=0.9, checkpoint_every=5, eval_images=0)
+    straight = artforge.train(blob_dataset, out=tmp_path / "a", steps=8, **options)
+    first = artforge.train(blob_dataset, out=tmp_path / "b", steps=5, **options)
+    resumed = artforge.train(resume=first.run_dir, steps=8, progress=False)
+    a, b = (ckpt.load_checkpoint(r.checkpoint) for r in (straight, resumed))
+    assert a["state"]["task_state"]["path_length_mean"] == b["state"]["task_state"]["path_length_mean"] > 0
+    for name in ("G", "D", "G_ema"):
+        assert all(torch.equal(a["models"][name][k], b["models"][name][k]) for k in a["models"][name])

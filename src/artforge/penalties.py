@@ -7,6 +7,8 @@
                        regularization (Karras et al. 2020) it runs every k steps, weighted by k
     clip_weights       Arjovsky et al. 2017: the original WGAN's Lipschitz constraint
     instance_noise     Sonderby et al. 2016; Arjovsky & Bottou 2017: Gaussian noise on D's inputs
+    path_lengths       Karras et al. 2020 (StyleGAN2, sec. 3.2): ||J_w^T y|| for random image-space
+                       y, whose spread about its running mean the path-length regularizer penalizes
 
 The gradients are taken with ``create_graph=True`` so the penalty itself can be minimized.
 """
@@ -45,6 +47,22 @@ def clip_weights(module: nn.Module, limit: float) -> None:
     """Clamp every parameter to [-limit, limit]."""
     for p in module.parameters():
         p.clamp_(-limit, limit)
+
+
+def path_lengths(images: Tensor, ws: Tensor, noise: Tensor) -> Tensor:
+    """||J_w^T y||_2 per sample: ``images`` (B, C, H, W) made from ``ws`` (B, L, D), ``y`` = ``noise`` / sqrt(H W).
+
+    The Jacobian-vector product comes from one backward pass of <images, y>; its squared norm is
+    summed over the style dimension and averaged over the L layers, as StyleGAN2 does.
+    """
+    y = noise.to(images.dtype) / (images.shape[2] * images.shape[3]) ** 0.5
+    (grad,) = torch.autograd.grad((images * y).sum(), ws, create_graph=True)
+    return grad.float().square().sum(dim=2).mean(dim=1).sqrt()  # (B,)
+
+
+def path_length_penalty(lengths: Tensor, mean: Tensor) -> Tensor:
+    """E[(||J_w^T y|| - a)^2], ``a`` the running mean of the lengths (the caller keeps it)."""
+    return (lengths - mean).square().mean()
 
 
 def instance_noise(x: Tensor, std: float, gen: torch.Generator) -> Tensor:

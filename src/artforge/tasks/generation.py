@@ -25,7 +25,8 @@ from ..errors import UsageError
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
 from ..metrics.swd import swd
 from ..modality import IMAGE
-from ..penalties import clip_weights, gradient_penalty, instance_noise, interpolate, r1_penalty
+from ..penalties import (clip_weights, gradient_penalty, instance_noise, interpolate, path_length_penalty,
+                         path_lengths, r1_penalty)
 from ..training.diffaug import AdaptiveStrength
 from ..training.selfcond import SelfConditioner, weighted_label
 from ..utils.device import autocast
@@ -60,7 +61,7 @@ class StepContext:
                  prepare_real: Callable[[Tensor], Tensor] = _identity, d_view: Callable[[Tensor], Tensor] = _identity,
                  label_smoothing: float = 0.0, observe_real: Callable[[Tensor], None] | None = None,
                  labeler: Callable[[Tensor], Tensor] | None = None, shared: torch.Generator | None = None,
-                 part: slice | None = None):
+                 part: slice | None = None, style_mixing: float = 0.0):
         self.G, self.D, self.adv = G, D, loss
         self.real_batches = real_batches
         self.gen, self.device = gen, device
@@ -72,6 +73,7 @@ class StepContext:
         self.label_smoothing = label_smoothing
         self.observe_real = observe_real
         self.labeler = labeler
+        self.style_mixing = style_mixing  # style-based G: the share of fakes whose styles come from two latents
         self.draws = 0  # real batches taken so far: with the seed, fixes the data order
         self._real = None
         self._fake = None
@@ -100,8 +102,23 @@ class StepContext:
                 c = self.real()[1]
             elif self.num_classes:
                 c = torch.randint(0, self.num_classes, (self.batch,), generator=self.shared)[self.part].to(self.device)
-            self._fake = (self.G(z, c), c)
+            if self.style_mixing:
+                self._fake = (self.G.synthesis(self._mixed_styles(z, c)), c)
+            else:
+                self._fake = (self.G(z, c), c)
         return self._fake
+
+    def _mixed_styles(self, z: Tensor, c: Tensor | None) -> Tensor:
+        """w+ where each sample, with probability ``style_mixing``, switches to a second latent's w at a
+        random layer (style-mixing regularization, Karras et al. 2019, sec. 3.1); drawn for the global batch."""
+        num_ws = self.G.num_ws
+        z2 = torch.randn(self.batch, self.z_dim, generator=self.shared)[self.part].to(self.device)
+        cutoff = torch.randint(1, num_ws, (self.batch,), generator=self.shared)
+        mixed = torch.rand(self.batch, generator=self.shared) < self.style_mixing
+        cutoff = torch.where(mixed, cutoff, num_ws)[self.part].to(self.device)  # num_ws: no switch
+        ws, ws2 = self.G.broadcast(self.G.map(z, c)), self.G.broadcast(self.G.map(z2, c))
+        second = torch.arange(num_ws, device=self.device)[None, :] >= cutoff[:, None]  # (B, num_ws)
+        return torch.where(second[:, :, None], ws2, ws)
 
     def d(self, x: Tensor, c: Tensor | None) -> Tensor:
         """D's logits for x as D sees it (after ``d_view``), in fp32 for the losses."""
@@ -146,7 +163,30 @@ def g_adversarial(ctx: StepContext) -> dict[str, Tensor]:
     return {"loss": ctx.adv.g_loss(ctx.d(fake, c_fake), real_logits)}
 
 
-def build_phases(cfg) -> list[Phase]:
+class PathLengthMean:
+    """The running mean of the path lengths the regularizer pulls toward (saved in checkpoints)."""
+
+    def __init__(self, decay: float = 0.01, average: Callable[[float], float] = float):
+        self.value, self.decay, self.average = 0.0, decay, average
+
+    def update(self, batch_mean: float) -> None:
+        self.value += self.decay * (self.average(batch_mean) - self.value)  # every process the same
+
+
+def g_path_length(ctx: StepContext, weight: float, mean: PathLengthMean) -> dict[str, Tensor]:
+    """Lazy path-length regularization of a style-based G on half a batch (Karras et al. 2020, app. B)."""
+    n = max(1, (ctx.part.stop - ctx.part.start) // 2)
+    z = torch.randn(n, ctx.z_dim, generator=ctx.gen).to(ctx.device)
+    c = torch.randint(0, ctx.num_classes, (n,), generator=ctx.gen).to(ctx.device) if ctx.num_classes else None
+    ws = ctx.G.broadcast(ctx.G.map(z, c))
+    images = ctx.G.synthesis(ws)
+    lengths = path_lengths(images, ws, torch.randn(images.shape, generator=ctx.gen).to(images.device))
+    penalty = path_length_penalty(lengths, torch.tensor(mean.value, device=lengths.device))
+    mean.update(lengths.mean().item())
+    return {"loss": weight * penalty, "Penalty/pl": penalty.detach(), "Penalty/pl_mean": torch.tensor(mean.value)}
+
+
+def build_phases(cfg, path_length: PathLengthMean | None = None) -> list[Phase]:
     """The GAN phases of a resolved training config: D (n_critic times), lazy R1, G.
 
     D's phases keep G's graph: the fake batch they make is the one the G phase back-propagates through.
@@ -159,6 +199,9 @@ def build_phases(cfg) -> list[Phase]:
         phases.append(Phase("Dreg", "D", functools.partial(d_r1, weight=weight), interval=cfg.r1_interval,
                             keeps_graph=("G",)))
     phases.append(Phase("G", "G", g_adversarial))
+    if path_length is not None and getattr(cfg, "pl_weight", 0):
+        phases.append(Phase("Greg", "G", functools.partial(g_path_length, weight=cfg.pl_weight * cfg.pl_interval,
+                                                           mean=path_length), interval=cfg.pl_interval))
     return phases
 
 
@@ -179,6 +222,7 @@ class GenerationTask(Task):
         self.clusters: SelfConditioner | None = None
         self._self_cond_state = None  # a checkpoint's clusters, restored once the data is loaded
         self.fixed_z = self.fixed_c = None
+        self.path_length: PathLengthMean | None = None  # style-based G with --pl-weight
 
     # ------------------------------------------------------------------ set-up
 
@@ -188,6 +232,8 @@ class GenerationTask(Task):
         self.ada = AdaptiveStrength(cfg.ada_target, cfg.ada_kimg) if cfg.ada_target and cfg.d_augment else None
         self.pipe = self.modality.d_view_pipe(cfg.d_augment, 0.0 if self.ada else cfg.d_augment_p, engine.gen)
         self.ada_images = 0  # real images since the last adaptive update
+        if self.styled and cfg.pl_weight:
+            self.path_length = PathLengthMean(average=lambda v: engine.dist.mean({"pl": v})["pl"])
         indices = self.dataset.indices(cfg.split)
         if len(indices) == 0:
             raise UsageError(f"dataset {self.dataset.path} has no images in the {cfg.split!r} split",
@@ -197,8 +243,13 @@ class GenerationTask(Task):
                                   cfg.workers, progress=cfg.progress and dist.is_writer,
                                   rank=dist.rank, world=dist.world)
 
+    @property
+    def styled(self) -> bool:
+        """G maps latents to per-layer styles (style mixing and path length apply)."""
+        return bool(getattr(self.engine.nets["G"], "num_ws", 0))
+
     def phases(self) -> list[Phase]:
-        return build_phases(self.cfg)
+        return build_phases(self.cfg, self.path_length)
 
     def learning_rates(self) -> dict[str, float]:
         return {"G": self.cfg.lr_g, "D": self.cfg.lr_d}
@@ -277,7 +328,7 @@ class GenerationTask(Task):
                           engine.gen, engine.device, cfg.batch, engine.model_cfg.z_dim, self.num_classes,
                           prepare_real, d_view, cfg.label_smoothing, self.ada.observe if self.ada else None,
                           labeler=self.clusters.assign if self.clusters else None, shared=engine.shared_gen,
-                          part=engine.dist.part(cfg.batch))
+                          part=engine.dist.part(cfg.batch), style_mixing=cfg.style_mixing if self.styled else 0.0)
         ctx.draws = engine.draws
         return ctx
 
@@ -361,12 +412,15 @@ class GenerationTask(Task):
     def state_dict(self) -> dict:
         return {"augment": {"p": self.pipe.p, "images": self.ada_images,
                             "ada": self.ada.state_dict() if self.ada else None},
-                "self_cond": self.clusters.state_dict() if self.clusters else None}
+                "self_cond": self.clusters.state_dict() if self.clusters else None,
+                "path_length_mean": self.path_length.value if self.path_length else None}
 
     def load_state_dict(self, state: dict) -> None:
         self._self_cond_state = state.get("self_cond")
         self.pipe.p = state["augment"]["p"]
         self.ada_images = state["augment"]["images"]
+        if self.path_length is not None and state.get("path_length_mean") is not None:
+            self.path_length.value = float(state["path_length_mean"])
         if self.ada is not None:
             self.ada.load_state_dict(state["augment"]["ada"])
 

@@ -150,6 +150,9 @@ class Engine:
         if resume_from is not None:
             self._restore(ckpt.load_checkpoint(resume_from, device=self.device))
         else:
+            # Layers that draw their own randomness (a style layer's noise, dropout) use torch's global
+            # stream: seeded here per process, saved in checkpoints, so runs repeat and resume exactly.
+            torch.manual_seed(rank_seed(cfg.seed + 1, dist.rank, dist.world))
             task.init_from_data()
         task.start()
 
