@@ -15,8 +15,8 @@ import sys
 import typing
 
 from . import __version__
-from .config import (EvaluateConfig, ExportConfig, PrepareConfig, SampleConfig, ToyBenchConfig, TrainConfig,
-                     flag_name)
+from .config import (EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, SampleConfig,
+                     ToyBenchConfig, TrainConfig, flag_name)
 from .errors import ArtforgeError, UsageError
 
 EXAMPLES = {
@@ -206,6 +206,8 @@ def _options(args: argparse.Namespace, drop: tuple[str, ...]) -> dict:
 
 
 def cmd_prepare(args) -> None:
+    from .aspect import shape_text
+    from .data.archive import manifest_shape
     from .data.ingest import prepare
 
     cfg = PrepareConfig(**_options(args, ("command", "quiet")))
@@ -213,7 +215,7 @@ def cmd_prepare(args) -> None:
     m = result.manifest
     counts = m.get("split_counts") or m.get("counts") or {}
     split = "/".join(str(counts.get(k, 0)) for k in ("train", "val", "test"))
-    print(f"prepared {result.count} images ({m['resolution']}x{m['resolution']}, "
+    print(f"prepared {result.count} images ({shape_text(manifest_shape(m))}, "
           f"{'RGB' if m['channels'] == 3 else 'grayscale'}) -> {result.path}")
     print(f"  train/val/test: {split}; labels: {', '.join(m.get('label_names') or []) or 'none'}")
     if result.rejects or result.duplicates:
@@ -309,6 +311,118 @@ def cmd_explore(args) -> None:
 # runners import their module when called, so --help stays free of torch.
 EXPLORE_ACTIONS: dict[str, tuple[type, str, str, typing.Callable]] = {}
 
+
+# --- explore mix / interpolate
+
+def _explore_mix(cfg) -> None:
+    from .explore.mixing import mix_to_folder
+
+    result = mix_to_folder(cfg)
+    print(f"mixed {len(cfg.row_seeds())}x{len(cfg.col_seeds())} cells (layers {_spans(result['layers'])} from the "
+          f"columns) from {result['checkpoint']} (step {result['step']}) in {result['seconds']:.1f} s")
+    print(f"  grid: {result['grid']}; cells: {result['out']}/row*-col*.png")
+
+
+def _explore_interpolate(cfg) -> None:
+    from .explore.interpolate import interpolate_to_folder
+
+    result = interpolate_to_folder(cfg)
+    print(f"rendered {result['frames']} frames through {', '.join(result['keyframes'])} from {result['checkpoint']} "
+          f"(step {result['step']}) in {result['seconds']:.1f} s")
+    videos = [str(result[k]) for k in ("gif", "mp4") if result[k]]
+    print(f"  frames: {result['frames_dir']}" + (f"; videos: {', '.join(videos)}" if videos else ""))
+
+
+def _spans(ids: list[int]) -> str:
+    """[0, 1, 2, 5] -> '0-2,5'."""
+    runs: list[list[int]] = []
+    for i in ids:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+MIX_EXAMPLES = """examples:
+  artforge explore mix runs/00007-faces-64-style                      # rows 0-3 x columns 4-7, coarse layers
+  artforge explore mix runs/00007-faces-64-style --rows 1,5,9 --cols 20-25 --layers fine
+  artforge explore mix runs/00007-faces-64-style --layers 0-3 --truncation 0.7 --out mixes/
+The column seeds give the layers --layers names; the row seeds give the rest."""
+INTERPOLATE_EXAMPLES = """examples:
+  artforge explore interpolate runs/00007-faces-64-style --seeds 3,17,42 --loop   # GIF, MP4 and frames/
+  artforge explore interpolate runs/00007-faces-64-style --seeds 0,1 --space z --ease smooth --frames 60
+  artforge explore interpolate runs/00007-faces-64-style --latents a.json,b.json --format gif
+MP4 needs imageio-ffmpeg: pip install 'artforge[video]'."""
+
+
+EXPLORE_ACTIONS["mix"] = (MixConfig, "style mixing grid: row seeds' images with the named layers (coarse, middle, "
+                          "fine or indices) from the column seeds'", MIX_EXAMPLES, _explore_mix)
+EXPLORE_ACTIONS["interpolate"] = (InterpolateConfig, "interpolation video through seeds or saved styles (linear in "
+                                  "w or spherical in z, looping, eased): frames, GIF and MP4",
+                                  INTERPOLATE_EXAMPLES, _explore_interpolate)
+
+
+# --- explore project / palette / layout
+
+from .config import LayoutConfig, PaletteConfig, ProjectConfig  # noqa: E402 (beside the actions that use them)
+
+
+def _explore_project(cfg) -> None:
+    from .explore.project import project_to_folder
+
+    r = project_to_folder(cfg)
+    how = "pixels + D features" if r["used_d"] else "pixels only" + (" (no D: an exported model)" if cfg.d_weight else "")
+    if cfg.held_out:
+        print(f"projected {r['held_out']} held-out images of {r['dataset']} into {cfg.space} ({how}) in "
+              f"{r['seconds']:.1f} s: mean PSNR {r['psnr']:.2f} dB (the mean image: {r['start_psnr']:.2f} dB)")
+        return
+    print(f"projected {cfg.image} into {cfg.space} ({how}) in {r['seconds']:.1f} s: PSNR {r['psnr']:.2f} dB "
+          f"(the mean image: {r['start_psnr']:.2f} dB), loss {r['loss'][0]:.4f} -> {r['loss'][1]:.4f}")
+    print(f"  wrote {len(r['files'])} images to {r['out']}; styles: {r['latents']}")
+    print(f"  next: artforge explore interpolate {cfg.run} --latents {r['latents']},...")
+
+
+def _explore_palette(cfg) -> None:
+    from .explore.palette import palette_to_folder
+
+    r = palette_to_folder(cfg)
+    print(f"recoloured {len(r['files']) // 2} images toward {', '.join(r['palette'])} (strength {cfg.strength}) "
+          f"in {r['seconds']:.1f} s: palette distance {r['distance_before']:.1f} -> {r['distance_after']:.1f} "
+          "(mean Delta E to the nearest palette colour)")
+    print(f"  wrote {r['out']}: before-*.png, after-*.png, comparison.png")
+
+
+def _explore_layout(cfg) -> None:
+    from .explore.layout import layout_to_folder
+
+    r = layout_to_folder(cfg)
+    print(f"steered {len(r['files']) // 2} images toward the layout (strength {cfg.strength}) in "
+          f"{r['seconds']:.1f} s: layout distance {r['distance_before']:.1f} -> {r['distance_after']:.1f} "
+          "(mean Delta E over the layout)")
+    print(f"  wrote {r['out']}: layout.png, before-*.png, after-*.png, comparison.png")
+
+
+PROJECT_EXAMPLES = """examples:
+  artforge explore project runs/00007-faces-64-style photo.jpg              # w+, 300 steps -> projected.png
+  artforge explore project runs/00007-faces-64-style photo.jpg --space w --vary 8   # plus 8 variations
+  artforge explore project runs/00007-faces-64-style --held-out 16          # mean PSNR on test images
+The styles are saved in projected.json: artforge explore interpolate RUN --latents projected.json,..."""
+PALETTE_EXAMPLES = """examples:
+  artforge explore palette runs/00007-faces-64-style --colors '#264653,#2a9d8f,#e9c46a,#f4a261' --seeds 0-3
+  artforge explore palette runs/00007-faces-64-style --palette-image sunset.jpg --k 4 --strength 0.8"""
+LAYOUT_EXAMPLES = """examples:
+  artforge explore layout runs/00007-faces-64-style --blobs '0.5,0.65,0.3,#e63946;0.5,0.15,0.2,#1d3557'
+  artforge explore layout runs/00007-faces-64-style --mask mask.png --color '#ffd166' --background '#073b4c'
+Blobs: x,y,r,#colour with x, y in [0, 1] from the top left and r a fraction of the shorter side."""
+
+EXPLORE_ACTIONS["project"] = (ProjectConfig, "project a real image into the model (w or w+), then re-render, vary "
+                              "and mix it; or report reconstruction PSNR on held-out images", PROJECT_EXAMPLES,
+                              _explore_project)
+EXPLORE_ACTIONS["palette"] = (PaletteConfig, "recolour seeds' images toward a palette (colours or a reference "
+                              "image) by moving their styles", PALETTE_EXAMPLES, _explore_palette)
+EXPLORE_ACTIONS["layout"] = (LayoutConfig, "steer seeds' images toward a rough layout (coloured blobs or a mask)",
+                             LAYOUT_EXAMPLES, _explore_layout)
 
 COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
             "bench": cmd_bench, "report": cmd_report, "export": cmd_export, "explore": cmd_explore}
