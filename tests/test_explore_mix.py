@@ -175,7 +175,7 @@ def test_looped_interpolation_returns_to_the_start(model):
 def test_saved_styles_are_the_endpoints(model, tmp_path):
     ws = model.styles([1, 2])
     np.save(tmp_path / "a.npy", ws[0, 0].numpy())  # a plain w
-    record = provenance.describe(model, "project", ws=ws[1:2])
+    record = provenance.describe(model, "project", ws=ws[1])  # as projection saves
     (tmp_path / "b.json").write_text(json.dumps(record))
     keys, names = ip.load_latents([tmp_path / "a.npy", tmp_path / "b.json"], model.G.num_ws, ws.shape[-1])
     assert names == ["a.npy", "b.json"] and torch.equal(keys[1], ws[1]) and torch.equal(keys[0], ws[0])
@@ -224,10 +224,10 @@ def test_cli_mix_writes_grid_and_cells_with_provenance(style_run, tmp_path, caps
     assert record["kind"] == "mix" and record["settings"]["layer_indices"] == [0, 1]
     model = artforge.load(style_run, device="cpu")
     ws = torch.from_numpy(provenance.decode_array(record["ws"]))
-    expected = mix_styles(model.styles([1]), model.styles([3]), [0, 1])
+    expected = mix_styles(model.styles([1]), model.styles([3]), [0, 1])[0]
     assert torch.allclose(ws, expected, atol=1e-5)  # mapped in batches of another size
     with Image.open(out / "row0001-col0003.png") as im:
-        assert close_images(np.asarray(im.convert("RGB")), model.render(ws)[0])
+        assert close_images(np.asarray(im.convert("RGB")), model.render(ws[None])[0])
     assert len(list(out.glob("row*-col*.png"))) == 6
 
 
@@ -251,6 +251,14 @@ def test_cli_interpolate_writes_frames_gif_and_mp4(style_run, tmp_path, capsys):
     assert main(["explore", "interpolate", str(style_run), "--seeds", "0,1", "--frames", "2", "--format", "none",
                  "--out", str(out), "--device", "cpu", "--quiet"]) == 0
     assert len(list((out / "frames").glob("frame*.png"))) == 3
+    # saved styles back in: a frame's sidecar JSON is a keyframe, rendered as saved
+    first, last = out / "frames" / "frame00000.json", out / "frames" / "frame00002.json"
+    again = tmp_path / "again"
+    assert main(["explore", "interpolate", str(style_run), "--latents", f"{first},{last}", "--frames", "2",
+                 "--format", "gif", "--out", str(again), "--device", "cpu", "--quiet"]) == 0
+    saved = provenance.decode_array(provenance.read_record(first)["ws"])
+    assert np.array_equal(provenance.decode_array(provenance.read_record(again / "frames/frame00000.png")["ws"]), saved)
+    assert "frame00000.json" in capsys.readouterr().out
 
 
 def test_cli_explore_on_a_dcgan_run_is_one_line(trained_run, capsys):

@@ -101,7 +101,7 @@ def path(keys: torch.Tensor, frames: int, *, loop: bool = False, ease: str = "li
     for s, e in enumerate(ends):
         shape = (frames,) + (1,) * (keys.dim() - 1)
         a, b = keys[s].expand(frames, *keys.shape[1:]), keys[e].expand(frames, *keys.shape[1:])
-        parts.append(mix(a, b, u.reshape(shape).to(keys.dtype if not spherical else torch.float64)))
+        parts.append(mix(a, b, u.reshape(shape)))
         segment += [s] * frames
         ts += u.tolist()
     if not loop:  # the path ends on the last keyframe itself
@@ -222,10 +222,12 @@ def video_frame(image: np.ndarray, min_side: int = VIDEO_MIN_SIDE) -> np.ndarray
     return np.pad(out, pad, mode="edge") if any(p[1] for p in pad) else out
 
 
-def write_gif(path: Path, frames: Sequence[np.ndarray], fps: int) -> Path:
-    """An endlessly looping GIF (Pillow). GIF timing is in 1/100 s, so fps above 50 plays slower."""
+def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: int) -> Path:
+    """An endlessly looping GIF (Pillow) of uint8 (H, W, C) frames. GIF timing is in 1/100 s, so fps above 50
+    plays slower; Pillow merges consecutive identical frames into one longer one."""
     from ..utils.images import to_pil
 
+    path = Path(path)
     images = [to_pil(f) for f in frames]
     tmp = path.with_name(f".{path.name}.tmp")
     images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
@@ -233,9 +235,10 @@ def write_gif(path: Path, frames: Sequence[np.ndarray], fps: int) -> Path:
     return path
 
 
-def write_mp4(path: Path, frames: Sequence[np.ndarray], fps: int) -> Path:
-    """An H.264 MP4 through imageio-ffmpeg's bundled ffmpeg; frames scaled up by ``video_frame``."""
+def write_mp4(path: str | Path, frames: Sequence[np.ndarray], fps: int) -> Path:
+    """An H.264 MP4 of uint8 (H, W, C) frames through imageio-ffmpeg's bundled ffmpeg, scaled by ``video_frame``."""
     imageio_ffmpeg = require_ffmpeg()
+    path = Path(path)
     first = video_frame(frames[0])
     tmp = path.with_name(f".{path.name}.tmp.mp4")  # ffmpeg picks the container by extension
     writer = imageio_ffmpeg.write_frames(str(tmp), (first.shape[1], first.shape[0]), fps=fps, codec="libx264",
@@ -300,10 +303,10 @@ def interpolate_to_folder(cfg: InterpolateConfig, announce=print) -> dict:
 
 
 def _frame_record(model, cfg: InterpolateConfig, interp: Interpolation, i: int, settings: dict) -> dict:
-    """One frame's provenance: its exact styles (and z), and where on the path it lies."""
+    """One frame's provenance: its exact styles (num_ws, w_dim) (and z), and where on the path it lies."""
     s = interp.segment[i]
     end = (s + 1) % len(interp.keys)
     frame = {"frame": i, "segment": s, "t": interp.t[i], "from": interp.keys[s], "to": interp.keys[end]}
     return provenance.describe(model, "interpolate", label=cfg.label,
-                               truncation=None if cfg.latents else cfg.truncation, ws=interp.ws[i:i + 1],
-                               z=None if interp.z is None else interp.z[i:i + 1], settings={**settings, **frame})
+                               truncation=None if cfg.latents else cfg.truncation, ws=interp.ws[i],
+                               z=None if interp.z is None else interp.z[i], settings={**settings, **frame})

@@ -125,7 +125,7 @@ def mix_to_folder(cfg: MixConfig, announce=print) -> dict:
     for i, r in enumerate(grid.rows):
         for j, c in enumerate(grid.cols):
             record = provenance.describe(model, "mix", label=cfg.label, truncation=cfg.truncation,
-                                         ws=grid.ws[i, j][None],
+                                         ws=grid.ws[i, j],
                                          settings={**settings, "row_seed": r, "col_seed": c})
             cells.append(provenance.save_image(out / names[r, c], grid.images[i + 1, j + 1], record))
     record = provenance.describe(model, "mix-grid", label=cfg.label, truncation=cfg.truncation,
