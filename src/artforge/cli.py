@@ -372,7 +372,8 @@ def _explore_project(cfg) -> None:
     from .explore.project import project_to_folder
 
     r = project_to_folder(cfg)
-    how = "pixels + D features" if r["used_d"] else "pixels only" + (" (no D: an exported model)" if cfg.d_weight else "")
+    how = "pixels + D features" if r["used_d"] else "pixels only"
+    how += " (no D: an exported model)" if cfg.d_weight and not r["used_d"] else ""
     if cfg.held_out:
         print(f"projected {r['held_out']} held-out images of {r['dataset']} into {cfg.space} ({how}) in "
               f"{r['seconds']:.1f} s: mean PSNR {r['psnr']:.2f} dB (the mean image: {r['start_psnr']:.2f} dB)")
@@ -387,9 +388,9 @@ def _explore_palette(cfg) -> None:
     from .explore.palette import palette_to_folder
 
     r = palette_to_folder(cfg)
-    print(f"recoloured {len(r['files']) // 2} images toward {', '.join(r['palette'])} (strength {cfg.strength}) "
-          f"in {r['seconds']:.1f} s: palette distance {r['distance_before']:.1f} -> {r['distance_after']:.1f} "
-          "(mean Delta E to the nearest palette colour)")
+    print(f"recoloured {_count(len(r['files']) // 2, 'image')} toward {', '.join(r['palette'])} "
+          f"(strength {cfg.strength}) in {r['seconds']:.1f} s: palette distance {r['distance_before']:.1f} -> "
+          f"{r['distance_after']:.1f} (mean Delta E to the nearest palette colour)")
     print(f"  wrote {r['out']}: before-*.png, after-*.png, comparison.png")
 
 
@@ -397,10 +398,14 @@ def _explore_layout(cfg) -> None:
     from .explore.layout import layout_to_folder
 
     r = layout_to_folder(cfg)
-    print(f"steered {len(r['files']) // 2} images toward the layout (strength {cfg.strength}) in "
+    print(f"steered {_count(len(r['files']) // 2, 'image')} toward the layout (strength {cfg.strength}) in "
           f"{r['seconds']:.1f} s: layout distance {r['distance_before']:.1f} -> {r['distance_after']:.1f} "
           "(mean Delta E over the layout)")
     print(f"  wrote {r['out']}: layout.png, before-*.png, after-*.png, comparison.png")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 PROJECT_EXAMPLES = """examples:

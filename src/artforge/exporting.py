@@ -79,7 +79,8 @@ def export_model(cfg: ExportConfig, announce=print) -> ExportResult:
         "kimg": round(state.get("nimg", 0) / 1000, 3),
         "source": {"run": str(run_dir.resolve()), "checkpoint": ckpt_path.name, "step": step,
                    "picked": cfg.checkpoint, "best": state.get("best")},
-        "dataset": {k: dataset.get(k) for k in ("name", "path", "images", "resolution", "channels")},
+        "dataset": {**{k: dataset.get(k) for k in ("name", "path", "images", "resolution", "channels")},
+                    **{k: dataset[k] for k in ("height", "width") if k in dataset}},  # non-square datasets
         "artforge_version": __version__,
         "trained_with": state.get("artforge_version"),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -193,7 +194,9 @@ def model_card(meta: dict, options: dict, state: dict, model_cfg, out: Path) -> 
     dataset = options.get("dataset") or {}
     train = {**(options.get("train") or {}), **(state.get("train_config") or {})}  # the checkpoint's: recipe filled in
     source = meta["source"]
-    res = getattr(model_cfg, "resolution", dataset.get("resolution"))
+    side = getattr(model_cfg, "resolution", dataset.get("resolution"))
+    height, width = getattr(model_cfg, "image_shape", (side, side))  # (height, width); non-square style models
+    res = f"{width}x{height}"
     colour = {1: "grayscale", 3: "RGB"}.get(getattr(model_cfg, "channels", dataset.get("channels")), "")
     names = meta["label_names"]
     clusters = bool(names) and not dataset.get("label_names")  # labels the run found itself
@@ -204,7 +207,7 @@ def model_card(meta: dict, options: dict, state: dict, model_cfg, out: Path) -> 
     lines = [
         f"# {Path(source['run']).name}",
         "",
-        f"An image generator ({meta['arch']}, {res}x{res} {colour}, {kind}) trained with artforge "
+        f"An image generator ({meta['arch']}, {res} {colour}, {kind}) trained with artforge "
         f"{meta.get('trained_with') or '?'} and exported by artforge {meta['artforge_version']}: the EMA generator "
         f"of checkpoint `{source['checkpoint']}` ({picked}, step {meta['step']:,}) of the run `{source['run']}`.",
         "",
@@ -232,7 +235,7 @@ def model_card(meta: dict, options: dict, state: dict, model_cfg, out: Path) -> 
             ("images", f"{images:,}" if isinstance(images, int) else images),
             ("training images", f"{dataset['train_images']:,} (split {train.get('split', 'train')})"
              if isinstance(dataset.get("train_images"), int) else None),
-            ("resolution", f"{res}x{res} {colour}"),
+            ("resolution", f"{res} {colour}"),
             ("labels", ", ".join(dataset.get("label_names") or []) or None)]
     lines += [f"| {k} | {v} |" for k, v in rows if v not in (None, "")]
     licence = _licence_line(dataset, _dataset_manifest(dataset.get("path")) if dataset.get("path") else {})

@@ -124,6 +124,13 @@ def _evaluation_section(run_dir: Path) -> str:
     return "".join(parts)
 
 
+def _image_size(dataset: dict) -> str:
+    """'64x48' for a non-square dataset (width x height), '64' for a square one as before."""
+    side = dataset.get("resolution")
+    height, width = dataset.get("height", side), dataset.get("width", side)
+    return str(side) if height == width else f"{width}x{height}"
+
+
 def build_html(run_dir: Path) -> str:
     layout = RunLayout(run_dir)
     options = read_json(layout.options)
@@ -133,7 +140,7 @@ def build_html(run_dir: Path) -> str:
     last = metrics[-1] if metrics else {}
     ds, train = options.get("dataset", {}), options.get("train", {})
     body = [f"<h1>{esc(title)}</h1>",
-            f"<p>{esc(str(ds.get('name')))}: {ds.get('train_images')} training images at {ds.get('resolution')} px; "
+            f"<p>{esc(str(ds.get('name')))}: {ds.get('train_images')} training images at {_image_size(ds)} px; "
             f"{esc(options['model']['arch'])}, recipe {esc(str(train.get('recipe', '-')))}; {last.get('step', 0)} steps, "
             f"{last.get('kimg', 0)} kimg; {esc(options.get('device', '?'))}, {esc(options.get('precision', ''))}.</p>"]
     grids = _grid_timeline(run_dir)

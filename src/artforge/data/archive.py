@@ -4,7 +4,9 @@ Layout inside the zip (or folder)::
 
     00000/img00000000.png ... 00000/img00000999.png, 00001/img00001000.png, ...
     dataset.json     {"labels": [["00000/img00000000.png", 3], ...]} or {"labels": null}
-    artforge.json    our manifest: label names, split, counts, mean/std, rejects (ignored by other tools)
+    artforge.json    our manifest: label names, split, counts, mean/std, rejects (ignored by other tools);
+                     the image shape as height and width, and resolution = the longer side (older
+                     manifests have resolution alone: their images are square)
 
 so StyleGAN2-ADA reads artforge datasets, and artforge reads StyleGAN2-ADA datasets (without a
 manifest every image is in the train split and labels are named by their index).
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..aspect import reduce_aspect, shape_text
 from ..errors import DataError
 
 FORMAT = "artforge-dataset"
@@ -86,7 +89,8 @@ class ImageDataset:
     names: list[str]
     labels: np.ndarray | None  # int64 (N,) or None
     label_names: list[str]
-    resolution: int
+    height: int
+    width: int
     channels: int
     split: dict[str, np.ndarray]  # split name -> indices into names
     manifest: dict = field(default_factory=dict)
@@ -95,6 +99,21 @@ class ImageDataset:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    @property
+    def resolution(self) -> int:
+        """The longer side (the side, for square images): what models are sized by."""
+        return max(self.height, self.width)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) of every image."""
+        return self.height, self.width
+
+    @property
+    def aspect(self) -> tuple[int, int]:
+        """(width, height) in lowest terms: (1, 1) for square images, (4, 3) for 64x48."""
+        return reduce_aspect(self.width, self.height)
 
     @property
     def num_classes(self) -> int:
@@ -124,9 +143,9 @@ class ImageDataset:
                             "prepare the dataset again with 'artforge prepare'") from None
         if arr.ndim == 2:
             arr = arr[:, :, None]
-        if arr.shape != (self.resolution, self.resolution, self.channels):
+        if arr.shape != (self.height, self.width, self.channels):
             raise DataError(f"dataset {self.path}: {name} is {arr.shape[1]}x{arr.shape[0]}, expected "
-                            f"{self.resolution}x{self.resolution}",
+                            f"{shape_text(self.shape)}",
                             "prepare the dataset with 'artforge prepare' so all images share one size")
         return arr
 
@@ -210,11 +229,17 @@ def open_dataset(path: str | os.PathLike) -> ImageDataset:
         split = {"train": np.arange(len(names)), "val": np.zeros(0, np.int64), "test": np.zeros(0, np.int64)}
 
     ds = ImageDataset(path=path, names=names, labels=labels, label_names=label_names,
-                      resolution=0, channels=0, split=split, manifest=manifest)
+                      height=0, width=0, channels=0, split=split, manifest=manifest)
     if "resolution" in manifest and "channels" in manifest:
-        ds.resolution, ds.channels = int(manifest["resolution"]), int(manifest["channels"])
+        (ds.height, ds.width), ds.channels = manifest_shape(manifest), int(manifest["channels"])
     else:  # infer from the first image, as StyleGAN2-ADA does
         with Image.open(io.BytesIO(ds._read_bytes(names[0]))) as im:
-            ds.resolution = im.width
+            ds.height, ds.width = im.height, im.width
             ds.channels = 1 if im.mode in ("L", "I", "I;16", "1") else 3
     return ds
+
+
+def manifest_shape(manifest: dict) -> tuple[int, int]:
+    """(height, width) a manifest records; manifests from before non-square datasets: resolution squared."""
+    side = int(manifest["resolution"])
+    return int(manifest.get("height", side)), int(manifest.get("width", side))

@@ -19,6 +19,7 @@ from typing import Iterator
 import numpy as np
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
+from ..aspect import aspect_shape, parse_aspect
 from .builtin import BUILTINS, RenderSkip
 
 PIL_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF")  # JPEG includes multi-picture MPO
@@ -37,7 +38,8 @@ class Reject(Exception):
 class ImageOptions:
     """The per-image settings, small and picklable for the worker processes."""
 
-    size: int
+    width: int  # of the output images
+    height: int
     fit: str
     gray: bool
     fill: tuple[int, ...] | int  # background colour in the output mode
@@ -47,14 +49,20 @@ class ImageOptions:
     max_bytes: int
 
     @classmethod
-    def build(cls, *, size: int, fit: str, color: str, background: str, resample: str, min_size: int,
+    def build(cls, *, size: int, aspect: str, fit: str, color: str, background: str, resample: str, min_size: int,
               max_pixels: int) -> "ImageOptions":
         """From the prepare options' values (names as in ``PrepareConfig``; ingest passes them)."""
         gray = color == "gray"
+        height, width = aspect_shape(size, parse_aspect(aspect))
         # Cap on bytes read per file: an uncompressed 16-bit RGB image at max_pixels, plus slack.
-        return cls(size=size, fit=fit, gray=gray, fill=ImageColor.getcolor(background, "L" if gray else "RGB"),
+        return cls(width=width, height=height, fit=fit, gray=gray, fill=ImageColor.getcolor(background, "L" if gray else "RGB"),
                    resample=RESAMPLE[resample], min_size=min_size, max_pixels=max_pixels,
                    max_bytes=max_pixels * 6 + (16 << 20))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height), as Pillow takes sizes."""
+        return self.width, self.height
 
     @property
     def mode(self) -> str:
@@ -113,7 +121,7 @@ class Processor:
             data = self._read_file(task[1]) if task[0] == "file" else self._read_member(task[1], task[2])
             src_hash = digest(data)
             im = _decode(data, self.opts)
-        return _encode(_to_square(im, self.opts), src_hash)
+        return _encode(_to_output(im, self.opts), src_hash)
 
     def _too_large(self, size: int) -> Reject:
         return Reject(f"file too large: {size / 2**20:,.0f} MiB (the cap for --max-pixels "
@@ -191,18 +199,22 @@ def _draft(im: Image.Image, opts: ImageOptions) -> None:
     if im.format not in ("JPEG", "MPO"):
         return
     width, height = im.size
-    side = max(width, height) if opts.fit == "pad" else min(width, height)  # the side that becomes --size
-    need = opts.size * REDUCING_GAP
-    if side < 2 * need:
-        return
+    sx, sy = _fit_scale(im.size, opts)  # output pixels per source pixel, per axis
+    if max(sx, sy) * REDUCING_GAP * 2 > 1:
+        return  # even 1/2 scale would leave fewer than REDUCING_GAP source pixels per output pixel
+    im.draft(None, (math.ceil(width * sx * REDUCING_GAP), math.ceil(height * sy * REDUCING_GAP)))
+
+
+def _fit_scale(size: tuple[int, int], opts: ImageOptions) -> tuple[float, float]:
+    """(x, y) output pixels per source pixel once the image is fitted: crop fills the output, pad fits inside it."""
+    sx, sy = opts.width / size[0], opts.height / size[1]
     if opts.fit == "stretch":
-        request = (math.ceil(need), math.ceil(need))
-    else:
-        request = (math.ceil(width * need / side), math.ceil(height * need / side))
-    im.draft(None, request)
+        return sx, sy
+    scale = max(sx, sy) if opts.fit == "crop" else min(sx, sy)
+    return scale, scale
 
 
-def _to_square(im: Image.Image, opts: ImageOptions) -> Image.Image:
+def _to_output(im: Image.Image, opts: ImageOptions) -> Image.Image:
     """Decoded image -> output image: orientation, colour, transparency, fit and size."""
     icc = im.info.get("icc_profile")
     try:
@@ -295,25 +307,35 @@ def _flatten(color: Image.Image, alpha: Image.Image | None, opts: ImageOptions) 
 
 
 def _fit(im: Image.Image, opts: ImageOptions) -> Image.Image:
-    """Square ``size`` x ``size`` image by centre crop, padding or stretching."""
-    size, (width, height) = opts.size, im.size
+    """``width`` x ``height`` image by centre crop to the aspect, padding or stretching."""
+    out, (width, height) = opts.size, im.size
     resize = dict(resample=opts.resample, reducing_gap=REDUCING_GAP)
     if opts.fit == "crop":
-        side = min(width, height)
-        left, top = (width - side) // 2, (height - side) // 2
-        if side != width or side != height:
-            # crop first: resize(box=...) would let the filter reach pixels outside the square
-            im = im.crop((left, top, left + side, top + side))
-        return im if side == size else im.resize((size, size), **resize)
+        box = _crop_box(im.size, out)
+        if box != (0, 0, width, height):
+            # crop first: resize(box=...) would let the filter reach pixels outside the kept part
+            im = im.crop(box)
+        return im if im.size == out else im.resize(out, **resize)
     if opts.fit == "stretch":
-        return im if im.size == (size, size) else im.resize((size, size), **resize)
-    scale = size / max(width, height)  # pad
-    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+        return im if im.size == out else im.resize(out, **resize)
+    scale = _fit_scale(im.size, opts)[0]  # pad
+    new = (min(out[0], max(1, round(width * scale))), min(out[1], max(1, round(height * scale))))
     if new != im.size:
         im = im.resize(new, **resize)
-    canvas = Image.new(opts.mode, (size, size), opts.fill)
-    canvas.paste(im, ((size - new[0]) // 2, (size - new[1]) // 2))
+    canvas = Image.new(opts.mode, out, opts.fill)
+    canvas.paste(im, ((out[0] - new[0]) // 2, (out[1] - new[1]) // 2))
     return canvas
+
+
+def _crop_box(size: tuple[int, int], out: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The centred part of an image of ``size`` with the aspect of ``out`` (both (width, height)), as large as fits."""
+    width, height = size
+    if width * out[1] > height * out[0]:  # wider than the output: keep the full height
+        w, h = max(1, round(height * out[0] / out[1])), height
+    else:
+        w, h = width, max(1, round(width * out[1] / out[0]))
+    left, top = (width - w) // 2, (height - h) // 2
+    return left, top, left + w, top + h
 
 
 def _encode(im: Image.Image, src_hash: str) -> Outcome:

@@ -1,8 +1,8 @@
 """``artforge prepare``: turn a folder, a zip or a built-in dataset into a training dataset.
 
-The output is one zip in the StyleGAN2-ADA ``dataset_tool`` layout (see ``archive.py``): square
-PNGs of one size and colour mode, their labels, and a manifest with the split, label names,
-per-channel mean/std and every file that was left out and why. Beside it go
+The output is one zip in the StyleGAN2-ADA ``dataset_tool`` layout (see ``archive.py``): PNGs of
+one size, aspect (square unless ``--aspect`` says otherwise) and colour mode, their labels, and a
+manifest with the split, label names, per-channel mean/std and every file that was left out and why. Beside it go
 ``<stem>.manifest.json`` (the same manifest, pretty) and ``<stem>.rejects.csv`` (file, reason).
 
 Sources
@@ -29,8 +29,8 @@ What happens to each file
       LittleCMS. Every mode becomes 8-bit RGB (or L for ``--color gray``): transparency is
       composited over ``--background``; 16-bit images are scaled (v / 257, rounded), not clipped;
       float images in [0, 1] are scaled by 255, others clipped to [0, 255].
-    * ``--fit`` crop (centre square), pad (with the background colour) or stretch, then resize to
-      ``--size`` with ``--resample``. Big JPEGs are decoded at a reduced scale first (JPEG "draft"),
+    * ``--fit`` crop (the centred part at ``--aspect``), pad (with the background colour) or stretch,
+      then resize to ``--size`` (the longer side) at ``--aspect`` with ``--resample``. Big JPEGs are decoded at a reduced scale first (JPEG "draft"),
       always keeping at least 3x the output size, so the result matches a full decode.
 
 Duplicates
@@ -81,7 +81,8 @@ from .._version import __version__
 from ..config import PrepareConfig, to_dict
 from ..errors import DataError, UsageError
 from ..utils.files import atomic_write_text
-from .archive import FORMAT, FORMAT_VERSION, ArchiveWriter, archive_name
+from ..aspect import aspect_shape, parse_aspect, shape_text
+from .archive import FORMAT, FORMAT_VERSION, ArchiveWriter, archive_name, manifest_shape
 from .builtin import BUILTINS
 from .imaging import (FORMAT_NAMES, ImageOptions, Outcome, Processor, digest, pillow_pixel_limit_off, pool_init,
                       pool_run)
@@ -119,7 +120,7 @@ class PrepareResult:
         skipped = (f"{len(self.rejects):,} rejected, {len(self.duplicates):,} duplicates, "
                    f"{m['ignored']:,} non-image files ignored")
         lines = [
-            f"prepared {self.count:,} images, {m['resolution']}x{m['resolution']} {mode}, from "
+            f"prepared {self.count:,} images, {shape_text(manifest_shape(m))} {mode}, from "
             f"{m['source']} -> {self.path} in {self.seconds:.1f} s",
             f"  split {counts['train']:,} train / {counts['val']:,} val / {counts['test']:,} test; {labels}",
             f"  {skipped}" + (f" (reasons: {self.rejects_path})" if self.rejects or self.duplicates else ""),
@@ -396,9 +397,9 @@ def _assign_splits(kept: list[_Kept], fractions: tuple, seed: int) -> None:
         kept[i].split = "val" if position < n_val else "test" if position < n_val + n_test else "train"
 
 
-def _mean_std(kept: list[_Kept], size: int) -> tuple[list[float], list[float]]:
-    """Per-channel mean and std of the output pixels in [0, 1], from exact integer sums."""
-    m = len(kept) * size * size
+def _mean_std(kept: list[_Kept], pixels: int) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of the output pixels in [0, 1], from exact integer sums (``pixels`` per image)."""
+    m = len(kept) * pixels
     sums = [sum(col) for col in zip(*(k.sums for k in kept))]
     squares = [sum(col) for col in zip(*(k.squares for k in kept))]
     mean = [s / (255 * m) for s in sums]
@@ -408,9 +409,16 @@ def _mean_std(kept: list[_Kept], size: int) -> tuple[list[float], list[float]]:
 
 # ----------------------------------------------------------------------------- output
 
+def _shape(cfg: PrepareConfig) -> tuple[int, int]:
+    """(height, width) of the output images."""
+    return aspect_shape(cfg.size, parse_aspect(cfg.aspect))
+
+
 def _output_path(cfg: PrepareConfig, source: _Source) -> Path:
     if cfg.out is None:
-        return Path("datasets") / f"{source.name}-{cfg.size}.zip"
+        height, width = _shape(cfg)
+        size = cfg.size if height == width else f"{width}x{height}"
+        return Path("datasets") / f"{source.name}-{size}.zip"
     out = Path(cfg.out).expanduser()
     return out if out.suffix.lower() == ".zip" else out.with_name(out.name + ".zip")
 
@@ -465,7 +473,8 @@ def _write_rejects(path: Path, rejects: list[dict], duplicates: list[dict]) -> N
 def _manifest(cfg: PrepareConfig, source: _Source, out: Path, kept: list[_Kept], label_names: list[str],
               duplicates: list[dict], rejects: list[dict]) -> dict:
     """Everything a later step (or a person) wants to know about the dataset; also artforge.json."""
-    mean, std = _mean_std(kept, cfg.size)
+    height, width = _shape(cfg)
+    mean, std = _mean_std(kept, height * width)
     label_counts = Counter(k.label for k in kept)
     members: dict[str, list[str]] = {s: [] for s in SPLITS}
     for index, k in enumerate(kept):  # images are written in this order, see _write_archive
@@ -479,7 +488,9 @@ def _manifest(cfg: PrepareConfig, source: _Source, out: Path, kept: list[_Kept],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "artforge_version": __version__,
         "options": to_dict(cfg),
-        "resolution": cfg.size,
+        "resolution": cfg.size,  # the longer side; readers before non-square datasets know only this
+        "height": height,
+        "width": width,
         "channels": 1 if cfg.color == "gray" else 3,
         "count": len(kept),
         "split_counts": {s: len(members[s]) for s in SPLITS},
@@ -553,7 +564,7 @@ def prepare(cfg: PrepareConfig, *, progress: bool = True, limit: int | None = No
 
 def _image_options(cfg: PrepareConfig) -> ImageOptions:
     """The per-image settings of the prepare options (imaging.py takes plain values, not the options)."""
-    return ImageOptions.build(size=cfg.size, fit=cfg.fit, color=cfg.color, background=cfg.background,
+    return ImageOptions.build(size=cfg.size, aspect=cfg.aspect, fit=cfg.fit, color=cfg.color, background=cfg.background,
                               resample=cfg.resample, min_size=cfg.min_size, max_pixels=cfg.max_pixels)
 
 

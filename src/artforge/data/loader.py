@@ -46,7 +46,7 @@ def to_model_range(images: Tensor, channels_last: bool) -> Tensor:
 
 def decode_all(dataset: ImageDataset, indices: np.ndarray, progress: bool = False) -> Tensor:
     """uint8 (N, C, H, W) of the given images; threads overlap zip reads and PNG decoding."""
-    out = torch.empty((len(indices), dataset.channels, dataset.resolution, dataset.resolution), dtype=torch.uint8)
+    out = torch.empty((len(indices), dataset.channels, dataset.height, dataset.width), dtype=torch.uint8)
     bar = None
     if progress and len(indices) > 2000:
         from tqdm import tqdm
@@ -93,7 +93,7 @@ class BatchSource:
         self.seed = seed
         self.device = device
         self.workers = workers or min(4, os.cpu_count() or 1)
-        size = len(self.indices) * dataset.channels * dataset.resolution ** 2
+        size = len(self.indices) * dataset.channels * dataset.height * dataset.width
         self.in_memory = size <= cache_gb * 2**30
         labels = dataset.labels[self.indices] if dataset.labels is not None else None
         self.labels = torch.from_numpy(labels).to(device) if labels is not None else None

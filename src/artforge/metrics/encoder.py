@@ -44,7 +44,7 @@ class SmallEncoder(nn.Module):
         x = images_uint8.float() / 127.5 - 1
         if x.shape[1] == 1:
             x = x.repeat(1, 3, 1, 1)
-        if x.shape[-1] != SIZE:
+        if tuple(x.shape[-2:]) != (SIZE, SIZE):  # any size and aspect: squeezed to the square it was trained on
             x = F.interpolate(x, size=(SIZE, SIZE), mode="bilinear", antialias=True, align_corners=False)
         return self(x).mean(dim=(2, 3))
 
@@ -70,7 +70,7 @@ def train_encoder(images_uint8: Tensor, steps: int = 1500, batch: int = 64, seed
     x_all = images_uint8.float() / 127.5 - 1
     if x_all.shape[1] == 1:
         x_all = x_all.repeat(1, 3, 1, 1)
-    if x_all.shape[-1] != SIZE:
+    if tuple(x_all.shape[-2:]) != (SIZE, SIZE):  # non-square datasets too: the decoder draws SIZE x SIZE
         x_all = F.interpolate(x_all, size=(SIZE, SIZE), mode="bilinear", antialias=True, align_corners=False)
     params = list(encoder.parameters()) + list(decoder.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)

@@ -250,7 +250,7 @@ def _trained_on(run_dir: Path) -> str:
                      "give the reference images with the real option: a prepared dataset or a folder of images")
 
 
-def _reference_source(cfg: EvaluateOptions, run_dir, resolution: int | None):
+def _reference_source(cfg: EvaluateOptions, run_dir, shape: tuple[int, int] | None):
     """The real images: a prepared dataset (the run's or the exported model's by default) or a folder; and
     the dataset if any."""
     from ..data.archive import MANIFEST_NAME, open_dataset
@@ -264,7 +264,7 @@ def _reference_source(cfg: EvaluateOptions, run_dir, resolution: int | None):
     if is_dataset:
         dataset = open_dataset(p)
         return DatasetSource(dataset, cfg.split, cfg.max_real), dataset
-    return FolderSource(p, resolution, cfg.max_real), None
+    return FolderSource(p, shape, cfg.max_real), None  # fitted to the run's images, non-square too
 
 
 def _label_distribution(dataset) -> np.ndarray | None:
@@ -401,12 +401,12 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     device = pick_device(cfg.device)
     if model is None and cfg.run is not None:
         model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
-    resolution = model.model_config.resolution if model is not None else None
-    real_source, dataset = _reference_source(cfg, model.run_dir if model is not None else None, resolution)
+    shape = model.image_shape[1:] if model is not None else None  # (height, width)
+    real_source, dataset = _reference_source(cfg, model.run_dir if model is not None else None, shape)
     if model is not None:
         fake_source = _generator_source(model, cfg, announce)
     else:
-        fake_source = FolderSource(cfg.fake, real_source.resolution, cfg.n)
+        fake_source = FolderSource(cfg.fake, real_source.shape, cfg.n)
     metrics = [METRICS[name] for name in cfg.metrics]
     needs = set().union(*(m.needs for m in metrics))
     extractor = None

@@ -25,7 +25,8 @@ from .cache import dataset_fingerprint
 class Source(Protocol):
     """What every metric reads: the protocol the three sources below (and any other) follow."""
 
-    resolution: int
+    resolution: int  # the longer side
+    shape: tuple[int, int]  # (height, width)
     channels: int
     fingerprint: Callable[[], str] | None  # a cache key for its features, or None (never cached)
 
@@ -54,7 +55,7 @@ class DatasetSource:
         if len(self.indices) == 0:
             raise DataError(f"dataset {dataset.path} has no images in its {split!r} split",
                             "use the 'all' split, or another split that has images")
-        self.resolution, self.channels = dataset.resolution, dataset.channels
+        self.resolution, self.channels, self.shape = dataset.resolution, dataset.channels, dataset.shape
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -77,18 +78,24 @@ class DatasetSource:
                 "resolution": self.resolution}
 
 
-def _fit(image: Image.Image, size: int) -> Image.Image:
-    """RGB, centre-cropped to a square and resized with Lanczos (only when it is not size x size)."""
+def _fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """RGB, centre-cropped to the aspect of ``size`` (width, height) and resized with Lanczos (only when
+    it is not that size already)."""
     image = ImageOps.exif_transpose(image).convert("RGB")
-    if image.size != (size, size):
-        image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
+    if image.size != size:
+        image = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
     return image
 
 
 class FolderSource:
-    """Every image file under a folder (sorted by path), as RGB at one resolution."""
+    """Every image file under a folder (sorted by path), as RGB at one size.
 
-    def __init__(self, folder: str | Path, resolution: int | None = None, max_images: int | None = None):
+    ``resolution``: the side of square images, or (height, width) for non-square ones (a run's image
+    shape); by default the first image's shorter side, square.
+    """
+
+    def __init__(self, folder: str | Path, resolution: int | tuple[int, int] | None = None,
+                 max_images: int | None = None):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise DataError(f"image folder {self.folder} does not exist", "pass a folder of PNG or JPEG images")
@@ -98,7 +105,8 @@ class FolderSource:
         if resolution is None:
             with Image.open(self.files[0]) as first:
                 resolution = min(first.size)
-        self.resolution, self.channels = resolution, 3
+        self.shape = (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
+        self.resolution, self.channels = max(self.shape), 3
         self.resized = False
 
     def __len__(self) -> int:
@@ -107,9 +115,10 @@ class FolderSource:
     def _load(self, path: Path) -> np.ndarray:
         try:
             with Image.open(path) as image:
-                if image.size != (self.resolution, self.resolution):
+                size = self.shape[::-1]  # (width, height), as Pillow says sizes
+                if image.size != size:
                     self.resized = True
-                return np.asarray(_fit(image, self.resolution))
+                return np.asarray(_fit(image, size))
         except OSError as exc:
             raise DataError(f"cannot read image {path} ({exc})", "remove or replace the file") from None
 
@@ -122,7 +131,9 @@ class FolderSource:
 
     @property
     def fingerprint(self) -> str:
-        return f"{dataset_fingerprint(self.folder)}:{self.resolution}:{len(self.files)}"
+        height, width = self.shape  # square folders keep the key they always had
+        size = self.resolution if height == width else f"{width}x{height}"
+        return f"{dataset_fingerprint(self.folder)}:{size}:{len(self.files)}"
 
     def describe(self) -> dict:
         return {"kind": "folder", "path": str(self.folder), "images": len(self), "resolution": self.resolution,
@@ -143,8 +154,8 @@ class GeneratorSource:
         self.seeds = list(seeds) if seeds is not None else list(range(seed, seed + n))
         self.truncation = truncation
         self.sampler = sampler
-        cfg = model.model_config
-        self.resolution, self.channels = cfg.resolution, cfg.channels
+        self.channels, height, width = model.image_shape
+        self.shape, self.resolution = (height, width), max(height, width)
 
     def __len__(self) -> int:
         return len(self.seeds)

@@ -1,7 +1,7 @@
 """Multi-scale sliced Wasserstein distance (Karras et al. 2018, Progressive GAN, sec. 5 and app. D).
 
 Each image set is decomposed into a Laplacian pyramid (5-tap binomial filter) from full resolution
-down to 16x16. At each level, random 7x7 neighbourhoods are taken from every image, normalized per
+down to a shorter side of 16. At each level, random 7x7 neighbourhoods are taken from every image, normalized per
 colour channel over the whole set (each set by its own statistics, as in the paper's code, so a
 global brightness or contrast change does not count), and the two sets of patch descriptors are compared by the sliced
 Wasserstein distance: project on random unit directions, sort, average the absolute differences.
@@ -38,9 +38,10 @@ def pyramid_up(x: Tensor) -> Tensor:
 
 
 def laplacian_pyramid(x: Tensor, min_size: int = 16) -> list[Tensor]:
-    """Band-pass levels from full resolution down, the last one the low-pass image at ``min_size``."""
+    """Band-pass levels from full resolution down, the last one the low-pass image whose shorter side is
+    ``min_size`` (non-square images keep their aspect at every level)."""
     levels = []
-    while x.shape[-1] > min_size:
+    while min(x.shape[-2:]) > min_size:
         down = pyramid_down(x)
         levels.append(x - pyramid_up(down))
         x = down
@@ -142,9 +143,10 @@ class PatchDescriptors:
         x = images.float() / 127.5 - 1 if images.dtype == torch.uint8 else images.float()
         index = torch.arange(self.count, self.count + len(x))
         self.channels = x.shape[1]
-        for level, band in enumerate(laplacian_pyramid(x, min(self.min_size, x.shape[-1]))):
+        for level, band in enumerate(laplacian_pyramid(x, min(self.min_size, *x.shape[-2:]))):
             ys, xs = patch_positions(index, self.patches_per_image, level, self.seed, *band.shape[-2:])
-            self.levels.setdefault(band.shape[-1], []).append(patches_at(band, ys, xs).to(torch.float16))
+            # a level is named by its longer side, as a model's resolution is: swd64 for 64x48 images
+            self.levels.setdefault(max(band.shape[-2:]), []).append(patches_at(band, ys, xs).to(torch.float16))
         self.count += len(x)
 
     def arrays(self) -> dict[int, Tensor]:

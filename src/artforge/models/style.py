@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ..aspect import base_shape, style_trains
 from .dcgan import group_std
 from .family import Family
 
@@ -30,20 +31,6 @@ GAIN = math.sqrt(2)  # leaky ReLU's gain: activations keep unit variance
 
 
 LAYER_GROUPS = ("coarse", "middle", "fine")  # 4-8 px, 16-32 px, 64 px and up (Karras et al. 2019, sec. 3.1)
-
-
-def base_shape(aspect: tuple[int, int]) -> tuple[int, int]:
-    """(height, width) of the learned constant for an aspect ratio (width, height): 1:1 -> 4x4, 4:3 -> 3x4.
-
-    The ratio in lowest terms, doubled until its shorter side is at least 3, so every block after
-    it doubles a shape of that ratio exactly.
-    """
-    a_w, a_h = aspect
-    g = math.gcd(a_w, a_h)
-    h, w = a_h // g, a_w // g
-    while min(h, w) < 3:
-        h, w = 2 * h, 2 * w
-    return h, w
 
 
 @dataclass(frozen=True)
@@ -65,9 +52,7 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
             raise ValueError(f"aspect must be two positive integers (width, height), got {self.aspect!r}")
         object.__setattr__(self, "aspect", aspect)
         long_side = max(base_shape(aspect))
-        ratio = self.resolution // long_side if isinstance(self.resolution, int) else 0
-        ok = 8 <= self.resolution <= 1024 and ratio >= 2 and ratio * long_side == self.resolution
-        if not ok or ratio & (ratio - 1):
+        if not style_trains(self.resolution, aspect):  # the rule prepare checks too (aspect.py)
             if aspect == (1, 1):
                 raise ValueError(f"the style generator needs a power-of-two resolution from 8 to 1024, got "
                                  f"{self.resolution}")

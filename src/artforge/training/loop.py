@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._version import __version__
+from ..aspect import SQUARE, aspect_shape, shape_text
 from ..config import TrainConfig, foreign_options, from_dict, to_dict
 from ..data.archive import ImageDataset, open_dataset
 from ..data.augment import LEAKS_INTO_G
 from ..errors import NoCheckpointYet, RunError, TrainingDiverged, UsageError
-from ..models.registry import get_architecture, make_config
+from ..models.registry import ARCHITECTURES, get_architecture, make_config
 from ..tasks.generation import GenerationTask
 from ..utils.device import precision_name
 from ..utils.files import atomic_write_json
@@ -93,7 +94,8 @@ class Trainer(Engine):
                                                        cfg.self_cond_min_images)
         family = get_architecture(cfg.arch)
         model_cfg = family.make_config(resolution=dataset.resolution, channels=dataset.channels,
-                                       num_classes=num_classes or self_cond, **cfg.family_options())
+                                       num_classes=num_classes or self_cond, **shape_options(family, dataset),
+                                       **cfg.family_options())
         self.dataset = dataset
         self.sizing = None  # train() sizes a --minutes run to the machine (sizing.Sizing), before building this
         task = GenerationTask(cfg, dataset, num_classes or self_cond, self_cond)
@@ -143,7 +145,7 @@ def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
         "model": {"arch": cfg.arch, **dataclasses.asdict(trainer.model_cfg)},
         "dataset": {"path": str(Path(ds.path).resolve()), "name": ds.display_name, "images": len(ds),
                     "train_images": len(ds.indices(cfg.split)), "resolution": ds.resolution,
-                    "channels": ds.channels, "label_names": ds.label_names},
+                    "height": ds.height, "width": ds.width, "channels": ds.channels, "label_names": ds.label_names},
         "device": str(trainer.device),
         "precision": precision_name(trainer.dtype),
         "precision_reason": trainer.precision.reason,
@@ -171,7 +173,7 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     cfg = TrainConfig(dataset=str(dataset), **options)
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
-    make_config(cfg.arch, resolution=ds.resolution, channels=ds.channels)  # fail before making a folder
+    _check_shape(cfg.arch, ds)  # fail before making a folder
     per_process_batch(cfg.batch, dist.world)
     sized = None
     if cfg.minutes is not None and cfg.size_to_budget and not {"width", "batch"} & options.keys():
@@ -217,8 +219,35 @@ def _size_to_budget(cfg: TrainConfig, ds: ImageDataset, dist: Distributed = SING
         print("timing a few training steps of each candidate size for the budget ...", file=sys.stderr, flush=True)
     seconds = cfg.minutes * 60
     classes = ds.num_classes if cfg.conditional else 0
-    measured = sizing.measure(cfg.resolved(), ds.resolution, ds.channels, classes, seconds=seconds, trainer=Trainer)
+    measured = sizing.measure(cfg.resolved(), ds.shape, ds.channels, classes, seconds=seconds, trainer=Trainer)
     return sizing.Sizing(sizing.choose_size(seconds, measured), seconds, measured)
+
+
+def shape_options(family, ds: ImageDataset) -> dict:
+    """The dataset's shape as the family's config takes it: the aspect ratio, for families that draw
+    non-square images (their config has an ``aspect``); the others take the resolution alone."""
+    return {"aspect": ds.aspect} if "aspect" in {f.name for f in dataclasses.fields(family.config)} else {}
+
+
+def _check_shape(arch: str, ds: ImageDataset) -> None:
+    """The architecture trains images of the dataset's size and aspect; else a one-line error with the fix."""
+    family = get_architecture(arch)
+    options = shape_options(family, ds)
+    if ds.aspect != SQUARE and not options:
+        others = [name for name, f in ARCHITECTURES.items() if shape_options(f, ds)]
+        raise UsageError(f"--arch {arch} trains square images; dataset {ds.display_name} is {shape_text(ds.shape)}",
+                         f"use --arch {' or '.join(others)}, or prepare it with --aspect 1:1")
+    make_config(arch, resolution=ds.resolution, channels=ds.channels, **options)
+
+
+def _saved_shape(saved: dict) -> tuple[int, int]:
+    """(height, width) of the images a run was trained on, as its options record them."""
+    dataset = saved["dataset"]
+    if "height" in dataset and "width" in dataset:
+        return dataset["height"], dataset["width"]
+    # runs from before non-square datasets, and options rebuilt from a checkpoint: the model's shape
+    aspect = (saved.get("model") or {}).get("aspect") or SQUARE
+    return aspect_shape(dataset["resolution"], tuple(aspect))
 
 
 def _remove_empty_run(run_dir: Path) -> None:
@@ -262,9 +291,11 @@ def _resume(resume: str | Path, dataset, options: dict, dist: Distributed = SING
         raise RunError(f"the run's dataset {ds_path} is gone",
                        f"pass it again: artforge train DATASET --resume {run_dir}")
     ds = open_dataset(ds_path)
-    if (ds.resolution, ds.channels) != (saved["dataset"]["resolution"], saved["dataset"]["channels"]):
-        raise RunError(f"dataset {ds_path} is {ds.resolution}px with {ds.channels} channels, the run was "
-                       f"trained on {saved['dataset']['resolution']}px", "pass the run's original dataset")
+    trained = _saved_shape(saved)
+    if (ds.shape, ds.channels) != (trained, saved["dataset"]["channels"]):
+        raise RunError(f"dataset {ds_path} is {shape_text(ds.shape)} px with {ds.channels} channels, the run was "
+                       f"trained on {shape_text(trained)} px with {saved['dataset']['channels']}",
+                       "pass the run's original dataset")
     per_process_batch(cfg.batch, dist.world)
     trainer = Trainer(cfg, run_dir, ds, resume_from=latest, dist=dist)
     return trainer.run()

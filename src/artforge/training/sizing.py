@@ -92,8 +92,8 @@ class Sizing:
                                        for s, v in self.measured.items()]}
 
 
-def _synthetic_dataset(folder: Path, resolution: int, channels: int, num_classes: int):
-    """A small prepared dataset of smooth random images, labelled like the real one."""
+def _synthetic_dataset(folder: Path, shape: tuple[int, int], channels: int, num_classes: int):
+    """A small prepared dataset of smooth random images of ``shape`` (height, width), labelled like the real one."""
     from PIL import Image
 
     from ..data.archive import ArchiveWriter, open_dataset
@@ -102,12 +102,13 @@ def _synthetic_dataset(folder: Path, resolution: int, channels: int, num_classes
     writer = ArchiveWriter(folder / "probe.zip")
     for i in range(PROBE_IMAGES):
         small = rng.integers(0, 256, (8, 8, channels), dtype=np.uint8)
-        image = Image.fromarray(small.squeeze(-1) if channels == 1 else small).resize((resolution, resolution))
+        image = Image.fromarray(small.squeeze(-1) if channels == 1 else small).resize((shape[1], shape[0]))
         buf = io.BytesIO()
         image.save(buf, format="PNG")
         writer.add(buf.getvalue(), i % num_classes if num_classes else None)
     labels = [f"class-{k}" for k in range(num_classes)]
-    writer.close({"name": "probe", "resolution": resolution, "channels": channels, "label_names": labels,
+    writer.close({"name": "probe", "resolution": max(shape), "height": shape[0], "width": shape[1],
+                  "channels": channels, "label_names": labels,
                   "split": {"train": writer.names, "val": [], "test": []}})
     return open_dataset(folder / "probe.zip")
 
@@ -136,12 +137,13 @@ def _img_per_s(trainer, steps: int) -> float:
     return trainer.cfg.batch / plain
 
 
-def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, steps: int = 5,
+def measure(cfg, resolution: int | tuple[int, int], channels: int, num_classes: int, sizes=None, steps: int = 5,
             seconds: float | None = None, target_steps: int = TARGET_STEPS, *, trainer) -> dict[Size, float]:
     """Images per second of a training step of ``cfg`` at each size (widest first) on this machine.
 
     Times the cheapest size first. With ``seconds``, stops at the first size that misses
     ``target_steps``: a wider one would miss it too, and a slow machine only times the cheapest.
+    ``resolution``: the side of square images, or (height, width).
     ``trainer(cfg, run_dir, dataset)`` builds the run's trainer: the caller's (training.loop's
     ``Trainer``), so that this module, which loop imports, does not import loop back.
     """
@@ -149,7 +151,8 @@ def measure(cfg, resolution: int, channels: int, num_classes: int, sizes=None, s
     sizes = list(sizes or CANDIDATES)
     measured: dict[Size, float] = {}
     with tempfile.TemporaryDirectory(prefix="artforge-sizing-") as tmp:
-        dataset = _synthetic_dataset(Path(tmp), resolution, channels, num_classes)
+        shape = (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
+        dataset = _synthetic_dataset(Path(tmp), shape, channels, num_classes)
         for size in reversed(sizes):
             probe_cfg = dataclasses.replace(cfg, dataset=str(dataset.path), width=size.width, batch=size.batch,
                                             eval_images=0, progress=False, tensorboard=False, cache_gb=1.0)
