@@ -170,8 +170,8 @@ class PrepareConfig:
     source: str = option("", "image folder (searched recursively), a .zip of images, or a built-in "
                          "dataset name: openmoji", positional=True, metavar="SRC")
     out: str | None = option(None, "output dataset .zip (default: datasets/<source name>-<size>.zip)")
-    size: int = option(64, "output size in pixels: the longer side (width and height when square); a power of "
-                       "two for training, or the --aspect base's longer side times one")
+    size: int = option(64, "output size in pixels: the longer side (both sides when square); a power of two for "
+                       "training, or with --aspect its base's longer side times one (e.g. 48 or 96 at 3:2)")
     aspect: str = option("1:1", "output aspect ratio W:H, e.g. 4:3, 3:4 or 16:9 (with --size 64, 4:3 gives 64x48 "
                          "images); non-square datasets train with --arch style", metavar="W:H")
     fit: str = option("crop", "how to fit each image to the aspect: center-crop, pad with the background colour, "
