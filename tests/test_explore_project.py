@@ -225,3 +225,18 @@ def test_project_config_errors(args, message, tmp_path, monkeypatch, capsys):
     Image.new("RGB", (8, 8)).save(tmp_path / "img.png")
     assert main(["explore", "project", "some-run", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_projection_psnr_benchmark_prints_w_and_w_plus(style_run, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "projection_psnr.py"
+    out = subprocess.run([sys.executable, str(script), str(style_run), "--n", "1", "--steps", "2", "--device", "cpu",
+                          "--json", str(tmp_path / "psnr.json")], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = json.loads((tmp_path / "psnr.json").read_text())["rows"]
+    assert [r["space"] for r in rows] == ["w", "w+"] and all(r["psnr_db"] > 0 for r in rows)

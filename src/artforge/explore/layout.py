@@ -91,7 +91,7 @@ def layout_from_mask(path: str, shape: tuple[int, int], colour: str = "#000000",
                      background: str | None = None) -> Layout:
     """A mask image's bright part wants ``colour``; its dark part ``background``, or is free when None.
     Gray levels blend: a mid-gray cell counts half (or wants the halfway colour, with a background)."""
-    mask = read_image(path, "--mask", 1, shape).astype(np.float32)[..., 0] / 255  # (h, w), 1 = bright
+    mask = read_image(path, "--mask", 1, shape, resample="box").astype(np.float32)[..., 0] / 255  # (h, w), 1 = bright
     fg = parse_colour(colour, "--color").astype(np.float32)
     if background is None:
         return Layout(np.broadcast_to(fg.astype(np.uint8), (*shape, 3)).copy(), mask)

@@ -66,14 +66,15 @@ def parse_colour(text: str, flag: str) -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike, flag: str, channels: int | None = None,
-               shape: tuple[int, int] | None = None) -> np.ndarray:
+               shape: tuple[int, int] | None = None, resample: str = "lanczos") -> np.ndarray:
     """An image file as uint8 (H, W, C): C = ``channels`` (3: RGB, 1: grayscale) and, with ``shape``
-    (H, W), centre-cropped to its aspect and resized to it. Unreadable files are a one-line UsageError."""
+    (H, W), centre-cropped to its aspect and resized to it (``resample`` "box" averages, without
+    Lanczos's ringing: for masks). Unreadable files are a one-line UsageError."""
     try:
         with Image.open(path) as im:
             im = im.convert("L" if channels == 1 else "RGB")
             if shape is not None:
-                im = ImageOps.fit(im, (shape[1], shape[0]), Image.Resampling.LANCZOS)
+                im = ImageOps.fit(im, (shape[1], shape[0]), Image.Resampling[resample.upper()])
             arr = np.array(im, dtype=np.uint8)
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
         detail = " ".join(str(exc).split())[:100]
