@@ -240,3 +240,17 @@ def test_projection_psnr_benchmark_prints_w_and_w_plus(style_run, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     rows = json.loads((tmp_path / "psnr.json").read_text())["rows"]
     assert [r["space"] for r in rows] == ["w", "w+"] and all(r["psnr_db"] > 0 for r in rows)
+
+
+def test_conditional_projection_starts_at_the_class_mean(labeled_style_run, style_run, one_thread):
+    import artforge
+
+    model = artforge.load(labeled_style_run, device="cpu")
+    red = start_styles(model, 1, "red")
+    assert torch.equal(red[0, 0], model.mean_style(model.label_index("red")))
+    both = start_styles(model, 1)
+    assert torch.allclose(both[0, 0], (model.mean_style(0) + model.mean_style(1)) / 2)
+    result = project(model, model.render(model.styles([2], label="blue")), steps=3, label="blue")
+    assert result.images.shape[0] == 1
+    with pytest.raises(UsageError, match="not conditional"):
+        start_styles(artforge.load(style_run, device="cpu"), 1, "red")

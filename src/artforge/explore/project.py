@@ -90,6 +90,8 @@ class Projection:
 
 def start_styles(model, n: int, label=None) -> Tensor:
     """(n, num_ws, w_dim): the mean w broadcast; a conditional model's class's, or the mean of its classes'."""
+    if label is not None and not model.num_classes:
+        raise UsageError("--label was given but this model is not conditional", "leave --label out")
     if model.num_classes and label is None:
         w = torch.stack([model.mean_style(k) for k in range(model.num_classes)]).mean(0)
     else:
