@@ -141,6 +141,8 @@ VARIANTS = {
     REFERENCE: ("reference", {}, "fp32"),
     "artforge defaults": ("artforge", {"precision": "fp32"}, "fp32"),
     "artforge defaults ": ("artforge", {"precision": "bf16"}, "bf16"),
+    "artforge --arch style (lite)": ("artforge", {"arch": "style", "precision": "fp32"}, "fp32"),
+    "artforge --arch style (lite) ": ("artforge", {"arch": "style", "precision": "bf16"}, "bf16"),
 }
 ABLATIONS = {
     "artforge --recipe dcgan, width 64, batch 64": ("artforge", {"recipe": "dcgan", **OLD_SIZE, "precision": "fp32",

@@ -237,7 +237,7 @@ DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
 # --preset of --arch style: lite learns something useful at 64 px in the demo's CPU minutes; small
 # and base are GPU sizes (base is StyleGAN2's config-e scale). Options given win over the preset.
 STYLE_PRESETS: dict[str, dict] = {
-    "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=32, max_width=128, mbstd_group=4, pl_weight=0.0),
+    "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0),
     "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0),
     "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0),
 }
@@ -633,6 +633,9 @@ class EvaluateConfig:
 
 # ----------------------------------------------------------------------------- sample
 
+WATERMARK_HELP = ("add the invisible watermark that 'artforge verify' detects, marking the images as generated; "
+                  "--no-watermark leaves it out (the provenance record is written either way)")
+
 @dataclass(frozen=True)
 class SampleConfig:
     run: str = option("", "run folder (or a folder of runs: the newest is used) or a checkpoint folder",
@@ -651,6 +654,7 @@ class SampleConfig:
     filter: tuple = option((), "sample filter: " + FILTER_HELP + "; the draws are the seeds asked for, so the "
                            "F share of them is left out", metavar="NAME")
     filter_drop: float = option(SAMPLE_FILTER_DROP, FILTER_DROP_HELP)
+    watermark: bool = option(True, WATERMARK_HELP)
 
     def __post_init__(self):
         _paths_to_str(self, "run", "out")
@@ -999,3 +1003,50 @@ class InterpolateConfig:
             raise UsageError(f"--seeds {self.seeds!r} names one seed; interpolation needs two or more",
                              "pass e.g. --seeds 0,1")
         return seeds
+
+
+# --- recreate / verify
+
+WATERMARK_THRESHOLD = 4.3  # the score above which verify calls an image watermarked (watermark.THRESHOLD)
+
+
+@dataclass(frozen=True)
+class RecreateConfig:
+    image: str = option("", "a PNG written by artforge (its record is in the PNG, or in IMAGE's .json beside it)",
+                        positional=True, metavar="IMAGE")
+    out: str | None = option(None, "where to write the recreated PNG (default: <IMAGE name>-recreated.png beside "
+                             "IMAGE); --vary neighbours go beside it", metavar="PATH")
+    model: str | None = option(None, "the run, checkpoint folder or exported model to render with, when the one "
+                               "the record names has moved (its checkpoint is picked by the recorded step)",
+                               metavar="PATH")
+    vary: int = option(0, "also write N neighbours of the image: its styles (or latent) moved at random", metavar="N")
+    vary_strength: float = option(0.3, "how far --vary moves: the share S of a random draw's offset from the mean "
+                                  "style (style models) or of a random latent (dcgan)", metavar="S")
+    seed: int = option(0, "seed of the first --vary neighbour's random draw (neighbour i uses seed + i)")
+    device: str = option("auto", DEVICES_HELP)
+
+    def __post_init__(self):
+        _paths_to_str(self, "image", "out", "model")
+        if not self.image:
+            raise UsageError("no image given", "pass a PNG written by artforge, e.g. samples/seed0007.png")
+        if self.out == "":
+            raise UsageError("--out is empty", "pass a file, e.g. --out again.png")
+        if self.model == "":
+            raise UsageError("--model is empty", "pass the run's new folder, e.g. --model runs/00003-emoji")
+        _positive_int(self.vary, "vary", minimum=0)
+        _positive(self.vary_strength, "vary_strength")
+        _positive_int(self.seed, "seed", minimum=0)
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    images: tuple = option((), "images to check", cli=False)  # positional IMAGE..., added by the CLI itself
+    threshold: float = option(WATERMARK_THRESHOLD, "score above which an image counts as watermarked (lower finds "
+                              "more marked images and more false alarms)")
+    json: bool = option(False, "print one JSON object per image instead of text")
+
+    def __post_init__(self):
+        object.__setattr__(self, "images", tuple(os.fspath(p) for p in self.images))
+        if not self.images:
+            raise UsageError("no image given", "pass one or more images, e.g. artforge verify picture.png")
+        _positive(self.threshold, "threshold")

@@ -20,7 +20,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
-from .config import SampleConfig
+from . import provenance
+from .config import SampleConfig, to_dict
 from .draws import filter_left_out
 from .errors import CheckpointError, UsageError
 from .models.registry import get_architecture
@@ -29,7 +30,7 @@ from .training.rundir import RunLayout, resolve_run
 from .training.selfcond import weighted_label
 from .utils.device import pick_device
 from .utils.files import atomic_write_json, read_json, sha256_file
-from .utils.images import make_grid, to_pil, to_uint8
+from .utils.images import make_grid, to_uint8
 
 
 @dataclass
@@ -105,7 +106,7 @@ class LoadedRun:
         if truncation != 1:
             classes = c.tolist() if c is not None else [None] * len(seeds)
             means = torch.stack([self.mean_style(k) for k in classes])
-            w = means + truncation * (w - means)
+            w = torch.lerp(means, w, truncation)  # as sample() does, so both give the same image
         return self.G.broadcast(w).contiguous()
 
     @torch.no_grad()
@@ -182,6 +183,21 @@ class LoadedRun:
         cfg = self.model_config
         hw = getattr(cfg, "image_shape", (cfg.resolution, cfg.resolution))
         return (cfg.channels, *hw)
+
+    @torch.no_grad()
+    def render_latents(self, z: torch.Tensor, labels: torch.Tensor | None = None, truncation: float = 1.0,
+                       batch: int = 64) -> np.ndarray:
+        """uint8 images (N, H, W, C) of latents z (N, z_dim) as drawn (truncated here) and class indices.
+
+        ``sample`` for latents that no seed draws: a recorded or varied z (``artforge recreate``).
+        """
+        z = z.float() if self.has_styles else self.truncate(z.float(), truncation)
+        G = self._generator(truncation)
+        out = []
+        for start in range(0, len(z), batch):
+            cb = labels[start:start + batch].to(self.device) if labels is not None else None
+            out.append(to_uint8(G(z[start:start + batch].to(self.device), cb)))
+        return torch.cat(out).numpy()
 
     @torch.no_grad()
     def sample(self, n: int | None = None, seed: int = 0, *, seeds: list[int] | None = None,
@@ -339,7 +355,8 @@ def _read_meta(json_path: Path) -> dict:
 # ----------------------------------------------------------------------------- sample
 
 SAMPLES_RECORD = "samples.json"  # in each folder sample writes: its settings and the files it wrote
-_WRITTEN = re.compile(r"seed\d+\.png|grid\.png")  # the only names a record may make sample delete
+# the only names a record may make sample delete: images and their provenance sidecars
+_WRITTEN = re.compile(r"(seed\d+|grid)\.(png|json)")
 
 
 def sample_folder(cfg: SampleConfig, model: LoadedRun) -> Path:
@@ -374,33 +391,56 @@ def _replace_previous(out: Path, names: list[str], record: dict) -> list[str]:
 
 
 def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
-    """The ``artforge sample`` command: PNGs named by seed, plus a grid, replacing an earlier call's."""
+    """The ``artforge sample`` command: PNGs named by seed, plus a grid, replacing an earlier call's.
+
+    Each PNG carries its provenance (``provenance.save_image``: in its metadata and a sidecar JSON)
+    and, unless ``cfg.watermark`` is off, the invisible watermark.
+    """
     started = time.perf_counter()
     model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
     loaded = time.perf_counter()
     seeds, dropped = cfg.seed_list(), []
     if cfg.filter:  # the config allows one filter, jacobian, for images
         seeds, dropped = jacobian_filter(model, seeds, cfg.filter_drop, cfg.truncation, cfg.label)
-    images = model.sample(seeds=seeds, truncation=cfg.truncation, label=cfg.label)
+    images, styles = sample_images(model, seeds, cfg.truncation, cfg.label)
     sampled = time.perf_counter()
     out = sample_folder(cfg, model)
     out.mkdir(parents=True, exist_ok=True)
-    names = [f"seed{s:04d}.png" for s in seeds] + (["grid.png"] if cfg.grid else [])
+    stems = [f"seed{s:04d}" for s in seeds] + (["grid"] if cfg.grid else [])
+    names = [f"{stem}.{ext}" for stem in stems for ext in ("png", "json")]
     record = {"checkpoint": str(model.checkpoint), "step": model.step, "seeds": seeds, "dropped_seeds": dropped,
               "truncation": cfg.truncation, "label": cfg.label, "filter": list(cfg.filter),
-              "filter_drop": cfg.filter_drop}
-    removed = _replace_previous(out, names, record)
+              "filter_drop": cfg.filter_drop, "watermark": cfg.watermark}
+    removed = [n for n in _replace_previous(out, names, record) if n.endswith(".png")]
+    settings = {**to_dict(cfg), "seeds": seeds, "dropped_seeds": dropped}
+    latents, labels = model.latents(seeds), model.labels(seeds, cfg.label)
     files = []
-    for s, image in zip(seeds, images):
-        path = out / f"seed{s:04d}.png"
-        to_pil(image).save(path)
-        files.append(path)
+    for i, (s, image) in enumerate(zip(seeds, images)):
+        described = provenance.describe(model, "sample", seed=s, label=None if labels is None else int(labels[i]),
+                                        truncation=cfg.truncation, z=latents[i],
+                                        ws=None if styles is None else styles[i], settings=settings)
+        files.append(provenance.save_image(out / f"seed{s:04d}.png", image, described, watermark=cfg.watermark))
     grid = None
-    if cfg.grid:
-        grid = out / "grid.png"
-        make_grid(images).save(grid)
+    if cfg.grid:  # a picture of its own: marked and recorded as a whole
+        described = provenance.describe(model, "sample-grid", label=cfg.label, truncation=cfg.truncation,
+                                        settings=settings)
+        grid = provenance.save_image(out / "grid.png", np.asarray(make_grid(images)), described,
+                                     watermark=cfg.watermark)
     return {"out": out, "files": files, "grid": grid, "checkpoint": model.checkpoint, "step": model.step,
             "load_s": loaded - started, "sample_s": sampled - loaded, "dropped": dropped, "removed": removed}
+
+
+def sample_images(model: LoadedRun, seeds: list[int], truncation: float,
+                   label: int | str | None) -> tuple[np.ndarray, torch.Tensor | None]:
+    """(uint8 images, their w+ styles or None) of ``seeds``, made the way ``artforge recreate`` makes them.
+
+    A style model's images are rendered from the styles recorded, one at a time: a batched
+    convolution may round a pixel differently in another batch size, and recreate renders one.
+    """
+    if not model.has_styles:
+        return model.sample(seeds=seeds, truncation=truncation, label=label), None
+    styles = model.styles(seeds, truncation, label)
+    return np.concatenate([model.render(styles[i:i + 1]) for i in range(len(seeds))]), styles
 
 
 def jacobian_filter(model: LoadedRun, seeds: list[int], drop: float, truncation: float = 1.0,

@@ -260,10 +260,10 @@ class GenerationTask(Task):
         generators = [net for name, net in nets.items() if name.startswith("G")]
         if not any(getattr(G, "output_bias", None) is not None for G in generators):
             return
-        per_image = self.dataset.channels * self.dataset.resolution ** 2
+        per_image = self.dataset.channels * self.dataset.height * self.dataset.width
         n = min(len(self.source.indices), max(256, MEAN_IMAGE_BYTES // per_image))
-        images = self.source.fixed_sample(n, self.cfg.seed + 3)[0]  # uint8 (N, C, R, R)
-        mean = images.sum(dim=0, dtype=torch.float32) / (127.5 * len(images)) - 1  # (C, R, R) in [-1, 1]
+        images = self.source.fixed_sample(n, self.cfg.seed + 3)[0]  # uint8 (N, C, H, W)
+        mean = images.sum(dim=0, dtype=torch.float32) / (127.5 * len(images)) - 1  # (C, H, W) in [-1, 1]
         for G in generators:
             G.init_output_bias(mean.to(self.engine.device))
 
