@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 import artforge
-from artforge import provenance
+from artforge import provenance, watermark
 from artforge.cli import main
 from artforge.config import LAYER_GROUP_NAMES, InterpolateConfig, MixConfig, split_layer_spec
 from artforge.errors import UsageError
@@ -227,7 +227,7 @@ def test_cli_mix_writes_grid_and_cells_with_provenance(style_run, tmp_path, caps
     expected = mix_styles(model.styles([1]), model.styles([3]), [0, 1])[0]
     assert torch.allclose(ws, expected, atol=1e-5)  # mapped in batches of another size
     with Image.open(out / "row0001-col0003.png") as im:
-        assert close_images(np.asarray(im.convert("RGB")), model.render(ws[None])[0])
+        assert close_images(np.asarray(im.convert("RGB")), watermark.embed(model.render(ws[None])[0]))  # marked
     assert len(list(out.glob("row*-col*.png"))) == 6
 
 

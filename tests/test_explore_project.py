@@ -165,6 +165,7 @@ def test_an_exported_model_is_projected_with_pixels_alone(style_run, tmp_path, o
 
 def test_cli_project_writes_projection_styles_and_variations(style_run, tmp_path, capsys, one_thread):
     from artforge.cli import main
+    from artforge import watermark
     from artforge.provenance import decode_array, read_record
 
     Image.new("RGB", (40, 40), (200, 30, 40)).save(tmp_path / "red.png")
@@ -181,7 +182,8 @@ def test_cli_project_writes_projection_styles_and_variations(style_run, tmp_path
     record = json.loads((out / "projected.json").read_text())
     ws = torch.from_numpy(decode_array(record["ws"]))
     assert record["kind"] == "project" and ws.shape == (model.G.num_ws, model.model_config.w_dim)
-    assert np.array_equal(model.render(ws[None])[0], np.asarray(Image.open(out / "projected.png")))
+    marked = watermark.embed(model.render(ws[None])[0])  # outputs carry the invisible watermark
+    assert np.array_equal(marked, np.asarray(Image.open(out / "projected.png")))
     assert read_record(out / "variation-01.png")["kind"] == "project-variation"
 
 

@@ -13,6 +13,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 import artforge
+from artforge import watermark
 from artforge.cli import main
 from artforge.errors import CheckpointError, UsageError
 from artforge.exporting import CARD_FILE, MODEL_JSON, WEIGHTS_FILE
@@ -91,7 +92,8 @@ def test_cli_export_then_sample_the_folder(run, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     best = artforge.load(run, device="cpu").sample(seeds=SEEDS)
     for seed in SEEDS:
-        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "picks" / f"seed{seed:04d}.png")), best[seed])
+        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "picks" / f"seed{seed:04d}.png")),
+                                      watermark.embed(best[seed]))
     assert main(["sample", str(out), "--n", "2"]) == 0  # default output: inside the export folder
     assert len(list((out / "samples").rglob("seed*.png"))) == 2
 

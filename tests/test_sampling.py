@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 import artforge
+from artforge import watermark
 from artforge.config import SampleConfig
 from artforge.errors import UsageError
 from artforge.sampling import sample_to_folder, weighted_label
@@ -39,10 +40,11 @@ def test_truncation_zero_collapses_to_the_mean_latent(trained_run):
 
 def test_sample_command_writes_pngs_named_by_seed_and_a_grid(trained_run, tmp_path):
     result = sample_to_folder(SampleConfig(run=str(trained_run), seeds="3,7-8", out=str(tmp_path)))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "samples.json", "seed0003.png", "seed0007.png",
-                                                          "seed0008.png"]
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["grid.png", "seed0003.png", "seed0007.png",
+                                                               "seed0008.png"]  # each with its record (.json)
     model = artforge.load(trained_run, device="cpu")
-    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "seed0007.png")), model.sample(seeds=[7])[0])
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "seed0007.png")),
+                                  watermark.embed(model.sample(seeds=[7])[0]))  # marked as generated
     assert Image.open(result["grid"]).size[0] > 32 * 2
 
 
@@ -159,7 +161,8 @@ def test_default_folder_is_named_by_checkpoint_and_first_seed(trained_run, tmp_p
     shutil.copytree(trained_run, run)
     result = sample_to_folder(SampleConfig(run=str(run), seeds="7,3", grid=False))
     assert result["out"] == run / "samples" / f"{result['checkpoint'].name}-seed0007"
-    assert sorted(p.name for p in result["out"].iterdir()) == ["samples.json", "seed0003.png", "seed0007.png"]
+    assert sorted(p.name for p in result["out"].iterdir()) == ["samples.json", "seed0003.json", "seed0003.png",
+                                                               "seed0007.json", "seed0007.png"]
 
 
 def test_a_later_call_replaces_only_the_images_the_earlier_one_wrote(trained_run, tmp_path, capsys):
@@ -172,10 +175,11 @@ def test_a_later_call_replaces_only_the_images_the_earlier_one_wrote(trained_run
     sample_to_folder(SampleConfig(run=str(trained_run), n=4, seed=0, out=str(out)))
     assert main(["sample", str(trained_run), "--seeds", "2,10", "--no-grid", "--out", str(out)]) == 0
     assert "removed 4 images an earlier call wrote there" in capsys.readouterr().out  # seeds 0, 1, 3 and the grid
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "samples.json", "seed0002.png", "seed0010.png",
-                                                     "seed9999.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "samples.json", "seed0002.json", "seed0002.png",
+                                                     "seed0010.json", "seed0010.png", "seed9999.png"]
     record = json.loads((out / "samples.json").read_text())
-    assert record["seeds"] == [2, 10] and record["files"] == ["seed0002.png", "seed0010.png"]
+    assert record["seeds"] == [2, 10] and record["files"] == ["seed0002.png", "seed0002.json", "seed0010.png",
+                                                              "seed0010.json"]
 
     record["files"] += ["notes.txt", "../outside.png", "seed9999.png/../notes.txt"]  # a record never deletes those
     (out / "samples.json").write_text(json.dumps(record))

@@ -15,8 +15,8 @@ import sys
 import typing
 
 from . import __version__
-from .config import (EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, SampleConfig,
-                     ToyBenchConfig, TrainConfig, flag_name)
+from .config import (EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, RecreateConfig,
+                     SampleConfig, ToyBenchConfig, TrainConfig, VerifyConfig, flag_name)
 from .errors import ArtforgeError, UsageError
 
 EXAMPLES = {
@@ -58,6 +58,15 @@ Inception weights: pt_inception-2015-12-05-6726825d.pth from the pytorch-fid rel
   artforge export runs/00003-openmoji-64-dcgan        # best checkpoint -> exports/00003-openmoji-64-dcgan/
   artforge export runs/00003-openmoji-64-dcgan --checkpoint 4000 --out models/emoji --force
   artforge sample exports/00003-openmoji-64-dcgan --seeds 0-15   # an export samples like a run""",
+    "recreate": """examples:
+  artforge recreate picks/seed0007.png                 # -> picks/seed0007-recreated.png, and "pixel-identical"
+  artforge recreate picks/seed0007.png --vary 8        # also 8 neighbours: seed0007-vary01.png ...
+  artforge recreate picks/seed0007.png --vary 4 --vary-strength 0.6 --seed 100   # farther, other draws
+  artforge recreate old/seed0007.png --model runs/00003-openmoji-64-dcgan   # the run has moved""",
+    "verify": """examples:
+  artforge verify picture.png                          # watermarked (score 9.8); record: sample
+  artforge verify downloads/*.jpg --json               # one JSON object per image
+The mark survives half size, JPEG quality 75 and a 10% crop; docs/provenance.md says what it does not.""",
 }
 
 
@@ -198,6 +207,14 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
     p = command("export", "write a run's EMA generator as a standalone model folder (weights, model.json, "
                 "a README model card) that 'artforge sample' and artforge.load take like a run")
     add_config_arguments(p, ExportConfig)
+
+    p = command("recreate", "re-make an image from the provenance record artforge wrote into it (and its .json "
+                "sidecar), check it is pixel-identical, and optionally make neighbours of it")
+    add_config_arguments(p, RecreateConfig)
+
+    p = command("verify", "check images for artforge's invisible watermark (and a provenance record)")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="images to check (PNG, JPEG, ...)")
+    add_config_arguments(p, VerifyConfig)
     return parser
 
 
@@ -429,8 +446,41 @@ EXPLORE_ACTIONS["palette"] = (PaletteConfig, "recolour seeds' images toward a pa
 EXPLORE_ACTIONS["layout"] = (LayoutConfig, "steer seeds' images toward a rough layout (coloured blobs or a mask)",
                              LAYOUT_EXAMPLES, _explore_layout)
 
+def cmd_recreate(args) -> None:
+    from .recreate import recreate
+
+    result = recreate(RecreateConfig(**_options(args, ("command",))))
+    if result["identical"]:
+        verdict = "pixel-identical to the given image"
+    elif result["max_diff"] is None:
+        verdict = (f"NOT identical: {result['shape'][1]}x{result['shape'][0]}, the given image is "
+                   f"{result['given_shape'][1]}x{result['given_shape'][0]} (resized or cropped since?)")
+    else:
+        verdict = (f"NOT identical: pixels differ by up to {result['max_diff']} levels (edited since, or another "
+                   "model, hardware or batch size)")
+    print(f"recreated the {result['kind']} image with {result['model']}: {result['out']}; {verdict}")
+    if result["vary"]:
+        print(f"wrote {len(result['vary'])} neighbours: {', '.join(p.name for p in result['vary'])}")
+
+
+def cmd_verify(args) -> None:
+    import json
+
+    from .recreate import verify
+
+    cfg = VerifyConfig(**_options(args, ("command",)))
+    for item in verify(cfg):
+        if cfg.json:
+            print(json.dumps(item))
+            continue
+        verdict = "watermarked" if item["watermarked"] else "no watermark found"
+        record = f"record: {item['record']}" if item["record"] else "no artforge record"
+        print(f"{item['image']}: {verdict} (score {item['score']:.1f}); {record}")
+
+
 COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
-            "bench": cmd_bench, "report": cmd_report, "export": cmd_export, "explore": cmd_explore}
+            "bench": cmd_bench, "report": cmd_report, "export": cmd_export, "explore": cmd_explore,
+            "recreate": cmd_recreate, "verify": cmd_verify}
 
 
 def main(argv: typing.Sequence[str] | None = None) -> int:

@@ -33,13 +33,15 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
+from .config import WATERMARK_THRESHOLD
+
 KEY = "artforge-watermark-v1"  # the project key: the pattern is drawn from its hash
 CANON = 64  # the canonical frame the pattern is drawn on, stretched over the image
 BAND = (2.0, 8.0)  # cycles per image: low enough to survive half size + JPEG 75, high enough to miss shading
 CROP_FRACTIONS = tuple(np.round(np.arange(1.0, 0.849, -0.025), 3))  # share of each axis a crop may keep
 WORK_SIZE = 70  # the detector works on the image resized to about this many pixels (a bit over CANON)
 BILATERAL = (3.5, 5.0)  # spatial sigma (working pixels), range sigma (grey levels) of the smoothing
-THRESHOLD = 4.3  # score above which an image is called watermarked
+THRESHOLD = WATERMARK_THRESHOLD  # score above which an image is called watermarked (verify --threshold)
 STRENGTH, MIN_STRENGTH, MAX_STRENGTH = 2.5, 1.2, 5.0  # RMS of the mark in grey levels
 TARGET = 7.0  # the score embed aims for after half size + JPEG 75
 _UPSAMPLE = 2  # correlation positions every 1/2 canonical pixel
