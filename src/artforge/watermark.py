@@ -16,7 +16,8 @@ How it works (numbers are the module constants below):
 * **Strength** is informed: ``embed`` marks with ``STRENGTH``, measures the score that the hardest
   expected attack (half size, then JPEG quality 75) would leave, and rescales the mark once to
   reach ``TARGET`` within [``MIN_STRENGTH``, ``MAX_STRENGTH``]: busy images that hide the mark
-  poorly get more, easy ones less. Everything is deterministic: the same image in gives the same
+  poorly get more, easy ones less; an image under ``SMALL`` pixels where even the most would not do
+  (half of 32 px is 16) gets ``FALLBACK_STRENGTH``, enough for each attack alone. Everything is deterministic: the same image in gives the same
   marked image out (the embedder's JPEG trial uses Pillow's encoder).
 
 The key (``KEY``) is public and fixed: anyone can detect the mark, and anyone who reads this file can
@@ -43,6 +44,8 @@ WORK_SIZE = 70  # the detector works on the image resized to about this many pix
 BILATERAL = (3.5, 5.0)  # spatial sigma (working pixels), range sigma (grey levels) of the smoothing
 THRESHOLD = WATERMARK_THRESHOLD  # score above which an image is called watermarked (verify --threshold)
 STRENGTH, MIN_STRENGTH, MAX_STRENGTH = 2.5, 1.2, 5.0  # RMS of the mark in grey levels
+FALLBACK_STRENGTH, SMALL = 3.0, 48  # for images under SMALL px that even MAX_STRENGTH would not get through
+# half size + JPEG 75
 TARGET = 7.0  # the score embed aims for after half size + JPEG 75
 _UPSAMPLE = 2  # correlation positions every 1/2 canonical pixel
 
@@ -204,8 +207,13 @@ def embed(image, strength: float | None = None) -> np.ndarray:
     if strength is not None:
         return _add(array, strength)
     marked = _add(array, STRENGTH)
-    planned = _planned_score(marked)
-    wanted = float(np.clip(STRENGTH * TARGET / max(planned, 0.5), MIN_STRENGTH, MAX_STRENGTH))
+    planned = _planned_score(marked)  # about proportional to the strength
+    wanted = STRENGTH * TARGET / max(planned, 0.1)
+    if min(array.shape[:2]) < SMALL and planned * MAX_STRENGTH / STRENGTH < THRESHOLD + 0.5:
+        # half size + JPEG is out of reach for a tiny image (half of 32 px is 16): stay invisible,
+        # and strong enough for each attack alone
+        wanted = FALLBACK_STRENGTH
+    wanted = float(np.clip(wanted, MIN_STRENGTH, MAX_STRENGTH))
     return marked if abs(wanted - STRENGTH) < 0.05 else _add(array, wanted)
 
 
