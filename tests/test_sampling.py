@@ -24,11 +24,23 @@ from conftest import TINY
 def test_same_seed_gives_the_same_image_whatever_the_batch(trained_run):
     model = artforge.load(trained_run, device="cpu")
     a = model.sample(n=6, seed=10)
-    b = model.sample(seeds=[12, 99, 10], batch=2)
+    b = model.sample(seeds=[12, 99, 10])
     assert a.shape == (6, 32, 32, 3) and a.dtype == np.uint8
     np.testing.assert_array_equal(a[2], b[0])
     np.testing.assert_array_equal(a[0], b[2])
     assert not np.array_equal(a[0], a[1])
+    many = model.sample(seeds=list(range(50)))  # across a pass boundary (RENDER_BATCH): still seed by seed
+    np.testing.assert_array_equal(many[12], a[2])
+    np.testing.assert_array_equal(many[40], model.sample(seeds=[40])[0])
+
+
+def test_a_style_image_renders_the_same_alone_and_among_others(style_run):
+    model = artforge.load(style_run, device="cpu")
+    ws = model.styles(list(range(40)), truncation=0.7)
+    together = model.render(ws)
+    for i in (0, 17, 39):
+        np.testing.assert_array_equal(model.render(ws[i:i + 1])[0], together[i])
+    np.testing.assert_array_equal(model.sample(seeds=[17], truncation=0.7)[0], together[17])
 
 
 def test_truncation_zero_collapses_to_the_mean_latent(trained_run):
@@ -187,3 +199,15 @@ def test_a_later_call_replaces_only_the_images_the_earlier_one_wrote(trained_run
     sample_to_folder(SampleConfig(run=str(trained_run), seeds="2", out=str(out), grid=False))
     assert (out / "notes.txt").exists() and (tmp_path / "outside.png").exists()
     assert sorted(p.name for p in out.glob("seed*.png")) == ["seed0002.png", "seed9999.png"]
+
+
+def test_psi_zero_gives_each_class_s_mean_style_image(labeled_style_run):
+    """Truncation in w pulls toward the class's own mean w: psi = 0 draws that class's average image."""
+    model = artforge.load(labeled_style_run, device="cpu")
+    means = []
+    for label in (0, 1):
+        images = model.sample(seeds=[1, 2, 3], truncation=0.0, label=label)
+        means.append(model.render(model.mean_style(label)[None])[0])
+        assert all(np.array_equal(image, means[-1]) for image in images)
+    assert not np.array_equal(means[0], means[1])
+    assert not np.array_equal(model.sample(seeds=[1], label=0)[0], means[0])  # psi = 1: the seed's own image

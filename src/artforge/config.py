@@ -793,23 +793,29 @@ class ProjectConfig:
 
 
 @dataclass(frozen=True)
-class PaletteConfig:
+class _SteeringOptions:
+    """What palette and layout share: the seeds they start from and how the styles are steered."""
+
     run: str = option("", RUN_HELP, positional=True, metavar="RUN")
-    colors: str | None = option(None, "the palette as colours, e.g. '#1d3557,#e63946,#f1faee' (names work too)")
-    palette_image: str | None = option(None, "or a reference image: its --k main colours are the palette",
-                                       metavar="IMAGE")
-    k: int = option(5, "colours taken from --palette-image")
-    seeds: str = option("0", "seeds of the images to recolour, e.g. 0-3")
+    seeds: str = option("0", "seeds of the images to steer, e.g. 0-3")
     strength: float = option(0.5, STRENGTH_HELP)
     steps: int = option(100, "optimization steps")
     lr: float = option(0.05, "Adam's learning rate for the styles")
     space: str = option("w+", SPACE_HELP, choices=STYLE_SPACES)
     truncation: float = option(1.0, TRUNCATION_HELP)
     label: str | None = option(None, "class name or index for conditional models")
-    out: str | None = option(None, "output folder (default: RUN/explore/palette-seed<first seed>)")
+    out: str | None = option(None, "output folder (default: RUN/explore/<action>-seed<first seed>)")
     checkpoint: str = option("best", "which checkpoint: best, latest, or a step number")
     device: str = option("auto", DEVICES_HELP)
     progress: bool = option(True, "show a progress bar")
+
+
+@dataclass(frozen=True)
+class PaletteConfig(_SteeringOptions):
+    colors: str | None = option(None, "the palette as colours, e.g. '#1d3557,#e63946,#f1faee' (names work too)")
+    palette_image: str | None = option(None, "or a reference image: its --k main colours are the palette",
+                                       metavar="IMAGE")
+    k: int = option(5, "colours taken from --palette-image")
 
     def __post_init__(self):
         _explore_common(self, "palette_image")
@@ -821,24 +827,12 @@ class PaletteConfig:
 
 
 @dataclass(frozen=True)
-class LayoutConfig:
-    run: str = option("", RUN_HELP, positional=True, metavar="RUN")
+class LayoutConfig(_SteeringOptions):
     blobs: str | None = option(None, "coloured discs 'x,y,r,#hex;...': centre and radius as fractions of the "
                                "width, height and shorter side, e.g. '0.5,0.6,0.25,#e63946'")
     mask: str | None = option(None, "or a mask image: its bright part should take --color", metavar="IMAGE")
     color: str = option("#000000", "colour of the mask's bright part")
     background: str | None = option(None, "colour of the rest of the mask (default: left free)")
-    seeds: str = option("0", "seeds of the images to steer, e.g. 0-3")
-    strength: float = option(0.5, STRENGTH_HELP)
-    steps: int = option(100, "optimization steps")
-    lr: float = option(0.05, "Adam's learning rate for the styles")
-    space: str = option("w+", SPACE_HELP, choices=STYLE_SPACES)
-    truncation: float = option(1.0, TRUNCATION_HELP)
-    label: str | None = option(None, "class name or index for conditional models")
-    out: str | None = option(None, "output folder (default: RUN/explore/layout-seed<first seed>)")
-    checkpoint: str = option("best", "which checkpoint: best, latest, or a step number")
-    device: str = option("auto", DEVICES_HELP)
-    progress: bool = option(True, "show a progress bar")
 
     def __post_init__(self):
         _explore_common(self, "mask")

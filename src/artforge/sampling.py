@@ -110,11 +110,10 @@ class LoadedRun:
         return self.G.broadcast(w).contiguous()
 
     @torch.no_grad()
-    def render(self, ws: torch.Tensor, batch: int = 64) -> np.ndarray:
-        """uint8 images (N, H, W, C) of w (N, w_dim) or w+ (N, num_ws, w_dim) styles."""
+    def render(self, ws: torch.Tensor) -> np.ndarray:
+        """uint8 images (N, H, W, C) of w (N, w_dim) or w+ (N, num_ws, w_dim) styles (see ``in_fixed_batches``)."""
         self._require_styles("rendering styles")
-        return torch.cat([to_uint8(self.G.synthesis(ws[i:i + batch].to(self.device)))
-                          for i in range(0, len(ws), batch)]).numpy()
+        return in_fixed_batches(self.G.synthesis, self.device, ws)
 
     def _generator(self, truncation: float) -> nn.Module:
         """A module (z, c) -> image that applies ``truncation`` where this family truncates."""
@@ -185,35 +184,47 @@ class LoadedRun:
         return (cfg.channels, *hw)
 
     @torch.no_grad()
-    def render_latents(self, z: torch.Tensor, labels: torch.Tensor | None = None, truncation: float = 1.0,
-                       batch: int = 64) -> np.ndarray:
+    def render_latents(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+                       truncation: float = 1.0) -> np.ndarray:
         """uint8 images (N, H, W, C) of latents z (N, z_dim) as drawn (truncated here) and class indices.
 
         ``sample`` for latents that no seed draws: a recorded or varied z (``artforge recreate``).
         """
         z = z.float() if self.has_styles else self.truncate(z.float(), truncation)
-        G = self._generator(truncation)
-        out = []
-        for start in range(0, len(z), batch):
-            cb = labels[start:start + batch].to(self.device) if labels is not None else None
-            out.append(to_uint8(G(z[start:start + batch].to(self.device), cb)))
-        return torch.cat(out).numpy()
+        return in_fixed_batches(self._generator(truncation), self.device, z, labels)
 
     @torch.no_grad()
     def sample(self, n: int | None = None, seed: int = 0, *, seeds: list[int] | None = None,
-               truncation: float = 1.0, label: int | str | None = None, batch: int = 64) -> np.ndarray:
+               truncation: float = 1.0, label: int | str | None = None) -> np.ndarray:
         """uint8 images (N, H, W, C) for ``seeds`` (default: seed, seed+1, ..., n of them)."""
         if seeds is None:
             seeds = list(range(seed, seed + (16 if n is None else n)))
-        z = self._inputs(seeds, truncation)
-        c = self.labels(seeds, label)
-        G = self._generator(truncation)
-        out = []
-        for start in range(0, len(seeds), batch):
-            zb = z[start:start + batch].to(self.device)
-            cb = c[start:start + batch].to(self.device) if c is not None else None
-            out.append(to_uint8(G(zb, cb)))
-        return torch.cat(out).numpy()
+        return in_fixed_batches(self._generator(truncation), self.device, self._inputs(seeds, truncation),
+                                self.labels(seeds, label))
+
+
+RENDER_BATCH = 32  # every generator pass takes exactly this many inputs (see in_fixed_batches)
+
+
+def in_fixed_batches(G, device: torch.device, *inputs: torch.Tensor | None) -> np.ndarray:
+    """uint8 images (N, H, W, C) of ``G(*inputs)`` row by row, computed in passes of exactly ``RENDER_BATCH``.
+
+    A convolution library picks its kernels by batch size, and another kernel may round a pixel
+    differently; passes of one fixed size (the last padded with copies of its last row) make an
+    image depend only on its own inputs, so a seed or a recorded style renders the same pixels alone,
+    among others or at any position (what ``artforge recreate`` relies on). ``None`` inputs pass through.
+    """
+    n_total = len(next(x for x in inputs if x is not None))
+    out = []
+    for start in range(0, n_total, RENDER_BATCH):
+        parts = [None if x is None else _padded(x[start:start + RENDER_BATCH]).to(device) for x in inputs]
+        out.append(to_uint8(G(*parts)[:min(RENDER_BATCH, n_total - start)]))
+    return torch.cat(out).numpy()
+
+
+def _padded(x: torch.Tensor) -> torch.Tensor:
+    pad = RENDER_BATCH - len(x)
+    return torch.cat([x, x[-1:].expand(pad, *x.shape[1:])]) if pad else x
 
 
 MEAN_STYLE_DRAWS = 10_000  # latents averaged for the mean w truncation pulls toward
@@ -434,13 +445,13 @@ def sample_images(model: LoadedRun, seeds: list[int], truncation: float,
                    label: int | str | None) -> tuple[np.ndarray, torch.Tensor | None]:
     """(uint8 images, their w+ styles or None) of ``seeds``, made the way ``artforge recreate`` makes them.
 
-    A style model's images are rendered from the styles recorded, one at a time: a batched
-    convolution may round a pixel differently in another batch size, and recreate renders one.
+    A style model's images are rendered from the styles recorded (``render``: fixed-size passes, so
+    each image is the one recreate renders from its styles alone).
     """
     if not model.has_styles:
         return model.sample(seeds=seeds, truncation=truncation, label=label), None
     styles = model.styles(seeds, truncation, label)
-    return np.concatenate([model.render(styles[i:i + 1]) for i in range(len(seeds))]), styles
+    return model.render(styles), styles
 
 
 def jacobian_filter(model: LoadedRun, seeds: list[int], drop: float, truncation: float = 1.0,

@@ -28,6 +28,7 @@ from .dcgan import group_std
 from .family import Family
 
 GAIN = math.sqrt(2)  # leaky ReLU's gain: activations keep unit variance
+OUTPUT_BIAS_LR_MUL = 0.02  # the per-pixel output bias learns at 1/50 of the rate (see StyleGenerator)
 
 
 LAYER_GROUPS = ("coarse", "middle", "fine")  # 4-8 px, 16-32 px, 64 px and up (Karras et al. 2019, sec. 3.1)
@@ -199,13 +200,16 @@ class StyleGenerator(nn.Module):
             self.to_rgb.append(ModulatedConv2d(cout, cfg.channels, 1, cfg.w_dim, demodulate=False))
         self.rgb_bias = nn.Parameter(torch.zeros(cfg.levels, cfg.channels))
         # As in the DCGAN family: backgrounds and layout are right from the first step (see dcgan.py).
+        # Stored at 1/OUTPUT_BIAS_LR_MUL scale: at the style learning rate (0.0025) Adam would move
+        # every pixel of a raw per-pixel bias by about that much each step, a random walk that
+        # paints high-frequency noise over every image.
         self.output_bias = nn.Parameter(torch.zeros(cfg.channels, *cfg.image_shape)) if cfg.output_bias else None
 
     @torch.no_grad()
     def init_output_bias(self, mean_image: Tensor) -> None:
         """Start the output bias at the training images' mean image (C, H, W), in [-1, 1]."""
         if self.output_bias is not None:
-            self.output_bias.copy_(mean_image)
+            self.output_bias.copy_(mean_image / OUTPUT_BIAS_LR_MUL)
 
     def map(self, z: Tensor, c: Tensor | None = None) -> Tensor:
         """(B, z_dim) latents (and class indices) -> (B, w_dim) styles."""
@@ -234,7 +238,7 @@ class StyleGenerator(nn.Module):
                 index += 1
             y = self.to_rgb[level](x, ws[:, index - 1]) + self.rgb_bias[level].to(x.dtype)[None, :, None, None]
             rgb = y if rgb is None else F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) + y
-        return rgb if self.output_bias is None else rgb + self.output_bias.to(rgb.dtype)
+        return rgb if self.output_bias is None else rgb + (self.output_bias * OUTPUT_BIAS_LR_MUL).to(rgb.dtype)
 
     def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
         return self.synthesis(self.map(z, c))
