@@ -174,3 +174,15 @@ def test_a_style_run_with_mixing_and_path_length_resumes_exactly(blob_dataset, t
     assert a["state"]["task_state"]["path_length_mean"] == b["state"]["task_state"]["path_length_mean"] > 0
     for name in ("G", "D", "G_ema"):
         assert all(torch.equal(a["models"][name][k], b["models"][name][k]) for k in a["models"][name])
+
+
+def test_a_style_run_with_minutes_keeps_its_preset_size(blob_dataset, tmp_path):
+    """Budget sizing picks among DCGAN widths; a style run takes its --preset's size instead."""
+    import json
+
+    import artforge
+    from artforge.config import STYLE_PRESETS
+    options = {k: v for k, v in TINY.items() if k not in ("width", "batch", "z_dim")}
+    result = artforge.train(blob_dataset, out=tmp_path, arch="style", minutes=0.01, **options)
+    saved = json.loads((result.run_dir / "options.json").read_text())
+    assert saved["sizing"] is None and saved["model"]["width"] == STYLE_PRESETS["lite"]["width"]

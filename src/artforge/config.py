@@ -385,8 +385,8 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
     steps: int | None = option(None, "stop after this many steps")
     kimg: float | None = option(None, "stop after this many thousand real images shown to D")
     minutes: float | None = option(None, "stop after this many minutes of training")
-    size_to_budget: bool = option(True, "with --minutes and neither --width nor --batch: time a few steps of "
-                                  "each candidate network on this machine and train the widest one that gets "
+    size_to_budget: bool = option(True, "--arch dcgan with --minutes and neither --width nor --batch: time a few "
+                                  "steps of each candidate network on this machine and train the widest one that gets "
                                   "enough steps in the budget")
     tick: int = option(100, "steps between log lines, health checks and sample grids")
     checkpoint_every: int = option(500, "steps between checkpoints")

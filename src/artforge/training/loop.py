@@ -176,7 +176,9 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     _check_shape(cfg.arch, ds)  # fail before making a folder
     per_process_batch(cfg.batch, dist.world)
     sized = None
-    if cfg.minutes is not None and cfg.size_to_budget and not {"width", "batch"} & options.keys():
+    # Sizing's candidates are DCGAN widths (sizing.py); a style run takes its --preset's size.
+    sizable = cfg.arch == "dcgan" and not {"width", "batch"} & options.keys()
+    if cfg.minutes is not None and cfg.size_to_budget and sizable:
         sized = dist.broadcast(_size_to_budget(cfg, ds, dist) if dist.is_writer else None)  # rank 0 measures
         cfg = dataclasses.replace(cfg, width=sized.size.width, batch=sized.size.batch)
     run_dir = dist.broadcast(new_run_dir(cfg.out, f"{ds.display_name}-{cfg.arch}") if dist.is_writer else None)
