@@ -186,3 +186,26 @@ def test_a_style_run_with_minutes_keeps_its_preset_size(blob_dataset, tmp_path):
     result = artforge.train(blob_dataset, out=tmp_path, arch="style", minutes=0.01, **options)
     saved = json.loads((result.run_dir / "options.json").read_text())
     assert saved["sizing"] is None and saved["model"]["width"] == STYLE_PRESETS["lite"]["width"]
+
+
+def test_the_style_family_from_the_command_line(blob_dataset, tmp_path, capsys):
+    """train --arch style, then export, sample the export, report: the commands a user runs."""
+    from artforge.cli import main
+    from artforge.sampling import load
+    with pytest.raises(SystemExit):
+        main(["train", "--arch", "style", "--help"])
+    section = capsys.readouterr().out.split("options of --arch style:")[1]
+    assert "--preset" in section and "--style-mixing" in section and "--width" in section
+    args = ["train", str(blob_dataset), "--arch", "style", "--steps", "3", "--out", str(tmp_path / "runs"),
+            "--width", "8", "--max-width", "16", "--w-dim", "16", "--z-dim", "16", "--batch", "8",
+            "--eval-images", "16", "--quiet", "--device", "cpu", "--no-tensorboard"]
+    assert main(args) == 0
+    run = next((tmp_path / "runs").iterdir())
+    assert run.name.endswith("-style")
+    assert main(["export", str(run), "--out", str(tmp_path / "model")]) == 0
+    assert main(["sample", str(tmp_path / "model"), "--seeds", "0-3", "--out", str(tmp_path / "s")]) == 0
+    assert len(list((tmp_path / "s").glob("seed*.png"))) == 4
+    assert main(["report", str(run)]) == 0 and (run / "report.html").exists()
+    assert load(tmp_path / "model").has_styles
+    assert main(["train", str(blob_dataset), "--arch", "dcgan", "--w-dim", "16", "--steps", "1"]) != 0
+    assert "--w-dim is not an option of --arch dcgan" in capsys.readouterr().err
