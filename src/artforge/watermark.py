@@ -17,8 +17,9 @@ How it works (numbers are the module constants below):
   expected attack (half size, then JPEG quality 75) would leave, and rescales the mark once to
   reach ``TARGET`` within [``MIN_STRENGTH``, ``MAX_STRENGTH``]: busy images that hide the mark
   poorly get more, easy ones less; an image under ``SMALL`` pixels where even the most would not do
-  (half of 32 px is 16) gets ``FALLBACK_STRENGTH``, enough for each attack alone. Everything is deterministic: the same image in gives the same
-  marked image out (the embedder's JPEG trial uses Pillow's encoder).
+  (half of 32 px is 16) gets ``FALLBACK_STRENGTH``, enough for each attack alone. Everything is
+  deterministic: the same image in gives the same marked image out (the embedder's JPEG trial uses
+  Pillow's encoder).
 
 The key (``KEY``) is public and fixed: anyone can detect the mark, and anyone who reads this file can
 also estimate and subtract it. It marks outputs as generated for honest pipelines; it is not proof

@@ -30,8 +30,9 @@ What happens to each file
       composited over ``--background``; 16-bit images are scaled (v / 257, rounded), not clipped;
       float images in [0, 1] are scaled by 255, others clipped to [0, 255].
     * ``--fit`` crop (the centred part at ``--aspect``), pad (with the background colour) or stretch,
-      then resize to ``--size`` (the longer side) at ``--aspect`` with ``--resample``. Big JPEGs are decoded at a reduced scale first (JPEG "draft"),
-      always keeping at least 3x the output size, so the result matches a full decode.
+      then resize to ``--size`` (the longer side) at ``--aspect`` with ``--resample``. Big JPEGs are
+      decoded at a reduced scale first (JPEG "draft"), always keeping at least 3x the output size,
+      so the result matches a full decode.
 
 Duplicates
     Files with identical bytes, and images whose output pixels are identical (e.g. the same
