@@ -27,7 +27,7 @@ def layout_example(run: str, seeds: str, steps: int, strength: float, work: Path
     from artforge.explore.layout import layout_to_folder
 
     r = layout_to_folder(LayoutConfig(run=run, blobs=BLOBS, seeds=seeds, steps=steps, strength=strength,
-                                      out=str(work / "layout"), progress=False))
+                                      out=str(work / "layout"), quiet=True))
     shutil.copy(r["out"] / "comparison.png", out / "layout.png")
     print(f"layout {BLOBS!r}: distance {r['distance_before']:.1f} -> {r['distance_after']:.1f} Delta E")
 
@@ -37,7 +37,7 @@ def palette_example(run: str, seeds: str, steps: int, strength: float, work: Pat
     from artforge.explore.palette import palette_to_folder
 
     r = palette_to_folder(PaletteConfig(run=run, colors=PALETTE, seeds=seeds, steps=steps, strength=strength,
-                                        out=str(work / "palette"), progress=False))
+                                        out=str(work / "palette"), quiet=True))
     shutil.copy(r["out"] / "comparison.png", out / "palette.png")
     print(f"palette {PALETTE}: distance {r['distance_before']:.1f} -> {r['distance_after']:.1f} Delta E")
 

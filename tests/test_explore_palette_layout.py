@@ -163,7 +163,7 @@ def test_cli_palette(style_run, tmp_path, capsys, one_thread):
 
     out = tmp_path / "pal"
     assert main(["explore", "palette", str(style_run), "--colors", "#264653,#e9c46a", "--seeds", "0-1", "--steps", "5",
-                 "--out", str(out), "--no-progress"]) == 0
+                 "--out", str(out), "--quiet"]) == 0
     assert "palette distance" in capsys.readouterr().out
     for name in ("palette.png", "comparison.png", "before-seed0000.png", "after-seed0001.png"):
         assert (out / name).is_file()
@@ -181,7 +181,7 @@ def test_cli_layout_from_a_mask(style_run, tmp_path, capsys, one_thread):
     Image.fromarray(mask).save(tmp_path / "mask.png")
     out = tmp_path / "lay"
     assert main(["explore", "layout", str(style_run), "--mask", str(tmp_path / "mask.png"), "--color", "#ffd166",
-                 "--steps", "5", "--out", str(out), "--no-progress"]) == 0
+                 "--steps", "5", "--out", str(out), "--quiet"]) == 0
     assert "layout distance" in capsys.readouterr().out
     for name in ("layout.png", "comparison.png", "before-seed0000.png", "after-seed0000.png"):
         assert (out / name).is_file()

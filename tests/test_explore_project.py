@@ -171,7 +171,7 @@ def test_cli_project_writes_projection_styles_and_variations(style_run, tmp_path
     Image.new("RGB", (40, 40), (200, 30, 40)).save(tmp_path / "red.png")
     out = tmp_path / "out"
     assert main(["explore", "project", str(style_run), str(tmp_path / "red.png"), "--steps", "5", "--vary", "2",
-                 "--out", str(out), "--no-progress"]) == 0
+                 "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "PSNR" in printed and "projected.json" in printed
     names = sorted(p.name for p in out.iterdir())
@@ -191,7 +191,7 @@ def test_cli_project_held_out_reports_psnr(style_run, capsys, one_thread):
     from artforge.cli import main
 
     assert main(["explore", "project", str(style_run), "--held-out", "2", "--steps", "3", "--space", "w",
-                 "--no-progress"]) == 0
+                 "--quiet"]) == 0
     assert "projected 2 held-out images" in capsys.readouterr().out
 
 

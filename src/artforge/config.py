@@ -776,7 +776,7 @@ class ProjectConfig:
     out: str | None = option(None, "output folder (default: RUN/explore/project-<image name>)")
     checkpoint: str = option("best", "which checkpoint: best, latest, or a step number")
     device: str = option("auto", DEVICES_HELP)
-    progress: bool = option(True, "show a progress bar")
+    quiet: bool = option(False, "no progress bar")
 
     def __post_init__(self):
         _explore_common(self, "image", "dataset")
@@ -807,7 +807,7 @@ class _SteeringOptions:
     out: str | None = option(None, "output folder (default: RUN/explore/<action>-seed<first seed>)")
     checkpoint: str = option("best", "which checkpoint: best, latest, or a step number")
     device: str = option("auto", DEVICES_HELP)
-    progress: bool = option(True, "show a progress bar")
+    quiet: bool = option(False, "no progress bar")
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,7 @@ def layout_to_folder(cfg: LayoutConfig, announce=print) -> dict:
     started = time.perf_counter()
     ws0 = model.styles(seeds, cfg.truncation, cfg.label)
     ws, history = steer_layout(model, ws0, layout, strength=cfg.strength, steps=cfg.steps, lr=cfg.lr,
-                               space=cfg.space, progress=cfg.progress)
+                               space=cfg.space, progress=not cfg.quiet)
     before, after = model.render(ws0), model.render(ws)
     seconds = time.perf_counter() - started
     out = output_folder(cfg.out, model, f"layout-seed{seeds[0]:04d}")

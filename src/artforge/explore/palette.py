@@ -127,7 +127,7 @@ def palette_to_folder(cfg: PaletteConfig, announce=print) -> dict:
     started = time.perf_counter()
     ws0 = model.styles(seeds, cfg.truncation, cfg.label)
     ws, history = recolour(model, ws0, palette, strength=cfg.strength, steps=cfg.steps, lr=cfg.lr, space=cfg.space,
-                           progress=cfg.progress)
+                           progress=not cfg.quiet)
     before, after = model.render(ws0), model.render(ws)
     seconds = time.perf_counter() - started
     out = output_folder(cfg.out, model, f"palette-seed{seeds[0]:04d}")

@@ -154,7 +154,7 @@ def project_to_folder(cfg: ProjectConfig, announce=print) -> dict:
     target = target_image(model, cfg.image)
     D = load_discriminator(model) if cfg.d_weight > 0 else None
     result = project(model, target[None], space=cfg.space, steps=cfg.steps, lr=cfg.lr, d_weight=cfg.d_weight,
-                     pixel=cfg.pixel_loss, label=cfg.label, D=D, progress=cfg.progress)
+                     pixel=cfg.pixel_loss, label=cfg.label, D=D, progress=not cfg.quiet)
     out = output_folder(cfg.out, model, f"project-{Path(cfg.image).stem}")
     settings = {**to_dict(cfg), "used_d_features": result.used_d}
     to_pil(target).save(out / "target.png")  # a real image, fitted: no styles to record
@@ -225,7 +225,7 @@ def held_out_report(cfg: ProjectConfig, announce=print) -> dict:
     dataset = cfg.dataset or run_dataset(model)
     D = load_discriminator(model) if cfg.d_weight > 0 else None
     result = held_out_psnr(model, dataset, cfg.held_out, space=cfg.space, steps=cfg.steps, lr=cfg.lr,
-                           d_weight=cfg.d_weight, pixel=cfg.pixel_loss, label=cfg.label, D=D, progress=cfg.progress)
+                           d_weight=cfg.d_weight, pixel=cfg.pixel_loss, label=cfg.label, D=D, progress=not cfg.quiet)
     return {"held_out": len(result.psnr), "dataset": dataset, "psnr": float(result.psnr.mean()),
             "start_psnr": float(result.start_psnr.mean()), "psnrs": result.psnr.tolist(),
             "loss": (result.history[0], result.history[-1]), "used_d": result.used_d, "seconds": result.seconds}
