@@ -18,6 +18,8 @@ from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
 from ..errors import UsageError
+from ..modality import IMAGE
+from ._output import default_folder
 
 # sRGB (D65) linear RGB -> XYZ, and the D65 white point: the standard constants.
 _RGB_TO_XYZ = torch.tensor([[0.4124564, 0.3575761, 0.1804375],
@@ -84,8 +86,8 @@ def read_image(path: str | os.PathLike, flag: str, channels: int | None = None,
 
 
 def to_model_range(images: np.ndarray, device: torch.device | str = "cpu") -> Tensor:
-    """uint8 (N, H, W, C) -> float32 (N, C, H, W) in [-1, 1], as G renders."""
-    return torch.as_tensor(np.asarray(images)).permute(0, 3, 1, 2).float().to(device) / 127.5 - 1
+    """uint8 (N, H, W, C) -> float32 (N, C, H, W) in [-1, 1], as G renders (the image modality's mapping)."""
+    return IMAGE.to_model(torch.as_tensor(np.asarray(images)).permute(0, 3, 1, 2)).to(device)
 
 
 def lr_at(progress: float, base: float, rampup: float = 0.05, rampdown: float = 0.25) -> float:
@@ -134,6 +136,6 @@ def steer(G, ws0: Tensor, target_loss: Callable[[Tensor], Tensor], *, strength: 
 
 def output_folder(out: str | None, model, name: str) -> Path:
     """--out, else RUN/explore/<name> (for an exported model, inside its folder); created."""
-    folder = Path(out) if out else Path(model.run_dir) / "explore" / name
+    folder = Path(out) if out else default_folder(model, name)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
