@@ -130,7 +130,8 @@ def test_prepare_background_wrong_type_is_usage_error():
 def test_train_defaults_valid():
     cfg = train()
     assert cfg.arch == "dcgan" and cfg.recipe is None and cfg.loss is None and cfg.augment == ("flip",)
-    assert cfg.resolved().recipe == "stable" and train(arch="style").resolved().recipe == "stylegan2"
+    assert cfg.resolved().recipe == "stable" and train(arch="style").resolved().recipe == "style-cpu"
+    assert train(arch="style", preset="small").resolved().recipe == "stylegan2"
     resolved = cfg.resolved()
     assert resolved.loss == "nonsaturating" and resolved.r1_gamma > 0 and resolved.ada_target == 0.6
     assert not cfg.stop_given()

@@ -1,14 +1,15 @@
 """The style-based family: its pieces against direct math, its shapes, and training on the engine."""
 
+import dataclasses
 import math
 
 import pytest
 import torch
 from torch.nn import functional as F
 
-from artforge.models.style import (EqualLinear, ModulatedConv2d, StyleConfig, StyleDiscriminator, StyleGenerator,
-                                   mix_styles, modulated_weight)
-
+from artforge.models.dcgan import group_std
+from artforge.models.style import (EqualLinear, ModulatedConv2d, StridedResidualBlock, StyleConfig,
+                                   StyleDiscriminator, StyleGenerator, build, mix_styles, modulated_weight)
 from conftest import TINY, gen
 
 
@@ -24,6 +25,66 @@ def test_modulated_convolution_equals_the_direct_formula():
         norm = torch.sqrt((weight ** 2).sum(dim=(1, 2, 3), keepdim=True) + 1e-8)
         expected = F.conv2d(x[b:b + 1], weight / norm, padding=1)
         torch.testing.assert_close(out[b:b + 1], expected, rtol=1e-5, atol=1e-5)
+
+
+def _textbook_synthesis(G: StyleGenerator, ws: torch.Tensor) -> torch.Tensor:
+    """StyleGAN2's synthesis written plainly from G's parameters: per-sample modulated weights,
+    noise, bias, leaky ReLU times sqrt(2) after every layer, skip RGB outputs (eval-mode noise)."""
+    def modconv(conv, x, w, demodulate, pad):
+        out = []
+        for b in range(len(x)):
+            weight = conv.weight * conv.scale * conv.affine(w[b:b + 1])[0][None, :, None, None]
+            if demodulate:
+                weight = weight / torch.sqrt(weight.square().sum(dim=(1, 2, 3), keepdim=True) + 1e-8)
+            out.append(F.conv2d(x[b:b + 1], weight, padding=pad))
+        return torch.cat(out)
+
+    x, rgb, i = G.const.expand(len(ws), -1, -1, -1), None, 0
+    for level in range(G.cfg.levels):
+        for _ in range(2 if level else 1):
+            layer = G.layers[i]
+            if layer.upsample:
+                x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+            x = modconv(layer.conv, x, ws[:, i], True, 1) + layer.noise_const * layer.noise_strength
+            x = F.leaky_relu(x + layer.bias[None, :, None, None], 0.2) * math.sqrt(2)
+            i += 1
+        y = modconv(G.to_rgb[level], x, ws[:, i - 1], False, 0) + G.rgb_bias[level][None, :, None, None]
+        rgb = y if rgb is None else F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) + y
+    return rgb + G.output_bias * 0.02
+
+
+def _textbook_discriminator(D: StyleDiscriminator, x: torch.Tensor) -> torch.Tensor:
+    """The residual D with its activation gains and 1/sqrt(2) applied to the tensors, as published."""
+    def conv(layer, h, stride, pad, bias=True):
+        return F.conv2d(h, layer.weight / math.sqrt(layer.weight[0].numel()), layer.bias if bias else None, stride, pad)
+
+    def act(h):
+        return F.leaky_relu(h, 0.2) * math.sqrt(2)
+
+    h = act(conv(D.from_rgb, x, 1, 0))
+    for block in D.blocks:
+        y = act(conv(block.conv2, act(conv(block.conv1, h, 1, 1)), 2, 1))
+        h = (y + conv(block.skip, h, 2, 0, bias=False)) / math.sqrt(2)
+    std = group_std(h, D.cfg.mbstd_group)[:, None, None, None].expand(len(h), 1, *h.shape[2:])
+    h = act(conv(D.conv, torch.cat([h, std], dim=1), 1, 1)).flatten(1)
+    h = act(F.linear(h, D.fc.weight / math.sqrt(h.shape[1]), D.fc.bias))
+    return F.linear(h, D.out.weight / math.sqrt(h.shape[1]), D.out.bias).flatten()
+
+
+def test_folded_gains_compute_the_textbook_networks():
+    """G and D fold sqrt(2) gains into styles and weight scales; the functions must be unchanged."""
+    torch.manual_seed(0)
+    cfg = StyleConfig(resolution=16, z_dim=8, w_dim=8, width=4, max_width=8)
+    G, D = StyleGenerator(cfg).eval(), StyleDiscriminator(cfg)
+    with torch.no_grad():
+        for p in [G.rgb_bias, G.output_bias] + [layer.noise_strength for layer in G.layers]:
+            p.normal_()
+        for layer in G.layers:
+            layer.bias.normal_()
+        ws = torch.randn(3, cfg.num_ws, cfg.w_dim, generator=gen(3))
+        torch.testing.assert_close(G.synthesis(ws), _textbook_synthesis(G, ws), rtol=1e-4, atol=1e-4)
+        x = torch.randn(4, 3, 16, 16, generator=gen(4))
+        torch.testing.assert_close(D(x), _textbook_discriminator(D, x), rtol=1e-4, atol=1e-4)
 
 
 def test_demodulation_gives_unit_output_variance_for_unit_input():
@@ -42,13 +103,28 @@ def test_equalized_learning_rate_scales_at_run_time():
 
 @pytest.mark.parametrize("res", [8, 16, 32])
 @pytest.mark.parametrize("classes", [0, 3])
-def test_shapes_at_each_resolution(res, classes):
-    cfg = StyleConfig(resolution=res, z_dim=8, w_dim=8, width=4, max_width=16, mapping_layers=2, num_classes=classes)
+@pytest.mark.parametrize("convs,d_arch", [(1, "strided"), (2, "resnet"), (2, "strided")])
+def test_shapes_at_each_resolution(res, classes, convs, d_arch):
+    cfg = StyleConfig(resolution=res, z_dim=8, w_dim=8, width=4, max_width=16, mapping_layers=2, num_classes=classes,
+                      convs_per_level=convs, d_arch=d_arch)
     G, D = StyleGenerator(cfg), StyleDiscriminator(cfg)
     c = torch.tensor([0, 1, 2, 0]) if classes else None
     images = G(torch.randn(4, 8), c)
     assert images.shape == (4, 3, res, res)
-    assert D(images, c).shape == (4,) and D.features(images).shape == (4, cfg.width_at(0))
+    assert len(G.layers) == cfg.num_ws == 1 + convs * (cfg.levels - 1)
+    assert [cfg.layer_level(i) for i in range(cfg.num_ws)] == [0] + [lv for lv in range(1, cfg.levels) for _ in range(convs)]
+    assert sorted(sum((cfg.layer_group(g) for g in ("coarse", "middle", "fine")), [])) == list(range(cfg.num_ws))
+    assert D(images, c).shape == (4,) and D.features(images).shape[0] == 4
+
+
+def test_a_strided_residual_block_is_its_strided_branch_plus_a_pooled_skip():
+    torch.manual_seed(0)
+    block = StridedResidualBlock(3, 5).eval()  # batch norm with its running statistics (0 and 1 at start)
+    x = torch.randn(2, 3, 8, 8, generator=gen(0))
+    main = F.leaky_relu(F.conv2d(x, block.conv.weight, stride=2, padding=1) / math.sqrt(1 + 1e-5), 0.2)
+    pooled = (x[:, :, 0::2, 0::2] + x[:, :, 1::2, 0::2] + x[:, :, 0::2, 1::2] + x[:, :, 1::2, 1::2]) / 4
+    skip = torch.einsum("oi,bihw->bohw", block.skip.weight[:, :, 0, 0], pooled)
+    torch.testing.assert_close(block(x), main + skip, rtol=1e-5, atol=1e-5)
 
 
 def test_eval_mode_is_deterministic_and_training_mode_adds_noise():
@@ -61,6 +137,15 @@ def test_eval_mode_is_deterministic_and_training_mode_adds_noise():
     assert torch.equal(G(z), G(z))  # the same latent, the same image (samplers rely on it)
     G.train()
     assert not torch.equal(G(z), G(z))
+
+
+def test_without_noise_inputs_training_mode_is_deterministic_too():
+    cfg = StyleConfig(resolution=16, z_dim=8, w_dim=8, width=4, mapping_layers=2, noise=False)
+    G = StyleGenerator(cfg).train()
+    z = torch.randn(2, 8, generator=gen(0))
+    assert torch.equal(G(z), G(z))
+    assert not any("noise" in name for name, _ in G.named_parameters())
+    assert not any("noise" in name for name, _ in G.named_buffers())
 
 
 def test_bad_resolution_is_refused():
@@ -78,6 +163,7 @@ def test_non_square_outputs_have_the_aspect_asked_for(aspect, res, shape):
     images = G(torch.randn(3, 8, generator=gen(0)))
     assert images.shape == (3, 3, *shape) and cfg.image_shape == shape
     assert D(images).shape == (3,)
+    assert build(dataclasses.replace(cfg, d_arch="strided"))["D"](images).shape == (3,)
 
 
 def test_w_plus_takes_one_style_per_layer_and_mixing_takes_the_layers_named():

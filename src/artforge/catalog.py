@@ -10,7 +10,7 @@ from __future__ import annotations
 
 ARCHITECTURES = ("dcgan", "style")  # models.registry.ARCHITECTURES
 LOSSES = ("minimax", "nonsaturating", "hinge", "wasserstein", "least-squares", "relativistic")  # losses.LOSSES
-RECIPES = ("dcgan", "lsgan", "ragan", "wgan", "wgan-gp", "hinge-sn", "stable", "stylegan2")  # recipes.RECIPES
+RECIPES = ("dcgan", "lsgan", "ragan", "wgan", "wgan-gp", "hinge-sn", "stable", "stylegan2", "style-cpu")  # recipes.RECIPES
 SAMPLE_FILTERS = ("d", "jacobian")  # sample_filters.SCORERS
 D_AUGMENT_POLICIES = ("diffaug", "bgc")  # training.diffaug.D_AUGMENT_POLICIES
 D_AUGMENTS = ("xflip", "rot90", "translation", "scale", "rotate", "brightness", "contrast", "saturation",

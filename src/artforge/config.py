@@ -237,12 +237,22 @@ DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
 # --preset of --arch style: lite learns something useful at 64 px in the demo's CPU minutes; small
 # and base are GPU sizes (base is StyleGAN2's config-e scale). Options given win over the preset.
 STYLE_PRESETS: dict[str, dict] = {
-    "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0),
-    "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0),
-    "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0),
+    "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0,
+                 convs_per_level=2, latent_input=False, d_arch="strided"),
+    "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0,
+                  convs_per_level=2, latent_input=False, d_arch="resnet"),
+    "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0,
+                  convs_per_level=2, latent_input=False, d_arch="resnet"),
 }
-# The recipe each architecture trains with when --recipe is not given.
+# The recipe each architecture (and style preset) trains with when --recipe is not given.
 FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2"}
+PRESET_RECIPES = {"lite": "style-cpu"}  # the style presets whose recipe is not the family's
+
+
+def default_recipe(cfg) -> str:
+    if cfg.arch == "style" and cfg.preset in PRESET_RECIPES:
+        return PRESET_RECIPES[cfg.preset]
+    return FAMILY_RECIPES[cfg.arch]
 SHARED_HELP = "(default: the architecture's: dcgan {dcgan}; style: its --preset's)"
 
 
@@ -292,6 +302,17 @@ class StyleOptions:
     w_dim: int | None = option(None, "style vector size (default: the preset's)", family="style")
     mapping_layers: int | None = option(None, "layers of the mapping network z -> w (default: the preset's)",
                                         family="style")
+    convs_per_level: int | None = option(None, "modulated 3x3 convolutions per resolution: 2 as in StyleGAN2, "
+                                         "1 (the upsampling one only) for half the cost (default: the preset's)",
+                                         choices=(1, 2), family="style")
+    latent_input: bool | None = option(None, "G's 4x4 input is its learned constant plus a projection of the "
+                                       "first style vector, so layout follows the latent from the first step "
+                                       "(default: the preset's)", family="style")
+    d_arch: str | None = option(None, "D design: resnet (StyleGAN2's residual D, equalized learning rate) or "
+                                "strided (residual 4x4 strided blocks with batch norm at DCGAN's learning rate; "
+                                "fast on CPUs) (default: the preset's)", choices=("resnet", "strided"), family="style")
+    noise: bool = option(True, "per-pixel noise inputs with learned strengths in every G layer (random in "
+                         "training, fixed when sampling)", family="style")
     style_mixing: float = option(0.9, "probability that a training image takes its styles from two latents, "
                                  "switching at a random layer (style-mixing regularization)", family="style", network=False)
     pl_weight: float | None = option(None, "path-length regularization weight, 0 off (default: the preset's: "
@@ -347,7 +368,7 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
                        "--help')", choices=lambda: tuple(_registry("arch")))
     recipe: str | None = option(None, "training recipe: loss, regularizers and optimizer settings in one "
                                 "(options below marked 'recipe' override it); default: the architecture's, "
-                                "stable for dcgan, stylegan2 for style", choices=lambda: tuple(_registry("recipe")))
+                                "stable for dcgan; for style, style-cpu with --preset lite and stylegan2 with small and base", choices=lambda: tuple(_registry("recipe")))
     loss: str | None = option(None, "adversarial loss (recipe)", choices=lambda: tuple(_registry("loss")))
     batch: int = option(16, "images per step; with --minutes, sized to the machine unless given")
     lr_g: float | None = option(None, "generator learning rate (recipe)")
@@ -480,7 +501,7 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
     def resolved(self) -> "TrainConfig":
         """This config with its recipe named and every option left to the recipe (or family) filled in."""
         from .recipes import RECIPES, recipe_fields
-        name = self.recipe or FAMILY_RECIPES[self.arch]
+        name = self.recipe or default_recipe(self)
         recipe = RECIPES[name]
         fill = {name: getattr(recipe, name) for name in recipe_fields() if getattr(self, name) is None}
         family = {k: v for k, v in self.family_options().items() if getattr(self, k) is None and v is not None}

@@ -71,6 +71,12 @@ RECIPES: dict[str, Recipe] = {
                "Karras et al. 2020, arXiv:1912.04958 (StyleGAN2) and arXiv:2006.06676 (ADA, its gamma heuristic)",
                lr_g=0.0025, lr_d=0.0025, beta1=0.0, beta2=0.99, r1_gamma=0.05, d_norm="none", d_augment=("bgc",),
                ada_target=0.6, ema_kimg=5.0, self_cond=50),
+        Recipe("style-cpu", "the lite style model's, for CPU minutes: the strided residual D at DCGAN's 2e-4 "
+               "and G at 0.01 (4x StyleGAN2's), Adam(0, 0.99), lazy R1, adaptive augmentation, EMA, self-conditioning",
+               "Karras et al. 2020 (StyleGAN2, ADA) with Radford et al. 2015's D learning rate; "
+               "measured at the demo's budget (docs/style.md)",
+               lr_g=0.01, lr_d=2e-4, beta1=0.0, beta2=0.99, r1_gamma=0.05, d_norm="none", d_augment=("bgc",),
+               ada_target=0.6, ema_kimg=5.0, self_cond=50),
     )
 }
 

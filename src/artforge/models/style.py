@@ -31,6 +31,7 @@ GAIN = math.sqrt(2)  # leaky ReLU's gain: activations keep unit variance
 OUTPUT_BIAS_LR_MUL = 0.02  # the per-pixel output bias learns at 1/50 of the rate (see StyleGenerator)
 
 
+D_ARCHS = ("resnet", "strided")
 LAYER_GROUPS = ("coarse", "middle", "fine")  # 4-8 px, 16-32 px, 64 px and up (Karras et al. 2019, sec. 3.1)
 
 
@@ -47,12 +48,20 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
     mbstd_group: int = 4
     aspect: tuple = (1, 1)  # width:height of the output, e.g. (4, 3), (3, 4), (16, 9)
     output_bias: bool = True  # a learned (C, H, W) bias on the output, started at the data's mean image
+    noise: bool = True  # per-pixel noise inputs (random in training, a fixed buffer in eval mode)
+    convs_per_level: int = 2  # modulated 3x3 convolutions per doubling: StyleGAN2's 2, or 1 (the upsampling one)
+    latent_input: bool = False  # the base input is the constant plus a linear map of the first style vector
+    d_arch: str = "resnet"  # "resnet": StyleGAN2's residual D; "strided": residual 4x4 strided blocks with batch norm
 
     def __post_init__(self):
         aspect = tuple(self.aspect) if isinstance(self.aspect, (list, tuple)) else ()
         if len(aspect) != 2 or not all(isinstance(a, int) and not isinstance(a, bool) and a > 0 for a in aspect):
             raise ValueError(f"aspect must be two positive integers (width, height), got {self.aspect!r}")
         object.__setattr__(self, "aspect", aspect)
+        if self.d_arch not in D_ARCHS:
+            raise ValueError(f"d_arch must be one of {', '.join(D_ARCHS)}, got {self.d_arch!r}")
+        if self.convs_per_level not in (1, 2):
+            raise ValueError(f"convs_per_level must be 1 or 2, got {self.convs_per_level!r}")
         long_side = max(base_shape(aspect))
         if not style_trains(self.resolution, aspect):  # the rule prepare checks too (aspect.py)
             if aspect == (1, 1):
@@ -79,12 +88,13 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
 
     @property
     def num_ws(self) -> int:
-        """Style vectors the synthesis network takes in w+: one per modulated layer (2 per level but the first)."""
-        return 2 * self.levels - 1
+        """Style vectors the synthesis network takes in w+: one per modulated layer (one at the base,
+        convs_per_level at every level above it)."""
+        return 1 + (self.levels - 1) * self.convs_per_level
 
     def layer_level(self, index: int) -> int:
-        """The level (0: the base) of style vector ``index``: layer 0 is the base's, then two per level."""
-        return (index + 1) // 2
+        """The level (0: the base) of style vector ``index``: layer 0 is the base's, then convs_per_level per level."""
+        return (index + self.convs_per_level - 1) // self.convs_per_level
 
     def layer_group(self, name: str) -> list[int]:
         """The w+ indices of a named group: coarse (up to 8 px), middle (16-32 px), fine (64 px and up)."""
@@ -129,23 +139,35 @@ def modulated_weight(weight: Tensor, styles: Tensor, demodulate: bool, eps: floa
 
 
 class ModulatedConv2d(nn.Module):
-    def __init__(self, cin: int, cout: int, kernel: int, w_dim: int, demodulate: bool = True):
+    """``input_gain`` is the constant the input should have been multiplied by (the previous leaky
+    ReLU's sqrt(2)): the convolution is linear in its input, so the gain goes on the small (B, I)
+    styles or (B, O) demodulation coefficients instead of the (B, I, H, W) input."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, w_dim: int, demodulate: bool = True,
+                 input_gain: float = 1.0):
         super().__init__()
         self.affine = EqualLinear(w_dim, cin, bias_init=1.0)  # styles start at 1: the plain convolution
         self.weight = nn.Parameter(torch.randn(cout, cin, kernel, kernel))
         self.scale, self.demodulate, self.padding = 1 / math.sqrt(cin * kernel * kernel), demodulate, kernel // 2
+        self.input_gain = input_gain
 
-    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+    def forward(self, x: Tensor, w: Tensor, bias: Tensor | None = None) -> Tensor:
+        """(B, I, H, W), (B, w_dim) [, (O,) bias] -> (B, O, H, W)."""
         # Scaling the input by the styles, one shared convolution, then scaling the output by the
         # demodulation coefficients is exactly the per-sample modulated convolution (the weight is
         # linear in both), and a batched convolution is several times faster on CPUs than a grouped
         # one with per-sample weights (StyleGAN2's "fused_modconv=False" path).
         styles = self.affine(w).to(x.dtype)  # (B, I)
         weight = (self.weight * self.scale).to(x.dtype)
+        if not self.demodulate:
+            out = F.conv2d(x * (styles * self.input_gain)[:, :, None, None], weight, padding=self.padding)
+            return out if bias is None else out + bias.to(x.dtype)[None, :, None, None]
         out = F.conv2d(x * styles[:, :, None, None], weight, padding=self.padding)  # (B, O, H, W)
-        if self.demodulate:
-            out = out * demodulation(weight, styles)[:, :, None, None]
-        return out
+        # The gain goes on the coefficients, not the styles: demodulation would divide it out again.
+        demod = (demodulation(weight, styles) * self.input_gain)[:, :, None, None]
+        if bias is None:
+            return out * demod
+        return torch.addcmul(bias.to(x.dtype)[None, :, None, None], out, demod)  # one pass over the output
 
 
 def demodulation(weight: Tensor, styles: Tensor, eps: float = 1e-8) -> Tensor:
@@ -156,21 +178,28 @@ def demodulation(weight: Tensor, styles: Tensor, eps: float = 1e-8) -> Tensor:
 class StyleLayer(nn.Module):
     """Modulated 3x3 convolution, noise, bias, leaky ReLU; optionally 2x upsampling first."""
 
-    def __init__(self, cin: int, cout: int, w_dim: int, shape: tuple[int, int], upsample: bool):
+    def __init__(self, cin: int, cout: int, w_dim: int, shape: tuple[int, int], upsample: bool,
+                 input_gain: float = GAIN, noise: bool = True):
         super().__init__()
-        self.conv = ModulatedConv2d(cin, cout, 3, w_dim)
+        self.conv = ModulatedConv2d(cin, cout, 3, w_dim, input_gain=input_gain)
         self.upsample = upsample
-        self.noise_strength = nn.Parameter(torch.zeros(()))
-        self.register_buffer("noise_const", torch.randn(1, 1, *shape))
+        if noise:
+            self.noise_strength = nn.Parameter(torch.zeros(()))
+            self.register_buffer("noise_const", torch.randn(1, 1, *shape))
+        else:
+            self.noise_strength = None
         self.bias = nn.Parameter(torch.zeros(cout))
 
     def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        """Returns the leaky ReLU's output *without* its gain of sqrt(2): every consumer is a
+        modulated convolution, which applies it as its ``input_gain``."""
         if self.upsample:
             x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-        x = self.conv(x, w)
-        noise = torch.randn_like(x[:, :1]) if self.training else self.noise_const.to(x.dtype)
-        x = x + noise * self.noise_strength.to(x.dtype) + self.bias.to(x.dtype)[None, :, None, None]
-        return F.leaky_relu(x, 0.2) * GAIN
+        x = self.conv(x, w, self.bias)
+        if self.noise_strength is not None:
+            noise = torch.randn_like(x[:, :1]) if self.training else self.noise_const.to(x.dtype)
+            x = x + noise * self.noise_strength.to(x.dtype)
+        return F.leaky_relu(x, 0.2)
 
 
 def mix_styles(ws: Tensor, other: Tensor, layers: list[int] | Tensor) -> Tensor:
@@ -190,14 +219,21 @@ class StyleGenerator(nn.Module):
         dims = [in_dim] + [cfg.w_dim] * cfg.mapping_layers
         self.mapping = nn.ModuleList(EqualLinear(a, b, lr_mul=0.01) for a, b in zip(dims[:-1], dims[1:]))
         self.const = nn.Parameter(torch.randn(1, cfg.width_at(0), *cfg.shape_at(0)))
+        # With only the constant, a layout has to emerge from channel scalings and noise; a linear map
+        # of w added to it lets the latent place things directly, as DCGAN's first layer does.
+        self.input_map = EqualLinear(cfg.w_dim, self.const.numel()) if cfg.latent_input else None
         self.layers = nn.ModuleList()  # w+ index i drives layer i
         self.to_rgb = nn.ModuleList()  # one per level, driven by its level's last style vector
         for level in range(cfg.levels):
             cin, cout = cfg.width_at(max(level - 1, 0)), cfg.width_at(level)
             if level:
-                self.layers.append(StyleLayer(cin, cout, cfg.w_dim, cfg.shape_at(level), upsample=True))
-            self.layers.append(StyleLayer(cout, cout, cfg.w_dim, cfg.shape_at(level), upsample=False))
-            self.to_rgb.append(ModulatedConv2d(cout, cfg.channels, 1, cfg.w_dim, demodulate=False))
+                self.layers.append(StyleLayer(cin, cout, cfg.w_dim, cfg.shape_at(level), upsample=True,
+                                              noise=cfg.noise))
+            if not level or cfg.convs_per_level == 2:
+                self.layers.append(StyleLayer(cout, cout, cfg.w_dim, cfg.shape_at(level), upsample=False,
+                                              input_gain=GAIN if level else 1.0, noise=cfg.noise))  # the constant needs none
+            self.to_rgb.append(ModulatedConv2d(cout, cfg.channels, 1, cfg.w_dim, demodulate=False,
+                                              input_gain=GAIN))
         self.rgb_bias = nn.Parameter(torch.zeros(cfg.levels, cfg.channels))
         # As in the DCGAN family: backgrounds and layout are right from the first step (see dcgan.py).
         # Stored at 1/OUTPUT_BIAS_LR_MUL scale: at the style learning rate (0.0025) Adam would move
@@ -231,9 +267,11 @@ class StyleGenerator(nn.Module):
         """(B, w_dim) styles, or w+ (B, num_ws, w_dim), -> (B, C, H, W) images, about [-1, 1]."""
         ws = self.broadcast(ws)
         x = self.const.to(ws.dtype).expand(len(ws), -1, -1, -1)
+        if self.input_map is not None:
+            x = x + self.input_map(ws[:, 0]).view(x.shape)  # (B, C, h, w)
         rgb, index = None, 0
         for level in range(self.cfg.levels):
-            for _ in range(2 if level else 1):
+            for _ in range(self.cfg.convs_per_level if level else 1):
                 x = self.layers[index](x, ws[:, index])
                 index += 1
             y = self.to_rgb[level](x, ws[:, index - 1]) + self.rgb_bias[level].to(x.dtype)[None, :, None, None]
@@ -245,16 +283,23 @@ class StyleGenerator(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, cin: int, cout: int):
+    """(lrelu(conv2(lrelu(conv1(x)))) * sqrt(2) + skip(x)) / sqrt(2), with the constants folded into
+    the convolutions' run-time weight scales, so no full-size tensor is multiplied by one. ``input_gain``
+    is the constant x should have been multiplied by (the block before's activation gain)."""
+
+    def __init__(self, cin: int, cout: int, input_gain: float = 1.0):
         super().__init__()
         self.conv1 = EqualConv2d(cin, cin, 3)
         self.conv2 = EqualConv2d(cin, cout, 3, stride=2)
         self.skip = EqualConv2d(cin, cout, 1, stride=2, bias=False)
+        self.conv1.scale *= input_gain
+        self.conv2.scale *= GAIN  # conv1's activation gain
+        self.skip.scale *= input_gain / math.sqrt(2)  # GAIN / sqrt(2) = 1 leaves the main branch as is
 
     def forward(self, x: Tensor) -> Tensor:
-        y = F.leaky_relu(self.conv1(x), 0.2) * GAIN
-        y = F.leaky_relu(self.conv2(y), 0.2) * GAIN
-        return (y + self.skip(x)) / math.sqrt(2)
+        y = F.leaky_relu(self.conv1(x), 0.2)
+        y = F.leaky_relu(self.conv2(y), 0.2)
+        return y + self.skip(x)
 
 
 class StyleDiscriminator(nn.Module):
@@ -263,7 +308,8 @@ class StyleDiscriminator(nn.Module):
         self.cfg = cfg
         top = cfg.levels - 1
         self.from_rgb = EqualConv2d(cfg.channels, cfg.width_at(top), 1)
-        self.blocks = nn.Sequential(*[ResidualBlock(cfg.width_at(level), cfg.width_at(level - 1))
+        self.blocks = nn.Sequential(*[ResidualBlock(cfg.width_at(level), cfg.width_at(level - 1),
+                                                    input_gain=GAIN if level == top else 1.0)  # from_rgb's
                                       for level in range(top, 0, -1)])
         c0, (h0, w0) = cfg.width_at(0), cfg.shape_at(0)
         self.conv = EqualConv2d(c0 + (1 if cfg.mbstd_group else 0), c0, 3)
@@ -272,7 +318,7 @@ class StyleDiscriminator(nn.Module):
         self.embed = nn.Embedding(cfg.num_classes, c0) if cfg.num_classes else None
 
     def _trunk(self, x: Tensor) -> Tensor:
-        h = self.blocks(F.leaky_relu(self.from_rgb(x), 0.2) * GAIN)  # (B, c0, h0, w0)
+        h = self.blocks(F.leaky_relu(self.from_rgb(x), 0.2))  # (B, c0, h0, w0); the gain is block 1's
         if self.cfg.mbstd_group:
             std = group_std(h, self.cfg.mbstd_group)[:, None, None, None].expand(len(h), 1, *h.shape[2:])
             h = torch.cat([h, std], dim=1)
@@ -292,8 +338,66 @@ class StyleDiscriminator(nn.Module):
         return logits
 
 
+class StridedResidualBlock(nn.Module):
+    """Halves the resolution: lrelu(BN(4x4 stride-2 conv(x))) + 1x1 conv(avg_pool(x))."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 4, 2, 1, bias=False)
+        self.norm = nn.BatchNorm2d(cout)
+        self.skip = nn.Conv2d(cin, cout, 1, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, cin, H, W) -> (B, cout, H/2, W/2)
+        return F.leaky_relu(self.norm(self.conv(x)), 0.2) + self.skip(F.avg_pool2d(x, 2))
+
+
+class StridedDiscriminator(nn.Module):
+    """A fast residual D for short CPU budgets (``d_arch="strided"``): DCGAN's D (4x4 stride-2
+    convolutions, batch norm, N(0, 0.02) weights: it learns at the DCGAN learning rate, 2e-4, not at an
+    equalized one) with a pooled 1x1 skip around every block, then minibatch std and a 4x4 logit.
+    Widths double from 2x G's full-resolution width as the resolution halves, up to 4x max_width.
+    The skips start near zero (small weights), so training starts as DCGAN's D does: at the demo's
+    budget it beat StyleGAN2's D, which spends most of its time in 3x3 convolutions at full
+    resolution (docs/style.md)."""
+
+    def __init__(self, cfg: StyleConfig):
+        super().__init__()
+        self.cfg = cfg
+        top = cfg.levels - 1
+        widths = [min(cfg.width * 2 ** (top - level), 4 * cfg.max_width) for level in range(top, -1, -1)]
+        self.from_rgb = nn.Conv2d(cfg.channels, widths[1], 4, 2, 1, bias=False)  # (B, C, H, W) -> level top-1
+        self.blocks = nn.Sequential(*[StridedResidualBlock(a, b) for a, b in zip(widths[1:-1], widths[2:])])
+        c0, (h0, w0) = widths[-1], cfg.shape_at(0)
+        self.to_logit = nn.Conv2d(c0 + (1 if cfg.mbstd_group else 0), 1, (h0, w0), bias=False)
+        self.embed = nn.Embedding(cfg.num_classes, c0) if cfg.num_classes else None
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.Embedding)):
+                nn.init.normal_(module.weight, 0.0, 0.02)
+
+    def _trunk(self, x: Tensor) -> Tensor:
+        return self.blocks(F.leaky_relu(self.from_rgb(x), 0.2))  # (B, c0, h0, w0)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self._trunk(x).sum(dim=(2, 3))  # (B, c0)
+
+    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
+        h = self._trunk(x)
+        if self.cfg.mbstd_group:
+            std = group_std(h, self.cfg.mbstd_group)[:, None, None, None].expand(len(h), 1, *h.shape[2:])
+            h_in = torch.cat([h, std.to(h.dtype)], dim=1)
+        else:
+            h_in = h
+        logits = self.to_logit(h_in).flatten()  # (B,)
+        if self.embed is not None:
+            if c is None:
+                raise ValueError("this discriminator is conditional: pass class indices c")
+            logits = logits + (self.embed(c).to(h.dtype) * h.sum(dim=(2, 3))).sum(dim=1)
+        return logits
+
+
 def build(cfg: StyleConfig) -> dict[str, nn.Module]:
-    return {"G": StyleGenerator(cfg), "D": StyleDiscriminator(cfg)}
+    D = StridedDiscriminator(cfg) if cfg.d_arch == "strided" else StyleDiscriminator(cfg)
+    return {"G": StyleGenerator(cfg), "D": D}
 
 
 FAMILY = Family("style", StyleConfig, build, ema=("G",), sampler="G_ema", inputs=("latent", "label"),
