@@ -238,11 +238,11 @@ DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
 # and base are GPU sizes (base is StyleGAN2's config-e scale). Options given win over the preset.
 STYLE_PRESETS: dict[str, dict] = {
     "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0,
-                 convs_per_level=2, latent_input=False, d_arch="strided"),
+                 convs_per_level=2, d_arch="strided"),
     "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, latent_input=False, d_arch="resnet"),
+                  convs_per_level=2, d_arch="resnet"),
     "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, latent_input=False, d_arch="resnet"),
+                  convs_per_level=2, d_arch="resnet"),
 }
 # The recipe each architecture (and style preset) trains with when --recipe is not given.
 FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2"}
@@ -305,9 +305,6 @@ class StyleOptions:
     convs_per_level: int | None = option(None, "modulated 3x3 convolutions per resolution: 2 as in StyleGAN2, "
                                          "1 (the upsampling one only) for half the cost (default: the preset's)",
                                          choices=(1, 2), family="style")
-    latent_input: bool | None = option(None, "G's 4x4 input is its learned constant plus a projection of the "
-                                       "first style vector, so layout follows the latent from the first step "
-                                       "(default: the preset's)", family="style")
     d_arch: str | None = option(None, "D design: resnet (StyleGAN2's residual D, equalized learning rate) or "
                                 "strided (residual 4x4 strided blocks with batch norm at DCGAN's learning rate; "
                                 "fast on CPUs) (default: the preset's)", choices=("resnet", "strided"), family="style")

@@ -50,7 +50,6 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
     output_bias: bool = True  # a learned (C, H, W) bias on the output, started at the data's mean image
     noise: bool = True  # per-pixel noise inputs (random in training, a fixed buffer in eval mode)
     convs_per_level: int = 2  # modulated 3x3 convolutions per doubling: StyleGAN2's 2, or 1 (the upsampling one)
-    latent_input: bool = False  # the base input is the constant plus a linear map of the first style vector
     d_arch: str = "resnet"  # "resnet": StyleGAN2's residual D; "strided": residual 4x4 strided blocks with batch norm
 
     def __post_init__(self):
@@ -219,9 +218,6 @@ class StyleGenerator(nn.Module):
         dims = [in_dim] + [cfg.w_dim] * cfg.mapping_layers
         self.mapping = nn.ModuleList(EqualLinear(a, b, lr_mul=0.01) for a, b in zip(dims[:-1], dims[1:]))
         self.const = nn.Parameter(torch.randn(1, cfg.width_at(0), *cfg.shape_at(0)))
-        # With only the constant, a layout has to emerge from channel scalings and noise; a linear map
-        # of w added to it lets the latent place things directly, as DCGAN's first layer does.
-        self.input_map = EqualLinear(cfg.w_dim, self.const.numel()) if cfg.latent_input else None
         self.layers = nn.ModuleList()  # w+ index i drives layer i
         self.to_rgb = nn.ModuleList()  # one per level, driven by its level's last style vector
         for level in range(cfg.levels):
@@ -267,8 +263,6 @@ class StyleGenerator(nn.Module):
         """(B, w_dim) styles, or w+ (B, num_ws, w_dim), -> (B, C, H, W) images, about [-1, 1]."""
         ws = self.broadcast(ws)
         x = self.const.to(ws.dtype).expand(len(ws), -1, -1, -1)
-        if self.input_map is not None:
-            x = x + self.input_map(ws[:, 0]).view(x.shape)  # (B, C, h, w)
         rgb, index = None, 0
         for level in range(self.cfg.levels):
             for _ in range(self.cfg.convs_per_level if level else 1):
