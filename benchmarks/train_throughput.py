@@ -143,6 +143,8 @@ VARIANTS = {
     "artforge defaults ": ("artforge", {"precision": "bf16"}, "bf16"),
     "artforge --arch style (lite)": ("artforge", {"arch": "style", "precision": "fp32"}, "fp32"),
     "artforge --arch style (lite) ": ("artforge", {"arch": "style", "precision": "bf16"}, "bf16"),
+    "artforge --arch style (lite), --d-arch resnet --recipe stylegan2":
+        ("artforge", {"arch": "style", "d_arch": "resnet", "recipe": "stylegan2", "precision": "bf16"}, "bf16"),
 }
 ABLATIONS = {
     "artforge --recipe dcgan, width 64, batch 64": ("artforge", {"recipe": "dcgan", **OLD_SIZE, "precision": "fp32",

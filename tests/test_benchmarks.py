@@ -41,5 +41,6 @@ def test_train_throughput_prints_its_table():
     table = out.stdout
     assert "| variant |" in table and "vs reference" in table and "share of peak" in table
     rows = [line for line in table.splitlines() if line.startswith("| reference") or line.startswith("| artforge")]
-    assert len(rows) == 5 and "1.00x" in rows[0]  # the reference, DCGAN fp32/bf16, style lite fp32/bf16
-    assert sum("--arch style (lite)" in row for row in rows) == 2
+    # the reference, DCGAN fp32/bf16, style lite fp32/bf16, style lite with StyleGAN2's D (bf16)
+    assert len(rows) == 6 and "1.00x" in rows[0]
+    assert sum("--arch style (lite)" in row for row in rows) == 3 and "--d-arch resnet" in rows[-1]

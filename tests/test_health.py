@@ -75,6 +75,13 @@ def test_mode_collapse_fires_on_an_absolute_drop_and_a_relative_one():
     assert mode_collapse(history[:-1] + [{"step": 6, "Health/diversity": 0.7}]) is None
 
 
+def test_settling_from_noisy_variety_to_the_data_s_is_not_mode_collapse():
+    """Noisy early samples measure above the data's variety (2x here); coming down to it is learning."""
+    history = [{"step": i, "Health/diversity": d} for i, d in enumerate([1.1, 2.26, 1.5, 0.94])]
+    assert mode_collapse(history) is None
+    assert mode_collapse(history + [{"step": 9, "Health/diversity": 0.45}]).check == "mode_collapse"
+
+
 def test_d_overfitting_from_the_train_val_gap_and_from_rt():
     gap = with_last(healthy(), 2, **{"Health/r_train": 0.95, "Health/r_val": 0.2})
     assert "validation" in d_overfitting(gap).message

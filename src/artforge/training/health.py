@@ -61,7 +61,9 @@ def mode_collapse(history: list[dict]) -> HealthWarning | None:
     if len(values) < 3:
         return None
     now, peak = values[-1], max(values[:-1])
-    if now < 0.3 or (peak > 0.5 and now < 0.5 * peak):
+    # Early samples are often *more* varied than the data (noise), so a peak above the data's own
+    # variety counts as the data's: settling from 2x to 1x the data's is learning, not collapse.
+    if now < 0.3 or (peak > 0.5 and now < 0.5 * min(peak, 1.0)):
         return HealthWarning("mode_collapse", f"samples lost their variety (diversity {now:.2f} of the data's, "
                              f"peak {peak:.2f}): mode collapse",
                              "resume from the best checkpoint with --recipe stable, or add --d-augment bgc "
