@@ -121,7 +121,7 @@ def test_a_strided_residual_block_is_its_strided_branch_plus_a_pooled_skip():
     torch.manual_seed(0)
     block = StridedResidualBlock(3, 5).eval()  # batch norm with its running statistics (0 and 1 at start)
     x = torch.randn(2, 3, 8, 8, generator=gen(0))
-    main = F.leaky_relu(F.conv2d(x, block.conv.weight, stride=2, padding=1) / math.sqrt(1 + 1e-5), 0.2)
+    main = F.leaky_relu(F.conv2d(x, block.main[0].weight, stride=2, padding=1) / math.sqrt(1 + 1e-5), 0.2)
     pooled = (x[:, :, 0::2, 0::2] + x[:, :, 1::2, 0::2] + x[:, :, 0::2, 1::2] + x[:, :, 1::2, 1::2]) / 4
     skip = torch.einsum("oi,bihw->bohw", block.skip.weight[:, :, 0, 0], pooled)
     torch.testing.assert_close(block(x), main + skip, rtol=1e-5, atol=1e-5)

@@ -74,7 +74,9 @@ def _up(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True))
 
 
-def _down(cin: int, cout: int, norm: str) -> nn.Sequential:
+def down_block(cin: int, cout: int, norm: str) -> nn.Sequential:
+    """4x4 stride-2 convolution (no bias), the normalization, LeakyReLU(0.2): D's layer (also the style
+    family's strided D's)."""
     layers: list[nn.Module] = [nn.Conv2d(cin, cout, 4, 2, 1, bias=False)]
     if norm == "batch":
         layers.append(nn.BatchNorm2d(cout))
@@ -155,8 +157,8 @@ class DCGANDiscriminator(nn.Module):
         self.cfg = cfg
         w = cfg.widths()[::-1]  # R/2 ... 4x4
         norm = cfg.d_norm if cfg.d_norm in ("batch", "layer") else "none"
-        self.from_image = _down(cfg.channels, w[0], "none")  # (B, C, R, R) -> (B, w[0], R/2, R/2)
-        self.blocks = nn.Sequential(*[_down(a, b, norm) for a, b in zip(w[:-1], w[1:])])  # -> (B, w[-1], 4, 4)
+        self.from_image = down_block(cfg.channels, w[0], "none")  # (B, C, R, R) -> (B, w[0], R/2, R/2)
+        self.blocks = nn.Sequential(*[down_block(a, b, norm) for a, b in zip(w[:-1], w[1:])])  # -> (B, w[-1], 4, 4)
         self.to_logit = nn.Conv2d(w[-1] + (1 if cfg.mbstd_group else 0), 1, 4, 1, 0, bias=False)  # -> (B, 1, 1, 1)
         self.embed = nn.Embedding(cfg.num_classes, w[-1]) if cfg.num_classes else None
         self.apply(init_dcgan_weights)
@@ -178,10 +180,15 @@ class DCGANDiscriminator(nn.Module):
         else:
             logits = self.to_logit(h).flatten()  # (B,)
         if self.embed is not None:
-            if c is None:
-                raise ValueError("this discriminator is conditional: pass class indices c")
-            logits = logits + (self.embed(c).to(h.dtype) * h.sum(dim=(2, 3))).sum(dim=1)
+            logits = logits + class_projection(self.embed, c, h.sum(dim=(2, 3)))
         return logits
+
+
+def class_projection(embed: nn.Embedding, c: Tensor | None, pooled: Tensor) -> Tensor:
+    """(B,) projection term <embed(c), pooled features> of a conditional D (Miyato & Koyama 2018)."""
+    if c is None:
+        raise ValueError("this discriminator is conditional: pass class indices c")
+    return (embed(c).to(pooled.dtype) * pooled).sum(dim=1)
 
 
 def build(cfg: DCGANConfig) -> dict[str, nn.Module]:

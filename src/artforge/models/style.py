@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ..aspect import base_shape, style_trains
-from .dcgan import group_std
+from .dcgan import class_projection, down_block, group_std
 from .family import Family
 
 GAIN = math.sqrt(2)  # leaky ReLU's gain: activations keep unit variance
@@ -296,6 +296,14 @@ class ResidualBlock(nn.Module):
         return y + self.skip(x)
 
 
+def with_group_std(h: Tensor, group: int) -> Tensor:
+    """(B, C, H, W) features with their minibatch standard deviation as one more channel (none for group 0)."""
+    if not group:
+        return h
+    std = group_std(h, group)[:, None, None, None].expand(len(h), 1, *h.shape[2:])
+    return torch.cat([h, std.to(h.dtype)], dim=1)
+
+
 class StyleDiscriminator(nn.Module):
     def __init__(self, cfg: StyleConfig):
         super().__init__()
@@ -313,10 +321,7 @@ class StyleDiscriminator(nn.Module):
 
     def _trunk(self, x: Tensor) -> Tensor:
         h = self.blocks(F.leaky_relu(self.from_rgb(x), 0.2))  # (B, c0, h0, w0); the gain is block 1's
-        if self.cfg.mbstd_group:
-            std = group_std(h, self.cfg.mbstd_group)[:, None, None, None].expand(len(h), 1, *h.shape[2:])
-            h = torch.cat([h, std], dim=1)
-        h = F.leaky_relu(self.conv(h), 0.2) * GAIN
+        h = F.leaky_relu(self.conv(with_group_std(h, self.cfg.mbstd_group)), 0.2) * GAIN
         return F.leaky_relu(self.fc(h.flatten(1)), 0.2) * GAIN  # (B, c0)
 
     def features(self, x: Tensor) -> Tensor:
@@ -326,23 +331,20 @@ class StyleDiscriminator(nn.Module):
         h = self._trunk(x)
         logits = self.out(h).flatten()
         if self.embed is not None:
-            if c is None:
-                raise ValueError("this discriminator is conditional: pass class indices c")
-            logits = logits + (self.embed(c).to(h.dtype) * h).sum(dim=1) / math.sqrt(h.shape[1])
+            logits = logits + class_projection(self.embed, c, h) / math.sqrt(h.shape[1])
         return logits
 
 
 class StridedResidualBlock(nn.Module):
-    """Halves the resolution: lrelu(BN(4x4 stride-2 conv(x))) + 1x1 conv(avg_pool(x))."""
+    """Halves the resolution: DCGAN's D layer, lrelu(BN(4x4 stride-2 conv(x))), plus 1x1 conv(avg_pool(x))."""
 
     def __init__(self, cin: int, cout: int):
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 4, 2, 1, bias=False)
-        self.norm = nn.BatchNorm2d(cout)
+        self.main = down_block(cin, cout, "batch")
         self.skip = nn.Conv2d(cin, cout, 1, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, cin, H, W) -> (B, cout, H/2, W/2)
-        return F.leaky_relu(self.norm(self.conv(x)), 0.2) + self.skip(F.avg_pool2d(x, 2))
+        return self.main(x) + self.skip(F.avg_pool2d(x, 2))
 
 
 class StridedDiscriminator(nn.Module):
@@ -359,7 +361,7 @@ class StridedDiscriminator(nn.Module):
         self.cfg = cfg
         top = cfg.levels - 1
         widths = [min(cfg.width * 2 ** (top - level), 4 * cfg.max_width) for level in range(top, -1, -1)]
-        self.from_rgb = nn.Conv2d(cfg.channels, widths[1], 4, 2, 1, bias=False)  # (B, C, H, W) -> level top-1
+        self.from_rgb = down_block(cfg.channels, widths[1], "none")  # (B, C, H, W) -> level top-1
         self.blocks = nn.Sequential(*[StridedResidualBlock(a, b) for a, b in zip(widths[1:-1], widths[2:])])
         c0, (h0, w0) = widths[-1], cfg.shape_at(0)
         self.to_logit = nn.Conv2d(c0 + (1 if cfg.mbstd_group else 0), 1, (h0, w0), bias=False)
@@ -369,23 +371,16 @@ class StridedDiscriminator(nn.Module):
                 nn.init.normal_(module.weight, 0.0, 0.02)
 
     def _trunk(self, x: Tensor) -> Tensor:
-        return self.blocks(F.leaky_relu(self.from_rgb(x), 0.2))  # (B, c0, h0, w0)
+        return self.blocks(self.from_rgb(x))  # (B, c0, h0, w0)
 
     def features(self, x: Tensor) -> Tensor:
         return self._trunk(x).sum(dim=(2, 3))  # (B, c0)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         h = self._trunk(x)
-        if self.cfg.mbstd_group:
-            std = group_std(h, self.cfg.mbstd_group)[:, None, None, None].expand(len(h), 1, *h.shape[2:])
-            h_in = torch.cat([h, std.to(h.dtype)], dim=1)
-        else:
-            h_in = h
-        logits = self.to_logit(h_in).flatten()  # (B,)
+        logits = self.to_logit(with_group_std(h, self.cfg.mbstd_group)).flatten()  # (B,)
         if self.embed is not None:
-            if c is None:
-                raise ValueError("this discriminator is conditional: pass class indices c")
-            logits = logits + (self.embed(c).to(h.dtype) * h.sum(dim=(2, 3))).sum(dim=1)
+            logits = logits + class_projection(self.embed, c, h.sum(dim=(2, 3)))
         return logits
 
 
