@@ -166,6 +166,33 @@ def test_non_square_outputs_have_the_aspect_asked_for(aspect, res, shape):
     assert build(dataclasses.replace(cfg, d_arch="strided"))["D"](images).shape == (3,)
 
 
+@pytest.mark.parametrize("aspect,res,level,bias_shape", [((1, 1), 64, 2, (16, 16)), ((4, 3), 64, 2, (12, 16)),
+                                                          ((1, 1), 8, 2, (8, 8)), ((1, 1), 32, -1, (32, 32))])
+def test_a_coarse_output_bias_is_the_mean_image_averaged_down_and_upsampled_back(aspect, res, level, bias_shape):
+    cfg = StyleConfig(resolution=res, z_dim=8, w_dim=8, width=4, max_width=8, aspect=aspect, output_bias_level=level)
+    G = StyleGenerator(cfg).eval()
+    assert G.output_bias.shape == (3, *bias_shape)
+    mean = torch.rand(3, *cfg.image_shape, generator=gen(1)) * 2 - 1
+    G.init_output_bias(mean)
+    fy, fx = cfg.image_shape[0] // bias_shape[0], cfg.image_shape[1] // bias_shape[1]
+    block_means = mean.reshape(3, bias_shape[0], fy, bias_shape[1], fx).mean(dim=(2, 4))  # independent of the pooling op
+    torch.testing.assert_close(G.output_bias * 0.02, block_means)
+    # Images move by exactly the bias, bilinearly upsampled: a constant bias adds that constant.
+    ws = torch.randn(2, cfg.num_ws, cfg.w_dim, generator=gen(2))
+    with torch.no_grad():
+        before = G.synthesis(ws)
+        G.output_bias.fill_(0.5 / 0.02)
+        after = G.synthesis(ws)
+        G.output_bias.zero_()
+        torch.testing.assert_close(after - G.synthesis(ws), torch.full_like(before, 0.5))
+        torch.testing.assert_close(G.output_bias_image(torch.float32)[0, :, 0, 0], torch.zeros(3))
+
+
+def test_an_output_bias_level_below_minus_one_is_refused():
+    with pytest.raises(ValueError, match="output_bias_level"):
+        StyleConfig(output_bias_level=-2)
+
+
 def test_w_plus_takes_one_style_per_layer_and_mixing_takes_the_layers_named():
     cfg = StyleConfig(resolution=32, z_dim=8, w_dim=8, width=4, max_width=16, mapping_layers=2)
     G = StyleGenerator(cfg).eval()

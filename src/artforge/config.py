@@ -238,11 +238,11 @@ DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
 # and base are GPU sizes (base is StyleGAN2's config-e scale). Options given win over the preset.
 STYLE_PRESETS: dict[str, dict] = {
     "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0,
-                 convs_per_level=2, d_arch="strided"),
+                 convs_per_level=2, d_arch="strided", output_bias_level=2),
     "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, d_arch="resnet"),
+                  convs_per_level=2, d_arch="resnet", output_bias_level=2),
     "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, d_arch="resnet"),
+                  convs_per_level=2, d_arch="resnet", output_bias_level=2),
 }
 # The recipe each architecture (and style preset) trains with when --recipe is not given.
 FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2"}
@@ -308,6 +308,10 @@ class StyleOptions:
     d_arch: str | None = option(None, "D design: resnet (StyleGAN2's residual D, equalized learning rate) or "
                                 "strided (residual 4x4 strided blocks with batch norm at DCGAN's learning rate; "
                                 "fast on CPUs) (default: the preset's)", choices=("resnet", "strided"), family="style")
+    output_bias_level: int | None = option(None, "resolution level of G's learned output bias, bilinearly "
+                                           "upsampled to the image: 0 is the 4x4 base, 2 is 16x16 (layout and "
+                                           "background only), -1 full resolution (default: the preset's, 2)",
+                                           family="style")
     noise: bool = option(True, "per-pixel noise inputs with learned strengths in every G layer (random in "
                          "training, fixed when sampling)", family="style")
     style_mixing: float = option(0.9, "probability that a training image takes its styles from two latents, "
@@ -321,6 +325,8 @@ class StyleOptions:
         for name in ("w_dim", "mapping_layers"):
             if getattr(self, name) is not None:
                 _positive_int(getattr(self, name), name)
+        if self.output_bias_level is not None:
+            _positive_int(self.output_bias_level, "output_bias_level", minimum=-1)
         _fraction(self.style_mixing, "style_mixing")
         if self.pl_weight is not None:
             _non_negative(self.pl_weight, "pl_weight")

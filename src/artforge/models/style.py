@@ -48,6 +48,7 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
     mbstd_group: int = 4
     aspect: tuple = (1, 1)  # width:height of the output, e.g. (4, 3), (3, 4), (16, 9)
     output_bias: bool = True  # a learned (C, H, W) bias on the output, started at the data's mean image
+    output_bias_level: int = -1  # the G level whose shape that bias has, upsampled to the output (-1: the output's)
     noise: bool = True  # per-pixel noise inputs (random in training, a fixed buffer in eval mode)
     convs_per_level: int = 2  # modulated 3x3 convolutions per doubling: StyleGAN2's 2, or 1 (the upsampling one)
     d_arch: str = "resnet"  # "resnet": StyleGAN2's residual D; "strided": residual 4x4 strided blocks with batch norm
@@ -61,6 +62,9 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
             raise ValueError(f"d_arch must be one of {', '.join(D_ARCHS)}, got {self.d_arch!r}")
         if self.convs_per_level not in (1, 2):
             raise ValueError(f"convs_per_level must be 1 or 2, got {self.convs_per_level!r}")
+        if not isinstance(self.output_bias_level, int) or self.output_bias_level < -1:
+            raise ValueError(f"output_bias_level must be -1 (full resolution) or a level from 0, got "
+                             f"{self.output_bias_level!r}")
         long_side = max(base_shape(aspect))
         if not style_trains(self.resolution, aspect):  # the rule prepare checks too (aspect.py)
             if aspect == (1, 1):
@@ -81,6 +85,12 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
     @property
     def image_shape(self) -> tuple[int, int]:
         return self.shape_at(self.levels - 1)  # (height, width)
+
+    @property
+    def output_bias_shape(self) -> tuple[int, int]:
+        """(H, W) of the learned output bias: its level's shape, or the output's when that is coarser."""
+        top = self.levels - 1
+        return self.shape_at(top if self.output_bias_level < 0 else min(self.output_bias_level, top))
 
     def width_at(self, level: int) -> int:
         return min(self.width * 2 ** (self.levels - 1 - level), self.max_width)
@@ -150,23 +160,39 @@ class ModulatedConv2d(nn.Module):
         self.scale, self.demodulate, self.padding = 1 / math.sqrt(cin * kernel * kernel), demodulate, kernel // 2
         self.input_gain = input_gain
 
-    def forward(self, x: Tensor, w: Tensor, bias: Tensor | None = None) -> Tensor:
-        """(B, I, H, W), (B, w_dim) [, (O,) bias] -> (B, O, H, W)."""
+    def forward(self, x: Tensor, w: Tensor, bias: Tensor | None = None, upsample: bool = False) -> Tensor:
+        """(B, I, H, W), (B, w_dim) [, bias (O,), or (O, 1, 1) or (O, H, W) when demodulating] ->
+        (B, O, H, W), or (B, O, 2H, 2W) with ``upsample`` (bilinear 2x upsampling of the input first)."""
         # Scaling the input by the styles, one shared convolution, then scaling the output by the
         # demodulation coefficients is exactly the per-sample modulated convolution (the weight is
         # linear in both), and a batched convolution is several times faster on CPUs than a grouped
-        # one with per-sample weights (StyleGAN2's "fused_modconv=False" path).
+        # one with per-sample weights (StyleGAN2's "fused_modconv=False" path). Upsampling is linear
+        # per channel too, so the styles scale the input before it: a quarter of the pixels.
         styles = self.affine(w).to(x.dtype)  # (B, I)
         weight = (self.weight * self.scale).to(x.dtype)
         if not self.demodulate:
-            out = F.conv2d(x * (styles * self.input_gain)[:, :, None, None], weight, padding=self.padding)
-            return out if bias is None else out + bias.to(x.dtype)[None, :, None, None]
-        out = F.conv2d(x * styles[:, :, None, None], weight, padding=self.padding)  # (B, O, H, W)
+            return self._pointwise(x, styles * self.input_gain, weight, bias, upsample)
+        x = x * styles[:, :, None, None]
+        if upsample:
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        out = F.conv2d(x, weight, padding=self.padding)  # (B, O, H, W)
         # The gain goes on the coefficients, not the styles: demodulation would divide it out again.
         demod = (demodulation(weight, styles) * self.input_gain)[:, :, None, None]
         if bias is None:
             return out * demod
-        return torch.addcmul(bias.to(x.dtype)[None, :, None, None], out, demod)  # one pass over the output
+        return torch.addcmul(bias.to(x.dtype)[None], out, demod)  # one pass over the output
+
+    def _pointwise(self, x: Tensor, styles: Tensor, weight: Tensor, bias: Tensor | None, upsample: bool) -> Tensor:
+        """Without demodulation (the RGB layers): a 1x1 kernel becomes per-sample (B, O, I) weights and one
+        batched matrix product, so the (B, I, H, W) input is never scaled; larger kernels scale it."""
+        if upsample:
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        if weight.shape[2:] == (1, 1):
+            per_sample = weight[None, :, :, 0, 0] * styles[:, None, :]  # (B, O, I)
+            out = torch.matmul(per_sample, x.flatten(2)).view(len(x), -1, *x.shape[2:])  # (B, O, H, W)
+        else:
+            out = F.conv2d(x * styles[:, :, None, None], weight, padding=self.padding)
+        return out if bias is None else out + bias.to(x.dtype)[None, :, None, None]
 
 
 def demodulation(weight: Tensor, styles: Tensor, eps: float = 1e-8) -> Tensor:
@@ -192,12 +218,14 @@ class StyleLayer(nn.Module):
     def forward(self, x: Tensor, w: Tensor) -> Tensor:
         """Returns the leaky ReLU's output *without* its gain of sqrt(2): every consumer is a
         modulated convolution, which applies it as its ``input_gain``."""
-        if self.upsample:
-            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-        x = self.conv(x, w, self.bias)
-        if self.noise_strength is not None:
-            noise = torch.randn_like(x[:, :1]) if self.training else self.noise_const.to(x.dtype)
-            x = x + noise * self.noise_strength.to(x.dtype)
+        if self.noise_strength is None or self.training:
+            x = self.conv(x, w, self.bias[:, None, None], upsample=self.upsample)
+            if self.noise_strength is not None:  # fresh per-pixel noise for every sample
+                x = x + torch.randn_like(x[:, :1]) * self.noise_strength.to(x.dtype)
+        else:  # the fixed noise map is the same for every sample: it joins the bias, one pass fewer
+            # (H, W, O) then viewed as (O, H, W): the layout of the channels-last activations it is added to
+            bias = (self.noise_const[0, 0, :, :, None] * self.noise_strength + self.bias).permute(2, 0, 1)
+            x = self.conv(x, w, bias, upsample=self.upsample)
         return F.leaky_relu(x, 0.2)
 
 
@@ -232,16 +260,27 @@ class StyleGenerator(nn.Module):
                                               input_gain=GAIN))
         self.rgb_bias = nn.Parameter(torch.zeros(cfg.levels, cfg.channels))
         # As in the DCGAN family: backgrounds and layout are right from the first step (see dcgan.py).
-        # Stored at 1/OUTPUT_BIAS_LR_MUL scale: at the style learning rate (0.0025) Adam would move
-        # every pixel of a raw per-pixel bias by about that much each step, a random walk that
-        # paints high-frequency noise over every image.
-        self.output_bias = nn.Parameter(torch.zeros(cfg.channels, *cfg.image_shape)) if cfg.output_bias else None
+        # Stored at 1/OUTPUT_BIAS_LR_MUL scale: at the style learning rate Adam would move every
+        # pixel of a raw per-pixel bias by about that much each step, a random walk that paints
+        # high-frequency noise over every image. Held at a coarse level (output_bias_level) and
+        # upsampled, it can only carry layout and background: at full resolution it learned a fixed
+        # fine pattern that every image carried (the finest SWD level doubled; docs/style.md).
+        self.output_bias = nn.Parameter(torch.zeros(cfg.channels, *cfg.output_bias_shape)) if cfg.output_bias else None
 
     @torch.no_grad()
     def init_output_bias(self, mean_image: Tensor) -> None:
-        """Start the output bias at the training images' mean image (C, H, W), in [-1, 1]."""
+        """Start the output bias at the training images' mean image (C, H, W), in [-1, 1], averaged
+        down to the bias's shape."""
         if self.output_bias is not None:
-            self.output_bias.copy_(mean_image / OUTPUT_BIAS_LR_MUL)
+            mean = F.adaptive_avg_pool2d(mean_image[None], self.output_bias.shape[1:])[0]
+            self.output_bias.copy_(mean / OUTPUT_BIAS_LR_MUL)
+
+    def output_bias_image(self, dtype: torch.dtype) -> Tensor:
+        """(1, C, H, W): the output bias at the output's resolution."""
+        bias = (self.output_bias * OUTPUT_BIAS_LR_MUL).to(dtype)[None]
+        if bias.shape[2:] != self.cfg.image_shape:
+            bias = F.interpolate(bias, size=self.cfg.image_shape, mode="bilinear", align_corners=False)
+        return bias
 
     def map(self, z: Tensor, c: Tensor | None = None) -> Tensor:
         """(B, z_dim) latents (and class indices) -> (B, w_dim) styles."""
@@ -270,7 +309,7 @@ class StyleGenerator(nn.Module):
                 index += 1
             y = self.to_rgb[level](x, ws[:, index - 1]) + self.rgb_bias[level].to(x.dtype)[None, :, None, None]
             rgb = y if rgb is None else F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) + y
-        return rgb if self.output_bias is None else rgb + (self.output_bias * OUTPUT_BIAS_LR_MUL).to(rgb.dtype)
+        return rgb if self.output_bias is None else rgb + self.output_bias_image(rgb.dtype)
 
     def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
         return self.synthesis(self.map(z, c))
