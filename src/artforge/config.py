@@ -376,6 +376,9 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
     batch: int = option(16, "images per step; with --minutes, sized to the machine unless given")
     lr_g: float | None = option(None, "generator learning rate (recipe)")
     lr_d: float | None = option(None, "discriminator learning rate (recipe)")
+    lr_decay: float | None = option(None, "learning rates fall linearly to 0 over this last share of the run "
+                                    "(of --steps, --kimg or --minutes, whichever ends it first); 0 keeps them "
+                                    "constant (recipe)")
     beta1: float | None = option(None, "Adam beta1 (recipe)")
     beta2: float | None = option(None, "Adam beta2 (recipe)")
     n_critic: int | None = option(None, "D steps per G step (recipe)")
@@ -482,7 +485,7 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
             _positive_int(self.self_cond, "self_cond", minimum=0)
             if self.self_cond == 1:
                 raise UsageError("--self-cond 1 makes a single cluster", "pass --self-cond 0 (off) or 2 and more")
-        for name in ("beta1", "beta2", "label_smoothing", "d_augment_p", "ada_target"):
+        for name in ("beta1", "beta2", "label_smoothing", "d_augment_p", "ada_target", "lr_decay"):
             if given(name):
                 _fraction(getattr(self, name), name)
         for name in ("gp_weight", "gp_center", "r1_gamma", "clip", "instance_noise", "ema_kimg"):

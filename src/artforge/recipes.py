@@ -19,6 +19,7 @@ class Recipe:
     loss: str = "nonsaturating"
     lr_g: float = 2e-4
     lr_d: float = 2e-4
+    lr_decay: float = 0.0  # the last share of the run over which learning rates fall linearly to 0
     beta1: float = 0.5
     beta2: float = 0.999
     n_critic: int = 1  # D steps per G step

@@ -110,11 +110,18 @@ def make_optimizer(module: nn.Module, lr: float, betas: tuple[float, float], dev
     return torch.optim.Adam(module.parameters(), **kwargs)
 
 
+def decay_factor(progress: float, share: float) -> float:
+    """The learning-rate multiplier at ``progress`` (0..1) of a run whose last ``share`` decays linearly to 0."""
+    if share <= 0:
+        return 1.0
+    return min(1.0, max(0.0, (1.0 - progress) / share))
+
+
 class Engine:
     """Trains ``family``'s networks on ``task``; ``cfg`` holds the engine's options (a TrainConfig).
 
-    Options read: seed, device, precision, channels_last, batch, beta1, beta2, ema_kimg, ema_rampup,
-    steps, kimg, minutes, tick, checkpoint_every, keep, progress, tensorboard.
+    Options read: seed, device, precision, channels_last, batch, beta1, beta2, lr_decay, ema_kimg,
+    ema_rampup, steps, kimg, minutes, tick, checkpoint_every, keep, progress, tensorboard.
     """
 
     def __init__(self, cfg, family, model_cfg, task: Task, run_dir: Path | None, resume_from: Path | None = None,
@@ -254,8 +261,33 @@ class Engine:
                             average_gradients=self.dist.average_gradients if multi else None,
                             agree_finite=self.dist.agree_finite if multi else None)
 
+    def progress(self) -> float:
+        """The share of the run done (0..1): the furthest along of its step, image and time budgets."""
+        cfg, done = self.cfg, [0.0]
+        if cfg.steps:
+            done.append(self.step / cfg.steps)
+        if cfg.kimg:
+            done.append(self.nimg / (cfg.kimg * 1000))
+        if cfg.minutes:
+            done.append(self.train_seconds / (cfg.minutes * 60))
+        return min(1.0, max(done))
+
+    def _decay_learning_rates(self, report) -> None:
+        """--lr-decay: every optimizer's rate is its set rate times ``decay_factor`` (recomputed from the
+        step, images or training time each step, so a resumed run continues the schedule)."""
+        share = getattr(self.cfg, "lr_decay", 0.0) or 0.0
+        if not share:
+            return
+        factor = decay_factor(self.progress(), share)
+        report("Schedule/lr_factor", factor)
+        lrs = self.task.learning_rates()
+        for name, opt in self.opt.items():
+            for group in opt.param_groups:
+                group["lr"] = lrs[name] * lazy_ratio(self.phases, name) * factor
+
     def train_step(self, ctx, monitor: Monitor, log_grads: bool) -> None:
         nimg_before = self.nimg
+        self._decay_learning_rates(monitor.report)
         self.task.before_step(self.step)
         trained = run_step(self.phases, self.step, ctx, self.optimization(), monitor.report, log_grads)
         self.draws = ctx.draws
