@@ -23,7 +23,10 @@ EXAMPLES = {
     "prepare": """examples:
   artforge prepare openmoji --size 64                 # the built-in emoji set -> datasets/openmoji-64.zip
   artforge prepare ~/paintings --out datasets/paintings-128.zip --size 128 --fit pad
-  artforge prepare sketches.zip --color gray --labels folders --split 0.8,0.1,0.1""",
+  artforge prepare sketches.zip --color gray --labels folders --split 0.8,0.1,0.1
+  artforge prepare openmoji-pairs --size 64           # (line art, colour) pairs for pix2pix
+  artforge prepare pairs ~/comics --sides pencils,inks # two folders, files matched by name
+  artforge prepare pairs ~/paintings --derive xdog    # line drawings made from the paintings""",
     "train": """examples:
   artforge train datasets/openmoji-64.zip --minutes 15   # network sized to this machine for 15 minutes
   artforge train datasets/openmoji-64.zip --minutes 15 --width 64 --batch 32 --precision fp32
@@ -232,8 +235,13 @@ def cmd_prepare(args) -> None:
     m = result.manifest
     counts = m.get("split_counts") or m.get("counts") or {}
     split = "/".join(str(counts.get(k, 0)) for k in ("train", "val", "test"))
-    print(f"prepared {result.count} images ({shape_text(manifest_shape(m))}, "
-          f"{'RGB' if m['channels'] == 3 else 'grayscale'}) -> {result.path}")
+    colour = 'RGB' if m['channels'] == 3 else 'grayscale'
+    if m.get("pairs"):
+        height, width = manifest_shape(m)
+        print(f"prepared {result.count} pairs ({shape_text((height, width // 2))} each side, {colour}; input: "
+              f"{m['pairs']['input']}, target: {m['pairs']['target']}, side by side) -> {result.path}")
+    else:
+        print(f"prepared {result.count} images ({shape_text(manifest_shape(m))}, {colour}) -> {result.path}")
     print(f"  train/val/test: {split}; labels: {', '.join(m.get('label_names') or []) or 'none'}")
     if result.rejects or result.duplicates:
         print(f"  set aside: {len(result.rejects)} rejected, {len(result.duplicates)} duplicates "
@@ -483,8 +491,16 @@ COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "e
             "recreate": cmd_recreate, "verify": cmd_verify}
 
 
+def _prepare_kind(argv: list[str]) -> list[str]:
+    """'artforge prepare pairs SRC ...' is 'artforge prepare SRC --pairs ...' (SRC may still be a
+    folder called pairs: 'prepare ./pairs')."""
+    if len(argv) >= 3 and argv[0] == "prepare" and argv[1] == "pairs" and not argv[2].startswith("-"):
+        return ["prepare", argv[2], "--pairs", *argv[3:]]
+    return argv
+
+
 def main(argv: typing.Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = _prepare_kind(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser(argv)
     command = "artforge"
     try:

@@ -190,6 +190,14 @@ class PrepareConfig:
     max_pixels: int = option(89_478_485, "reject images with more pixels than this (decompression bombs)")
     workers: int = option(0, "decoding processes (0: one per CPU core)")
     overwrite: bool = option(False, "replace an existing output dataset")
+    pairs: bool = option(False, "a paired dataset for image-to-image translation (what 'artforge prepare pairs "
+                         "SRC' sets): each item is (input, target) side by side; from two subfolders matched by "
+                         "file name, from side-by-side images, or with --derive from one folder of art")
+    sides: tuple | None = option(None, "the two subfolders of SRC holding the inputs and the targets, matched by "
+                                 "file name (default: the only two subfolders there are)", metavar="INPUT,TARGET")
+    derive: str | None = option(None, "make each input from its art: edges, xdog (a line drawing), blur (a "
+                                "colour layout) or gray (for colorization); implies --pairs",
+                                choices=("edges", "xdog", "blur", "gray"))
 
     def __post_init__(self):
         _paths_to_str(self, "source", "out")
@@ -205,6 +213,19 @@ class PrepareConfig:
         _positive_int(self.min_size, "min_size")
         _positive_int(self.max_pixels, "max_pixels")
         _positive_int(self.workers, "workers", minimum=0)
+        if self.derive is not None:
+            _choice(self.derive, "derive", ("edges", "xdog", "blur", "gray"))
+            object.__setattr__(self, "pairs", True)
+        if self.sides is not None:
+            sides = _names(self.sides)
+            if len(sides) != 2 or sides[0] == sides[1]:
+                raise UsageError(f"--sides takes two different subfolder names, got {','.join(sides)!r}",
+                                 "pass e.g. --sides lineart,color")
+            object.__setattr__(self, "sides", sides)
+            object.__setattr__(self, "pairs", True)
+        if self.pairs and self.derive and self.sides:
+            raise UsageError("--derive makes the inputs, --sides names folders of them: pass one",
+                             "drop --sides to derive inputs, or --derive to pair two folders")
         split = tuple(self.split)
         if len(split) != 3 or any(not _is_number(s) or s < 0 for s in split) \
                 or abs(sum(split) - 1) > 1e-6 or split[0] <= 0:

@@ -116,6 +116,12 @@ class ImageDataset:
         return reduce_aspect(self.width, self.height)
 
     @property
+    def pairs(self) -> dict | None:
+        """What a paired dataset's two halves are ({"layout": "side-by-side", "input": ..., "target": ...}),
+        or None for single images."""
+        return self.manifest.get("pairs")
+
+    @property
     def num_classes(self) -> int:
         return len(self.label_names) if self.labels is not None else 0
 

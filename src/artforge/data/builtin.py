@@ -16,6 +16,11 @@ openmoji
     emoji share one frame, as in OpenMoji's own PNG exports: relative sizes are kept and nothing is
     cropped. Sequences the font cannot show as one glyph are skipped with a reason (they become
     rejects). License: CC BY-SA 4.0; the attribution goes into the dataset manifest.
+
+openmoji-pairs
+    The same emoji as (line art, colour) pairs for paired translation: each SVG rendered whole and
+    with every group but ``<g id="line">`` removed (resvg, ``pip install 'artforge[pairs]'``), so the
+    two sides match exactly. A dataset item is the pair side by side (ingest.py).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class Builtin:
     keys: Callable[[], list[str]]  # item keys, sorted; raises MissingDependency if not installed
     render: Callable[[str], Image.Image]  # key -> RGBA image; raises RenderSkip
     credits: Callable[[], dict]  # extra manifest keys: license, attribution, version, url
+    pair: tuple[str, str] | None = None  # a paired set: render returns (input, target), named so
 
 
 # ----------------------------------------------------------------------------- openmoji
@@ -131,6 +137,59 @@ def render_openmoji(key: str) -> Image.Image:
     return im
 
 
+# ----------------------------------------------------------------------------- openmoji-pairs
+
+SVG_NS = "http://www.w3.org/2000/svg"
+
+
+def openmoji_svg(key: str) -> str:
+    """The SVG source of one emoji (the package ships each as plain .svg)."""
+    path = _openmoji().get_openmoji_svg_data() / f"{key}.svg"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RenderSkip(f"no SVG file ({exc.strerror or exc})") from None
+
+
+def line_art_svg(svg: str) -> str:
+    """The SVG with every top-level group but ``<g id="line">`` (and ``line-supplement``) removed: the
+    black line drawing alone (OpenMoji keeps the colour fills, hair and skin tones in groups of their own)."""
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", SVG_NS)
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError as exc:
+        raise RenderSkip(f"SVG does not parse ({exc})") from None
+    def is_line(child) -> bool:  # "line", and "line-supplement" where a few emoji keep more strokes
+        return (child.get("id") or "").startswith("line")
+
+    if not any(is_line(child) and len(child) for child in root):
+        raise RenderSkip("no line art (no non-empty <g id=\"line\">)")
+    for child in list(root):
+        if not is_line(child):
+            root.remove(child)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _render_svg(svg: str) -> Image.Image:
+    resvg = require("resvg_py", "pairs", "the built-in openmoji-pairs dataset")
+    try:
+        png = resvg.svg_to_bytes(svg_string=svg, width=CANVAS, height=CANVAS)
+    except ValueError as exc:
+        raise RenderSkip(f"SVG does not render ({exc})") from None
+    return Image.open(io.BytesIO(bytes(png))).convert("RGBA")
+
+
+def render_openmoji_pair(key: str) -> tuple[Image.Image, Image.Image]:
+    """(line art, coloured emoji), both CANVAS x CANVAS RGBA from the same SVG: an exact pair."""
+    svg = openmoji_svg(key)
+    line, colour = _render_svg(line_art_svg(svg)), _render_svg(svg)
+    if colour.getchannel("A").getbbox() is None:
+        raise RenderSkip("renders empty")
+    return line, colour
+
+
 # ----------------------------------------------------------------------------- registry
 
 BUILTINS: dict[str, Builtin] = {
@@ -140,6 +199,15 @@ BUILTINS: dict[str, Builtin] = {
         keys=openmoji_keys,
         render=render_openmoji,
         credits=openmoji_credits,
+    ),
+    "openmoji-pairs": Builtin(
+        name="openmoji-pairs",
+        summary="the OpenMoji emoji as exact (line art, colour) pairs rendered from their SVGs, for "
+                "pix2pix; needs pip install 'artforge[openmoji,pairs]'",
+        keys=openmoji_keys,
+        render=render_openmoji_pair,
+        credits=openmoji_credits,
+        pair=("line art", "colour"),
     ),
 }
 
@@ -152,7 +220,7 @@ def get_builtin(name: str) -> Builtin | None:
 def _check_registry(registry: dict[str, Builtin]) -> None:
     """Catch registry typos at import: names must be their keys, lower-case words."""
     for key, entry in registry.items():
-        if key != entry.name or not key.isidentifier() or key != key.lower():
+        if key != entry.name or not key.replace("-", "_").isidentifier() or key != key.lower():
             raise RuntimeError(f"built-in dataset registry entry {key!r} is malformed")
 
 

@@ -21,6 +21,7 @@ from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
 from ..aspect import aspect_shape, parse_aspect
 from .builtin import BUILTINS, RenderSkip
+from .derive import derive, halves, side_by_side
 
 PIL_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF")  # JPEG includes multi-picture MPO
 FORMAT_NAMES = "PNG, JPEG, WebP, GIF, BMP or TIFF"
@@ -111,17 +112,39 @@ class Processor:
             return Outcome(reason=f"could not be processed ({type(exc).__name__}: {exc})")
 
     def _process(self, task: tuple) -> Outcome:
+        """One image, or one pair side by side: ('pair', task_a, task_b) two files; ('derive', method,
+        task) an input derived from the art; ('halves', task) a side-by-side file; a paired built-in."""
+        if task[0] == "pair":
+            (a, hash_a), (b, hash_b) = self._decoded(task[1]), self._decoded(task[2])
+            return _encode(side_by_side(_to_output(a, self.opts), _to_output(b, self.opts)),
+                           digest(hash_a.encode(), hash_b.encode()))
+        if task[0] == "derive":
+            art, src_hash = self._decoded(task[2])
+            target = _to_output(art, self.opts)
+            return _encode(side_by_side(derive(target, task[1]), target), digest(src_hash.encode(), task[1].encode()))
+        if task[0] == "halves":
+            image, src_hash = self._decoded(task[1])
+            if image.width < 2 * self.opts.min_size:
+                raise Reject(f"too narrow to hold two images side by side ({image.width} px)")
+            a, b = halves(image)
+            return _encode(side_by_side(_to_output(a, self.opts), _to_output(b, self.opts)), src_hash)
+        im, src_hash = self._decoded(task)
+        if isinstance(im, tuple):  # a paired built-in renders (input, target)
+            return _encode(side_by_side(*(_to_output(side, self.opts) for side in im)), src_hash)
+        return _encode(_to_output(im, self.opts), src_hash)
+
+    def _decoded(self, task: tuple) -> tuple:
+        """(decoded image, or a paired built-in's two, and the source's hash)."""
         if task[0] == "builtin":
             try:
                 im = BUILTINS[task[1]].render(task[2])
             except RenderSkip as skip:
                 raise Reject(skip.reason) from None
-            src_hash = digest(im.mode.encode(), repr(im.size).encode(), im.tobytes())
-        else:
-            data = self._read_file(task[1]) if task[0] == "file" else self._read_member(task[1], task[2])
-            src_hash = digest(data)
-            im = _decode(data, self.opts)
-        return _encode(_to_output(im, self.opts), src_hash)
+            sides = im if isinstance(im, tuple) else (im,)
+            return im, digest(*(c for side in sides for c in (side.mode.encode(), repr(side.size).encode(),
+                                                                side.tobytes())))
+        data = self._read_file(task[1]) if task[0] == "file" else self._read_member(task[1], task[2])
+        return _decode(data, self.opts), digest(data)
 
     def _too_large(self, size: int) -> Reject:
         return Reject(f"file too large: {size / 2**20:,.0f} MiB (the cap for --max-pixels "

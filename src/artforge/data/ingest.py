@@ -419,7 +419,10 @@ def _output_path(cfg: PrepareConfig, source: _Source) -> Path:
     if cfg.out is None:
         height, width = _shape(cfg)
         size = cfg.size if height == width else f"{width}x{height}"
-        return Path("datasets") / f"{source.name}-{size}.zip"
+        name = source.name
+        if cfg.pairs and "pairs" not in name:  # never the same default file as the plain dataset
+            name += (f"-{cfg.derive}" if cfg.derive else "") + "-pairs"
+        return Path("datasets") / f"{name}-{size}.zip"
     out = Path(cfg.out).expanduser()
     return out if out.suffix.lower() == ".zip" else out.with_name(out.name + ".zip")
 
@@ -472,9 +475,12 @@ def _write_rejects(path: Path, rejects: list[dict], duplicates: list[dict]) -> N
 
 
 def _manifest(cfg: PrepareConfig, source: _Source, out: Path, kept: list[_Kept], label_names: list[str],
-              duplicates: list[dict], rejects: list[dict]) -> dict:
-    """Everything a later step (or a person) wants to know about the dataset; also artforge.json."""
+              duplicates: list[dict], rejects: list[dict], pairing: dict | None = None) -> dict:
+    """Everything a later step (or a person) wants to know about the dataset; also artforge.json.
+    A paired dataset's images are two of the prepared size side by side; "pairs" says what each side is."""
     height, width = _shape(cfg)
+    if pairing:
+        width *= 2
     mean, std = _mean_std(kept, height * width)
     label_counts = Counter(k.label for k in kept)
     members: dict[str, list[str]] = {s: [] for s in SPLITS}
@@ -489,7 +495,7 @@ def _manifest(cfg: PrepareConfig, source: _Source, out: Path, kept: list[_Kept],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "artforge_version": __version__,
         "options": to_dict(cfg),
-        "resolution": cfg.size,  # the longer side; readers before non-square datasets know only this
+        "resolution": max(height, width),  # the longer side; readers before non-square datasets know only this
         "height": height,
         "width": width,
         "channels": 1 if cfg.color == "gray" else 3,
@@ -505,7 +511,62 @@ def _manifest(cfg: PrepareConfig, source: _Source, out: Path, kept: list[_Kept],
         "rejects": rejects,
         "duplicates": duplicates,
         **source.credits,
+        **({"pairs": {"layout": "side-by-side", **pairing}} if pairing else {}),
     }
+
+
+# ----------------------------------------------------------------------------- pairs
+
+# Subfolder names taken for the input side when --sides is not given (the other is the target).
+INPUT_NAMES = frozenset({"a", "in", "input", "inputs", "src", "source", "line", "lines", "lineart", "line-art",
+                         "line_art", "sketch", "sketches", "drawing", "drawings", "edges", "lr", "low"})
+
+
+def _pair_items(cfg: PrepareConfig, source: _Source, items: list[_Item]) -> tuple[list[_Item], dict]:
+    """Items that each make one (input, target) pair, and what the pairs are (for the manifest)."""
+    builtin = BUILTINS.get(source.origin) if source.kind == "builtin" else None
+    if cfg.derive:
+        return ([_Item(i.name, None, ("derive", cfg.derive, i.task)) for i in items],
+                {"input": cfg.derive, "target": "art", "made_from": "inputs derived from the art"})
+    if builtin is not None:
+        if not builtin.pair:
+            raise DataError(f"the built-in {source.name} holds single images, not pairs",
+                            "pass --derive edges|xdog|blur|gray to make inputs from them, or use openmoji-pairs")
+        return items, {"input": builtin.pair[0], "target": builtin.pair[1], "made_from": "built-in pairs"}
+    folders = sorted({i.folder for i in items if i.folder is not None})
+    if cfg.sides is None and not folders:
+        return ([_Item(i.name, None, ("halves", i.task)) for i in items],
+                {"input": "left half", "target": "right half", "made_from": "side-by-side images"})
+    sides = cfg.sides or _guess_sides(source, folders)
+    for side in sides:
+        if side not in folders:
+            raise DataError(f"{source.origin} has no subfolder {side!r} with images",
+                            f"its subfolders: {', '.join(folders) or 'none'}; pass --sides INPUT,TARGET")
+    by_side: dict[str, dict[str, _Item]] = {side: {} for side in sides}
+    for item in items:
+        if item.folder not in by_side:
+            source.rejects.append({"file": item.name, "reason": f"not in {sides[0]}/ or {sides[1]}/"})
+            continue
+        key = os.path.splitext(item.name[len(item.folder) + 1:])[0]
+        if key in by_side[item.folder]:
+            source.rejects.append({"file": item.name, "reason": "another file in its folder has the same name"})
+        else:
+            by_side[item.folder][key] = item
+    inputs, targets = by_side[sides[0]], by_side[sides[1]]
+    for this, other, name in ((inputs, targets, sides[1]), (targets, inputs, sides[0])):
+        source.rejects.extend({"file": item.name, "reason": f"no file of the same name in {name}/"}
+                              for key, item in sorted(this.items()) if key not in other)
+    paired = [_Item(f"{inputs[k].name} + {targets[k].name}", None, ("pair", inputs[k].task, targets[k].task))
+              for k in sorted(inputs) if k in targets]
+    return paired, {"input": sides[0], "target": sides[1], "made_from": "two folders, matched by file name"}
+
+
+def _guess_sides(source: _Source, folders: list[str]) -> tuple[str, str]:
+    if len(folders) != 2:
+        raise DataError(f"{source.origin} has {len(folders)} subfolders ({', '.join(folders[:6])}); a pair needs "
+                        "an input folder and a target folder", "pass --sides INPUT,TARGET")
+    a, b = folders
+    return (b, a) if b.lower() in INPUT_NAMES and a.lower() not in INPUT_NAMES else (a, b)
 
 
 # ----------------------------------------------------------------------------- prepare
@@ -539,7 +600,16 @@ def prepare(cfg: PrepareConfig, *, progress: bool = True, limit: int | None = No
         raise DataError(f"source {source.origin} holds no images"
                         + (f" ({ignored:,} other files ignored)" if ignored else ""),
                         f"add {FORMAT_NAMES} files, or point at the folder that has them")
-    items = _label_folder_rejects(cfg, source, source.items[:limit] if limit else source.items)
+    items = source.items[:limit] if limit else source.items
+    builtin = BUILTINS.get(source.origin) if source.kind == "builtin" else None
+    pairing = None
+    if cfg.pairs or (builtin is not None and builtin.pair):
+        items, pairing = _pair_items(cfg, source, items)  # folders are sides here, not labels
+        if not items:
+            raise DataError(f"no pairs found in {source.origin}", "see the reasons in the rejects report "
+                            "(files need a partner of the same name in the other folder)")
+    else:
+        items = _label_folder_rejects(cfg, source, items)
 
     with _spool_file(out) as spool:
         with _disk_errors(out):  # the spool fills the disk as the output will
@@ -550,10 +620,10 @@ def prepare(cfg: PrepareConfig, *, progress: bool = True, limit: int | None = No
                 _write_rejects(rejects_path, rejects, collector.duplicates)
             raise DataError(f"no usable image in {source.origin}: all {len(rejects):,} image files were "
                             "rejected", f"see the reasons in {rejects_path}")
-        label_names = _assign_labels(cfg.labels, collector.kept)
+        label_names = _assign_labels("none" if pairing else cfg.labels, collector.kept)
         kept = _take_subset(collector.kept, cfg.subset, cfg.seed)
         _assign_splits(kept, cfg.split, cfg.seed)
-        manifest = _manifest(cfg, source, out, kept, label_names, collector.duplicates, rejects)
+        manifest = _manifest(cfg, source, out, kept, label_names, collector.duplicates, rejects, pairing)
         with _disk_errors(out):
             _write_archive(out, spool, kept, manifest)
             atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,1 @@
+"""Tensor operations that tasks and inference share: an image history pool, tiled inference, degradations."""

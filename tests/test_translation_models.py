@@ -1,0 +1,61 @@
+"""CycleGAN's and ESRGAN's networks: shapes, the residual structure, network interpolation."""
+
+import pytest
+import torch
+
+from artforge.models.cyclegan import CycleGANConfig, build as build_cyclegan
+from artforge.models.esrgan import ESRGANConfig, RRDBNet, build as build_esrgan, interpolate_weights
+
+
+def test_cyclegan_builds_two_generators_and_two_patch_discriminators():
+    nets = build_cyclegan(CycleGANConfig(resolution=32, width=4, blocks=2, d_width=4, channels_a=1))
+    assert set(nets) == {"G_ab", "G_ba", "D_a", "D_b"}
+    a, b = torch.rand(2, 1, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    assert nets["G_ab"](a).shape == b.shape and nets["G_ba"](b).shape == a.shape
+    assert nets["D_a"](a).shape[:2] == (2, 1) and nets["D_b"](b).shape[:2] == (2, 1)
+    assert nets["G_ab"](torch.rand(1, 1, 48, 64)).shape == (1, 3, 48, 64)  # any multiple of 4, non-square
+
+
+def test_cyclegan_refuses_sizes_it_cannot_make():
+    with pytest.raises(ValueError, match="multiple of 4"):
+        CycleGANConfig(resolution=30)
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_the_rrdb_net_upscales_by_its_scale(scale):
+    G = RRDBNet(ESRGANConfig(scale=scale, width=8, blocks=2, growth=4))
+    assert G(torch.rand(2, 3, 12, 20)).shape == (2, 3, 12 * scale, 20 * scale)
+
+
+def test_a_dense_block_feeds_every_conv_all_earlier_outputs_and_scales_its_residual():
+    from torch.nn import functional as F
+    from artforge.models.esrgan import RRDB, DenseBlock
+    torch.manual_seed(0)
+    block, x = DenseBlock(6, 3), torch.randn(2, 6, 5, 5)
+    feats = [x]
+    for conv in block.convs[:4]:
+        feats.append(F.leaky_relu(F.conv2d(torch.cat(feats, 1), conv.weight, conv.bias, padding=1), 0.2))
+    last = F.conv2d(torch.cat(feats, 1), block.convs[4].weight, block.convs[4].bias, padding=1)
+    torch.testing.assert_close(block(x), x + 0.2 * last)
+    rrdb = RRDB(6, 3)
+    torch.testing.assert_close(rrdb(x), x + 0.2 * rrdb.blocks[2](rrdb.blocks[1](rrdb.blocks[0](x))))
+
+
+def test_network_interpolation_is_weightwise_and_ends_at_each_model():
+    cfg = ESRGANConfig(width=4, blocks=1, growth=4)
+    torch.manual_seed(0)
+    a = build_esrgan(cfg)["G"].state_dict()
+    b = build_esrgan(cfg)["G"].state_dict()
+    assert all(torch.equal(interpolate_weights(a, b, 0.0)[k], a[k]) for k in a)
+    assert all(torch.equal(interpolate_weights(a, b, 1.0)[k], b[k]) for k in a)
+    mid = interpolate_weights(a, b, 0.25)
+    assert all(torch.allclose(mid[k], 0.75 * a[k] + 0.25 * b[k]) for k in a)
+    with pytest.raises(ValueError, match="strength"):
+        interpolate_weights(a, b, 1.5)
+    with pytest.raises(ValueError, match="same weights"):
+        interpolate_weights(a, {k: v for k, v in list(b.items())[1:]}, 0.5)
+
+
+def test_esrgan_refuses_other_scales():
+    with pytest.raises(ValueError, match="scale"):
+        ESRGANConfig(scale=3)
