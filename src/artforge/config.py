@@ -168,7 +168,8 @@ def _aspect(cfg) -> None:
 @dataclass(frozen=True)
 class PrepareConfig:
     source: str = option("", "image folder (searched recursively), a .zip of images, or a built-in "
-                         "dataset name: openmoji", positional=True, metavar="SRC")
+                         "dataset name: openmoji, openmoji-pairs, openmoji-lineart, openmoji-colour",
+                         positional=True, metavar="SRC")
     out: str | None = option(None, "output dataset .zip (default: datasets/<source name>-<size>.zip)")
     size: int = option(64, "output size in pixels: the longer side (both sides when square); a power of two for "
                        "training, or with --aspect its base's longer side times one (e.g. 48 or 96 at 3:2)")
