@@ -142,6 +142,14 @@ def test_g_loss_explodes_absolute():
     assert "--lr-g" in w.suggestion
 
 
+def test_g_loss_explodes_reads_the_adversarial_part_when_a_task_logs_it():
+    """pix2pix's G loss is adversarial + 100 x L1 (tens): only its adversarial part is judged."""
+    h = [{"step": i, "Loss/G": 60.0 + i, "Loss/G_adv": 1.0} for i in range(10)]
+    assert g_loss_explodes(h) is None
+    w = g_loss_explodes(h + [{"step": 10, "Loss/G": 70.0, "Loss/G_adv": 12.0}])
+    assert w is not None and "12.00" in w.message
+
+
 def test_g_loss_explodes_relative():
     h = [{"step": i, "Loss/G": 1.0} for i in range(10)]
     assert g_loss_explodes(h + [{"step": 10, "Loss/G": 5.0}]) is not None  # > 4 and > 3x

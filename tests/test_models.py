@@ -233,18 +233,24 @@ def test_every_family_builds_what_it_declares():
     import torch
     from artforge.modality import MODALITIES
     small = {"dcgan": dict(resolution=16, z_dim=8, width=8), "toy": dict(z_dim=8, hidden=8),
-             "style": dict(resolution=16, z_dim=8, w_dim=8, width=8, mapping_layers=2)}
+             "style": dict(resolution=16, z_dim=8, w_dim=8, width=8, mapping_layers=2),
+             "pix2pix": dict(resolution=32, width=8)}
     assert set(small) == set(registry.FAMILIES)  # a new family adds its tiny config here
     for name, family in registry.FAMILIES.items():
         cfg = family.config(**small[name])
         nets = family.build(cfg)
         assert set(family.ema) <= set(nets) and family.sampler.removesuffix("_ema") in nets
         assert family.modality in MODALITIES and family.config_dict(cfg) == dataclasses.asdict(cfg)
-        G = family.generator(cfg)
-        out = G(torch.randn(3, cfg.z_dim))
-        assert out.shape[0] == 3 and torch.isfinite(out).all()
-        D = nets["D"]
-        assert D(out).shape == (3,)
+        G, D = family.generator(cfg), nets["D"]
+        if "latent" in family.inputs:
+            out = G(torch.randn(3, cfg.z_dim))
+            assert out.shape[0] == 3 and torch.isfinite(out).all()
+            assert D(out).shape == (3,)
+        else:  # image to image: G maps an input image; D scores (input, output) pairs patch by patch
+            x = torch.rand(3, cfg.channels_in, cfg.resolution, cfg.resolution) * 2 - 1
+            out = G(x)
+            assert out.shape == (3, cfg.channels_out, cfg.resolution, cfg.resolution) and torch.isfinite(out).all()
+            assert D(torch.cat([x, out], dim=1)).shape[:2] == (3, 1)
 
 
 # ----------------------------------------------------------------------------- memory format

@@ -8,7 +8,7 @@ from artforge.models.pix2pix import Pix2PixConfig, PatchDiscriminator, UNetGener
 
 @pytest.mark.parametrize("res,depth", [(8, 3), (64, 6), (256, 8), (512, 8)])
 def test_the_unet_keeps_the_shape_and_goes_down_to_its_depth(res, depth):
-    cfg = Pix2PixConfig(resolution=res, width=4, max_width=16, channels_in=1, channels_out=3)
+    cfg = Pix2PixConfig(resolution=res, width=4, max_width=16, channels_in=1, channels_out=3, d_layers=1)
     G = UNetGenerator(cfg).eval()
     assert cfg.depth == depth and len(G.down) == len(G.up) == depth
     x = torch.rand(2, 1, res, res) * 2 - 1
@@ -62,9 +62,11 @@ def test_dropout_is_the_noise_two_passes_in_training_mode_differ_in_eval_mode_ag
 
 
 def test_build_names_G_and_D_and_bad_configs_are_refused():
-    nets = build(Pix2PixConfig(resolution=16, width=4))
+    nets = build(Pix2PixConfig(resolution=32, width=4))
     assert set(nets) == {"G", "D"}
     with pytest.raises(ValueError, match="power-of-two"):
         Pix2PixConfig(resolution=48)
     with pytest.raises(ValueError, match="norm"):
         Pix2PixConfig(norm="group")
+    with pytest.raises(ValueError, match="3-layer PatchGAN needs images of 32 px"):
+        Pix2PixConfig(resolution=16)

@@ -265,7 +265,11 @@ def cmd_train(args) -> None:
     verb = "stopped (Ctrl-C)" if result.status == "interrupted" else "finished"
     print(f"{verb} at step {result.step}: {result.run_dir}")
     print(f"  checkpoint: {result.checkpoint}")
-    print(f"  next: artforge sample {result.run_dir} --n 64   |   artforge report {result.run_dir}")
+    if result.task == "generation":
+        print(f"  next: artforge sample {result.run_dir} --n 64   |   artforge report {result.run_dir}")
+    else:  # a translation run: its previews and report show it (translating new files comes next)
+        from .training.rundir import RunLayout
+        print(f"  next: artforge report {result.run_dir}   (previews: {RunLayout(result.run_dir).grids})")
     if result.status == "interrupted":
         print(f"  continue: artforge train --resume {result.run_dir}")
 

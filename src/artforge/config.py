@@ -271,7 +271,13 @@ FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2"}
 PRESET_RECIPES = {"lite": "style-cpu"}  # the style presets whose recipe is not the family's
 
 
+TASKS = ("generation", "pix2pix")
+TASK_RECIPES = {"pix2pix": "dcgan"}  # pix2pix's optimizer is DCGAN's: Adam(0.5, 0.999) at 2e-4, no R1
+
+
 def default_recipe(cfg) -> str:
+    if cfg.task in TASK_RECIPES:
+        return TASK_RECIPES[cfg.task]
     if cfg.arch == "style" and cfg.preset in PRESET_RECIPES:
         return PRESET_RECIPES[cfg.preset]
     return FAMILY_RECIPES[cfg.arch]
@@ -391,6 +397,11 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
     out: str = option("runs", "folder that gets one numbered subfolder per run")
     arch: str = option("dcgan", "model family; its options are listed under it ('artforge train --arch NAME "
                        "--help')", choices=lambda: tuple(_registry("arch")))
+    task: str = option("generation", "what the run learns: generation (images from latents, with --arch) or "
+                       "pix2pix (paired translation: the U-Net and PatchGAN of Isola et al. 2017, on a dataset "
+                       "from 'artforge prepare pairs')", choices=TASKS)
+    l1_weight: float = option(100.0, "pix2pix: weight of the L1 distance of G's output to the target, beside "
+                              "the adversarial loss (the paper's 100)")
     recipe: str | None = option(None, "training recipe: loss, regularizers and optimizer settings in one "
                                 "(options below marked 'recipe' override it); default: the architecture's, "
                                 "stable for dcgan; for style, style-cpu with --preset lite and stylegan2 with small and base", choices=lambda: tuple(_registry("recipe")))
@@ -486,6 +497,8 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
         _choice(self.precision, "precision", PRECISIONS)
         object.__setattr__(self, "augment", _names(self.augment))
         _choice(self.arch, "arch", tuple(_registry("arch")))
+        _choice(self.task, "task", TASKS)
+        _positive(self.l1_weight, "l1_weight")
         if self.recipe is not None:
             _choice(self.recipe, "recipe", tuple(_registry("recipe")))
         for name in self.augment:

@@ -274,6 +274,10 @@ def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announ
     device = pick_device(device)
     loaded = ckpt.load_checkpoint(ckpt_path, device=device, training=False)
     state = loaded["state"]
+    if state.get("task", "generation") != "generation":
+        raise CheckpointError(f"{run_dir} is a {state['task']} run: it translates images, it has no latents to "
+                              "sample from", f"see its previews in {RunLayout(run_dir).grids} and 'artforge report "
+                              f"{run_dir}'; translating new images with it is not built yet")
     model_cfg, G = build_generator(state["family"], state.get("model_config"), loaded["models"].get("G_ema", {}),
                                    device, f"checkpoint {ckpt_path}",
                                    "use the artforge version that wrote it, or another checkpoint")

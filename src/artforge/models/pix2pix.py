@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from .family import Family
+
 NORMS = ("batch", "instance", "none")
 
 
@@ -39,6 +41,9 @@ class Pix2PixConfig:
             raise ValueError(f"pix2pix needs a power-of-two resolution of 8 or more, got {self.resolution}")
         if self.norm not in NORMS:
             raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
+        if self.resolution < 2 ** (self.d_layers + 2):  # D's last two 4x4 convolutions need a few pixels left
+            raise ValueError(f"a {self.d_layers}-layer PatchGAN needs images of {2 ** (self.d_layers + 2)} px or more, "
+                             f"got {self.resolution}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -147,3 +152,7 @@ def _init_weights(module: nn.Module) -> None:
 def build(cfg: Pix2PixConfig) -> dict[str, nn.Module]:
     D = PatchDiscriminator(cfg.channels_in + cfg.channels_out, cfg.width, cfg.max_width, cfg.d_layers, cfg.norm)
     return {"G": UNetGenerator(cfg), "D": D}
+
+
+FAMILY = Family("pix2pix", Pix2PixConfig, build, ema=("G",), sampler="G_ema", inputs=("image",), modality="image",
+                summary="pix2pix (Isola et al. 2017): U-Net G with skips, conditional PatchGAN D; paired translation")

@@ -116,6 +116,7 @@ class Task:
     name = "task"
     modality = None  # a modality.Modality: how items are previewed and written
     progress_keys: dict[str, str] = {}  # short name -> logged value, shown on the progress bar
+    quality_metric = "swd"  # the key of quality() that picks the best checkpoint (lower is better)
 
     def attach(self, engine) -> None:
         """Called once the engine has built the networks: open data streams (no randomness yet)."""

@@ -31,7 +31,6 @@ from .health import HealthMonitor
 from .monitor import Monitor, truncate_log
 from .rundir import RunLayout
 
-QUALITY_METRIC = "swd"
 REPEAT_SECONDS = 2.0  # a second stop signal sooner than this is the first one delivered again
 
 
@@ -331,7 +330,8 @@ class Engine:
             entry = {"kimg": round(self.nimg / 1000, 3), **{k: round(v, 4) for k, v in scores.items()}}
             self.metric_history.append({"step": self.step, **entry})
             monitor.event(self.step, "metric", **entry)
-            monitor.report_local(f"Quality/{QUALITY_METRIC}", scores[QUALITY_METRIC])
+            metric = self.task.quality_metric
+            monitor.report_local(f"Quality/{metric}", scores[metric])
         for callback in self.callbacks:
             scores = {**scores, **callback.on_checkpoint(self, monitor)}
         self._update_best(scores)
@@ -347,7 +347,7 @@ class Engine:
         for callback in self.callbacks:
             if getattr(callback, "selects", None):
                 return callback.selects
-        return QUALITY_METRIC, "lower"
+        return self.task.quality_metric, "lower"
 
     def _update_best(self, scores: dict) -> None:
         key, better = self.selection()

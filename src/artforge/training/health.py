@@ -34,8 +34,10 @@ def d_wins(history: list[dict]) -> HealthWarning | None:
 
 
 def g_loss_explodes(history: list[dict]) -> HealthWarning | None:
-    """G's loss far above its own recent level, or above an absolute ceiling."""
-    values = [row["Loss/G"] for row in history if isinstance(row.get("Loss/G"), (int, float))]
+    """G's adversarial loss far above its own recent level, or above an absolute ceiling (a task whose
+    G loss has other terms, pix2pix's L1, logs the adversarial part as Loss/G_adv)."""
+    key = "Loss/G_adv" if any("Loss/G_adv" in row for row in history) else "Loss/G"
+    values = [row[key] for row in history if isinstance(row.get(key), (int, float))]
     if len(values) < 3:
         return None
     now, before = values[-1], sorted(values[-6:-1])[len(values[-6:-1]) // 2]

@@ -44,6 +44,7 @@ class TrainResult:
     step: int
     status: str  # "finished" or "interrupted"
     checkpoint: Path | None
+    task: str = "generation"
 
     def load(self, checkpoint: str = "best", device: str = "auto"):
         from ..sampling import load
@@ -88,6 +89,14 @@ class Trainer(Engine):
     def __init__(self, cfg: TrainConfig, run_dir: Path, dataset: ImageDataset, resume_from: Path | None = None,
                  dist: Distributed = SINGLE):
         cfg = cfg.resolved()  # recipe values for every option left unset
+        self.dataset = dataset
+        self.sizing = None  # train() sizes a --minutes run to the machine (sizing.Sizing), before building this
+        callbacks = (EvalCallback(cfg),) if cfg.eval_every and cfg.task == "generation" else ()
+        if cfg.task == "pix2pix":
+            family, model_cfg, task = paired_setup(cfg, dataset)
+            super().__init__(cfg, family, model_cfg, task, run_dir, resume_from, dist, callbacks)
+            return
+        refuse_pairs(dataset)
         num_classes = dataset.num_classes if cfg.conditional else 0
         # Data without (used) labels: condition on clusters of D's features instead (self-conditioning).
         self_cond = 0 if num_classes else clusters_for(cfg.self_cond, len(dataset.indices(cfg.split)),
@@ -96,10 +105,7 @@ class Trainer(Engine):
         model_cfg = family.make_config(resolution=dataset.resolution, channels=dataset.channels,
                                        num_classes=num_classes or self_cond, **shape_options(family, dataset),
                                        **cfg.family_options())
-        self.dataset = dataset
-        self.sizing = None  # train() sizes a --minutes run to the machine (sizing.Sizing), before building this
         task = GenerationTask(cfg, dataset, num_classes or self_cond, self_cond)
-        callbacks = (EvalCallback(cfg),) if cfg.eval_every else ()
         super().__init__(cfg, family, model_cfg, task, run_dir, resume_from, dist, callbacks)
 
     # The generation task's networks and state, by the names this class has always had.
@@ -130,7 +136,35 @@ class Trainer(Engine):
                 notes.append((self.sizing.summary(), "sizing", self.sizing.to_json()))
             notes += [(text, "start", fields) for text, fields in start_notes(self)]
         status, last = super().run(notes)
-        return TrainResult(self.run_dir, self.step, status, last)
+        return TrainResult(self.run_dir, self.step, status, last, self.task.name)
+
+
+def refuse_pairs(dataset: ImageDataset) -> None:
+    """Generation trains on single images: a paired dataset is a one-line error saying what to do."""
+    if dataset.pairs:
+        raise UsageError(f"dataset {dataset.display_name} holds pairs ({dataset.pairs['input']} -> "
+                         f"{dataset.pairs['target']}); generation trains on single images",
+                         "train it with --task pix2pix, or prepare the images without 'pairs'")
+
+
+def paired_setup(cfg: TrainConfig, dataset: ImageDataset):
+    """The pix2pix family, its config for the dataset's pairs, and the paired task."""
+    from ..models.registry import get_family
+    from ..tasks.paired import Pix2PixTask
+
+    if not dataset.pairs:
+        raise UsageError(f"dataset {dataset.display_name} holds single images; --task pix2pix trains on pairs",
+                         "prepare one with 'artforge prepare pairs SRC' (or 'artforge prepare openmoji-pairs')")
+    task = Pix2PixTask(cfg, dataset)
+    side = dataset.width // 2
+    if dataset.height != side:
+        raise UsageError(f"--task pix2pix trains square pairs; dataset {dataset.display_name} holds "
+                         f"{side}x{dataset.height} sides", "prepare the pairs with --aspect 1:1")
+    family = get_family("pix2pix")
+    sizes = {"width": cfg.width} if cfg.width is not None else {}
+    model_cfg = family.make_config(resolution=side, channels_in=dataset.channels, channels_out=dataset.channels,
+                                   **sizes)
+    return family, model_cfg, task
 
 
 # ---------------------------------------------------------------------------- API
@@ -142,7 +176,7 @@ def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": " ".join(sys.argv),
         "train": to_dict(cfg),
-        "model": {"arch": cfg.arch, **dataclasses.asdict(trainer.model_cfg)},
+        "model": {"arch": trainer.family.name, **dataclasses.asdict(trainer.model_cfg)},
         "dataset": {"path": str(Path(ds.path).resolve()), "name": ds.display_name, "images": len(ds),
                     "train_images": len(ds.indices(cfg.split)), "resolution": ds.resolution,
                     "height": ds.height, "width": ds.width, "channels": ds.channels, "label_names": ds.label_names},
@@ -173,15 +207,20 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     cfg = TrainConfig(dataset=str(dataset), **options)
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
-    _check_shape(cfg.arch, ds)  # fail before making a folder
+    if cfg.task == "pix2pix":
+        paired_setup(cfg, ds)  # fail before making a folder
+    else:
+        refuse_pairs(ds)
+        _check_shape(cfg.arch, ds)
     per_process_batch(cfg.batch, dist.world)
     sized = None
     # Sizing's candidates are DCGAN widths (sizing.py); a style run takes its --preset's size.
-    sizable = cfg.arch == "dcgan" and not {"width", "batch"} & options.keys()
+    sizable = cfg.task == "generation" and cfg.arch == "dcgan" and not {"width", "batch"} & options.keys()
     if cfg.minutes is not None and cfg.size_to_budget and sizable:
         sized = dist.broadcast(_size_to_budget(cfg, ds, dist) if dist.is_writer else None)  # rank 0 measures
         cfg = dataclasses.replace(cfg, width=sized.size.width, batch=sized.size.batch)
-    run_dir = dist.broadcast(new_run_dir(cfg.out, f"{ds.display_name}-{cfg.arch}") if dist.is_writer else None)
+    kind = cfg.arch if cfg.task == "generation" else cfg.task
+    run_dir = dist.broadcast(new_run_dir(cfg.out, f"{ds.display_name}-{kind}") if dist.is_writer else None)
     try:
         trainer = Trainer(cfg, run_dir, ds, dist=dist)
     except BaseException:

@@ -1,0 +1,157 @@
+"""Paired translation (pix2pix, Isola et al. 2017): G(input) learns the target of each pair.
+
+The data is a paired dataset (``artforge prepare pairs``): every item holds the input and the
+target side by side. A step draws a batch, splits it into (input, target), flips both halves of a
+pair together, then runs two phases on the engine:
+
+D      logistic (or the recipe's) loss on D(input, target) against D(input, G(input)), patch by patch
+G      the adversarial loss on D(input, G(input)) plus ``l1_weight`` x |G(input) - target|
+
+The fake batch is made once per step and shared by both phases, as in the generation task. The
+preview shows eight fixed pairs (held-out ones first) as input | output | target; the quality signal
+that picks the best checkpoint is the L1 distance of the EMA generator's outputs to those targets.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..data.loader import BatchSource, decode_all
+from ..errors import UsageError
+from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
+from ..modality import IMAGE
+from ..utils.device import autocast
+from .base import Phase, Task
+
+PREVIEW_PAIRS = 8
+
+
+def split_pairs(images: Tensor) -> tuple[Tensor, Tensor]:
+    """(B, C, H, 2W) side-by-side pairs -> (input, target), each (B, C, H, W)."""
+    half = images.shape[-1] // 2
+    return images[..., :half], images[..., half:]
+
+
+def flip_pairs(inputs: Tensor, targets: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Mirror each pair (both halves together) with probability 1/2."""
+    flip = (torch.rand(len(inputs), generator=gen) < 0.5).to(inputs.device)[:, None, None, None]
+    return torch.where(flip, inputs.flip(-1), inputs), torch.where(flip, targets.flip(-1), targets)
+
+
+class PairedContext:
+    """What phase losses see: this step's (input, target) batch and G's output for it (both cached)."""
+
+    def __init__(self, G, D, loss: AdversarialLoss, batches: Iterator, gen: torch.Generator, prepare,
+                 l1_weight: float):
+        self.G, self.D, self.adv = G, D, loss
+        self.batches, self.gen, self.prepare = batches, gen, prepare
+        self.l1_weight = l1_weight
+        self.draws = 0
+        self._pair = self._fake = None
+
+    def new_repeat(self) -> None:
+        self._pair = self._fake = None
+
+    def pair(self) -> tuple[Tensor, Tensor]:
+        if self._pair is None:
+            images, _ = next(self.batches)
+            self.draws += 1
+            self._pair = self.prepare(images)
+        return self._pair
+
+    def fake(self) -> Tensor:
+        if self._fake is None:
+            self._fake = self.G(self.pair()[0])
+        return self._fake
+
+    def d(self, inputs: Tensor, outputs: Tensor) -> Tensor:
+        return self.D(torch.cat([inputs, outputs], dim=1)).float()
+
+
+def d_paired(ctx: PairedContext) -> dict[str, Tensor]:
+    inputs, targets = ctx.pair()
+    real, fake = ctx.d(inputs, targets), ctx.d(inputs, ctx.fake().detach())
+    return {"loss": ctx.adv.d_loss(real, fake), "D/real": discriminator_probabilities(real),
+            "D/fake": discriminator_probabilities(fake)}
+
+
+def g_paired(ctx: PairedContext) -> dict[str, Tensor]:
+    inputs, targets = ctx.pair()
+    fake = ctx.fake()
+    real_logits = None
+    if ctx.adv.g_needs_real:
+        with torch.no_grad():
+            real_logits = ctx.d(inputs, targets)
+    adversarial = ctx.adv.g_loss(ctx.d(inputs, fake), real_logits)
+    l1 = (fake.float() - targets.float()).abs().mean()
+    return {"loss": adversarial + ctx.l1_weight * l1, "Loss/G_adv": adversarial.detach(), "Loss/L1": l1.detach()}
+
+
+class Pix2PixTask(Task):
+    name = "pix2pix"
+    modality = IMAGE
+    progress_keys = {"D": "Loss/D", "G": "Loss/G", "L1": "Loss/L1"}
+    quality_metric = "l1"
+    # what the image-GAN commands ask of a task, none of which a paired task has
+    num_classes = self_cond = 0
+    label_names: list = []
+    label_weights: list = []
+    pipe = clusters = None
+
+    def __init__(self, cfg, dataset):
+        self.cfg, self.dataset = cfg, dataset  # a paired dataset (the command checks it is one)
+
+    def attach(self, engine) -> None:
+        super().attach(engine)
+        cfg, dist = self.cfg, engine.dist
+        indices = self.dataset.indices(cfg.split)
+        if len(indices) == 0:
+            raise UsageError(f"dataset {self.dataset.path} has no pairs in the {cfg.split!r} split",
+                             "use the 'all' split, or prepare the dataset with a larger train fraction")
+        self.source = BatchSource(self.dataset, indices, cfg.batch, cfg.seed, engine.device, cfg.cache_gb,
+                                  cfg.workers, progress=cfg.progress and dist.is_writer, rank=dist.rank,
+                                  world=dist.world)
+
+    def phases(self) -> list[Phase]:
+        return [Phase("D", "D", d_paired, keeps_graph=("G",)), Phase("G", "G", g_paired)]
+
+    def learning_rates(self) -> dict[str, float]:
+        return {"G": self.cfg.lr_g, "D": self.cfg.lr_d}
+
+    def start(self) -> None:
+        ds = self.dataset  # held-out pairs first, topped up from the training ones
+        order = np.concatenate([ds.indices("val"), ds.indices("test"), ds.indices(self.cfg.split)])
+        fixed = list(dict.fromkeys(order.tolist()))[:PREVIEW_PAIRS]
+        images = IMAGE.to_model(decode_all(ds, np.array(fixed))).to(self.engine.device)
+        self.fixed_inputs, self.fixed_targets = split_pairs(images)
+
+    def context(self) -> PairedContext:
+        cfg, engine = self.cfg, self.engine
+
+        def prepare(images):  # uint8 side-by-side -> (input, target) in [-1, 1], flipped together
+            inputs, targets = split_pairs(IMAGE.to_model(images, cfg.channels_last))
+            if "flip" in cfg.augment:
+                inputs, targets = flip_pairs(inputs, targets, engine.gen)
+            return inputs.contiguous(), targets.contiguous()
+
+        ctx = PairedContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.loss), self.source.batches(engine.draws),
+                            engine.gen, prepare, cfg.l1_weight)
+        ctx.draws = engine.draws
+        return ctx
+
+    @torch.no_grad()
+    def _translate_fixed(self) -> Tensor:
+        G = self.engine.ema_nets["G_ema"]
+        with autocast(self.engine.device, self.engine.dtype):
+            return G(self.fixed_inputs).float()
+
+    def preview(self) -> Tensor:
+        """Each fixed pair as one wide image: input | output | target."""
+        return torch.cat([self.fixed_inputs.float(), self._translate_fixed(), self.fixed_targets.float()], dim=-1)
+
+    def quality(self) -> dict[str, float]:
+        return {"l1": (self._translate_fixed() - self.fixed_targets.float()).abs().mean().item()}
