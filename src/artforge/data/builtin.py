@@ -30,6 +30,7 @@ openmoji-lineart, openmoji-colour
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Callable
@@ -196,8 +197,6 @@ def render_openmoji_pair(key: str) -> tuple[Image.Image, Image.Image]:
 
 def unpaired_half(key: str) -> int:
     """0 or 1: which unpaired domain an emoji belongs to (a hash of its name: fixed, no emoji in both)."""
-    import hashlib
-
     return hashlib.blake2b(key.encode(), digest_size=1).digest()[0] & 1
 
 

@@ -522,9 +522,8 @@ INPUT_NAMES = frozenset({"a", "in", "input", "inputs", "src", "source", "line", 
                          "line_art", "sketch", "sketches", "drawing", "drawings", "edges", "lr", "low"})
 
 
-def _pair_items(cfg: PrepareConfig, source: _Source, items: list[_Item]) -> tuple[list[_Item], dict]:
+def _pair_items(cfg: PrepareConfig, source: _Source, items: list[_Item], builtin) -> tuple[list[_Item], dict]:
     """Items that each make one (input, target) pair, and what the pairs are (for the manifest)."""
-    builtin = BUILTINS.get(source.origin) if source.kind == "builtin" else None
     if cfg.derive:
         return ([_Item(i.name, None, ("derive", cfg.derive, i.task)) for i in items],
                 {"input": cfg.derive, "target": "art", "made_from": "inputs derived from the art"})
@@ -604,7 +603,7 @@ def prepare(cfg: PrepareConfig, *, progress: bool = True, limit: int | None = No
     builtin = BUILTINS.get(source.origin) if source.kind == "builtin" else None
     pairing = None
     if cfg.pairs or (builtin is not None and builtin.pair):
-        items, pairing = _pair_items(cfg, source, items)  # folders are sides here, not labels
+        items, pairing = _pair_items(cfg, source, items, builtin)  # folders are sides here, not labels
         if not items:
             raise DataError(f"no pairs found in {source.origin}", "see the reasons in the rejects report "
                             "(files need a partner of the same name in the other folder)")

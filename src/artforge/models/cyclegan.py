@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from .pix2pix import NORMS, PatchDiscriminator, _init_weights, norm_layer
+from .pix2pix import NORMS, PatchDiscriminator, init_weights, norm_layer
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class ResnetGenerator(nn.Module):
                        norm_layer(norm, w * mult // 2), nn.ReLU(True)]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, cout, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
-        self.apply(_init_weights)
+        self.apply(init_weights)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, Cin, H, W) -> (B, Cout, H, W), H and W multiples of 4
         return self.net(x)

@@ -88,7 +88,7 @@ class UNetGenerator(nn.Module):
                 if cfg.dropout and n - 4 <= i < n - 1:  # the paper's three dropout levels under the bottleneck
                     layers.append(nn.Dropout(cfg.dropout))
             self.up.append(nn.Sequential(*layers))
-        self.apply(_init_weights)
+        self.apply(init_weights)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, Cin, R, R) -> (B, Cout, R, R) in [-1, 1]
         skips = []
@@ -128,7 +128,7 @@ class PatchDiscriminator(nn.Module):
         net.append(nn.Conv2d(cin, 1, 4, 1, 1))
         self.kernels.append((4, 1))
         self.net = nn.Sequential(*net)
-        self.apply(_init_weights)
+        self.apply(init_weights)
 
     @property
     def receptive_field(self) -> int:
@@ -138,7 +138,7 @@ class PatchDiscriminator(nn.Module):
         return self.net(pair)
 
 
-def _init_weights(module: nn.Module) -> None:
+def init_weights(module: nn.Module) -> None:
     """N(0, 0.02) convolutions, N(1, 0.02) norm scales: the paper's initialization."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, 0.02)

@@ -84,28 +84,17 @@ class EvalCallback:
 
 
 class Trainer(Engine):
-    """An image GAN run: ``cfg.arch``'s networks trained on ``dataset`` by the generation task."""
+    """An image GAN run: ``cfg.arch``'s networks trained on ``dataset`` by the generation task, or with
+    ``--task pix2pix`` the pix2pix family by the paired task."""
 
     def __init__(self, cfg: TrainConfig, run_dir: Path, dataset: ImageDataset, resume_from: Path | None = None,
                  dist: Distributed = SINGLE):
         cfg = cfg.resolved()  # recipe values for every option left unset
         self.dataset = dataset
         self.sizing = None  # train() sizes a --minutes run to the machine (sizing.Sizing), before building this
+        setup = paired_setup if cfg.task == "pix2pix" else generation_setup
+        family, model_cfg, task = setup(cfg, dataset)
         callbacks = (EvalCallback(cfg),) if cfg.eval_every and cfg.task == "generation" else ()
-        if cfg.task == "pix2pix":
-            family, model_cfg, task = paired_setup(cfg, dataset)
-            super().__init__(cfg, family, model_cfg, task, run_dir, resume_from, dist, callbacks)
-            return
-        refuse_pairs(dataset)
-        num_classes = dataset.num_classes if cfg.conditional else 0
-        # Data without (used) labels: condition on clusters of D's features instead (self-conditioning).
-        self_cond = 0 if num_classes else clusters_for(cfg.self_cond, len(dataset.indices(cfg.split)),
-                                                       cfg.self_cond_min_images)
-        family = get_architecture(cfg.arch)
-        model_cfg = family.make_config(resolution=dataset.resolution, channels=dataset.channels,
-                                       num_classes=num_classes or self_cond, **shape_options(family, dataset),
-                                       **cfg.family_options())
-        task = GenerationTask(cfg, dataset, num_classes or self_cond, self_cond)
         super().__init__(cfg, family, model_cfg, task, run_dir, resume_from, dist, callbacks)
 
     # The generation task's networks and state, by the names this class has always had.
@@ -137,6 +126,20 @@ class Trainer(Engine):
             notes += [(text, "start", fields) for text, fields in start_notes(self)]
         status, last = super().run(notes)
         return TrainResult(self.run_dir, self.step, status, last, self.task.name)
+
+
+def generation_setup(cfg: TrainConfig, dataset: ImageDataset):
+    """``cfg.arch``'s family, its config for the dataset (labels or self-conditioning clusters), the task."""
+    refuse_pairs(dataset)
+    num_classes = dataset.num_classes if cfg.conditional else 0
+    # Data without (used) labels: condition on clusters of D's features instead (self-conditioning).
+    self_cond = 0 if num_classes else clusters_for(cfg.self_cond, len(dataset.indices(cfg.split)),
+                                                   cfg.self_cond_min_images)
+    family = get_architecture(cfg.arch)
+    model_cfg = family.make_config(resolution=dataset.resolution, channels=dataset.channels,
+                                   num_classes=num_classes or self_cond, **shape_options(family, dataset),
+                                   **cfg.family_options())
+    return family, model_cfg, GenerationTask(cfg, dataset, num_classes or self_cond, self_cond)
 
 
 def refuse_pairs(dataset: ImageDataset) -> None:
