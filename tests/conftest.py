@@ -98,3 +98,26 @@ def labeled_style_run(labeled_dataset, tmp_path_factory):
     import artforge
 
     return artforge.train(labeled_dataset, out=tmp_path_factory.mktemp("runs"), steps=10, **STYLE_TINY).run_dir
+
+
+@pytest.fixture(scope="session")
+def pairs_dataset(tmp_path_factory):
+    """24 discs on white, each paired with its grayscale (a colorization task), at 32 px."""
+    import torch
+    from PIL import ImageDraw
+
+    from artforge.config import PrepareConfig
+    from artforge.data.ingest import prepare
+
+    root = tmp_path_factory.mktemp("pairs")
+    src = root / "art"
+    src.mkdir()
+    g = torch.Generator().manual_seed(0)
+    for i in range(24):
+        im = Image.new("RGB", (48, 48), "white")
+        x, y, r = (int(v) for v in torch.randint(8, 40, (3,), generator=g))
+        colour = tuple(int(v) for v in torch.randint(0, 256, (3,), generator=g))
+        ImageDraw.Draw(im).ellipse((x - r // 2, y - r // 2, x + r // 2, y + r // 2), fill=colour)
+        im.save(src / f"{i:02d}.png")
+    return prepare(PrepareConfig(source=str(src), size=32, derive="gray", out=str(root / "pairs.zip"),
+                                 split=(0.75, 0.25, 0.0)), progress=False).path

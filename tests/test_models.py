@@ -234,7 +234,8 @@ def test_every_family_builds_what_it_declares():
     from artforge.modality import MODALITIES
     small = {"dcgan": dict(resolution=16, z_dim=8, width=8), "toy": dict(z_dim=8, hidden=8),
              "style": dict(resolution=16, z_dim=8, w_dim=8, width=8, mapping_layers=2),
-             "pix2pix": dict(resolution=32, width=8)}
+             "pix2pix": dict(resolution=32, width=8), "cyclegan": dict(resolution=32, width=4, blocks=1, d_width=4),
+             "esrgan": dict(scale=2, width=4, blocks=1, growth=4, d_width=4)}
     assert set(small) == set(registry.FAMILIES)  # a new family adds its tiny config here
     for name, family in registry.FAMILIES.items():
         cfg = family.config(**small[name])
@@ -246,11 +247,14 @@ def test_every_family_builds_what_it_declares():
             out = G(torch.randn(3, cfg.z_dim))
             assert out.shape[0] == 3 and torch.isfinite(out).all()
             assert D(out).shape == (3,)
-        else:  # image to image: G maps an input image; D scores (input, output) pairs patch by patch
-            x = torch.rand(3, cfg.channels_in, cfg.resolution, cfg.resolution) * 2 - 1
+        else:  # image to image: G maps an input image; D scores patches of (input, output) pairs or outputs
+            channels_in = getattr(cfg, "channels_in", None) or getattr(cfg, "channels_a", None) or cfg.channels
+            side, scale = getattr(cfg, "resolution", 16), getattr(cfg, "scale", 1)
+            x = torch.rand(3, channels_in, side, side) * 2 - 1
             out = G(x)
-            assert out.shape == (3, cfg.channels_out, cfg.resolution, cfg.resolution) and torch.isfinite(out).all()
-            assert D(torch.cat([x, out], dim=1)).shape[:2] == (3, 1)
+            assert out.shape[0] == 3 and out.shape[2:] == (side * scale, side * scale) and torch.isfinite(out).all()
+            scored = torch.cat([x, out], dim=1) if name == "pix2pix" else out
+            assert D(scored).shape[:2] == (3, 1)
 
 
 # ----------------------------------------------------------------------------- memory format

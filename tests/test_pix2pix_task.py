@@ -4,12 +4,10 @@ import json
 
 import pytest
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 
 import artforge
 from artforge.cli import main
-from artforge.config import PrepareConfig
-from artforge.data.ingest import prepare
 from artforge.errors import UsageError
 from artforge.tasks.paired import flip_pairs, split_pairs
 from artforge.training import checkpoint as ckpt
@@ -17,23 +15,6 @@ from artforge.training.monitor import read_log
 
 OPTS = dict(task="pix2pix", batch=4, width=8, tick=2, checkpoint_every=100, progress=False, tensorboard=False,
             device="cpu", augment=("flip",))
-
-
-@pytest.fixture(scope="module")
-def pairs_dataset(tmp_path_factory):
-    """24 discs on white, each paired with its grayscale (a colorization task), at 32 px."""
-    root = tmp_path_factory.mktemp("pairs")
-    src = root / "art"
-    src.mkdir()
-    g = torch.Generator().manual_seed(0)
-    for i in range(24):
-        im = Image.new("RGB", (48, 48), "white")
-        x, y, r = (int(v) for v in torch.randint(8, 40, (3,), generator=g))
-        colour = tuple(int(v) for v in torch.randint(0, 256, (3,), generator=g))
-        ImageDraw.Draw(im).ellipse((x - r // 2, y - r // 2, x + r // 2, y + r // 2), fill=colour)
-        im.save(src / f"{i:02d}.png")
-    return prepare(PrepareConfig(source=str(src), size=32, derive="gray", out=str(root / "pairs.zip"),
-                                 split=(0.75, 0.25, 0.0)), progress=False).path
 
 
 def test_pairs_split_at_the_middle_and_flip_together():
@@ -97,6 +78,6 @@ def test_pix2pix_from_the_command_line_and_what_sample_says_of_it(pairs_dataset,
     assert main(args) == 0
     out = capsys.readouterr().out
     run = next(tmp_path.iterdir())
-    assert f"next: artforge report {run}" in out and "artforge sample" not in out
+    assert f"next: artforge translate {run} IMAGES... --out DIR" in out and "artforge sample" not in out
     assert main(["sample", str(run), "--n", "2"]) != 0
     assert "is a pix2pix run: it translates images" in capsys.readouterr().err

@@ -4,13 +4,14 @@
     artforge.prepare("my_paintings/", out="datasets/paintings-64.zip", size=64)
     result = artforge.train("datasets/paintings-64.zip", minutes=30)
     images = artforge.load(result.run_dir).sample(n=16, seed=0)
+    artforge.translate("runs/00006-pairs-pix2pix", ["sketches/"], out="coloured/")   # image-to-image runs
 
 Heavy modules are imported on first use, so ``import artforge`` stays fast and side-effect free.
 """
 
 from ._version import __version__
 
-__all__ = ["prepare", "train", "load", "export", "report", "__version__"]
+__all__ = ["prepare", "train", "load", "export", "report", "translate", "upscale", "__version__"]
 
 
 def prepare(source, **options):
@@ -50,3 +51,26 @@ def report(run, out=None):
     from .reporting import write_report
 
     return write_report(run, out=out)
+
+
+def translate(run, inputs, **options):
+    """Apply a pix2pix, cyclegan or sr run to image files or folders; options are
+    ``artforge.config.TranslateConfig`` fields (``out``, ``reverse``, ``variations``, ``tile``, ...).
+    Returns the written paths (``.written``) and the skipped inputs with reasons (``.skipped``)."""
+    from .config import TranslateConfig
+    from .translating import translate as _translate
+
+    options.setdefault("progress", False)
+    return _translate(TranslateConfig(run=run, inputs=tuple([inputs] if isinstance(inputs, (str, bytes)) or
+                                                           hasattr(inputs, "__fspath__") else inputs), **options))
+
+
+def upscale(run, inputs, **options):
+    """Upscale image files or folders with an sr run; options are ``artforge.config.UpscaleConfig`` fields
+    (``out``, ``strength``, ``tile``, ...). Returns ``.written`` and ``.skipped`` as ``translate`` does."""
+    from .config import UpscaleConfig
+    from .translating import upscale as _upscale
+
+    options.setdefault("progress", False)
+    return _upscale(UpscaleConfig(run=run, inputs=tuple([inputs] if isinstance(inputs, (str, bytes)) or
+                                                       hasattr(inputs, "__fspath__") else inputs), **options))

@@ -13,10 +13,11 @@ import dataclasses
 import os
 import sys
 import typing
+from pathlib import Path
 
 from . import __version__
-from .config import (EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, RecreateConfig,
-                     SampleConfig, ToyBenchConfig, TrainConfig, VerifyConfig, flag_name)
+from .config import (TASK_OPTIONS, EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, RecreateConfig,
+                     SampleConfig, ToyBenchConfig, TrainConfig, TranslateConfig, UpscaleConfig, VerifyConfig, flag_name)
 from .errors import ArtforgeError, UsageError
 
 EXAMPLES = {
@@ -32,7 +33,20 @@ EXAMPLES = {
   artforge train datasets/openmoji-64.zip --minutes 15 --width 64 --batch 32 --precision fp32
   artforge train datasets/paintings-128.zip --kimg 500 --batch 32 --augment flip,crop
   artforge train --resume runs/00003-paintings-128-dcgan --kimg 800   # continue exactly
-  artforge train datasets/sketches-64.zip --self-cond 0   # stable without self-conditioning (unconditional)""",
+  artforge train datasets/sketches-64.zip --self-cond 0   # stable without self-conditioning (unconditional)
+  artforge train datasets/openmoji-pairs-64.zip --task pix2pix --minutes 10   # line art -> colour, paired
+  artforge train --task cyclegan --a datasets/openmoji-lineart-64.zip --b datasets/openmoji-colour-64.zip
+  artforge train datasets/openmoji-256.zip --task sr --scale 4 --gan-weight 0   # the fidelity upscaler
+  artforge train datasets/openmoji-256.zip --task sr --init runs/00007-openmoji-256-sr   # its GAN model""",
+    "translate": """examples:
+  artforge translate runs/00006-openmoji-pairs-64-pix2pix sketches/ --out coloured/
+  artforge translate runs/00006-openmoji-pairs-64-pix2pix cat.png --variations 4 --seed 10 --out cats/
+  artforge translate runs/00008-openmoji-lineart-64-cyclegan drawing.png --out out/ --reverse   # B -> A
+  artforge translate runs/00006-openmoji-pairs-64-pix2pix poster.png --tile 64 --no-watermark""",
+    "upscale": """examples:
+  artforge upscale runs/00009-openmoji-256-sr small/ --out big/            # x4 (the run's --scale)
+  artforge upscale runs/00009-openmoji-256-sr art.png --strength 0.5       # halfway to the fidelity model
+  artforge upscale runs/00009-openmoji-256-sr huge.png --tile 64 --device cuda""",
     "sample": """examples:
   artforge sample runs/00003-openmoji-64-dcgan --n 64 --seed 0
   artforge sample runs/ --seeds 7,42,100-110 --truncation 0.7 --out picks/
@@ -127,6 +141,12 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, 
             if name not in groups:
                 groups[name] = parser.add_argument_group(f"options of --arch {name}")
             target = groups[name]
+        owners = [task for task, names in TASK_OPTIONS.items() if f.name in names] if cls is TrainConfig else []
+        if owners and not families:  # an image-to-image task's own option: listed under its task(s)
+            name = "options of " + " and ".join(f"--task {t}" for t in owners)
+            if name not in groups:
+                groups[name] = parser.add_argument_group(name)
+            target = groups[name]
         flag = flag_name(f.name)
         default = f.default
         shown = (",".join(map(str, default)) or "none") if isinstance(default, tuple) else default
@@ -218,6 +238,16 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
     p = command("verify", "check images for artforge's invisible watermark (and a provenance record)")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="images to check (PNG, JPEG, ...)")
     add_config_arguments(p, VerifyConfig)
+
+    p = command("translate", "apply a pix2pix or cyclegan run to images of any size (tiled), with provenance")
+    add_config_arguments(p, TranslateConfig)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = command("upscale", "upscale images of any size with an sr run (tiled), with provenance")
+    add_config_arguments(p, UpscaleConfig)
+    p.add_argument("inputs", nargs="+", metavar="IMAGE", help="image files or folders")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -267,9 +297,9 @@ def cmd_train(args) -> None:
     print(f"  checkpoint: {result.checkpoint}")
     if result.task == "generation":
         print(f"  next: artforge sample {result.run_dir} --n 64   |   artforge report {result.run_dir}")
-    else:  # a translation run: its previews and report show it (translating new files comes next)
-        from .training.rundir import RunLayout
-        print(f"  next: artforge report {result.run_dir}   (previews: {RunLayout(result.run_dir).grids})")
+    else:  # a translation run: apply it to new images
+        verb = "upscale" if result.task == "sr" else "translate"
+        print(f"  next: artforge {verb} {result.run_dir} IMAGES... --out DIR   |   artforge report {result.run_dir}")
     if result.status == "interrupted":
         print(f"  continue: artforge train --resume {result.run_dir}")
 
@@ -298,6 +328,12 @@ def cmd_evaluate(args) -> None:
     report = evaluate(cfg, announce=lambda text: print(text, file=sys.stderr))
     if cfg.json:
         print(json.dumps(report, indent=2))
+        return
+    if "task" in report:  # a translation run, scored against true images
+        from .metrics.translation import summary_lines as translation_lines
+        print(f"evaluated {report['checkpoint']} (step {report['step']}, {report['task']}):")
+        print("\n".join(translation_lines(report)))
+        print(f"  results: {report['path']}")
         return
     print(f"evaluated {report['fake'].get('checkpoint') or report['fake']['path']}:")
     print("\n".join(summary_lines(report)))
@@ -490,9 +526,35 @@ def cmd_verify(args) -> None:
         print(f"{item['image']}: {verdict} (score {item['score']:.1f}); {record}")
 
 
+def _report_translated(result, what: str, out: str) -> None:
+    print(f"{what} {len(result.written)} images into {out}")
+    if result.skipped:
+        first = result.skipped[0]
+        print(f"  skipped {len(result.skipped)} unreadable inputs (e.g. {first['file']}: {first['reason']}); "
+              f"see {Path(out) / 'skipped.csv'}")
+
+
+def cmd_translate(args) -> None:
+    from .translating import translate
+
+    options = _options(args, ("command", "quiet"))
+    options["inputs"] = tuple(args.inputs)
+    cfg = TranslateConfig(**options, progress=not args.quiet)
+    _report_translated(translate(cfg), "translated: wrote", cfg.out)
+
+
+def cmd_upscale(args) -> None:
+    from .translating import upscale
+
+    options = _options(args, ("command", "quiet"))
+    options["inputs"] = tuple(args.inputs)
+    cfg = UpscaleConfig(**options, progress=not args.quiet)
+    _report_translated(upscale(cfg), "upscaled: wrote", cfg.out)
+
+
 COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
             "bench": cmd_bench, "report": cmd_report, "export": cmd_export, "explore": cmd_explore,
-            "recreate": cmd_recreate, "verify": cmd_verify}
+            "recreate": cmd_recreate, "verify": cmd_verify, "translate": cmd_translate, "upscale": cmd_upscale}
 
 
 def _prepare_kind(argv: list[str]) -> list[str]:

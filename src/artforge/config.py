@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .draws import filter_draws, filter_left_out  # noqa: F401 (the filters' arithmetic, as it was here)
+from .catalog import EVAL_METRICS_DEFAULT
 from .errors import UsageError
 
 
@@ -271,8 +272,29 @@ FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2"}
 PRESET_RECIPES = {"lite": "style-cpu"}  # the style presets whose recipe is not the family's
 
 
-TASKS = ("generation", "pix2pix")
-TASK_RECIPES = {"pix2pix": "dcgan"}  # pix2pix's optimizer is DCGAN's: Adam(0.5, 0.999) at 2e-4, no R1
+CYCLE_DATASET = "-"  # the positional dataset of a cyclegan run, whose data are --a and --b
+TASKS = ("generation", "pix2pix", "cyclegan", "sr")
+# pix2pix's optimizer is DCGAN's: Adam(0.5, 0.999) at 2e-4; CycleGAN's the same with least squares and a
+# linear decay over the second half; ESRGAN's relativistic D at 1e-4 with Adam(0.9, 0.99).
+TASK_RECIPES = {"pix2pix": "dcgan", "cyclegan": "cyclegan", "sr": "esrgan"}
+# The image-to-image tasks' own options (refused with another task) and their defaults where they differ.
+TASK_OPTIONS = {
+    "pix2pix": ("l1_weight", "gan_weight", "dropout"),
+    "cyclegan": ("a", "b", "cycle_weight", "identity_weight", "pool_size", "blocks"),
+    "sr": ("scale", "crop", "l1_weight", "gan_weight", "feature_weight", "vgg_weights", "vgg_weight", "init", "blocks"),
+}
+TASK_DEFAULTS = {"pix2pix": {"l1_weight": 100.0, "gan_weight": 1.0, "width": 32},
+                 "cyclegan": {"blocks": 6, "width": 32},
+                 "sr": {"l1_weight": 1.0, "gan_weight": 0.1, "blocks": 4, "width": 32}}
+
+
+def task_option_error(task: str, given) -> str | None:
+    """The first option in ``given`` that only another image-to-image task takes, or None."""
+    own = set(TASK_OPTIONS.get(task, ()))
+    for name in given:
+        if name not in own and any(name in names for names in TASK_OPTIONS.values()):
+            return name
+    return None
 
 
 def default_recipe(cfg) -> str:
@@ -400,8 +422,28 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
     task: str = option("generation", "what the run learns: generation (images from latents, with --arch) or "
                        "pix2pix (paired translation: the U-Net and PatchGAN of Isola et al. 2017, on a dataset "
                        "from 'artforge prepare pairs')", choices=TASKS)
-    l1_weight: float = option(100.0, "pix2pix: weight of the L1 distance of G's output to the target, beside "
-                              "the adversarial loss (the paper's 100)")
+    l1_weight: float | None = option(None, "pix2pix and sr: weight of the L1 distance of G's output to the target "
+                                     "(default: pix2pix 100, the paper's; sr 1)")
+    gan_weight: float | None = option(None, "pix2pix and sr: weight of the adversarial loss in G's objective; 0 "
+                                      "trains G on its pixel loss alone, with no D (default: pix2pix 1, sr 0.1)")
+    dropout: float = option(0.5, "pix2pix: dropout rate in G's three innermost up levels, kept on when translating "
+                            "(the only noise: varied outputs for one input); 0 makes G deterministic")
+    a: str | None = option(None, "cyclegan: domain A, a prepared dataset (e.g. line art)", metavar="DATASET")
+    b: str | None = option(None, "cyclegan: domain B, a prepared dataset (e.g. coloured art)", metavar="DATASET")
+    cycle_weight: float = option(10.0, "cyclegan: weight of the cycle losses A->B->A and B->A->B (the paper's 10)")
+    identity_weight: float = option(0.5, "cyclegan: weight of the identity losses, as a share of --cycle-weight "
+                                    "(the paper's 0.5; 0 disables)")
+    pool_size: int = option(50, "cyclegan: generated images kept in each D's history pool (0: none)")
+    blocks: int | None = option(None, "cyclegan and sr: residual blocks of G (default: cyclegan 6, sr 4 RRDBs)")
+    scale: int = option(4, "sr: upscaling factor", choices=(2, 4))
+    crop: int = option(64, "sr: side of the high-resolution training crops (a multiple of --scale)")
+    feature_weight: float = option(1.0, "sr: weight of the D-feature matching loss in the GAN model")
+    vgg_weights: str | None = option(None, "sr: a VGG-19 state dict (.safetensors or .pth from torchvision) for a "
+                                     "perceptual loss; none is downloaded")
+    vgg_weight: float = option(1.0, "sr: weight of the VGG perceptual loss when --vgg-weights is given")
+    init: str | None = option(None, "sr: start G from this run's weights (the fidelity model, for the GAN model: "
+                              "ESRGAN's two-stage training); 'artforge upscale --strength' then blends the two",
+                              metavar="RUN")
     recipe: str | None = option(None, "training recipe: loss, regularizers and optimizer settings in one "
                                 "(options below marked 'recipe' override it); default: the architecture's, "
                                 "stable for dcgan; for style, style-cpu with --preset lite and stylegan2 with small and base", choices=lambda: tuple(_registry("recipe")))
@@ -471,6 +513,8 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
 
     def __post_init__(self):
         _paths_to_str(self, "dataset", "out")
+        if not self.dataset and self.task == "cyclegan":
+            object.__setattr__(self, "dataset", CYCLE_DATASET)  # its domains --a and --b are the data
         if not self.dataset:
             raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare'")
         self._validate_dcgan()
@@ -498,12 +542,43 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
         object.__setattr__(self, "augment", _names(self.augment))
         _choice(self.arch, "arch", tuple(_registry("arch")))
         _choice(self.task, "task", TASKS)
-        _positive(self.l1_weight, "l1_weight")
+        self._validate_tasks()
         if self.recipe is not None:
             _choice(self.recipe, "recipe", tuple(_registry("recipe")))
         for name in self.augment:
             _choice(name, "augment", tuple(_registry("augment")))
         self._validate_recipe_options()
+
+    def _validate_tasks(self) -> None:
+        """The image-to-image tasks' options; cyclegan's dataset is its domain A."""
+        _paths_to_str(self, "a", "b", "vgg_weights", "init")
+        for name in ("l1_weight", "gan_weight"):
+            if getattr(self, name) is not None:
+                _non_negative(getattr(self, name), name)
+        for name in ("cycle_weight", "identity_weight", "feature_weight", "vgg_weight"):
+            _non_negative(getattr(self, name), name)
+        _positive_int(self.pool_size, "pool_size", minimum=0)
+        if not (_is_number(self.dropout) and 0 <= self.dropout < 1):
+            raise UsageError(f"--dropout must be a number in [0, 1), got {self.dropout!r}", "pass e.g. --dropout 0.5")
+        if self.blocks is not None:
+            _positive_int(self.blocks, "blocks")
+        _choice(self.scale, "scale", (2, 4))
+        _positive_int(self.crop, "crop", minimum=8)
+        if self.crop % self.scale:
+            raise UsageError(f"--crop {self.crop} is not a multiple of --scale {self.scale}",
+                             f"pass e.g. --crop {self.crop // self.scale * self.scale or 4 * self.scale}")
+        if self.task == "cyclegan":
+            if self.a is None and self.dataset != CYCLE_DATASET:
+                object.__setattr__(self, "a", self.dataset)
+            if not self.a or not self.b:
+                raise UsageError("--task cyclegan needs two domains", "pass --a DATASET_A --b DATASET_B "
+                                 "(e.g. datasets/openmoji-lineart-64.zip and datasets/openmoji-colour-64.zip)")
+            object.__setattr__(self, "dataset", self.a)
+
+    def task_value(self, name: str):
+        """An image-to-image option's value: the given one, else this task's default."""
+        value = getattr(self, name)
+        return TASK_DEFAULTS.get(self.task, {}).get(name) if value is None else value
 
     def _validate_recipe_options(self) -> None:
         """Options a recipe fills: checked when given (None means 'the recipe's')."""
@@ -545,7 +620,9 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
         name = self.recipe or default_recipe(self)
         recipe = RECIPES[name]
         fill = {name: getattr(recipe, name) for name in recipe_fields() if getattr(self, name) is None}
-        family = {k: v for k, v in self.family_options().items() if getattr(self, k) is None and v is not None}
+        family = {}  # an image-to-image task's networks take its own defaults (TASK_DEFAULTS), not --arch's
+        if self.task == "generation":
+            family = {k: v for k, v in self.family_options().items() if getattr(self, k) is None and v is not None}
         return dataclasses.replace(self, recipe=name, **{**fill, **family})
 
     def stop_given(self) -> bool:
@@ -644,7 +721,7 @@ class EvaluateConfig:
                               metavar="DIR_OR_DATASET")
     fake: str | None = option(None, "a folder of generated images to score instead of a run (any tool's)",
                               metavar="DIR")
-    metrics: tuple = option(("fid", "kid", "pr", "dc", "swd", "novelty"), METRICS_HELP, metavar="LIST")
+    metrics: tuple = option(EVAL_METRICS_DEFAULT, METRICS_HELP, metavar="LIST")
     extractor: str = option("inception", "feature network: inception (pytorch-fid weights), encoder (trained "
                             "on the dataset, offline), or your own network saved with torch.export (.pt2) or "
                             "TorchScript (.pt)")
@@ -654,7 +731,8 @@ class EvaluateConfig:
                                     "(default: one trained on the dataset)")
     n: int = option(10_000, "generated images to score (seeds seed .. seed+n-1)")
     max_real: int = option(50_000, "use at most this many reference images")
-    split: str = option("all", "split of a prepared reference dataset", choices=("train", "val", "test", "all"))
+    split: str | None = option(None, "split of a prepared reference dataset (default: all; a translation run's "
+                               "held-out test split)", choices=("train", "val", "test", "all"))
     seed: int = option(0, "first seed of the generated images; also seeds subsets and patches")
     truncation: float = option(1.0, TRUNCATION_HELP)
     filter: tuple = option((), "sample filter: " + FILTER_HELP + "; scores the n images artforge sample --filter "
@@ -683,6 +761,8 @@ class EvaluateConfig:
         for name in ("n", "max_real", "batch", "kid_subsets", "kid_subset_size"):
             _positive_int(getattr(self, name), name)
         _positive_int(self.seed, "seed", minimum=0)
+        if self.split is not None:
+            _choice(self.split, "split", ("train", "val", "test", "all"))
         _truncation(self.truncation)
         _sample_filters(self, IMAGE_FILTERS, single=True)
         if self.filter and self.run is None:
@@ -1106,3 +1186,68 @@ class VerifyConfig:
         if not self.images:
             raise UsageError("no image given", "pass one or more images, e.g. artforge verify picture.png")
         _positive(self.threshold, "threshold")
+
+
+# ----------------------------------------------------------------------------- translate, upscale
+
+@dataclass(frozen=True)
+class TranslateConfig:
+    run: str = option("", "a pix2pix, cyclegan or sr run (or one of its checkpoints)", positional=True, metavar="RUN")
+    inputs: tuple = option((), "images or folders to translate", cli=False)  # positional INPUT..., added by the CLI
+    out: str = option("translated", "folder for the outputs (the inputs' subfolders are kept), with a "
+                      "skipped.csv of files that could not be read", metavar="DIR")
+    checkpoint: str = option("best", "which checkpoint: best, latest or a step number")
+    reverse: bool = option(False, "cyclegan: translate B -> A (the default is A -> B, as --a and --b were given)")
+    variations: int = option(0, "pix2pix: write N variations of each image with G's dropout on (seeded), "
+                             "instead of the one deterministic output", metavar="N")
+    seed: int = option(0, "seed of the first variation (variation i uses seed + i)")
+    tile: int | None = option(None, "tile side in input pixels for large images (default: the model's: "
+                              "pix2pix its training size, cyclegan 256, sr 128)")
+    watermark: bool = option(True, "add artforge's invisible watermark to every output (see 'artforge verify')")
+    device: str = option("auto", DEVICES_HELP)
+    progress: bool = option(True, "show a progress bar", cli=False)
+
+    def __post_init__(self):
+        _paths_to_str(self, "run", "out")
+        object.__setattr__(self, "inputs", tuple(os.fspath(p) for p in self.inputs))
+        if not self.run:
+            raise UsageError("no run given", "pass a pix2pix, cyclegan or sr run, e.g. runs/00004-pairs-pix2pix")
+        if not self.inputs:
+            raise UsageError("no input images given", "pass image files or folders after the run")
+        if not self.out:
+            raise UsageError("--out is empty", "pass a folder, e.g. --out translated")
+        _positive_int(self.variations, "variations", minimum=0)
+        _positive_int(self.seed, "seed", minimum=0)
+        if self.tile is not None:
+            _positive_int(self.tile, "tile", minimum=16)
+
+
+@dataclass(frozen=True)
+class UpscaleConfig:
+    run: str = option("", "an sr run (artforge train ART --task sr), or one of its checkpoints", positional=True,
+                      metavar="RUN")
+    inputs: tuple = option((), "images or folders to upscale", cli=False)  # positional IMAGE..., added by the CLI
+    out: str = option("upscaled", "folder for the outputs, with a skipped.csv of files that could not be read",
+                      metavar="DIR")
+    checkpoint: str = option("best", "which checkpoint: best, latest or a step number")
+    strength: float | None = option(None, "for a GAN upscaler trained with --init FIDELITY_RUN: blend the two "
+                                    "weight by weight, 0 the fidelity model (smooth) to 1 the GAN model (sharp "
+                                    "detail); default: the run as trained", metavar="S")
+    tile: int | None = option(None, "tile side in input pixels for large images (default 128)")
+    watermark: bool = option(True, "add artforge's invisible watermark to every output (see 'artforge verify')")
+    device: str = option("auto", DEVICES_HELP)
+    progress: bool = option(True, "show a progress bar", cli=False)
+
+    def __post_init__(self):
+        _paths_to_str(self, "run", "out")
+        object.__setattr__(self, "inputs", tuple(os.fspath(p) for p in self.inputs))
+        if not self.run:
+            raise UsageError("no run given", "pass an sr run, e.g. runs/00005-openmoji-256-sr")
+        if not self.inputs:
+            raise UsageError("no input images given", "pass image files or folders after the run")
+        if not self.out:
+            raise UsageError("--out is empty", "pass a folder, e.g. --out upscaled")
+        if self.strength is not None:
+            _fraction(self.strength, "strength")
+        if self.tile is not None:
+            _positive_int(self.tile, "tile", minimum=16)

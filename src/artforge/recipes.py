@@ -78,6 +78,12 @@ RECIPES: dict[str, Recipe] = {
                "measured at the demo's budget (docs/style.md)",
                lr_g=0.01, lr_d=2e-4, beta1=0.0, beta2=0.99, r1_gamma=0.05, d_norm="none", d_augment=("bgc",),
                ada_target=0.6, ema_kimg=5.0, self_cond=50),
+        Recipe("cyclegan", "unpaired translation's: least squares, Adam(0.5, 0.999) at 2e-4, learning rates "
+               "constant for the first half and falling linearly to 0 over the second, no EMA",
+               "Zhu et al. 2017, arXiv:1703.10593, sec. 4", loss="least-squares", lr_decay=0.5, ema_kimg=0.0),
+        Recipe("esrgan", "upscaling's: relativistic average D, Adam(0.9, 0.99) at 1e-4, EMA",
+               "Wang et al. 2018, arXiv:1809.00219 (ESRGAN); Wang et al. 2021 (Real-ESRGAN: EMA)",
+               loss="relativistic", lr_g=1e-4, lr_d=1e-4, beta1=0.9, beta2=0.99, d_norm="none", ema_kimg=10.0),
     )
 }
 

@@ -20,11 +20,22 @@ from .utils.files import atomic_write_text, read_json
 
 CURVES = (
     ("Losses", ("Loss/D", "Loss/G", "Loss/Dreg"), False),
+    ("G's terms (image-to-image)", ("Loss/G_adv", "Loss/L1", "Loss/cycle", "Loss/identity", "Loss/features",
+                                    "Loss/vgg"), False),
     ("D's outputs", ("D/real", "D/fake", "D/sign_real", "Augment/p"), False),
     ("Gradient norms", ("grad_norm/D", "grad_norm/G"), True),
     ("Health signals", ("Health/diversity", "Health/r_train", "Health/r_val"), False),
     ("Speed (img/s)", ("Speed/img_per_s",), False),
 )
+# What each task's fixed-input previews show (the grids), and how they change over training.
+PREVIEWS = {
+    "generation": ("Latest samples", "Samples over time (fixed latents)"),
+    "pix2pix": ("Latest previews: input | output | target", "Previews over time (fixed held-out pairs)"),
+    "cyclegan": ("Latest previews: A | A to B | back to A, then B | B to A | back to B",
+                 "Previews over time (fixed images of both domains)"),
+    "sr": ("Latest previews: bicubic | model | original", "Previews over time (fixed held-out crops)"),
+}
+TRANSLATION_KEYS = ("psnr", "ssim", "mae", "swd", "kid", "fid")
 EVAL_KEYS = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "swd", "near_copy_share",
              "class_coverage", "class_kl")
 
@@ -110,6 +121,8 @@ def _evaluation_section(run_dir: Path) -> str:
     if report is None:
         return "<p>No evaluation yet: run <code>artforge evaluate RUN</code>.</p>"
     esc = html.escape
+    if "task" in report:
+        return _translation_section(report)
     r = report["results"]
     cells = "".join(f"<tr><td>{esc(metric_name(k, report))}</td><td>{r[k]:.4g}</td></tr>"
                     for k in EVAL_KEYS if isinstance(r.get(k), (int, float)))
@@ -121,6 +134,28 @@ def _evaluation_section(run_dir: Path) -> str:
     if grid and Path(grid).exists():
         parts.append("<h3>Generated images closest to a training image (left) and that image (right)</h3>"
                      + _file_img(Path(grid)))
+    return "".join(parts)
+
+
+def _translation_section(report: dict) -> str:
+    """An image-to-image run's scores against the true images: one row per method, and the picture."""
+    esc, results = html.escape, report["results"]
+    keys = [k for k in TRANSLATION_KEYS if any(k in r for r in results.values())]
+    head = "<tr><th></th>" + "".join(f"<th>{k.upper()}</th>" for k in keys) + "</tr>"
+    rows = "".join(f"<tr><td>{esc(name)}</td>" + "".join(
+        f"<td>{r[k]:.4g}</td>" if isinstance(r.get(k), (int, float)) else "<td></td>" for k in keys) + "</tr>"
+        for name, r in results.items())
+    ref = report["reference"]
+    parts = [f"<p>{esc(report['checkpoint'])}: {ref['items']} {esc(ref['split'])} items of {esc(ref['path'])} "
+             "(PSNR and SSIM higher is better; MAE in 0-255 levels, SWD, KID and FID lower is better).</p>",
+             f"<table>{head}{rows}</table>"]
+    if "diversity" in report:
+        d = report["diversity"]
+        parts.append(f"<p>Dropout variations of one input differ by {d['mae_between_draws']:.3g} levels on average "
+                     f"({d['draws']} draws of {d['inputs']} inputs).</p>")
+    picture = report.get("picture")
+    if picture and Path(picture).exists():
+        parts.append("<h3>Test items side by side (input, outputs, true image)</h3>" + _file_img(Path(picture)))
     return "".join(parts)
 
 
@@ -144,13 +179,14 @@ def build_html(run_dir: Path) -> str:
             f"{esc(options['model']['arch'])}, recipe {esc(str(train.get('recipe', '-')))}; {last.get('step', 0)} steps, "
             f"{last.get('kimg', 0)} kimg; {esc(options.get('device', '?'))}, {esc(options.get('precision', ''))}.</p>"]
     grids = _grid_timeline(run_dir)
+    latest, timeline = PREVIEWS.get(train.get("task", "generation"), PREVIEWS["generation"])
     if grids:
-        body.append(f"<h2>Latest samples (step {int(grids[-1].stem)})</h2>{_file_img(grids[-1])}")
-        body.append("<h2>Samples over time (fixed latents)</h2><div class=row>" + "".join(
+        body.append(f"<h2>{latest} (step {int(grids[-1].stem)})</h2>{_file_img(grids[-1])}")
+        body.append(f"<h2>{timeline}</h2><div class=row>" + "".join(
             f"<figure>{_file_img(g, 220)}<figcaption>step {int(g.stem)}</figcaption></figure>" for g in grids) + "</div>")
     charts = [line_chart(metrics, keys, name, log) for name, keys, log in CURVES]
     protocol = _training_protocol(events, options)  # FID/KID logged in training are not those of artforge evaluate
-    quality = line_chart(_metric_rows(events), ("swd", "fid", "kid"), "Quality per checkpoint (lower is better)"
+    quality = line_chart(_metric_rows(events), ("swd", "l1", "fid", "kid"), "Quality per checkpoint (lower is better)"
                          + (f"\nFID/KID: {protocol}" if protocol else ""))
     body.append("<h2>Curves</h2><div class=row>" + "".join(
         _img_tag(c, "chart") for c in charts + [quality] if c) + "</div>")

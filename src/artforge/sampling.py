@@ -276,8 +276,8 @@ def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announ
     state = loaded["state"]
     if state.get("task", "generation") != "generation":
         raise CheckpointError(f"{run_dir} is a {state['task']} run: it translates images, it has no latents to "
-                              "sample from", f"see its previews in {RunLayout(run_dir).grids} and 'artforge report "
-                              f"{run_dir}'; translating new images with it is not built yet")
+                              "sample from", f"apply it to images: 'artforge {'upscale' if state['task'] == 'sr' else 'translate'} "
+                              f"{run_dir} IMAGES... --out DIR'")
     model_cfg, G = build_generator(state["family"], state.get("model_config"), loaded["models"].get("G_ema", {}),
                                    device, f"checkpoint {ckpt_path}",
                                    "use the artforge version that wrote it, or another checkpoint")

@@ -397,3 +397,21 @@ def pillow_pixel_limit_off() -> Iterator[None]:
         yield
     finally:
         Image.MAX_IMAGE_PIXELS = saved
+
+
+def decode_native(data: bytes, gray: bool = False, background: str = "white",
+                  max_pixels: int = 89_478_485) -> np.ndarray:
+    """An image file's bytes -> uint8 (H, W, C) at its own size: decoded, oriented, sRGB, transparency
+    composited over ``background``; raises ``Reject`` with the reason for a file prepare would set aside."""
+    opts = ImageOptions.build(size=64, aspect="1:1", fit="crop", color="gray" if gray else "rgb",
+                              background=background, resample="lanczos", min_size=1, max_pixels=max_pixels)
+    with pillow_pixel_limit_off():
+        im = _decode(data, opts)
+        icc = im.info.get("icc_profile")
+        try:
+            ImageOps.exif_transpose(im, in_place=True)
+        except Exception:  # a malformed EXIF block does not make the pixels unusable
+            pass
+        color, alpha = _color_and_alpha(im)
+        array = np.asarray(_flatten(_to_srgb(color, icc), alpha, opts))
+    return array[:, :, None] if array.ndim == 2 else array

@@ -100,6 +100,8 @@ def encoder_for(dataset, device: torch.device, progress: bool = True, max_images
 
     fingerprint = dataset_fingerprint(dataset.path)
     trained = "" if steps == ENCODER_STEPS else f"-{steps}steps"  # a shorter-trained one is not the same encoder
+    paired = bool(getattr(dataset, "pairs", None))  # a paired dataset's encoder learns its targets (right halves)
+    trained += "-targets" if paired else ""
     path = cache_dir("encoders") / f"{fingerprint}{trained}-v{ENCODER_VERSION}.safetensors"
     encoder = SmallEncoder()
     if path.exists():
@@ -107,6 +109,8 @@ def encoder_for(dataset, device: torch.device, progress: bool = True, max_images
     else:
         started = time.time()
         images = decode_all(dataset, dataset.indices("all")[:max_images], progress)
+        if paired:
+            images = images[..., images.shape[-1] // 2:].contiguous()
         encoder = train_encoder(images, steps=steps, progress=progress)
         weights = {k: v.contiguous() for k, v in encoder.state_dict().items()}
         atomic_write_bytes(path, save(weights, metadata={"dataset": str(dataset.path),

@@ -386,6 +386,25 @@ def _classifier(cfg: EvaluateOptions, dataset, device):
     return classifier_for(dataset, device, cfg.classifier, cfg.progress)
 
 
+def run_task(run) -> str:
+    """What a run (or a checkpoint of one) learnt, from its newest checkpoint: generation, pix2pix, ..."""
+    from ..sampling import is_export
+    from ..training import checkpoint as ckpt
+    from ..training.rundir import resolve_run
+
+    path = Path(run)
+    if is_export(path):
+        return "generation"
+    state = path / ckpt.STATE_FILE
+    if not state.exists():
+        try:
+            state = ckpt.resolve_checkpoint(resolve_run(path, announce=lambda *a: None), "latest") / ckpt.STATE_FILE
+        except Exception:  # no checkpoint yet, or not a run: the generation path says what is wrong
+            return "generation"
+    from ..utils.files import read_json
+    return read_json(state).get("task", "generation")
+
+
 def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     """Score a run's generator (or a folder of images) against real images; see the module docstring.
 
@@ -397,6 +416,10 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     from .extractors import make_extractor
     from .sources import FolderSource
 
+    if model is None and cfg.run is not None and run_task(cfg.run) != "generation":
+        from .translation import evaluate_translation
+        return evaluate_translation(cfg, announce)
+    cfg = dataclasses.replace(cfg, split=cfg.split or "all")
     started = time.time()
     device = pick_device(cfg.device)
     if model is None and cfg.run is not None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
+from .family import Family
 from .pix2pix import NORMS, PatchDiscriminator, init_weights, norm_layer
 
 
@@ -68,10 +69,34 @@ class ResnetGenerator(nn.Module):
         return self.net(x)
 
 
+class TwoWayGenerator(nn.Module):
+    """Both generators as one network (one optimizer and one EMA copy, as the paper's single Adam over
+    both): calling it translates A -> B; ``.ba`` translates back."""
+
+    def __init__(self, cfg: CycleGANConfig):
+        super().__init__()
+        self.ab = ResnetGenerator(cfg.channels_a, cfg.channels_b, cfg.width, cfg.blocks, cfg.norm)
+        self.ba = ResnetGenerator(cfg.channels_b, cfg.channels_a, cfg.width, cfg.blocks, cfg.norm)
+
+    def forward(self, a: Tensor) -> Tensor:  # (B, Ca, H, W) -> (B, Cb, H, W)
+        return self.ab(a)
+
+
+class TwoDiscriminators(nn.Module):
+    """D_a (real A vs translated B -> A) and D_b (real B vs translated A -> B), one optimizer for both."""
+
+    def __init__(self, cfg: CycleGANConfig):
+        super().__init__()
+        self.a = PatchDiscriminator(cfg.channels_a, cfg.d_width, 8 * cfg.d_width, cfg.d_layers, cfg.norm)
+        self.b = PatchDiscriminator(cfg.channels_b, cfg.d_width, 8 * cfg.d_width, cfg.d_layers, cfg.norm)
+
+    def forward(self, b: Tensor) -> Tensor:  # D_b's patch logits: is this a real B image?
+        return self.b(b)
+
+
 def build(cfg: CycleGANConfig) -> dict[str, nn.Module]:
-    return {
-        "G_ab": ResnetGenerator(cfg.channels_a, cfg.channels_b, cfg.width, cfg.blocks, cfg.norm),
-        "G_ba": ResnetGenerator(cfg.channels_b, cfg.channels_a, cfg.width, cfg.blocks, cfg.norm),
-        "D_a": PatchDiscriminator(cfg.channels_a, cfg.d_width, 8 * cfg.d_width, cfg.d_layers, cfg.norm),
-        "D_b": PatchDiscriminator(cfg.channels_b, cfg.d_width, 8 * cfg.d_width, cfg.d_layers, cfg.norm),
-    }
+    return {"G": TwoWayGenerator(cfg), "D": TwoDiscriminators(cfg)}
+
+
+FAMILY = Family("cyclegan", CycleGANConfig, build, ema=("G",), sampler="G_ema", inputs=("image",), modality="image",
+                summary="CycleGAN (Zhu et al. 2017): ResNet generators both ways, PatchGAN Ds; unpaired translation")

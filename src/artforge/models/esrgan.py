@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .family import Family
 from .pix2pix import PatchDiscriminator
 
 SCALES = (2, 4)
@@ -96,6 +97,10 @@ class RRDBNet(nn.Module):
 
 def build(cfg: ESRGANConfig) -> dict[str, nn.Module]:
     return {"G": RRDBNet(cfg), "D": PatchDiscriminator(cfg.channels, cfg.d_width, 8 * cfg.d_width, cfg.d_layers, "none")}
+
+
+FAMILY = Family("esrgan", ESRGANConfig, build, ema=("G",), sampler="G_ema", inputs=("image",), modality="image",
+                summary="ESRGAN (Wang et al. 2018): residual-in-residual dense blocks, x2/x4 upscaling, patch D")
 
 
 def interpolate_weights(fidelity: dict[str, Tensor], gan: dict[str, Tensor], strength: float) -> dict[str, Tensor]:

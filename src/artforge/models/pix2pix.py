@@ -137,6 +137,15 @@ class PatchDiscriminator(nn.Module):
     def forward(self, pair: Tensor) -> Tensor:
         return self.net(pair)
 
+    def features(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """The logits and every hidden activation (after each leaky ReLU), for feature matching."""
+        feats = []
+        for layer in self.net:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                feats.append(x)
+        return x, feats
+
 
 def init_weights(module: nn.Module) -> None:
     """N(0, 0.02) convolutions, N(1, 0.02) norm scales: the paper's initialization."""

@@ -13,11 +13,12 @@ from typing import Any
 from torch import nn
 
 from ..errors import UsageError
-from . import dcgan, pix2pix, style, toy_mlp
+from . import cyclegan, dcgan, esrgan, pix2pix, style, toy_mlp
 from .family import Family
 
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY, toy_mlp.FAMILY, pix2pix.FAMILY)}
+FAMILIES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY, toy_mlp.FAMILY, pix2pix.FAMILY,
+                                                 cyclegan.FAMILY, esrgan.FAMILY)}
 # The families ``artforge train --arch`` offers (each with its option section in config.py).
 ARCHITECTURES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY)}
 

@@ -88,6 +88,7 @@ def degrade(hr: Tensor, scale: int, gen: torch.Generator, d: Degradations = Degr
     """(B, C, H, W) -> (B, C, H/scale, W/scale): each image degraded by its own draws, in batch order."""
     if hr.shape[2] % scale or hr.shape[3] % scale:
         raise ValueError(f"image sides {tuple(hr.shape[2:])} are not multiples of the scale {scale}")
-    return torch.cat([degrade_one(hr[i:i + 1], scale, gen, d) for i in range(len(hr))])
+    with torch.autocast(hr.device.type, enabled=False):  # data preparation, in float32 even inside a bf16 step
+        return torch.cat([degrade_one(hr[i:i + 1].float(), scale, gen, d) for i in range(len(hr))])
 
 

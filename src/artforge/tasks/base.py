@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -169,3 +170,9 @@ class Task:
     def inference_state(self) -> dict:
         """What samplers need besides the weights (label names, cluster shares), saved with them."""
         return {}
+
+
+def held_out_first(dataset, split: str, n: int) -> np.ndarray:
+    """``n`` fixed item indices for previews: validation and test items first, topped up from ``split``."""
+    order = np.concatenate([dataset.indices("val"), dataset.indices("test"), dataset.indices(split)])
+    return np.array(list(dict.fromkeys(order.tolist()))[:n])

@@ -5,7 +5,10 @@ target side by side. A step draws a batch, splits it into (input, target), flips
 pair together, then runs two phases on the engine:
 
 D      logistic (or the recipe's) loss on D(input, target) against D(input, G(input)), patch by patch
-G      the adversarial loss on D(input, G(input)) plus ``l1_weight`` x |G(input) - target|
+G      ``gan_weight`` x the adversarial loss on D(input, G(input)) plus ``l1_weight`` x |G(input) - target|
+
+With ``gan_weight`` 0 there is no D phase: G is a plain U-Net trained on L1 alone (the baseline that
+shows what the adversarial term buys).
 
 The fake batch is made once per step and shared by both phases, as in the generation task. The
 preview shows eight fixed pairs (held-out ones first) as input | output | target; the quality signal
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -25,7 +27,7 @@ from ..errors import UsageError
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
 from ..modality import IMAGE
 from ..utils.device import autocast
-from .base import Phase, Task
+from .base import Phase, Task, held_out_first
 
 PREVIEW_PAIRS = 8
 
@@ -46,10 +48,10 @@ class PairedContext:
     """What phase losses see: this step's (input, target) batch and G's output for it (both cached)."""
 
     def __init__(self, G, D, loss: AdversarialLoss, batches: Iterator, gen: torch.Generator, prepare,
-                 l1_weight: float):
+                 l1_weight: float, gan_weight: float):
         self.G, self.D, self.adv = G, D, loss
         self.batches, self.gen, self.prepare = batches, gen, prepare
-        self.l1_weight = l1_weight
+        self.l1_weight, self.gan_weight = l1_weight, gan_weight
         self.draws = 0
         self._pair = self._fake = None
 
@@ -82,13 +84,15 @@ def d_paired(ctx: PairedContext) -> dict[str, Tensor]:
 def g_paired(ctx: PairedContext) -> dict[str, Tensor]:
     inputs, targets = ctx.pair()
     fake = ctx.fake()
+    l1 = (fake.float() - targets.float()).abs().mean()
+    if ctx.gan_weight == 0:  # the L1-only U-Net
+        return {"loss": ctx.l1_weight * l1, "Loss/L1": l1.detach()}
     real_logits = None
     if ctx.adv.g_needs_real:
         with torch.no_grad():
             real_logits = ctx.d(inputs, targets)
     adversarial = ctx.adv.g_loss(ctx.d(inputs, fake), real_logits)
-    l1 = (fake.float() - targets.float()).abs().mean()
-    return {"loss": adversarial + ctx.l1_weight * l1, "Loss/G_adv": adversarial.detach(), "Loss/L1": l1.detach()}
+    return {"loss": ctx.gan_weight * adversarial + ctx.l1_weight * l1, "Loss/G_adv": adversarial.detach(), "Loss/L1": l1.detach()}
 
 
 class Pix2PixTask(Task):
@@ -117,16 +121,18 @@ class Pix2PixTask(Task):
                                   world=dist.world)
 
     def phases(self) -> list[Phase]:
+        if self.cfg.task_value("gan_weight") == 0:
+            return [Phase("G", "G", g_paired)]
         return [Phase("D", "D", d_paired, keeps_graph=("G",)), Phase("G", "G", g_paired)]
 
     def learning_rates(self) -> dict[str, float]:
+        if self.cfg.task_value("gan_weight") == 0:
+            return {"G": self.cfg.lr_g}
         return {"G": self.cfg.lr_g, "D": self.cfg.lr_d}
 
     def start(self) -> None:
-        ds = self.dataset  # held-out pairs first, topped up from the training ones
-        order = np.concatenate([ds.indices("val"), ds.indices("test"), ds.indices(self.cfg.split)])
-        fixed = list(dict.fromkeys(order.tolist()))[:PREVIEW_PAIRS]
-        images = IMAGE.to_model(decode_all(ds, np.array(fixed))).to(self.engine.device)
+        fixed = held_out_first(self.dataset, self.cfg.split, PREVIEW_PAIRS)
+        images = IMAGE.to_model(decode_all(self.dataset, fixed)).to(self.engine.device)
         self.fixed_inputs, self.fixed_targets = split_pairs(images)
 
     def context(self) -> PairedContext:
@@ -139,7 +145,7 @@ class Pix2PixTask(Task):
             return inputs.contiguous(), targets.contiguous()
 
         ctx = PairedContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.loss), self.source.batches(engine.draws),
-                            engine.gen, prepare, cfg.l1_weight)
+                            engine.gen, prepare, cfg.task_value("l1_weight"), cfg.task_value("gan_weight"))
         ctx.draws = engine.draws
         return ctx
 

@@ -1,7 +1,8 @@
 """Training a GAN on an image dataset: the generation task and a model family on the engine.
 
-``Trainer`` wires a run together (engine.py runs it): the family's networks, the generation task
-(tasks/generation.py), evaluation during training as a callback, the run folder. ``train`` is the
+``Trainer`` wires a run together (engine.py runs it): the family's networks, the task (generation,
+tasks/generation.py; or an image-to-image task, set up in setups.py), evaluation during training as a
+callback, the run folder. ``train`` is the
 API and CLI entry point; it also resumes a run exactly where it stopped, on any number of processes.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..aspect import SQUARE, aspect_shape, shape_text
-from ..config import TrainConfig, foreign_options, from_dict, to_dict
+from ..config import TASK_OPTIONS, TrainConfig, foreign_options, from_dict, task_option_error, to_dict
 from ..data.archive import ImageDataset, open_dataset
 from ..data.augment import LEAKS_INTO_G
 from ..errors import NoCheckpointYet, RunError, TrainingDiverged, UsageError
@@ -29,6 +30,7 @@ from .engine import Engine
 from .monitor import Monitor
 from .rundir import RunLayout, new_run_dir, no_checkpoint_error, read_run_options, resolve_run
 from .selfcond import clusters_for
+from .setups import TRANSLATION_SETUPS, refuse_pairs
 
 # Options a resumed run may change; everything else is fixed by the run's options.json.
 RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "keep", "eval_images", "device",
@@ -84,15 +86,15 @@ class EvalCallback:
 
 
 class Trainer(Engine):
-    """An image GAN run: ``cfg.arch``'s networks trained on ``dataset`` by the generation task, or with
-    ``--task pix2pix`` the pix2pix family by the paired task."""
+    """An image run: ``cfg.arch``'s networks trained on ``dataset`` by the generation task, or an
+    image-to-image task's family (pix2pix, cyclegan, sr: setups.py) by that task."""
 
     def __init__(self, cfg: TrainConfig, run_dir: Path, dataset: ImageDataset, resume_from: Path | None = None,
                  dist: Distributed = SINGLE):
         cfg = cfg.resolved()  # recipe values for every option left unset
         self.dataset = dataset
         self.sizing = None  # train() sizes a --minutes run to the machine (sizing.Sizing), before building this
-        setup = paired_setup if cfg.task == "pix2pix" else generation_setup
+        setup = generation_setup if cfg.task == "generation" else TRANSLATION_SETUPS[cfg.task]
         family, model_cfg, task = setup(cfg, dataset)
         callbacks = (EvalCallback(cfg),) if cfg.eval_every and cfg.task == "generation" else ()
         super().__init__(cfg, family, model_cfg, task, run_dir, resume_from, dist, callbacks)
@@ -142,34 +144,6 @@ def generation_setup(cfg: TrainConfig, dataset: ImageDataset):
     return family, model_cfg, GenerationTask(cfg, dataset, num_classes or self_cond, self_cond)
 
 
-def refuse_pairs(dataset: ImageDataset) -> None:
-    """Generation trains on single images: a paired dataset is a one-line error saying what to do."""
-    if dataset.pairs:
-        raise UsageError(f"dataset {dataset.display_name} holds pairs ({dataset.pairs['input']} -> "
-                         f"{dataset.pairs['target']}); generation trains on single images",
-                         "train it with --task pix2pix, or prepare the images without 'pairs'")
-
-
-def paired_setup(cfg: TrainConfig, dataset: ImageDataset):
-    """The pix2pix family, its config for the dataset's pairs, and the paired task."""
-    from ..models.registry import get_family
-    from ..tasks.paired import Pix2PixTask
-
-    if not dataset.pairs:
-        raise UsageError(f"dataset {dataset.display_name} holds single images; --task pix2pix trains on pairs",
-                         "prepare one with 'artforge prepare pairs SRC' (or 'artforge prepare openmoji-pairs')")
-    task = Pix2PixTask(cfg, dataset)
-    side = dataset.width // 2
-    if dataset.height != side:
-        raise UsageError(f"--task pix2pix trains square pairs; dataset {dataset.display_name} holds "
-                         f"{side}x{dataset.height} sides", "prepare the pairs with --aspect 1:1")
-    family = get_family("pix2pix")
-    sizes = {"width": cfg.width} if cfg.width is not None else {}
-    model_cfg = family.make_config(resolution=side, channels_in=dataset.channels, channels_out=dataset.channels,
-                                   **sizes)
-    return family, model_cfg, task
-
-
 # ---------------------------------------------------------------------------- API
 
 def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
@@ -183,11 +157,18 @@ def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
         "dataset": {"path": str(Path(ds.path).resolve()), "name": ds.display_name, "images": len(ds),
                     "train_images": len(ds.indices(cfg.split)), "resolution": ds.resolution,
                     "height": ds.height, "width": ds.width, "channels": ds.channels, "label_names": ds.label_names},
+        **({"dataset_b": _dataset_record(trainer.task.dataset_b, cfg)} if cfg.task == "cyclegan" else {}),
         "device": str(trainer.device),
         "precision": precision_name(trainer.dtype),
         "precision_reason": trainer.precision.reason,
         "sizing": trainer.sizing.to_json() if trainer.sizing else None,
     })
+
+
+def _dataset_record(ds, cfg: TrainConfig) -> dict:
+    return {"path": str(Path(ds.path).resolve()), "name": ds.display_name, "images": len(ds),
+            "train_images": len(ds.indices(cfg.split)), "resolution": ds.resolution, "height": ds.height,
+            "width": ds.width, "channels": ds.channels}
 
 
 def train(dataset: str | Path | None = None, *, resume: str | Path | None = None, **options) -> TrainResult:
@@ -200,18 +181,23 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     dist = from_environment()
     if resume is not None:
         return _resume(resume, dataset, options, dist)
-    if dataset is None:
+    if dataset is None and options.get("task") != "cyclegan":  # cyclegan's data are its domains, a and b
         raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare', or resume=RUN")
     arch = options.get("arch", TrainConfig.arch)
     foreign = foreign_options(arch, options)
     if foreign:
         raise UsageError(f"--{foreign[0].replace('_', '-')} is not an option of --arch {arch}",
                          f"leave it out; see 'artforge train --arch {arch} --help' for its options")
-    cfg = TrainConfig(dataset=str(dataset), **options)
+    cfg = TrainConfig(dataset=str(dataset or ""), **options)
+    task_option = task_option_error(cfg.task, options)
+    if task_option:
+        owners = " or ".join(f"--task {t}" for t, names in TASK_OPTIONS.items() if task_option in names)
+        raise UsageError(f"--{task_option.replace('_', '-')} is an option of {owners}, not of --task {cfg.task}",
+                         "leave it out, or pass the task it belongs to")
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
-    if cfg.task == "pix2pix":
-        paired_setup(cfg, ds)  # fail before making a folder
+    if cfg.task != "generation":
+        TRANSLATION_SETUPS[cfg.task](cfg.resolved(), ds, check_only=True)  # fail before making a folder
     else:
         refuse_pairs(ds)
         _check_shape(cfg.arch, ds)
@@ -222,7 +208,8 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     if cfg.minutes is not None and cfg.size_to_budget and sizable:
         sized = dist.broadcast(_size_to_budget(cfg, ds, dist) if dist.is_writer else None)  # rank 0 measures
         cfg = dataclasses.replace(cfg, width=sized.size.width, batch=sized.size.batch)
-    kind = cfg.arch if cfg.task == "generation" else cfg.task
+    kind = {"generation": cfg.arch, "sr": f"sr-x{cfg.scale}-{'gan' if cfg.task_value('gan_weight') else 'fidelity'}"}.get(
+        cfg.task, cfg.task)
     run_dir = dist.broadcast(new_run_dir(cfg.out, f"{ds.display_name}-{kind}") if dist.is_writer else None)
     try:
         trainer = Trainer(cfg, run_dir, ds, dist=dist)

@@ -1,0 +1,324 @@
+"""Applying an image-to-image run to new images: ``artforge translate`` and ``artforge upscale``.
+
+``load_translator`` rebuilds a pix2pix, cyclegan or sr run's EMA generator from a checkpoint (for
+cyclegan, either direction; for an upscaler trained from a fidelity model, blended with it at a
+``strength``). ``Translator.apply`` runs it on an image of any size: images larger than the network's
+tile go through ``ops.tiling.tiled`` (overlapping tiles, blended), smaller ones and sides the network
+cannot take are padded by repeating the border and cropped back. ``translate_files`` does files and
+folders, skipping and reporting unreadable ones as prepare does, and writes every output with its
+provenance record (model, checkpoint, settings, source file) and the invisible watermark.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .errors import CheckpointError, UsageError
+from .models.registry import get_family
+from .training import checkpoint as ckpt
+from .training.rundir import resolve_run, read_run_options
+from .utils.device import pick_device
+
+TRANSLATION_TASKS = ("pix2pix", "cyclegan", "sr")
+
+
+@dataclass
+class Translator:
+    run_dir: Path
+    checkpoint: Path
+    step: int
+    task: str
+    arch: str  # the model family (provenance records call it arch)
+    model_cfg: object
+    G: nn.Module
+    device: torch.device
+    settings: dict = field(default_factory=dict)  # how G was made from the run: direction, strength
+
+    @property
+    def family(self) -> str:
+        return self.arch
+
+    @property
+    def scale(self) -> int:
+        return getattr(self.model_cfg, "scale", 1)
+
+    @property
+    def channels(self) -> int:
+        """Channels of the images G takes."""
+        cfg = self.model_cfg
+        if self.task == "cyclegan":
+            return cfg.channels_b if self.settings.get("direction") == "b2a" else cfg.channels_a
+        return getattr(cfg, "channels_in", None) or cfg.channels
+
+    def _layout(self) -> tuple[int, int, int, int]:
+        """(tile, overlap, context pad, side multiple) for tiled inference, in input pixels.
+
+        pix2pix's U-Net sees its whole training square (its bottleneck is 1x1): tiles are exactly that
+        size, with no context; cyclegan's and the upscaler's fully convolutional G take larger tiles
+        with context around them."""
+        if self.task == "pix2pix":
+            res = self.model_cfg.resolution
+            return res, res // 4, 0, 2 ** self.model_cfg.depth
+        if self.task == "cyclegan":
+            return 256, 32, 32, 4
+        return 128, 16, 24, 1
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return self.G(x)
+
+    @torch.no_grad()
+    def apply(self, image: np.ndarray, *, tile: int | None = None, seed: int | None = None, progress=None) -> np.ndarray:
+        """uint8 (H, W, C) -> uint8 (H * scale, W * scale, C'). ``seed``: pix2pix's dropout on, drawn from it
+        (a variation); else G is deterministic. ``progress(done, total)`` after each tile."""
+        from .ops.tiling import tiled
+        from .utils.images import to_uint8
+
+        size, overlap, pad, multiple = self._layout()
+        size = tile or size
+        x = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float().div(127.5).sub(1)
+        x = _match_channels(x, self.channels).to(self.device)
+        h, w = x.shape[2:]
+        need_h, need_w = _padded_side(h, size, multiple, self.task), _padded_side(w, size, multiple, self.task)
+        x = F.pad(x, (0, need_w - w, 0, need_h - h), mode="replicate") if (need_h, need_w) != (h, w) else x
+        with _dropout(self.G, seed):
+            out = tiled(self.G, x, tile=size, overlap=overlap, pad=pad, scale=self.scale, progress=progress)
+        out = out[:, :, :h * self.scale, :w * self.scale]
+        return to_uint8(out)[0].numpy()
+
+
+def _padded_side(side: int, tile: int, multiple: int, task: str) -> int:
+    """The side an image is padded to: at least one tile for pix2pix (its tiles are exact), and a multiple
+    of what G's downsamplings need."""
+    if task == "pix2pix":
+        side = max(side, tile)
+    return -(-side // multiple) * multiple
+
+
+def _match_channels(x: Tensor, channels: int) -> Tensor:
+    if x.shape[1] == channels:
+        return x
+    if channels == 1:  # ITU-R 601 luma, as Pillow's convert("L")
+        return (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    return x.expand(-1, channels, -1, -1)
+
+
+@contextlib.contextmanager
+def _dropout(G: nn.Module, seed: int | None):
+    """Dropout layers on and seeded for a pix2pix variation; nothing changes when ``seed`` is None."""
+    layers = [m for m in G.modules() if isinstance(m, nn.Dropout)]
+    if seed is None or not layers:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for m in layers:
+            m.train(True)
+        try:
+            yield
+        finally:
+            for m in layers:
+                m.train(False)
+
+
+# ----------------------------------------------------------------------------- loading
+
+def _load_g(run_dir: Path, which: str, device: torch.device) -> tuple[Path, dict, dict, int]:
+    """(checkpoint path, its state, G_ema's weights, step) of a run."""
+    from .sampling import resolve_checkpoint
+    path = run_dir if (run_dir / ckpt.STATE_FILE).exists() else resolve_checkpoint(run_dir, which)
+    loaded = ckpt.load_checkpoint(path, device=device, training=False)
+    return path, loaded["state"], loaded["models"].get("G_ema", {}), loaded["step"]
+
+
+def load_translator(run: str | os.PathLike, checkpoint: str = "best", device: str = "auto", *,
+                    reverse: bool = False, strength: float | None = None, announce=print) -> Translator:
+    """A translation run's EMA generator, ready to apply. ``reverse``: cyclegan's B -> A generator.
+    ``strength`` (sr runs started from a fidelity model with --init): 0 is the fidelity model, 1 this one."""
+    path = Path(run)
+    ckpt_dir = path if (path / ckpt.STATE_FILE).exists() else None
+    run_dir = resolve_run(path, announce=announce)
+    device = pick_device(device)
+    ckpt_path, state, weights, step = _load_g(ckpt_dir or run_dir, checkpoint, device)
+    task = state.get("task", "generation")
+    if task not in TRANSLATION_TASKS:
+        raise UsageError(f"{run_dir} is a {task} run: it makes images from latents, not from images",
+                         f"sample it with 'artforge sample {run_dir}'")
+    if reverse and task != "cyclegan":
+        raise UsageError(f"--reverse is for cyclegan runs; {run_dir} is a {task} run", "leave it out")
+    settings: dict = {}
+    if task == "cyclegan":
+        settings["direction"] = "b2a" if reverse else "a2b"
+    if strength is not None:
+        weights = _blend(run_dir, task, weights, strength, device, announce)
+        settings["strength"] = strength
+    family = get_family(state["family"])
+    try:
+        model_cfg = family.config(**state["model_config"])
+        G = family.generator(model_cfg)
+        G.load_state_dict(weights)
+    except (TypeError, KeyError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint {ckpt_path} does not match its family ({' '.join(str(exc).split())[:120]})",
+                              "use the artforge version that wrote it, or another checkpoint") from None
+    if task == "cyclegan":
+        G = G.ba if reverse else G.ab
+    G = G.to(device).eval().requires_grad_(False)
+    return Translator(run_dir, ckpt_path, step, task, family.name, model_cfg, G, device, settings)
+
+
+def _blend(run_dir: Path, task: str, weights: dict, strength: float, device, announce) -> dict:
+    """The GAN upscaler's weights moved toward the fidelity model it started from (ESRGAN sec. 3.4)."""
+    from .models.esrgan import interpolate_weights
+    if task != "sr":
+        raise UsageError(f"--strength is for upscalers (sr runs); {run_dir} is a {task} run", "leave it out")
+    if not 0 <= strength <= 1:
+        raise UsageError(f"--strength must be in [0, 1], got {strength}", "pass e.g. --strength 0.8")
+    saved, _ = read_run_options(run_dir)
+    init = (saved.get("train") or {}).get("init")
+    if not init:
+        raise UsageError(f"--strength blends a GAN upscaler with the fidelity model it started from; {run_dir} was "
+                         "not started from one (--init)", "train the GAN model with --init FIDELITY_RUN, or leave "
+                         "--strength out")
+    fidelity_dir = resolve_run(init, announce=announce)
+    _, _, fidelity, _ = _load_g(fidelity_dir, "best", device)
+    try:
+        return interpolate_weights(fidelity, weights, strength)
+    except ValueError as exc:
+        raise CheckpointError(f"{fidelity_dir} and {run_dir}: {exc}", "blend runs of the same sizes") from None
+
+
+# ----------------------------------------------------------------------------- files
+
+@dataclass
+class Translated:
+    written: list[Path]
+    skipped: list[dict]  # {"file", "reason"}
+
+
+def input_files(inputs: list[str]) -> tuple[list[tuple[Path, str]], list[dict]]:
+    """(path, name relative to its input) of every image among files and folders (searched recursively),
+    and the inputs that are neither."""
+    from .data.ingest import IMAGE_EXTENSIONS
+    files, missing = [], []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                if found.is_file() and found.suffix.lower() in IMAGE_EXTENSIONS and not found.name.startswith("."):
+                    files.append((found, found.relative_to(path).as_posix()))
+        elif path.is_file():
+            files.append((path, path.name))
+        else:
+            missing.append({"file": str(path), "reason": "no such file or folder"})
+    return files, missing
+
+
+def output_name(rel: str, suffix: str = "") -> str:
+    return str(Path(rel).with_suffix("")) + suffix + ".png"
+
+
+def translate_files(translator: Translator, inputs: list[str], out: Path, *, kind: str, variations: int = 0,
+                    seed: int = 0, tile: int | None = None, watermark: bool = True, settings: dict | None = None,
+                    progress: bool = False) -> Translated:
+    """Every image among ``inputs`` through ``translator`` into ``out`` (the inputs' folder structure kept);
+    ``variations`` > 0: that many seeded pix2pix variations of each, named -v01, -v02, ..."""
+    from . import provenance
+    from .data.imaging import Reject, decode_native
+
+    files, skipped = input_files(inputs)
+    if not files and not skipped:
+        raise UsageError("no images among the inputs", "pass image files or folders holding PNG, JPEG, WebP, ...")
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    bar = _bar(len(files), kind) if progress else None
+    for path, rel in files:
+        try:
+            data = path.read_bytes()
+            image = decode_native(data, gray=translator.channels == 1)
+        except (OSError, Reject) as exc:
+            skipped.append({"file": str(path), "reason": exc.args[0] if isinstance(exc, Reject) else str(exc)})
+            if bar is not None:
+                bar.update(1)
+            continue
+        source = {"file": str(path.resolve()), "sha256": hashlib.sha256(data).hexdigest(),
+                  "size": [image.shape[1], image.shape[0]]}
+        draws = [(None, "")] if variations == 0 else [(seed + i, f"-v{i + 1:02d}") for i in range(variations)]
+        for draw, suffix in draws:
+            result = translator.apply(image, tile=tile, seed=draw, progress=_tiles(bar, image, translator))
+            record = provenance.describe(translator, kind, seed=draw, settings={
+                **translator.settings, **(settings or {}), "task": translator.task, "source": source,
+                "tile": tile or translator._layout()[0]})
+            target = out / output_name(rel, suffix)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written.append(provenance.save_image(target, result, record, watermark=watermark))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if skipped:
+        _write_skipped(out, skipped)
+    return Translated(written, skipped)
+
+
+def _write_skipped(out: Path, skipped: list[dict]) -> None:
+    import csv
+    import io
+
+    from .utils.files import atomic_write_text
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["file", "reason"])
+    writer.writeheader()
+    writer.writerows(skipped)
+    atomic_write_text(out / "skipped.csv", buffer.getvalue())
+
+
+def _bar(total: int, kind: str):
+    from tqdm import tqdm
+    return tqdm(total=total, desc=kind, unit="image")
+
+
+def _tiles(bar, image: np.ndarray, translator: Translator):
+    """A tile progress callback on the bar's postfix, for images of more than one tile."""
+    if bar is None:
+        return None
+    started = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        if total > 1:
+            bar.set_postfix_str(f"tile {done}/{total} of {image.shape[1]}x{image.shape[0]}, "
+                                f"{time.monotonic() - started:.0f}s")
+    return report
+
+
+# ----------------------------------------------------------------------------- commands
+
+def translate(cfg, announce=print) -> Translated:
+    """``artforge translate RUN INPUT... --out DIR`` (a ``config.TranslateConfig``)."""
+    translator = load_translator(cfg.run, cfg.checkpoint, cfg.device, reverse=cfg.reverse, announce=announce)
+    if cfg.variations and translator.task != "pix2pix":
+        raise UsageError(f"--variations draws pix2pix's dropout; {translator.run_dir} is a {translator.task} run",
+                         "leave it out")
+    if cfg.variations and not any(isinstance(m, nn.Dropout) for m in translator.G.modules()):
+        raise UsageError(f"--variations needs G's dropout; {translator.run_dir} was trained with --dropout 0",
+                         "leave it out")
+    return translate_files(translator, list(cfg.inputs), Path(cfg.out), kind="translate", variations=cfg.variations,
+                           seed=cfg.seed, tile=cfg.tile, watermark=cfg.watermark, progress=cfg.progress)
+
+
+def upscale(cfg, announce=print) -> Translated:
+    """``artforge upscale RUN IMAGE... --out DIR`` (a ``config.UpscaleConfig``)."""
+    translator = load_translator(cfg.run, cfg.checkpoint, cfg.device, strength=cfg.strength, announce=announce)
+    if translator.task != "sr":
+        raise UsageError(f"{translator.run_dir} is a {translator.task} run, not an upscaler",
+                         f"use 'artforge translate {translator.run_dir} ...', or an sr run")
+    return translate_files(translator, list(cfg.inputs), Path(cfg.out), kind="upscale", tile=cfg.tile,
+                           watermark=cfg.watermark, progress=cfg.progress, settings={"scale": translator.scale})
