@@ -1208,18 +1208,23 @@ class TranslateConfig:
     progress: bool = option(True, "show a progress bar", cli=False)
 
     def __post_init__(self):
-        _paths_to_str(self, "run", "out")
-        object.__setattr__(self, "inputs", tuple(os.fspath(p) for p in self.inputs))
-        if not self.run:
-            raise UsageError("no run given", "pass a pix2pix, cyclegan or sr run, e.g. runs/00004-pairs-pix2pix")
-        if not self.inputs:
-            raise UsageError("no input images given", "pass image files or folders after the run")
-        if not self.out:
-            raise UsageError("--out is empty", "pass a folder, e.g. --out translated")
+        _image_command(self, "a pix2pix, cyclegan or sr run, e.g. runs/00004-pairs-pix2pix", "translated")
         _positive_int(self.variations, "variations", minimum=0)
         _positive_int(self.seed, "seed", minimum=0)
-        if self.tile is not None:
-            _positive_int(self.tile, "tile", minimum=16)
+
+
+def _image_command(cfg, run_example: str, out_example: str) -> None:
+    """What translate and upscale check alike: a run, inputs, an output folder, the tile size."""
+    _paths_to_str(cfg, "run", "out")
+    object.__setattr__(cfg, "inputs", tuple(os.fspath(p) for p in cfg.inputs))
+    if not cfg.run:
+        raise UsageError("no run given", f"pass {run_example}")
+    if not cfg.inputs:
+        raise UsageError("no input images given", "pass image files or folders after the run")
+    if not cfg.out:
+        raise UsageError("--out is empty", f"pass a folder, e.g. --out {out_example}")
+    if cfg.tile is not None:
+        _positive_int(cfg.tile, "tile", minimum=16)
 
 
 @dataclass(frozen=True)
@@ -1239,15 +1244,6 @@ class UpscaleConfig:
     progress: bool = option(True, "show a progress bar", cli=False)
 
     def __post_init__(self):
-        _paths_to_str(self, "run", "out")
-        object.__setattr__(self, "inputs", tuple(os.fspath(p) for p in self.inputs))
-        if not self.run:
-            raise UsageError("no run given", "pass an sr run, e.g. runs/00005-openmoji-256-sr")
-        if not self.inputs:
-            raise UsageError("no input images given", "pass image files or folders after the run")
-        if not self.out:
-            raise UsageError("--out is empty", "pass a folder, e.g. --out upscaled")
+        _image_command(self, "an sr run, e.g. runs/00005-openmoji-256-sr-x4-gan", "upscaled")
         if self.strength is not None:
             _fraction(self.strength, "strength")
-        if self.tile is not None:
-            _positive_int(self.tile, "tile", minimum=16)

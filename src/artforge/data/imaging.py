@@ -239,14 +239,18 @@ def _fit_scale(size: tuple[int, int], opts: ImageOptions) -> tuple[float, float]
 
 def _to_output(im: Image.Image, opts: ImageOptions) -> Image.Image:
     """Decoded image -> output image: orientation, colour, transparency, fit and size."""
+    return _fit(_upright_srgb(im, opts), opts)
+
+
+def _upright_srgb(im: Image.Image, opts: ImageOptions) -> Image.Image:
+    """Decoded image -> upright (EXIF), sRGB, in the output mode, transparency composited; its own size."""
     icc = im.info.get("icc_profile")
     try:
         ImageOps.exif_transpose(im, in_place=True)
     except Exception:  # a malformed EXIF block does not make the pixels unusable
         pass
     color, alpha = _color_and_alpha(im)
-    color = _to_srgb(color, icc)
-    return _fit(_flatten(color, alpha, opts), opts)
+    return _flatten(_to_srgb(color, icc), alpha, opts)
 
 
 def _color_and_alpha(im: Image.Image) -> tuple[Image.Image, Image.Image | None]:
@@ -406,12 +410,5 @@ def decode_native(data: bytes, gray: bool = False, background: str = "white",
     opts = ImageOptions.build(size=64, aspect="1:1", fit="crop", color="gray" if gray else "rgb",
                               background=background, resample="lanczos", min_size=1, max_pixels=max_pixels)
     with pillow_pixel_limit_off():
-        im = _decode(data, opts)
-        icc = im.info.get("icc_profile")
-        try:
-            ImageOps.exif_transpose(im, in_place=True)
-        except Exception:  # a malformed EXIF block does not make the pixels unusable
-            pass
-        color, alpha = _color_and_alpha(im)
-        array = np.asarray(_flatten(_to_srgb(color, icc), alpha, opts))
+        array = np.asarray(_upright_srgb(_decode(data, opts), opts))
     return array[:, :, None] if array.ndim == 2 else array

@@ -176,3 +176,43 @@ def held_out_first(dataset, split: str, n: int) -> np.ndarray:
     """``n`` fixed item indices for previews: validation and test items first, topped up from ``split``."""
     order = np.concatenate([dataset.indices("val"), dataset.indices("test"), dataset.indices(split)])
     return np.array(list(dict.fromkeys(order.tolist()))[:n])
+
+
+class PairStep:
+    """A step context over (input, target) batches: one batch drawn per repeat and G's output for it,
+    both cached, so every phase of a step sees the same ones. ``prepare`` turns a drawn batch into the
+    (input, target) tensors."""
+
+    def __init__(self, G, batches, prepare):
+        self.G, self.batches, self.prepare = G, batches, prepare
+        self.draws = 0
+        self._pair = self._fake = None
+
+    def new_repeat(self) -> None:
+        self._pair = self._fake = None
+
+    def pair(self) -> tuple[Tensor, Tensor]:
+        if self._pair is None:
+            images, _ = next(self.batches)
+            self.draws += 1
+            self._pair = self.prepare(images)
+        return self._pair
+
+    def fake(self) -> Tensor:
+        if self._fake is None:
+            self._fake = self.G(self.pair()[0])
+        return self._fake
+
+
+def training_batches(dataset, cfg, engine, seed: int | None = None, what: str = "images"):
+    """A ``BatchSource`` of ``dataset``'s training split for this process (its slice of every batch)."""
+    from ..data.loader import BatchSource
+    from ..errors import UsageError
+
+    indices = dataset.indices(cfg.split)
+    if len(indices) == 0:
+        raise UsageError(f"dataset {dataset.path} has no {what} in the {cfg.split!r} split",
+                         "use the 'all' split, or prepare the dataset with a larger train fraction")
+    dist = engine.dist
+    return BatchSource(dataset, indices, cfg.batch, cfg.seed if seed is None else seed, engine.device, cfg.cache_gb,
+                       cfg.workers, progress=cfg.progress and dist.is_writer, rank=dist.rank, world=dist.world)

@@ -22,12 +22,11 @@ from typing import Iterator
 import torch
 from torch import Tensor
 
-from ..data.loader import BatchSource, decode_all
-from ..errors import UsageError
+from ..data.loader import decode_all
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
 from ..modality import IMAGE
 from ..utils.device import autocast
-from .base import Phase, Task, held_out_first
+from .base import PairStep, Phase, Task, held_out_first, training_batches
 
 PREVIEW_PAIRS = 8
 
@@ -44,31 +43,14 @@ def flip_pairs(inputs: Tensor, targets: Tensor, gen: torch.Generator) -> tuple[T
     return torch.where(flip, inputs.flip(-1), inputs), torch.where(flip, targets.flip(-1), targets)
 
 
-class PairedContext:
+class PairedContext(PairStep):
     """What phase losses see: this step's (input, target) batch and G's output for it (both cached)."""
 
     def __init__(self, G, D, loss: AdversarialLoss, batches: Iterator, gen: torch.Generator, prepare,
                  l1_weight: float, gan_weight: float):
-        self.G, self.D, self.adv = G, D, loss
-        self.batches, self.gen, self.prepare = batches, gen, prepare
+        super().__init__(G, batches, prepare)
+        self.D, self.adv, self.gen = D, loss, gen
         self.l1_weight, self.gan_weight = l1_weight, gan_weight
-        self.draws = 0
-        self._pair = self._fake = None
-
-    def new_repeat(self) -> None:
-        self._pair = self._fake = None
-
-    def pair(self) -> tuple[Tensor, Tensor]:
-        if self._pair is None:
-            images, _ = next(self.batches)
-            self.draws += 1
-            self._pair = self.prepare(images)
-        return self._pair
-
-    def fake(self) -> Tensor:
-        if self._fake is None:
-            self._fake = self.G(self.pair()[0])
-        return self._fake
 
     def d(self, inputs: Tensor, outputs: Tensor) -> Tensor:
         return self.D(torch.cat([inputs, outputs], dim=1)).float()
@@ -111,14 +93,7 @@ class Pix2PixTask(Task):
 
     def attach(self, engine) -> None:
         super().attach(engine)
-        cfg, dist = self.cfg, engine.dist
-        indices = self.dataset.indices(cfg.split)
-        if len(indices) == 0:
-            raise UsageError(f"dataset {self.dataset.path} has no pairs in the {cfg.split!r} split",
-                             "use the 'all' split, or prepare the dataset with a larger train fraction")
-        self.source = BatchSource(self.dataset, indices, cfg.batch, cfg.seed, engine.device, cfg.cache_gb,
-                                  cfg.workers, progress=cfg.progress and dist.is_writer, rank=dist.rank,
-                                  world=dist.world)
+        self.source = training_batches(self.dataset, self.cfg, engine, what="pairs")
 
     def phases(self) -> list[Phase]:
         if self.cfg.task_value("gan_weight") == 0:

@@ -24,13 +24,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..data.loader import BatchSource, decode_all
-from ..errors import UsageError
+from ..data.loader import decode_all
 from ..losses import AdversarialLoss, get_loss
 from ..modality import IMAGE
 from ..ops.degrade import degrade
 from ..utils.device import autocast
-from .base import Phase, Task, held_out_first
+from .base import PairStep, Phase, Task, held_out_first, training_batches
 
 PREVIEW_IMAGES = 8
 
@@ -60,30 +59,13 @@ def bicubic_up(x: Tensor, scale: int) -> Tensor:
     return F.interpolate(x.float(), scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)
 
 
-class SRContext:
+class SRContext(PairStep):
     """What phase losses see: this step's (low-res input, high-res target) batch and G's output (cached)."""
 
     def __init__(self, G, D, loss: AdversarialLoss, batches: Iterator, prepare, weights: dict, perceptual=None):
-        self.G, self.D, self.adv = G, D, loss
-        self.batches, self.prepare = batches, prepare
+        super().__init__(G, batches, prepare)
+        self.D, self.adv = D, loss
         self.weights, self.perceptual = weights, perceptual
-        self.draws = 0
-        self._pair = self._fake = None
-
-    def new_repeat(self) -> None:
-        self._pair = self._fake = None
-
-    def pair(self) -> tuple[Tensor, Tensor]:
-        if self._pair is None:
-            images, _ = next(self.batches)
-            self.draws += 1
-            self._pair = self.prepare(images)
-        return self._pair
-
-    def fake(self) -> Tensor:
-        if self._fake is None:
-            self._fake = self.G(self.pair()[0])
-        return self._fake
 
 
 def g_pixel(ctx: SRContext) -> dict[str, Tensor]:
@@ -133,14 +115,7 @@ class SRTask(Task):
 
     def attach(self, engine) -> None:
         super().attach(engine)
-        cfg, dist = self.cfg, engine.dist
-        indices = self.dataset.indices(cfg.split)
-        if len(indices) == 0:
-            raise UsageError(f"dataset {self.dataset.path} has no images in the {cfg.split!r} split",
-                             "use the 'all' split, or prepare the dataset with a larger train fraction")
-        self.source = BatchSource(self.dataset, indices, cfg.batch, cfg.seed, engine.device, cfg.cache_gb,
-                                  cfg.workers, progress=cfg.progress and dist.is_writer, rank=dist.rank,
-                                  world=dist.world)
+        self.source = training_batches(self.dataset, self.cfg, engine)
         if self.perceptual is not None:
             self.perceptual = self.perceptual.to(engine.device)
 

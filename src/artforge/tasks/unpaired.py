@@ -22,14 +22,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..data.loader import BatchSource, decode_all
-from ..errors import UsageError
+from ..data.loader import decode_all
 from ..losses import AdversarialLoss, get_loss
 from ..metrics.swd import swd
 from ..modality import IMAGE
 from ..ops.image_pool import ImagePool
 from ..utils.device import autocast
-from .base import Phase, Task, held_out_first
+from .base import Phase, Task, held_out_first, training_batches
 
 PREVIEW_IMAGES = 8  # of each domain
 QUALITY_IMAGES = 256
@@ -118,18 +117,8 @@ class CycleGANTask(Task):
 
     def attach(self, engine) -> None:
         super().attach(engine)
-        cfg, dist = self.cfg, engine.dist
-
-        def source(dataset, seed):
-            indices = dataset.indices(cfg.split)
-            if len(indices) == 0:
-                raise UsageError(f"dataset {dataset.path} has no images in the {cfg.split!r} split",
-                                 "use the 'all' split, or prepare the dataset with a larger train fraction")
-            return BatchSource(dataset, indices, cfg.batch, seed, engine.device, cfg.cache_gb, cfg.workers,
-                               progress=cfg.progress and dist.is_writer, rank=dist.rank, world=dist.world)
-
-        self.source_a = source(self.dataset, cfg.seed)
-        self.source_b = source(self.dataset_b, cfg.seed + B_STREAM)
+        self.source_a = training_batches(self.dataset, self.cfg, engine)
+        self.source_b = training_batches(self.dataset_b, self.cfg, engine, seed=self.cfg.seed + B_STREAM)
 
     def phases(self) -> list[Phase]:
         return [Phase("G", "G", g_cycle), Phase("D", "D", d_cycle)]
