@@ -80,3 +80,15 @@ def test_crops_are_windows_of_the_image_drawn_from_the_generator():
         y, x = divmod(int(crop[0, 0, 0]) - int(img[0, 0, 0]), 12)
         assert torch.equal(img[:, y:y + 4, x:x + 4], crop)
     assert torch.equal(center_crops(images, 4), images[..., 3:7, 4:8])
+
+
+def test_preview_items_are_held_out_first_and_spread_over_the_split():
+    from artforge.tasks.base import held_out_first
+
+    class Split:
+        def indices(self, name):
+            return {"val": np.arange(80, 90), "test": np.arange(90, 100), "train": np.arange(80)}[name]
+    picked = held_out_first(Split(), "train", 4)
+    assert picked.tolist() == [80, 86, 93, 99]  # evenly over the 20 held-out items
+    topped = held_out_first(Split(), "train", 24)
+    assert sorted(topped[:20].tolist()) == list(range(80, 100)) and topped[20:].tolist() == [0, 26, 53, 79]

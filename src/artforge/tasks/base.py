@@ -173,9 +173,18 @@ class Task:
 
 
 def held_out_first(dataset, split: str, n: int) -> np.ndarray:
-    """``n`` fixed item indices for previews: validation and test items first, topped up from ``split``."""
-    order = np.concatenate([dataset.indices("val"), dataset.indices("test"), dataset.indices(split)])
-    return np.array(list(dict.fromkeys(order.tolist()))[:n])
+    """``n`` fixed item indices for previews: validation and test items first, topped up from ``split``;
+    spread evenly over each (a dataset's order groups alike items: the first few could all be flags)."""
+    def spread(indices: np.ndarray, k: int) -> list[int]:
+        if len(indices) <= k:
+            return indices.tolist()
+        return indices[np.linspace(0, len(indices) - 1, k).round().astype(int)].tolist()
+
+    held_out = np.array(list(dict.fromkeys(np.concatenate([dataset.indices("val"), dataset.indices("test")]).tolist())),
+                        dtype=np.int64)
+    chosen = spread(held_out, n)
+    rest = np.array([i for i in dataset.indices(split).tolist() if i not in set(chosen)], dtype=np.int64)
+    return np.array(chosen + spread(rest, n - len(chosen)), dtype=np.int64)
 
 
 class PairStep:
