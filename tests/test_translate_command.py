@@ -110,3 +110,21 @@ def test_the_report_of_a_translation_run_shows_its_previews_and_scores(pix2pix_r
     page = artforge.report(pix2pix_run).read_text()
     assert "Latest previews: input | output | target" in page and "<th>PSNR</th>" in page
     assert "Test items side by side" in page and "Samples over time" not in page
+
+
+def test_recreate_makes_a_translated_or_upscaled_image_again_from_its_source(pix2pix_run, sr_runs, inputs, tmp_path,
+                                                                             capsys):
+    import shutil
+    source = tmp_path / "drawing.png"
+    shutil.copy(inputs / "small.png", source)
+    assert main(["translate", str(pix2pix_run), str(source), "--out", str(tmp_path / "t"), "--variations", "1",
+                 "--seed", "3", "--quiet"]) == 0
+    assert main(["recreate", str(tmp_path / "t" / "drawing-v01.png")]) == 0
+    assert "pixel-identical" in capsys.readouterr().out
+    assert main(["upscale", str(sr_runs[1]), str(source), "--strength", "0.3", "--tile", "16", "--out",
+                 str(tmp_path / "u"), "--quiet"]) == 0
+    assert main(["recreate", str(tmp_path / "u" / "drawing.png")]) == 0
+    assert "pixel-identical" in capsys.readouterr().out
+    Image.new("RGB", (8, 8)).save(source)  # the source changed since
+    assert main(["recreate", str(tmp_path / "u" / "drawing.png")]) != 0
+    assert "has changed since" in capsys.readouterr().err

@@ -419,9 +419,10 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
     out: str = option("runs", "folder that gets one numbered subfolder per run")
     arch: str = option("dcgan", "model family; its options are listed under it ('artforge train --arch NAME "
                        "--help')", choices=lambda: tuple(_registry("arch")))
-    task: str = option("generation", "what the run learns: generation (images from latents, with --arch) or "
-                       "pix2pix (paired translation: the U-Net and PatchGAN of Isola et al. 2017, on a dataset "
-                       "from 'artforge prepare pairs')", choices=TASKS)
+    task: str = option("generation", "what the run learns: generation (images from latents, with --arch); "
+                       "pix2pix (paired translation: U-Net and PatchGAN, Isola et al. 2017, on a dataset from "
+                       "'artforge prepare pairs'); cyclegan (unpaired translation between the datasets --a and --b, "
+                       "Zhu et al. 2017); sr (upscaling learnt from high-resolution art, ESRGAN)", choices=TASKS)
     l1_weight: float | None = option(None, "pix2pix and sr: weight of the L1 distance of G's output to the target "
                                      "(default: pix2pix 100, the paper's; sr 1)")
     gan_weight: float | None = option(None, "pix2pix and sr: weight of the adversarial loss in G's objective; 0 "

@@ -116,6 +116,47 @@ def render(model, record: dict) -> np.ndarray:
                     "recreate an image that has one, such as a sample or a grid's cell")
 
 
+TRANSLATED = ("translate", "upscale")  # kinds made from a source image by an image-to-image run
+
+
+def load_translator_of(record: dict, model_path: str | None, device: str):
+    """The image-to-image model a translate or upscale record names, with the direction or strength it used."""
+    from .translating import load_translator
+
+    named, settings = record["model"], record.get("settings") or {}
+    options = dict(reverse=settings.get("direction") == "b2a", strength=settings.get("strength"),
+                   announce=lambda *_: None)
+    try:
+        if model_path:
+            return load_translator(model_path, str(named.get("step")), device, **options)
+        return load_translator(named["checkpoint"], "best", device, **options)
+    except ArtforgeError as exc:
+        if model_path:
+            raise
+        raise type(exc)(f"the model this image was made with cannot be loaded ({exc.message})",
+                        "pass --model with the run's current folder") from None
+
+
+def retranslate(translator, record: dict) -> np.ndarray:
+    """The unmarked image a translate or upscale record describes, made again from its source file."""
+    import hashlib
+
+    from .data.imaging import decode_native
+
+    source = (record.get("settings") or {}).get("source") or {}
+    path = Path(source.get("file", ""))
+    if not path.is_file():
+        raise DataError(f"the image this one was made from, {path}, is not there any more",
+                        "put the source image back at that path")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != source.get("sha256"):
+        raise DataError(f"the source image {path} has changed since this image was made from it",
+                        "restore the original source image")
+    image = decode_native(data, gray=translator.channels == 1)
+    settings = record.get("settings") or {}
+    return translator.apply(image, tile=settings.get("tile"), seed=record.get("seed"))
+
+
 def neighbours(model, record: dict, n: int, strength: float, seed: int) -> list[tuple[np.ndarray, dict]]:
     """``n`` variations of the record's image: (unmarked image, the describe() keywords that make it again).
 
@@ -155,7 +196,11 @@ def recreate(cfg: RecreateConfig, announce=print) -> dict:
     image_path = Path(cfg.image)
     given = read_image(image_path)
     record = record_of(image_path)
-    model = load_model(record, cfg.model, cfg.device)
+    translated = record.get("kind") in TRANSLATED
+    if translated and cfg.vary:
+        raise UsageError("--vary draws neighbours of a generated image's latent; a translated or upscaled image has "
+                         "none", "leave --vary out (pix2pix variations: artforge translate --variations N)")
+    model = load_translator_of(record, cfg.model, cfg.device) if translated else load_model(record, cfg.model, cfg.device)
     marked = bool((record.get("watermark") or {}).get("applied"))
     out = Path(cfg.out) if cfg.out else image_path.with_name(f"{image_path.stem}-recreated.png")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +209,8 @@ def recreate(cfg: RecreateConfig, announce=print) -> dict:
     if cfg.model:  # where the model is now
         again["model"] = {**record["model"], "path": str(Path(model.run_dir).resolve()),
                           "checkpoint": str(model.checkpoint)}
-    provenance.save_image(out, render(model, record), again, watermark=marked)
+    picture = retranslate(model, record) if translated else render(model, record)
+    provenance.save_image(out, picture, again, watermark=marked)
     written = provenance.read_pixels(out)
     same_shape = written.shape == given.shape
     max_diff = int(np.abs(written.astype(int) - given.astype(int)).max()) if same_shape else None

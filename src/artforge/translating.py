@@ -84,7 +84,11 @@ class Translator:
         from .utils.images import to_uint8
 
         size, overlap, pad, multiple = self._layout()
+        if tile is not None and tile % multiple:
+            raise UsageError(f"--tile {tile} is not a multiple of {multiple}, which this {self.task} model's "
+                             "downsamplings need", f"pass --tile {max(multiple, tile // multiple * multiple)}")
         size = tile or size
+        overlap = min(overlap, size // 4)
         x = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float().div(127.5).sub(1)
         x = _match_channels(x, self.channels).to(self.device)
         h, w = x.shape[2:]
