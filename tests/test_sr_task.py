@@ -84,3 +84,15 @@ def test_tiled_upscaling_matches_the_whole_image():
         return (10 * torch.log10(4 / (a - b).square().mean())).item()
     assert len(calls) > 4 and calls[-1][0] == calls[-1][1]
     assert abs(psnr(tiles, hr) - psnr(whole, hr)) < 0.01 and psnr(tiles, whole) > 60
+
+
+def test_clean_inputs_are_a_bicubic_downscale_of_the_crops(blob_dataset, tmp_path):
+    from artforge.ops.degrade import downscale
+    run = artforge.train(blob_dataset, out=tmp_path, steps=2, gan_weight=0.0, degrade="clean", precision="bf16",
+                         **{k: v for k, v in OPTS.items() if k != "precision"})
+    assert json.loads((run.run_dir / "options.json").read_text())["train"]["degrade"] == "clean"
+    from artforge.tasks.sr import SRTask
+    task = SRTask.__new__(SRTask)
+    task.cfg = type("Cfg", (), {"degrade": "clean", "scale": 4})()
+    hr = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert torch.equal(task.make_inputs(hr, torch.Generator()), downscale(hr, 4, "bicubic").clamp(-1, 1))

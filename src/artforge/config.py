@@ -272,6 +272,7 @@ FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2"}
 PRESET_RECIPES = {"lite": "style-cpu"}  # the style presets whose recipe is not the family's
 
 
+SR_DEGRADATIONS = ("random", "clean")
 CYCLE_DATASET = "-"  # the positional dataset of a cyclegan run, whose data are --a and --b
 TASKS = ("generation", "pix2pix", "cyclegan", "sr")
 # pix2pix's optimizer is DCGAN's: Adam(0.5, 0.999) at 2e-4; CycleGAN's the same with least squares and a
@@ -281,7 +282,8 @@ TASK_RECIPES = {"pix2pix": "dcgan", "cyclegan": "cyclegan", "sr": "esrgan"}
 TASK_OPTIONS = {
     "pix2pix": ("l1_weight", "gan_weight", "dropout"),
     "cyclegan": ("a", "b", "cycle_weight", "identity_weight", "pool_size", "blocks"),
-    "sr": ("scale", "crop", "l1_weight", "gan_weight", "feature_weight", "vgg_weights", "vgg_weight", "init", "blocks"),
+    "sr": ("scale", "crop", "degrade", "l1_weight", "gan_weight", "feature_weight", "vgg_weights", "vgg_weight", "init",
+           "blocks"),
 }
 TASK_DEFAULTS = {"pix2pix": {"l1_weight": 100.0, "gan_weight": 1.0, "width": 32},
                  "cyclegan": {"blocks": 6, "width": 32},
@@ -438,6 +440,10 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
     blocks: int | None = option(None, "cyclegan and sr: residual blocks of G (default: cyclegan 6, sr 4 RRDBs)")
     scale: int = option(4, "sr: upscaling factor", choices=(2, 4))
     crop: int = option(64, "sr: side of the high-resolution training crops (a multiple of --scale)")
+    degrade: str = option("random", "sr: how the low-resolution inputs are made from the art: random (blur, "
+                          "resizing, noise and JPEG in random order and strength: for photos, scans and shared "
+                          "images) or clean (antialiased bicubic downscaling only: for clean digital art)",
+                          choices=SR_DEGRADATIONS)
     feature_weight: float = option(1.0, "sr: weight of the D-feature matching loss in the GAN model")
     vgg_weights: str | None = option(None, "sr: a VGG-19 state dict (.safetensors or .pth from torchvision) for a "
                                      "perceptual loss; none is downloaded")
@@ -564,6 +570,7 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
         if self.blocks is not None:
             _positive_int(self.blocks, "blocks")
         _choice(self.scale, "scale", (2, 4))
+        _choice(self.degrade, "degrade", SR_DEGRADATIONS)
         _positive_int(self.crop, "crop", minimum=8)
         if self.crop % self.scale:
             raise UsageError(f"--crop {self.crop} is not a multiple of --scale {self.scale}",

@@ -2,7 +2,8 @@
 
 Each step draws a batch of the dataset's images, takes a random ``crop`` x ``crop`` window of each
 (mirrored half the time), and makes the low-resolution input from it by seeded degradations
-(ops/degrade.py: blur, downscaling, noise, JPEG in random order). Then:
+(ops/degrade.py: blur, downscaling, noise, JPEG in random order), or with ``degrade`` "clean" by
+antialiased bicubic downscaling alone. Then:
 
 fidelity model (``gan_weight`` 0): one phase, G on ``l1_weight`` x |G(lr) - hr| (PSNR-oriented)
 GAN model: D     relativistic average loss (the recipe's) on D(hr) against D(G(lr))
@@ -27,7 +28,7 @@ from torch import Tensor
 from ..data.loader import decode_all
 from ..losses import AdversarialLoss, get_loss
 from ..modality import IMAGE
-from ..ops.degrade import degrade
+from ..ops.degrade import degrade, downscale
 from ..utils.device import autocast
 from .base import PairStep, Phase, Task, held_out_first, training_batches
 
@@ -139,8 +140,15 @@ class SRTask(Task):
         fixed = held_out_first(self.dataset, cfg.split, PREVIEW_IMAGES)
         hr = center_crops(IMAGE.to_model(decode_all(self.dataset, fixed)), cfg.crop)
         gen = torch.Generator().manual_seed(cfg.seed)  # the same degraded inputs at every preview
-        self.fixed_lr = degrade(hr, scale, gen).to(self.engine.device)
+        self.fixed_lr = self.make_inputs(hr, gen).to(self.engine.device)
         self.fixed_hr = hr.to(self.engine.device)
+
+    def make_inputs(self, hr: Tensor, gen: torch.Generator) -> Tensor:
+        """Low-resolution inputs of (B, C, H, W) crops: the random degradation chain, or a clean downscale."""
+        if self.cfg.degrade == "clean":
+            with torch.autocast(hr.device.type, enabled=False):  # data preparation, in float32
+                return downscale(hr.float(), self.cfg.scale, "bicubic").clamp(-1, 1)
+        return degrade(hr, self.cfg.scale, gen)
 
     def context(self) -> SRContext:
         cfg, engine = self.cfg, self.engine
@@ -150,7 +158,7 @@ class SRTask(Task):
             if "flip" in cfg.augment:
                 flip = (torch.rand(len(hr), generator=engine.gen) < 0.5).to(hr.device)[:, None, None, None]
                 hr = torch.where(flip, hr.flip(-1), hr)
-            lr = degrade(hr.cpu(), cfg.scale, engine.gen).to(hr.device)
+            lr = self.make_inputs(hr.cpu(), engine.gen).to(hr.device)
             memory = torch.channels_last if cfg.channels_last else torch.contiguous_format
             return lr.contiguous(memory_format=memory), hr.contiguous(memory_format=memory)
 
