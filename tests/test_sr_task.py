@@ -47,6 +47,8 @@ def test_the_gan_model_starts_from_the_fidelity_model_and_resumes_exactly(blob_d
     assert all(torch.allclose(fid[k], begun[k], atol=1e-6) for k in fid)  # one step at lr 1e-12: unchanged
     assert start.run_dir.name.endswith("-sr-x4-gan")
     full = artforge.train(blob_dataset, out=tmp_path / "a", steps=4, init=str(fidelity_run.run_dir), **OPTS)
+    best = json.loads((full.checkpoint / ckpt.STATE_FILE).read_text())["best"]
+    assert best["metric"] == "swd"  # a sharper GAN output has a larger L1: texture statistics pick its best
     for key in ("Loss/D", "Loss/G_adv", "Loss/features", "Loss/L1"):
         assert _log(full.run_dir, key), key
     with monkeypatch.context() as m:

@@ -33,6 +33,7 @@ from ..utils.device import autocast
 from .base import PairStep, Phase, Task, held_out_first, training_batches
 
 PREVIEW_IMAGES = 8
+QUALITY_IMAGES = 32  # fixed held-out crops the quality signal is computed on
 
 
 def feature_matching_loss(real: list[Tensor], fake: list[Tensor]) -> Tensor:
@@ -103,7 +104,7 @@ class SRTask(Task):
     name = "sr"
     modality = IMAGE
     progress_keys = {"G": "Loss/G", "L1": "Loss/L1"}
-    quality_metric = "l1"
+    quality_metric = "l1"  # the fidelity model's; the GAN model's is "swd" (a sharper output has a larger L1)
     num_classes = self_cond = 0
     label_names: list = []
     label_weights: list = []
@@ -113,6 +114,8 @@ class SRTask(Task):
         self.cfg, self.dataset = cfg, dataset
         self.init_weights, self.perceptual = init_weights, perceptual
         self.gan = cfg.task_value("gan_weight") > 0
+        if self.gan:
+            self.quality_metric = "swd"
 
     def attach(self, engine) -> None:
         super().attach(engine)
@@ -137,7 +140,7 @@ class SRTask(Task):
 
     def start(self) -> None:
         cfg, scale = self.cfg, self.cfg.scale
-        fixed = held_out_first(self.dataset, cfg.split, PREVIEW_IMAGES)
+        fixed = held_out_first(self.dataset, cfg.split, QUALITY_IMAGES)
         hr = center_crops(IMAGE.to_model(decode_all(self.dataset, fixed)), cfg.crop)
         gen = torch.Generator().manual_seed(cfg.seed)  # the same degraded inputs at every preview
         self.fixed_lr = self.make_inputs(hr, gen).to(self.engine.device)
@@ -171,13 +174,20 @@ class SRTask(Task):
         return ctx
 
     @torch.no_grad()
-    def _upscale_fixed(self) -> Tensor:
+    def _upscale(self, lr: Tensor) -> Tensor:
         with autocast(self.engine.device, self.engine.dtype):
-            return self.engine.ema_nets["G_ema"](self.fixed_lr).float().clamp(-1, 1)
+            return self.engine.ema_nets["G_ema"](lr).float().clamp(-1, 1)
 
     def preview(self) -> Tensor:
-        """Each fixed crop as bicubic | model | original, at the high resolution."""
-        return torch.cat([bicubic_up(self.fixed_lr, self.cfg.scale), self._upscale_fixed(), self.fixed_hr], dim=-1)
+        """The first fixed crops as bicubic | model | original, at the high resolution."""
+        shown = slice(None, None, max(1, len(self.fixed_lr) // PREVIEW_IMAGES))  # spread over the fixed crops
+        lr, hr = self.fixed_lr[shown], self.fixed_hr[shown]
+        return torch.cat([bicubic_up(lr, self.cfg.scale), self._upscale(lr), hr], dim=-1)
 
     def quality(self) -> dict[str, float]:
-        return {"l1": (self._upscale_fixed() - self.fixed_hr).abs().mean().item()}
+        """L1 to the originals of the fixed held-out crops; and their SWD (how alike the textures are)."""
+        from ..metrics.swd import swd
+        out = self._upscale(self.fixed_lr)
+        texture = swd(self.fixed_hr.cpu(), out.cpu(), patches_per_image=64, directions=256, repeats=1,
+                      seed=self.cfg.seed)
+        return {"l1": (out - self.fixed_hr).abs().mean().item(), **texture}
