@@ -194,6 +194,9 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
         owners = " or ".join(f"--task {t}" for t, names in TASK_OPTIONS.items() if task_option in names)
         raise UsageError(f"--{task_option.replace('_', '-')} is an option of {owners}, not of --task {cfg.task}",
                          "leave it out, or pass the task it belongs to")
+    if cfg.task != "generation" and cfg.eval_every:
+        raise UsageError(f"--eval-every scores generated images during training; a {cfg.task} run is scored "
+                         "against the true images afterwards", "leave it out and run 'artforge evaluate RUN'")
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
     if cfg.task != "generation":
