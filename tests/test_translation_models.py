@@ -60,3 +60,17 @@ def test_network_interpolation_is_weightwise_and_ends_at_each_model():
 def test_esrgan_refuses_other_scales():
     with pytest.raises(ValueError, match="scale"):
         ESRGANConfig(scale=3)
+
+
+def test_the_rrdb_net_adds_its_detail_to_the_bicubic_upscale():
+    import torch.nn.functional as F
+    torch.manual_seed(0)
+    G = RRDBNet(ESRGANConfig(scale=4, width=4, blocks=1, growth=4))
+    plain = RRDBNet(ESRGANConfig(scale=4, width=4, blocks=1, growth=4, skip=False))
+    plain.load_state_dict(G.state_dict())
+    x = torch.rand(1, 3, 6, 5) * 2 - 1
+    bicubic = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
+    torch.testing.assert_close(G(x), plain(x) + bicubic)
+    with torch.no_grad():
+        G.to_rgb.weight.zero_(), G.to_rgb.bias.zero_()
+    torch.testing.assert_close(G(x), bicubic)  # no detail learnt yet: exactly bicubic

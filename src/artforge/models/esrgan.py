@@ -5,7 +5,9 @@ three dense blocks of five convolutions whose outputs are concatenated as they g
 by 0.2 and initial weights by 0.1, which keep a deep stack trainable without batch norm, ESRGAN sec.
 3.2), a 3x3 convolution plus the long skip, then
 x2 steps of nearest-neighbour upsampling and a convolution (no checkerboard from transposed
-convolutions), and two convolutions to RGB. No batch norm anywhere: it brings artefacts at
+convolutions), and two convolutions to RGB, added to the input's bicubic upscale (``skip``: G learns
+only the detail bicubic misses, so it starts at bicubic quality; ESRGAN has no such skip and needs far
+more steps than a CPU gives to learn colour through its 23 blocks: measured in docs/translation.md). No batch norm anywhere: it brings artefacts at
 inference, and the PSNR ("fidelity") and GAN models must be interpolable weight by weight.
 
 D: the unconditional PatchGAN (pix2pix.py) on high-resolution images, used relativistically
@@ -36,6 +38,7 @@ class ESRGANConfig:
     growth: int = 32
     d_width: int = 64
     d_layers: int = 3
+    skip: bool = True  # add the input's bicubic upscale to G's output, so G learns only the missing detail
 
     def __post_init__(self):
         if self.scale not in SCALES:
@@ -92,7 +95,10 @@ class RRDBNet(nn.Module):
         feat = feat + self.body_out(self.body(feat))
         for up in self.ups:
             feat = F.leaky_relu(up(F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2)
-        return self.to_rgb(F.leaky_relu(self.hr(feat), 0.2))
+        out = self.to_rgb(F.leaky_relu(self.hr(feat), 0.2))
+        if self.cfg.skip:
+            out = out + F.interpolate(x, scale_factor=self.cfg.scale, mode="bicubic", align_corners=False)
+        return out
 
 
 def build(cfg: ESRGANConfig) -> dict[str, nn.Module]:
