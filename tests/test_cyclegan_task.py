@@ -35,7 +35,7 @@ def test_cyclegan_trains_both_ways_and_resumes_exactly(blob_dataset, domain_b, t
     assert options["model"]["arch"] == "cyclegan" and options["train"]["recipe"] == "cyclegan"
     assert options["train"]["loss"] == "least-squares" and options["train"]["lr_decay"] == 0.5
     assert options["train"]["b"] == str(domain_b) and full.run_dir.name.endswith("-cyclegan")
-    assert options["dataset_b"]["name"] == "other-blobs-32" and options["dataset_b"]["images"] == 20
+    assert options["dataset_b"]["path"].endswith("other-blobs-32.zip") and options["dataset_b"]["images"] == 20
     loaded = ckpt.load_checkpoint(full.checkpoint)
     pool = loaded["state"]["task_state"]["pool_a"]
     assert pool["count"] == 3 and pool["images"].shape == (3, 3, 32, 32)  # full: 6 steps of 2 fakes, 3 kept
