@@ -335,7 +335,7 @@ def protocol(cfg: EvaluateOptions) -> dict:
     differ by default, so every result carries this, and its numbers are shown with ``protocol_label``.
     """
     extractor = cfg.extractor if cfg.extractor in ("inception", "encoder") else Path(cfg.extractor).name
-    return {"split": cfg.split, "generated": cfg.n, "extractor": extractor, "truncation": cfg.truncation,
+    return {"split": cfg.split or "all", "generated": cfg.n, "extractor": extractor, "truncation": cfg.truncation,
             "filter": list(cfg.filter), "filter_drop": cfg.filter_drop if cfg.filter else None}
 
 
