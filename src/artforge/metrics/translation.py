@@ -112,7 +112,7 @@ def pil_resize(images: Tensor, size: tuple[int, int], method: str) -> Tensor:
     return torch.stack(out).permute(0, 3, 1, 2).contiguous()
 
 
-def _reference(cfg, translator, announce) -> tuple[object, np.ndarray]:
+def _reference(cfg, translator) -> tuple[object, np.ndarray]:
     from ..data.archive import open_dataset
     from ..training.rundir import read_run_options
 
@@ -190,7 +190,7 @@ def evaluate_translation(cfg, announce=print) -> dict:
 
     started = time.time()
     translator = load_translator(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
-    dataset, indices = _reference(cfg, translator, announce)
+    dataset, indices = _reference(cfg, translator)
     items = decode_all(dataset, indices, cfg.progress)
     G, device = translator.G, translator.device
     if translator.task == "sr":

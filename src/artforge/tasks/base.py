@@ -183,7 +183,8 @@ def held_out_first(dataset, split: str, n: int) -> np.ndarray:
     held_out = np.array(list(dict.fromkeys(np.concatenate([dataset.indices("val"), dataset.indices("test")]).tolist())),
                         dtype=np.int64)
     chosen = spread(held_out, n)
-    rest = np.array([i for i in dataset.indices(split).tolist() if i not in set(chosen)], dtype=np.int64)
+    taken = set(chosen)
+    rest = np.array([i for i in dataset.indices(split).tolist() if i not in taken], dtype=np.int64)
     return np.array(chosen + spread(rest, n - len(chosen)), dtype=np.int64)
 
 

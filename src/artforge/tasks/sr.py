@@ -139,7 +139,7 @@ class SRTask(Task):
                 self.engine.ema_nets["G_ema"].load_state_dict(self.init_weights)
 
     def start(self) -> None:
-        cfg, scale = self.cfg, self.cfg.scale
+        cfg = self.cfg
         fixed = held_out_first(self.dataset, cfg.split, QUALITY_IMAGES)
         hr = center_crops(IMAGE.to_model(decode_all(self.dataset, fixed)), cfg.crop)
         gen = torch.Generator().manual_seed(cfg.seed)  # the same degraded inputs at every preview
