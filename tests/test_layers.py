@@ -45,6 +45,7 @@ LOWER_LAYERS = (
 # data/imaging.py does not: it takes the plain ImageOptions that ingest builds.
 CONFIG_ALLOWED = {
     "artforge.data.ingest": "the `prepare` command itself (PrepareConfig in, manifest out)",
+    "artforge.data.audio_ingest": "the `prepare audio` command itself (AudioPrepareConfig in, manifest out)",
 }
 
 # Lower-layer modules whose raised errors may still name a CLI flag, each with the reason. Only the

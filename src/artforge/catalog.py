@@ -8,10 +8,10 @@ tests/test_catalog.py checks every tuple against its registry's keys, in order, 
 
 from __future__ import annotations
 
-ARCHITECTURES = ("dcgan", "style")  # models.registry.ARCHITECTURES
+ARCHITECTURES = ("dcgan", "style", "wavegan", "specgan")  # models.registry.ARCHITECTURES
 LOSSES = ("minimax", "nonsaturating", "hinge", "wasserstein", "least-squares", "relativistic")  # losses.LOSSES
 RECIPES = ("dcgan", "lsgan", "ragan", "wgan", "wgan-gp", "hinge-sn", "stable", "stylegan2", "style-cpu", "cyclegan",
-           "esrgan")  # recipes.RECIPES
+           "esrgan", "wavegan", "wavegan-cpu")  # recipes.RECIPES
 SAMPLE_FILTERS = ("d", "jacobian")  # sample_filters.SCORERS
 D_AUGMENT_POLICIES = ("diffaug", "bgc")  # training.diffaug.D_AUGMENT_POLICIES
 D_AUGMENTS = ("xflip", "rot90", "translation", "scale", "rotate", "brightness", "contrast", "saturation",

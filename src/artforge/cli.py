@@ -16,7 +16,7 @@ import typing
 from pathlib import Path
 
 from . import __version__
-from .config import (TASK_OPTIONS, EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, RecreateConfig,
+from .config import (TASK_OPTIONS, AudioPrepareConfig, EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, RecreateConfig,
                      SampleConfig, ToyBenchConfig, TrainConfig, TranslateConfig, UpscaleConfig, VerifyConfig, flag_name)
 from .errors import ArtforgeError, UsageError
 
@@ -27,7 +27,13 @@ EXAMPLES = {
   artforge prepare sketches.zip --color gray --labels folders --split 0.8,0.1,0.1
   artforge prepare openmoji-pairs --size 64           # (line art, colour) pairs for pix2pix
   artforge prepare pairs ~/comics --sides pencils,inks # two folders, files matched by name
-  artforge prepare pairs ~/paintings --derive xdog    # line drawings made from the paintings""",
+  artforge prepare pairs ~/paintings --derive xdog    # line drawings made from the paintings
+  artforge prepare audio drums                        # sounds: see 'artforge prepare audio --help'""",
+    "prepare-audio": """examples:
+  artforge prepare audio drums                        # GM drum hits rendered with FluidSynth -> datasets/drums-16k.zip
+  artforge prepare audio ~/samples/one-shots          # subfolders (kick/, snare/, ...) become labels
+  artforge prepare audio foley.zip --sample-rate 44100 --length 65536 --labels none
+then: artforge train datasets/drums-16k.zip --arch wavegan --minutes 15   (or --arch specgan)""",
     "train": """examples:
   artforge train datasets/openmoji-64.zip --minutes 15   # network sized to this machine for 15 minutes
   artforge train datasets/openmoji-64.zip --minutes 15 --width 64 --batch 32 --precision fp32
@@ -193,8 +199,17 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES.get(name),
                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    p = command("prepare", "turn a folder or zip of images (or a built-in set) into a training dataset")
+    p = command("prepare", "turn a folder or zip of images (or a built-in set) into a training dataset; "
+                "'artforge prepare audio SRC' for sounds")
     add_config_arguments(p, PrepareConfig)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    # 'artforge prepare audio SRC' (main rewrites it to this name; not listed on its own)
+    audio_help = ("turn a folder or zip of one-shot sounds (WAV, FLAC, OGG, AIFF), or the built-in drums, into a "
+                  "dataset of mono 16-bit clips: resampled, onset at 0, trimmed, padded or cropped, normalized")
+    p = sub.add_parser("prepare-audio", description=audio_help, epilog=EXAMPLES["prepare-audio"],
+                       prog="artforge prepare audio", formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_arguments(p, AudioPrepareConfig)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = command("train", "train a GAN on a prepared dataset, or resume a run")
@@ -278,6 +293,13 @@ def cmd_prepare(args) -> None:
               f"(see {result.rejects_path})")
 
 
+def cmd_prepare_audio(args) -> None:
+    from .data.audio_ingest import prepare_audio, summary
+
+    cfg = AudioPrepareConfig(**_options(args, ("command", "quiet")))
+    print(summary(prepare_audio(cfg, progress=not args.quiet)))
+
+
 def cmd_train(args) -> None:
     from .training.loop import train
 
@@ -309,6 +331,10 @@ def cmd_sample(args) -> None:
 
     cfg = SampleConfig(**_options(args, ("command",)))
     result = sample_to_folder(cfg)
+    if result.get("kind") == "sounds":
+        print(f"wrote {len(result['files'])} sounds ({result['seconds_of_sound']:.1f} s) from {result['checkpoint']} "
+              f"(step {result['step']}) to {result['out']} in {result['sample_s']:.2f} s; listen: {result['page']}")
+        return
     print(f"wrote {len(result['files'])} images from {result['checkpoint']} (step {result['step']}) to "
           f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else ""))
     if result["removed"]:
@@ -333,6 +359,11 @@ def cmd_evaluate(args) -> None:
         from .metrics.translation import summary_lines as translation_lines
         print(f"evaluated {report['checkpoint']} (step {report['step']}, {report['task']}):")
         print("\n".join(translation_lines(report)))
+        print(f"  results: {report['path']}")
+        return
+    if report.get("kind") == "sound":
+        print(f"evaluated {report['checkpoint']} (step {report['step']}, sounds):")
+        print("\n".join(summary_lines(report)))
         print(f"  results: {report['path']}")
         return
     print(f"evaluated {report['fake'].get('checkpoint') or report['fake']['path']}:")
@@ -552,7 +583,7 @@ def cmd_upscale(args) -> None:
     _report_translated(upscale(cfg), "upscaled: wrote", cfg.out)
 
 
-COMMANDS = {"prepare": cmd_prepare, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
+COMMANDS = {"prepare": cmd_prepare, "prepare-audio": cmd_prepare_audio, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
             "bench": cmd_bench, "report": cmd_report, "export": cmd_export, "explore": cmd_explore,
             "recreate": cmd_recreate, "verify": cmd_verify, "translate": cmd_translate, "upscale": cmd_upscale}
 
@@ -562,6 +593,8 @@ def _prepare_kind(argv: list[str]) -> list[str]:
     folder called pairs: 'prepare ./pairs')."""
     if len(argv) >= 3 and argv[0] == "prepare" and argv[1] == "pairs" and not argv[2].startswith("-"):
         return ["prepare", argv[2], "--pairs", *argv[3:]]
+    if len(argv) >= 2 and argv[0] == "prepare" and argv[1] == "audio" and (len(argv) == 2 or argv[2] != "--pairs"):
+        return ["prepare-audio", *argv[2:]]
     return argv
 
 
@@ -574,7 +607,7 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return 2
-        command = f"artforge {args.command}"
+        command = f"artforge {args.command.replace('-', ' ')}"
         COMMANDS[args.command](args)
         return 0
     except ArtforgeError as exc:

@@ -228,18 +228,61 @@ class PrepareConfig:
         if self.pairs and self.derive and self.sides:
             raise UsageError("--derive makes the inputs, --sides names folders of them: pass one",
                              "drop --sides to derive inputs, or --derive to pair two folders")
-        split = tuple(self.split)
-        if len(split) != 3 or any(not _is_number(s) or s < 0 for s in split) \
-                or abs(sum(split) - 1) > 1e-6 or split[0] <= 0:
-            raise UsageError(f"--split must be three non-negative fractions summing to 1 with train > 0, "
-                             f"got {self.split!r}", "pass e.g. --split 0.9,0.05,0.05")
-        object.__setattr__(self, "split", split)
+        _split_fractions(self)
         from PIL import ImageColor
         try:
             ImageColor.getrgb(self.background)
         except (ValueError, TypeError, AttributeError):
             raise UsageError(f"--background {self.background!r} is not a colour",
                              "pass a name like white or a hex code like #ffffff") from None
+
+
+def _split_fractions(cfg) -> None:
+    split = tuple(cfg.split)
+    if len(split) != 3 or any(not _is_number(s) or s < 0 for s in split) \
+            or abs(sum(split) - 1) > 1e-6 or split[0] <= 0:
+        raise UsageError(f"--split must be three non-negative fractions summing to 1 with train > 0, "
+                         f"got {cfg.split!r}", "pass e.g. --split 0.9,0.05,0.05")
+    object.__setattr__(cfg, "split", split)
+
+
+AUDIO_SAMPLE_RATES = (16000, 22050, 44100)
+AUDIO_LENGTHS = (16384, 32768, 65536)
+
+
+@dataclass(frozen=True)
+class AudioPrepareConfig:
+    """``artforge prepare audio SRC``: one-shot sounds -> a dataset of 16-bit mono WAVs (data/audio_ingest.py)."""
+
+    source: str = option("", "folder of sounds (searched recursively; WAV, FLAC, OGG, AIFF), a .zip of them, or the "
+                         "built-in 'drums' (General MIDI drum hits rendered with FluidSynth)", positional=True,
+                         metavar="SRC")
+    out: str | None = option(None, "output dataset .zip (default: datasets/<source name>-<rate/1000>k.zip)")
+    sample_rate: int = option(16000, "output sample rate in Hz (resampled with a polyphase filter)",
+                              choices=AUDIO_SAMPLE_RATES)
+    length: int = option(16384, "samples per clip: 16384 is about 1 s at 16 kHz (WaveGAN's); clips are cropped "
+                         "(with a short fade) or padded with silence", choices=AUDIO_LENGTHS)
+    labels: str = option("auto", "class labels from first-level subfolder names: 'auto' uses them when every "
+                         "sound sits in one of two or more subfolders", choices=LABEL_MODES)
+    split: tuple = option((0.9, 0.05, 0.05), "train, val and test fractions (comma separated)",
+                          metavar="TRAIN,VAL,TEST")
+    seed: int = option(0, "seed for the train/val/test split and --subset")
+    subset: float = option(1.0, "keep this fraction of the valid sounds (seeded)")
+    min_ms: float = option(20.0, "reject clips with less sound than this many milliseconds after trimming silence")
+    workers: int = option(0, "decoding processes (0: one per CPU core)")
+    overwrite: bool = option(False, "replace an existing output dataset")
+
+    def __post_init__(self):
+        _paths_to_str(self, "source", "out")
+        if not self.source:
+            raise UsageError("no source given", "pass a folder of sounds, a .zip or 'drums'")
+        _choice(self.sample_rate, "sample_rate", AUDIO_SAMPLE_RATES)
+        _choice(self.length, "length", AUDIO_LENGTHS)
+        _choice(self.labels, "labels", LABEL_MODES)
+        _fraction(self.subset, "subset", allow_zero=False)
+        _non_negative(self.min_ms, "min_ms")
+        _positive_int(self.workers, "workers", minimum=0)
+        _split_fractions(self)
 
 
 # ----------------------------------------------------------------------------- train
@@ -268,7 +311,7 @@ STYLE_PRESETS: dict[str, dict] = {
                   convs_per_level=2, d_arch="resnet", output_bias_level=2),
 }
 # The recipe each architecture (and style preset) trains with when --recipe is not given.
-FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2"}
+FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2", "wavegan": "wavegan", "specgan": "wavegan"}
 PRESET_RECIPES = {"lite": "style-cpu"}  # the style presets whose recipe is not the family's
 
 
@@ -305,11 +348,16 @@ def default_recipe(cfg) -> str:
     if cfg.arch == "style" and cfg.preset in PRESET_RECIPES:
         return PRESET_RECIPES[cfg.preset]
     return FAMILY_RECIPES[cfg.arch]
-SHARED_HELP = "(default: the architecture's: dcgan {dcgan}; style: its --preset's)"
+SHARED_HELP = "(default: the architecture's: dcgan {dcgan}; style: its --preset's{audio})"
+# WaveGAN's and SpecGAN's: the paper's z, and d = 16 (the paper's 64 is a GPU size)
+AUDIO_DEFAULTS = {"z_dim": 100, "width": 16}
+AUDIO_ARCHS = ("wavegan", "specgan")
 
 
 def _shared(name: str, text: str):
-    return option(None, f"{text} {SHARED_HELP.format(dcgan=DCGAN_DEFAULTS[name])}", family=("dcgan", "style"))
+    audio = f"; wavegan and specgan {AUDIO_DEFAULTS[name]}" if name in AUDIO_DEFAULTS else ""
+    families = ("dcgan", "style") + (AUDIO_ARCHS if name in AUDIO_DEFAULTS else ())
+    return option(None, f"{text} {SHARED_HELP.format(dcgan=DCGAN_DEFAULTS[name], audio=audio)}", family=families)
 
 
 @dataclass(frozen=True)
@@ -385,8 +433,25 @@ class StyleOptions:
         _positive_int(self.pl_interval, "pl_interval")
 
 
+@dataclass(frozen=True)
+class AudioOptions:
+    """The options of ``--arch wavegan`` and ``--arch specgan`` (models/wavegan.py, models/specgan.py)
+    besides the shared z_dim and width."""
+
+    phase_shuffle: int = option(2, "D shifts its activations by a random -n..n samples after each layer, so it "
+                                "cannot judge sounds by G's upsampling artefacts (0: off)", family="wavegan")
+    griffin_lim_iters: int = option(32, "iterations of Griffin-Lim phase recovery when turning spectrograms into "
+                                    "sound (more: cleaner, slower)", family="specgan")
+
+    def _validate_audio(self) -> None:
+        _positive_int(self.phase_shuffle, "phase_shuffle", minimum=0)
+        _positive_int(self.griffin_lim_iters, "griffin_lim_iters")
+
+
 # Each family --arch offers, and the dataclasses of its options (catalog.ARCHITECTURES, in order).
-FAMILY_OPTIONS: dict[str, tuple[type, ...]] = {"dcgan": (DCGANOptions,), "style": (DCGANOptions, StyleOptions)}
+FAMILY_OPTIONS: dict[str, tuple[type, ...]] = {"dcgan": (DCGANOptions,), "style": (DCGANOptions, StyleOptions),
+                                               "wavegan": (DCGANOptions, AudioOptions),
+                                               "specgan": (DCGANOptions, AudioOptions)}
 
 
 def _families(meta) -> tuple[str, ...]:
@@ -411,11 +476,13 @@ def family_defaults(cfg) -> dict:
     """The values a run's family options take when left unset (None): its architecture's or preset's."""
     if cfg.arch == "style":
         return dict(STYLE_PRESETS[cfg.preset])
+    if cfg.arch in AUDIO_ARCHS:
+        return dict(AUDIO_DEFAULTS)
     return dict(DCGAN_DEFAULTS)
 
 
 @dataclass(frozen=True)
-class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a section of their own (above)
+class TrainConfig(AudioOptions, StyleOptions, DCGANOptions):  # each family's options are a section of their own (above)
     dataset: str = option("", "prepared dataset (.zip or folder) from 'artforge prepare'",
                           positional=True, metavar="DATASET")
     out: str = option("runs", "folder that gets one numbered subfolder per run")
@@ -526,6 +593,7 @@ class TrainConfig(StyleOptions, DCGANOptions):  # each family's options are a se
             raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare'")
         self._validate_dcgan()
         self._validate_style()
+        self._validate_audio()
         for name in ("batch", "tick", "checkpoint_every", "keep"):
             _positive_int(getattr(self, name), name)
         _positive_int(self.eval_images, "eval_images", minimum=0)

@@ -87,6 +87,10 @@ class ImageModality(Modality):
         from .utils.images import make_grid, to_uint8
         return make_grid(to_uint8(x))
 
+    def quality_view(self, x: Tensor) -> Tensor:
+        """What the cheap quality signal (SWD) compares: the images themselves."""
+        return x
+
 
 class PointModality(Modality):
     """2-D points (B, 2): previewed as a scatter plot on a white square."""
@@ -103,6 +107,66 @@ class PointModality(Modality):
         return canvas
 
 
+def spectrogram_picture(log_mag: Tensor, lo: float | None = None, hi: float | None = None):
+    """(B, F, T) log magnitudes -> one grid picture (low frequencies at the bottom, magma colours),
+    scaled from ``lo`` to ``hi`` (default: the batch's 1st and 99.9th percentiles)."""
+    import numpy as np
+    from matplotlib import colormaps
+
+    from .utils.images import make_grid
+
+    x = log_mag.detach().float().cpu()
+    flat = x.flatten()[:: max(1, x.numel() // 200_000)]
+    lo = float(torch.quantile(flat, 0.01)) if lo is None else lo
+    hi = float(torch.quantile(flat, 0.999)) if hi is None else hi
+    levels = ((x - lo) / max(hi - lo, 1e-6)).clamp(0, 1).flip(1)  # row 0: the highest frequency
+    lut = (np.asarray(colormaps["magma"](np.linspace(0, 1, 256)))[:, :3] * 255).astype(np.uint8)
+    rgb = lut[(levels * 255).round().long().numpy()]  # (B, F, T, 3)
+    if rgb.shape[1] < 96:  # small spectrograms: doubled, to be seen
+        rgb = rgb.repeat(2, axis=1).repeat(2, axis=2)
+    return make_grid(rgb, pad=2, background=255)
+
+
+class WaveModality(Modality):
+    """Mono waveforms (B, 1, L) in [-1, 1], stored as int16; previewed as spectrograms."""
+
+    def to_model(self, pcm: Tensor, channels_last: bool = False) -> Tensor:
+        """int16 (B, 1, L) as stored -> float32 in [-1, 1)."""
+        return pcm.float().div_(32768.0)
+
+    def spectrogram(self, x: Tensor) -> Tensor:
+        from .ops.spectral import log_magnitude
+        return log_magnitude(x.float().flatten(1))
+
+    def summary(self, x: Tensor) -> Tensor:
+        # a coarse log spectrogram: phase-blind, so a sound and its slightly shifted copy are alike
+        return F.adaptive_avg_pool2d(self.spectrogram(x)[:, None], 16).flatten(1)
+
+    def quality_view(self, x: Tensor) -> Tensor:
+        """What the cheap quality signal (SWD) compares: log spectrograms as 1-channel pictures."""
+        return self.spectrogram(x)[:, None] / 4.0
+
+    def preview_image(self, x: Tensor):
+        from .ops.spectral import LOG_EPS
+        import math
+        return spectrogram_picture(self.spectrogram(x), lo=math.log(LOG_EPS * 1000), hi=4.0)
+
+
+class SpectrogramModality(Modality):
+    """Normalized log-magnitude spectrograms (B, 1, F, T) in [-1, 1] (SpecGAN's): what its G makes."""
+
+    def summary(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x.float(), 16).flatten(1)
+
+    def quality_view(self, x: Tensor) -> Tensor:
+        return x.float()
+
+    def preview_image(self, x: Tensor):
+        return spectrogram_picture(x.float()[:, 0], lo=-1.0, hi=1.0)
+
+
 IMAGE = ImageModality("image", "B, C, H, W", (-1.0, 1.0))
 POINTS = PointModality("points", "B, 2", (float("-inf"), float("inf")))
-MODALITIES = {m.name: m for m in (IMAGE, POINTS)}
+WAVE = WaveModality("audio", "B, 1, L", (-1.0, 1.0))
+SPECTROGRAM = SpectrogramModality("spectrogram", "B, 1, F, T", (-1.0, 1.0))
+MODALITIES = {m.name: m for m in (IMAGE, POINTS, WAVE, SPECTROGRAM)}

@@ -84,6 +84,15 @@ RECIPES: dict[str, Recipe] = {
         Recipe("esrgan", "upscaling's: relativistic average D, Adam(0.9, 0.99) at 1e-4, EMA",
                "Wang et al. 2018, arXiv:1809.00219 (ESRGAN); Wang et al. 2021 (Real-ESRGAN: EMA)",
                loss="relativistic", lr_g=1e-4, lr_d=1e-4, beta1=0.9, beta2=0.99, d_norm="none", ema_kimg=10.0),
+        Recipe("wavegan", "WaveGAN's and SpecGAN's: WGAN-GP (penalty 10), 5 critic steps, Adam(0.5, 0.9) at 1e-4, "
+               "no normalization in D, EMA",
+               "Donahue et al. 2019, arXiv:1802.04208, sec. 5 and app. D", loss="wasserstein", gp_weight=10.0,
+               n_critic=5, lr_g=1e-4, lr_d=1e-4, beta1=0.5, beta2=0.9, d_norm="none", ema_kimg=10.0),
+        Recipe("wavegan-cpu", "one-shot sounds in CPU minutes: non-saturating loss with lazy R1 and one D step per "
+               "G step (5x WGAN-GP's G steps in the same time), Adam(0.5, 0.99) at 2e-4, EMA",
+               "Mescheder et al. 2018 (R1) on Donahue et al. 2019's networks; measured on the built-in drums "
+               "(docs/sound.md)", r1_gamma=1.0, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.99, d_norm="none",
+               ema_kimg=2.0),
     )
 }
 

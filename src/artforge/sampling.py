@@ -30,6 +30,7 @@ from .training.rundir import RunLayout, resolve_run
 from .training.selfcond import weighted_label
 from .utils.device import pick_device
 from .utils.files import atomic_write_json, read_json, sha256_file
+from .utils.batching import RENDER_BATCH, padded
 from .utils.images import make_grid, to_uint8
 
 
@@ -203,7 +204,6 @@ class LoadedRun:
                                 self.labels(seeds, label))
 
 
-RENDER_BATCH = 32  # every generator pass takes exactly this many inputs (see in_fixed_batches)
 
 
 def in_fixed_batches(G, device: torch.device, *inputs: torch.Tensor | None) -> np.ndarray:
@@ -217,14 +217,11 @@ def in_fixed_batches(G, device: torch.device, *inputs: torch.Tensor | None) -> n
     n_total = len(next(x for x in inputs if x is not None))
     out = []
     for start in range(0, n_total, RENDER_BATCH):
-        parts = [None if x is None else _padded(x[start:start + RENDER_BATCH]).to(device) for x in inputs]
+        parts = [None if x is None else padded(x[start:start + RENDER_BATCH]).to(device) for x in inputs]
         out.append(to_uint8(G(*parts)[:min(RENDER_BATCH, n_total - start)]))
     return torch.cat(out).numpy()
 
 
-def _padded(x: torch.Tensor) -> torch.Tensor:
-    pad = RENDER_BATCH - len(x)
-    return torch.cat([x, x[-1:].expand(pad, *x.shape[1:])]) if pad else x
 
 
 MEAN_STYLE_DRAWS = 10_000  # latents averaged for the mean w truncation pulls toward
@@ -371,7 +368,7 @@ def _read_meta(json_path: Path) -> dict:
 
 SAMPLES_RECORD = "samples.json"  # in each folder sample writes: its settings and the files it wrote
 # the only names a record may make sample delete: images and their provenance sidecars
-_WRITTEN = re.compile(r"(seed\d+|grid)\.(png|json)")
+_WRITTEN = re.compile(r"(seed\d+|grid)\.(png|json|wav)|index\.html")
 
 
 def sample_folder(cfg: SampleConfig, model: LoadedRun) -> Path:
@@ -414,6 +411,9 @@ def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
     started = time.perf_counter()
     model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
     loaded = time.perf_counter()
+    from .listening import is_sound_model
+    if is_sound_model(model):
+        return _sample_sounds(cfg, model, loaded - started)
     seeds, dropped = cfg.seed_list(), []
     if cfg.filter:  # the config allows one filter, jacobian, for images
         seeds, dropped = jacobian_filter(model, seeds, cfg.filter_drop, cfg.truncation, cfg.label)
@@ -443,6 +443,26 @@ def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
                                      watermark=cfg.watermark)
     return {"out": out, "files": files, "grid": grid, "checkpoint": model.checkpoint, "step": model.step,
             "load_s": loaded - started, "sample_s": sampled - loaded, "dropped": dropped, "removed": removed}
+
+
+def _sample_sounds(cfg: SampleConfig, model: LoadedRun, load_s: float) -> dict:
+    """``sample`` for a sound model: WAVs, their spectrograms and a page of players (listening.py)."""
+    from .listening import sample_sounds_to_folder
+
+    if cfg.filter or cfg.truncation != 1.0:
+        option = "--filter" if cfg.filter else "--truncation"
+        raise UsageError(f"{option} applies to image models; {model.run_dir.name} makes sounds", "leave it out")
+    out = sample_folder(cfg, model)
+    out.mkdir(parents=True, exist_ok=True)
+    record = {"checkpoint": str(model.checkpoint), "step": model.step, "seeds": cfg.seed_list(), "label": cfg.label}
+
+    def replace_previous(folder: Path, names: list[str]) -> list[str]:
+        return _replace_previous(folder, names, record)
+
+    settings = {**to_dict(cfg), "seeds": cfg.seed_list()}
+    result = sample_sounds_to_folder(cfg, model, out, settings, replace_previous)
+    return {**result, "out": out, "checkpoint": model.checkpoint, "step": model.step, "load_s": load_s,
+            "dropped": [], "kind": "sounds"}
 
 
 def sample_images(model: LoadedRun, seeds: list[int], truncation: float,

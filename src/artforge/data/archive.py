@@ -30,14 +30,17 @@ from ..errors import DataError
 FORMAT = "artforge-dataset"
 FORMAT_VERSION = 1
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+ITEM_EXTENSIONS = IMAGE_EXTENSIONS + (".wav", ".npy")  # sounds are 16-bit WAVs, piano rolls .npy arrays
 MANIFEST_NAME = "artforge.json"
 LABELS_NAME = "dataset.json"
 
 
-def archive_name(index: int) -> str:
-    """Member name of the index-th image, as StyleGAN2-ADA's dataset_tool writes it."""
+def archive_name(index: int, kind: str = "png") -> str:
+    """Member name of the index-th item: an image as StyleGAN2-ADA's dataset_tool writes it, a
+    sound (``kind`` "wav": ``00000/snd00000000.wav``) or a piano roll ("npy": ``roll``)."""
     idx = f"{index:08d}"
-    return f"{idx[:5]}/img{idx}.png"
+    prefix = {"wav": "snd", "npy": "roll"}.get(kind, "img")
+    return f"{idx[:5]}/{prefix}{idx}.{kind}"
 
 
 class ArchiveWriter:
@@ -47,17 +50,20 @@ class ArchiveWriter:
     fails before ``close``, ``abort`` removes the partial file and the destination is untouched.
     """
 
-    def __init__(self, out: str | os.PathLike):
+    def __init__(self, out: str | os.PathLike, kind: str = "png"):
         self.out = Path(out)
+        self.kind = kind  # the items' file type: png, or wav for sounds
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.partial = self.out.with_name(self.out.name + ".partial")
-        self._zip = zipfile.ZipFile(self.partial, "w", compression=zipfile.ZIP_STORED)
+        # PNGs are compressed already and WAVs are read often: stored; piano rolls are sparse: deflated
+        compression = zipfile.ZIP_DEFLATED if kind == "npy" else zipfile.ZIP_STORED
+        self._zip = zipfile.ZipFile(self.partial, "w", compression=compression)
         self.names: list[str] = []
         self.labels: list[int | None] = []
 
-    def add(self, png_bytes: bytes, label: int | None = None) -> str:
-        name = archive_name(len(self.names))
-        self._zip.writestr(name, png_bytes)  # PNG is compressed already: store
+    def add(self, data: bytes, label: int | None = None) -> str:
+        name = archive_name(len(self.names), self.kind)
+        self._zip.writestr(name, data)
         self.names.append(name)
         self.labels.append(label)
         return name
@@ -155,6 +161,18 @@ class ImageDataset:
                             "prepare the dataset with 'artforge prepare' so all images share one size")
         return arr
 
+    # What the loader needs of any dataset (images here, sounds in SoundDataset): one item's tensor.
+    modality = "image"
+    item_dtype = "uint8"
+
+    @property
+    def item_shape(self) -> tuple[int, ...]:
+        return (self.channels, self.height, self.width)
+
+    def read_item(self, index: int) -> np.ndarray:
+        """The index-th item in model layout: uint8 (C, H, W)."""
+        return self.read(index).transpose(2, 0, 1)
+
     def indices(self, split: str) -> np.ndarray:
         if split == "all":
             return np.arange(len(self.names))
@@ -167,12 +185,86 @@ class ImageDataset:
         return state
 
 
+class SoundDataset(ImageDataset):
+    """A prepared sound dataset (``artforge prepare audio``): mono 16-bit WAVs of one length and rate.
+    Its shape reads as one row of ``length`` samples (height 1, width length, one channel)."""
+
+    modality = "audio"
+    item_dtype = "int16"
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.manifest["sample_rate"])
+
+    @property
+    def length(self) -> int:
+        return self.width
+
+    @property
+    def item_shape(self) -> tuple[int, ...]:
+        return (1, self.width)
+
+    def read(self, index: int) -> np.ndarray:
+        """The index-th sound as int16 (length,)."""
+        from .sound import read_pcm16
+
+        name = self.names[index]
+        try:
+            pcm, rate = read_pcm16(self._read_bytes(name))
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise DataError(f"dataset {self.path}: cannot read {name} ({exc})",
+                            "prepare the dataset again with 'artforge prepare audio'") from None
+        if pcm.shape != (self.width,) or rate != self.sample_rate:
+            raise DataError(f"dataset {self.path}: {name} has {pcm.shape[0]} samples at {rate} Hz, expected "
+                            f"{self.width} at {self.sample_rate} Hz",
+                            "prepare the dataset again with 'artforge prepare audio'")
+        return pcm
+
+    def read_item(self, index: int) -> np.ndarray:
+        return self.read(index)[None]  # (1, length)
+
+
+class RollDataset(ImageDataset):
+    """A prepared piano-roll dataset (``artforge prepare music``): uint8 rolls (tracks, steps, pitches),
+    0 silent, 1 held, 2 onset. Its shape reads as tracks = channels, steps = width, pitches = height."""
+
+    modality = "pianoroll"
+    item_dtype = "uint8"
+
+    @property
+    def spec(self):
+        from .pianoroll import RollSpec
+        return RollSpec.from_dict(self.manifest["roll_spec"])
+
+    @property
+    def item_shape(self) -> tuple[int, ...]:
+        return (self.channels, self.width, self.height)
+
+    def read(self, index: int) -> np.ndarray:
+        from .rolls import read_roll_bytes
+
+        name = self.names[index]
+        try:
+            data = self._read_bytes(name)
+        except (KeyError, OSError) as exc:
+            raise DataError(f"dataset {self.path}: cannot read {name} ({exc})",
+                            "prepare the dataset again with 'artforge prepare music'") from None
+        roll = read_roll_bytes(data, f"dataset {self.path}: {name}")
+        if roll.shape != self.item_shape:
+            raise DataError(f"dataset {self.path}: {name} is a {roll.shape} roll, expected {self.item_shape}",
+                            "prepare the dataset again with 'artforge prepare music'")
+        return roll
+
+    def read_item(self, index: int) -> np.ndarray:
+        return self.read(index)
+
+
 def _list_members(path: Path) -> tuple[list[str], dict[str, bytes]]:
     """Image member names (sorted) and the JSON side files of a zip or folder."""
     side: dict[str, bytes] = {}
     if path.is_dir():
         names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*")
-                       if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+                       if p.is_file() and p.suffix.lower() in ITEM_EXTENSIONS)
         for side_name in (LABELS_NAME, MANIFEST_NAME):
             if (path / side_name).is_file():
                 side[side_name] = (path / side_name).read_bytes()
@@ -180,7 +272,7 @@ def _list_members(path: Path) -> tuple[list[str], dict[str, bytes]]:
     try:
         with zipfile.ZipFile(path) as zf:
             all_names = zf.namelist()
-            names = sorted(n for n in all_names if n.lower().endswith(IMAGE_EXTENSIONS))
+            names = sorted(n for n in all_names if n.lower().endswith(ITEM_EXTENSIONS))
             for side_name in (LABELS_NAME, MANIFEST_NAME):
                 if side_name in all_names:
                     side[side_name] = zf.read(side_name)
@@ -234,7 +326,8 @@ def open_dataset(path: str | os.PathLike) -> ImageDataset:
     else:  # a StyleGAN2-ADA dataset: everything trains
         split = {"train": np.arange(len(names)), "val": np.zeros(0, np.int64), "test": np.zeros(0, np.int64)}
 
-    ds = ImageDataset(path=path, names=names, labels=labels, label_names=label_names,
+    kind = {"audio": SoundDataset, "pianoroll": RollDataset}.get(manifest.get("modality"), ImageDataset)
+    ds = kind(path=path, names=names, labels=labels, label_names=label_names,
                       height=0, width=0, channels=0, split=split, manifest=manifest)
     if "resolution" in manifest and "channels" in manifest:
         (ds.height, ds.width), ds.channels = manifest_shape(manifest), int(manifest["channels"])

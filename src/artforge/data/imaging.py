@@ -72,12 +72,12 @@ class ImageOptions:
 
 @dataclass
 class Outcome:
-    """A worker's answer: a reason, or the output PNG with its hashes and pixel sums."""
+    """A worker's answer: a reason, or the output file (a PNG; a WAV for sounds) with its hashes and pixel sums."""
 
     reason: str | None = None
     src_hash: str = ""
     pixel_hash: str = ""
-    png: bytes = b""
+    data: bytes = b""
     sums: tuple[int, ...] = ()  # per channel, of 0..255 values: exact, so mean/std stream exactly
     squares: tuple[int, ...] = ()
 
@@ -372,7 +372,7 @@ def _encode(im: Image.Image, src_hash: str) -> Outcome:
     im.info.clear()  # no source metadata (an ICC profile we already applied, EXIF) in the output
     buf = io.BytesIO()
     im.save(buf, "PNG")
-    return Outcome(src_hash=src_hash, pixel_hash=digest(pixels.tobytes()), png=buf.getvalue(),
+    return Outcome(src_hash=src_hash, pixel_hash=digest(pixels.tobytes()), data=buf.getvalue(),
                     sums=tuple(int(v) for v in flat.sum(0)),
                     squares=tuple(int(v) for v in (flat * flat).sum(0)))
 

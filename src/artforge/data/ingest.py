@@ -189,8 +189,8 @@ def _open_source(cfg: PrepareConfig) -> _Source:
     raise DataError(f"source {cfg.source} does not exist", hint)
 
 
-def _scan_folder(root: Path) -> _Source:
-    """All image files under ``root``, sorted by relative path."""
+def _scan_folder(root: Path, extensions: frozenset = IMAGE_EXTENSIONS) -> _Source:
+    """All files under ``root`` with one of ``extensions`` (images), sorted by relative path."""
     if not os.access(root, os.R_OK | os.X_OK):
         raise DataError(f"source folder {root} cannot be read (permission denied)",
                         "check its permissions, or copy the images somewhere readable")
@@ -216,7 +216,7 @@ def _scan_folder(root: Path) -> _Source:
         for filename in filenames:
             if _skipped(filename):
                 continue
-            if _extension(filename) not in IMAGE_EXTENSIONS:
+            if _extension(filename) not in extensions:
                 source.ignored[_extension(filename)] += 1
                 continue
             rel = (rel_dir / filename).as_posix()
@@ -232,8 +232,8 @@ def _unsafe_member(name: str) -> bool:
     return name.startswith("/") or ".." in parts or (len(name) > 1 and name[1] == ":")
 
 
-def _scan_zip(path: Path) -> _Source:
-    """Image members of a zip, sorted by name; nothing is extracted."""
+def _scan_zip(path: Path, extensions: frozenset = IMAGE_EXTENSIONS) -> _Source:
+    """Members of a zip with one of ``extensions`` (images), sorted by name; nothing is extracted."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -247,7 +247,7 @@ def _scan_zip(path: Path) -> _Source:
         parts = [p for p in name.split("/") if p not in ("", ".")]
         if info.is_dir() or not parts or any(_skipped(p) for p in parts):
             continue
-        if _extension(name) not in IMAGE_EXTENSIONS:
+        if _extension(name) not in extensions:
             source.ignored[_extension(name)] += 1
         elif _unsafe_member(name):
             source.rejects.append({"file": name, "reason": "unsafe path in zip (absolute or with '..')"})
@@ -341,8 +341,8 @@ class _Collector:
             return
         self._by_pixels[out.pixel_hash] = item.name
         offset = self.spool.seek(0, os.SEEK_END)
-        self.spool.write(out.png)
-        self.kept.append(_Kept(item.name, item.folder, out.src_hash, offset, len(out.png),
+        self.spool.write(out.data)
+        self.kept.append(_Kept(item.name, item.folder, out.src_hash, offset, len(out.data),
                                out.sums, out.squares))
 
 
@@ -653,14 +653,14 @@ def _collect(items: list[_Item], source: _Source, cfg: PrepareConfig, spool: IO[
     return collector
 
 
-def _write_archive(out: Path, spool: IO[bytes], kept: list[_Kept], manifest: dict) -> None:
-    """Copy the kept PNGs from the spool into the dataset zip, in sorted source order."""
-    writer = ArchiveWriter(out)
+def _write_archive(out: Path, spool: IO[bytes], kept: list[_Kept], manifest: dict, kind: str = "png") -> None:
+    """Copy the kept PNGs (or WAVs) from the spool into the dataset zip, in sorted source order."""
+    writer = ArchiveWriter(out, kind)
     try:
         for index, k in enumerate(kept):
             spool.seek(k.offset)
             name = writer.add(spool.read(k.length), k.label)
-            assert name == archive_name(index)  # the manifest's split lists were built from this
+            assert name == archive_name(index, kind)  # the manifest's split lists were built from this
         writer.close(manifest)
     except BaseException:
         writer.abort()

@@ -45,8 +45,9 @@ def to_model_range(images: Tensor, channels_last: bool) -> Tensor:
 
 
 def decode_all(dataset: ImageDataset, indices: np.ndarray, progress: bool = False) -> Tensor:
-    """uint8 (N, C, H, W) of the given images; threads overlap zip reads and PNG decoding."""
-    out = torch.empty((len(indices), dataset.channels, dataset.height, dataset.width), dtype=torch.uint8)
+    """The given items, stacked as stored: uint8 (N, C, H, W) images, int16 (N, 1, L) sounds; threads
+    overlap zip reads and decoding."""
+    out = torch.empty((len(indices), *dataset.item_shape), dtype=getattr(torch, dataset.item_dtype))
     bar = None
     if progress and len(indices) > 2000:
         from tqdm import tqdm
@@ -54,7 +55,7 @@ def decode_all(dataset: ImageDataset, indices: np.ndarray, progress: bool = Fals
 
     def load(item):
         slot, index = item
-        out[slot] = torch.from_numpy(dataset.read(int(index))).permute(2, 0, 1)
+        out[slot] = torch.from_numpy(dataset.read_item(int(index)))
 
     # One zip handle per thread is not needed: ZipFile.read is guarded by its own lock, and the
     # PNG decoding (the expensive part) runs without the GIL.
@@ -76,7 +77,7 @@ class _StreamDataset(torch.utils.data.Dataset):
         return len(self.dataset)
 
     def __getitem__(self, index):
-        return torch.from_numpy(self.dataset.read(index)).permute(2, 0, 1)
+        return torch.from_numpy(self.dataset.read_item(index))
 
 
 class BatchSource:
@@ -93,7 +94,7 @@ class BatchSource:
         self.seed = seed
         self.device = device
         self.workers = workers or min(4, os.cpu_count() or 1)
-        size = len(self.indices) * dataset.channels * dataset.height * dataset.width
+        size = len(self.indices) * int(np.prod(dataset.item_shape)) * np.dtype(dataset.item_dtype).itemsize
         self.in_memory = size <= cache_gb * 2**30
         labels = dataset.labels[self.indices] if dataset.labels is not None else None
         self.labels = torch.from_numpy(labels).to(device) if labels is not None else None

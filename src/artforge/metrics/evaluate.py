@@ -424,6 +424,9 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     device = pick_device(cfg.device)
     if model is None and cfg.run is not None:
         model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
+        from ..listening import is_sound_model
+        if is_sound_model(model):
+            return _evaluate_sound_run(cfg, model, announce)
     shape = model.image_shape[1:] if model is not None else None  # (height, width)
     real_source, dataset = _reference_source(cfg, model.run_dir if model is not None else None, shape)
     if model is not None:
@@ -471,6 +474,38 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     return report
 
 
+SOUND_MAX_N = 1000  # sounds scored at most: a SpecGAN's Griffin-Lim takes ~0.05 s a sound on a CPU
+
+
+def _evaluate_sound_run(cfg: EvaluateOptions, model, announce) -> dict:
+    """A sound run's scores (metrics/sound.py): classifier IS, Fréchet distance, label accuracy, novelty,
+    speed, beside the held-out real clips' own."""
+    from ..data.archive import open_dataset
+    from ..utils.files import atomic_write_json
+    from .sound import evaluate_sounds
+
+    path = cfg.real or _trained_on(model.run_dir)
+    dataset = open_dataset(path)
+    if dataset.modality != "audio":
+        raise UsageError(f"{path} holds images; {model.run_dir.name} makes sounds",
+                         "compare with the sound dataset it was trained on (or leave the real option out)")
+    n = min(cfg.n, SOUND_MAX_N)
+    if n < cfg.n:
+        announce(f"scoring {n:,} sounds (at most {SOUND_MAX_N:,} for a sound model)")
+    started = time.time()
+    scores = evaluate_sounds(model, dataset, n=n, seed=cfg.seed, progress=cfg.progress)
+    report = {"artforge_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "kind": "sound", "run": str(model.run_dir), "checkpoint": str(model.checkpoint), "step": model.step,
+              "results": {**{k: v for k, v in scores["generated"].items() if not isinstance(v, dict)},
+                          **{f"real_{k}": v for k, v in scores["real_held_out"].items() if not isinstance(v, dict)}},
+              **scores, "seconds": {"total": round(time.time() - started, 2)}}
+    out = _default_out(cfg, model)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out, report)
+    report["path"] = str(out)
+    return report
+
+
 SUMMARY_KEYS = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "swd", "near_copy_share",
                 "near_copy_share_pixel", "class_coverage", "class_kl", "class_accuracy")
 
@@ -485,8 +520,27 @@ def metric_name(key: str, report: dict) -> str:
     return f"{key.upper()} ({protocol_label(report_protocol(report))})"
 
 
+def sound_summary_lines(report: dict) -> list[str]:
+    """A sound run's scores beside the held-out real clips'."""
+    fake, real = report["generated"], report["real_held_out"]
+    rows = [("inception score (classifier)", "inception_score", "{:.3g}"),
+            ("Fréchet distance (classifier)", "frechet_distance", "{:.4g}"),
+            ("label accuracy", "label_accuracy", "{:.1%}"), ("novelty (NN distance ratio)", "novelty_ratio", "{:.3g}")]
+    lines = [f"  {'':<30} {'model':>10} {'real clips':>11}"]
+    for name, key, fmt in rows:
+        if key in fake:
+            lines.append(f"  {name:<30} {fmt.format(fake[key]):>10} {fmt.format(real[key]) if key in real else '':>11}")
+    info = report["classifier"]
+    lines.append(f"  sampling speed: {fake['times_real_time']:.0f}x real time; {report['n']} sounds vs "
+                 f"{info.get('held_out_clips', 0)} held-out clips; classifier held-out accuracy "
+                 f"{info.get('held_out_accuracy', float('nan')):.1%}; {report['seconds']['total']:.0f} s")
+    return lines
+
+
 def summary_lines(report: dict) -> list[str]:
     """A few readable lines for the terminal."""
+    if report.get("kind") == "sound":
+        return sound_summary_lines(report)
     r = report["results"]
     rows = []
     for key in SUMMARY_KEYS:

@@ -21,6 +21,7 @@ class Family:
     inputs: tuple[str, ...]  # what the sampler takes: "latent", "label", "image", ...
     modality: str  # what it makes (modality.MODALITIES)
     summary: str
+    trains_on: str = "image"  # the datasets it learns from: "image" or "audio" (a dataset's ``modality``)
 
     def make_config(self, **options: Any):
         """The family's config from the options it knows (others are ignored)."""

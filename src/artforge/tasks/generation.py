@@ -24,7 +24,7 @@ from ..data.loader import BatchSource, decode_all
 from ..errors import UsageError
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
 from ..metrics.swd import swd
-from ..modality import IMAGE
+from ..modality import IMAGE, Modality
 from ..penalties import (clip_weights, gradient_penalty, instance_noise, interpolate, path_length_penalty,
                          path_lengths, r1_penalty)
 from ..training.diffaug import AdaptiveStrength
@@ -208,14 +208,22 @@ def build_phases(cfg, path_length: PathLengthMean | None = None) -> list[Phase]:
 # ----------------------------------------------------------------------------- the task
 
 class GenerationTask(Task):
-    """G(z, c) against D(x, c) on one prepared image dataset."""
+    """G(z, c) against D(x, c) on one prepared dataset of images (or sounds).
+
+    ``modality`` is what G makes and D judges; ``data_modality`` what the dataset stores (the same for
+    images and WaveGAN; SpecGAN makes spectrograms from stored sounds). A G with ``encode_real`` turns
+    real items into what it makes (SpecGAN's normalized spectrograms), one with ``fit_data`` learns that
+    encoding from the data at the start of a run.
+    """
 
     name = "generation"
     modality = IMAGE
     progress_keys = {"D": "Loss/D", "G": "Loss/G", "D(x)": "D/real", "D(G(z))": "D/fake"}
 
-    def __init__(self, cfg, dataset, num_classes: int, self_cond: int):
+    def __init__(self, cfg, dataset, num_classes: int, self_cond: int, modality: Modality = IMAGE,
+                 data_modality: Modality = IMAGE):
         self.cfg = cfg  # a resolved TrainConfig
+        self.modality, self.data_modality = modality, data_modality
         self.dataset = dataset
         self.num_classes = num_classes  # dataset classes or self-conditioning clusters
         self.self_cond = self_cond
@@ -254,10 +262,22 @@ class GenerationTask(Task):
     def learning_rates(self) -> dict[str, float]:
         return {"G": self.cfg.lr_g, "D": self.cfg.lr_d}
 
+    def real_view(self, stored: Tensor) -> Tensor:
+        """Stored items (uint8 images, int16 sounds) -> what D sees of real data (before augmentation)."""
+        x = self.data_modality.to_model(stored.to(self.engine.device))
+        encode = getattr(self.engine.nets["G"], "encode_real", None)
+        return encode(x) if encode is not None else x
+
     def init_from_data(self) -> None:
-        """G's output bias starts at the training images' mean image (when the family has one)."""
+        """G's output bias starts at the training images' mean image (when the family has one); a G
+        that encodes real data (SpecGAN's spectrogram statistics) fits that encoding."""
         nets = self.engine.all_nets()
         generators = [net for name, net in nets.items() if name.startswith("G")]
+        if any(hasattr(G, "fit_data") for G in generators):
+            n = min(len(self.source.indices), 1024)
+            real = self.data_modality.to_model(self.source.fixed_sample(n, self.cfg.seed + 3)[0])
+            for G in generators:
+                G.fit_data(real.to(self.engine.device))
         if not any(getattr(G, "output_bias", None) is not None for G in generators):
             return
         per_image = self.dataset.channels * self.dataset.height * self.dataset.width
@@ -277,7 +297,7 @@ class GenerationTask(Task):
 
     def _start_self_conditioning(self) -> None:
         images = self.source.fixed_sample(min(len(self.source.indices), SELF_COND_IMAGES), self.cfg.seed + 2)[0]
-        self.clusters = SelfConditioner(self.self_cond, IMAGE.to_model(images).to(self.engine.device), self.cfg.seed)
+        self.clusters = SelfConditioner(self.self_cond, self.real_view(images), self.cfg.seed)
         if self._self_cond_state is not None:
             self.clusters.load_state_dict(self._self_cond_state, self.engine.nets["D"])
             self._weight_fixed_labels()
@@ -318,8 +338,12 @@ class GenerationTask(Task):
         """The view of this run that phase losses get; its real batches continue the data order."""
         cfg, engine = self.cfg, self.engine
 
-        def prepare_real(images):  # uint8 -> [-1, 1], the run's layout, dataset augmentation
-            return self.modality.augment(self.modality.to_model(images, cfg.channels_last), cfg.augment, engine.gen)
+        encode = getattr(engine.nets["G"], "encode_real", None)
+
+        def prepare_real(items):  # stored -> [-1, 1], the run's layout, dataset augmentation (, G's encoding)
+            x = self.data_modality.augment(self.data_modality.to_model(items, cfg.channels_last), cfg.augment,
+                                           engine.gen)
+            return encode(x) if encode is not None else x
 
         def d_view(x):  # everything D sees: differentiable augmentation, then instance noise
             return instance_noise(self.pipe(x), self.noise_std(), engine.gen)
@@ -374,20 +398,20 @@ class GenerationTask(Task):
         n, device = 64, self.engine.device
         train_images, train_labels = self.source.fixed_sample(n, self.cfg.seed + 1)
         val = self.dataset.indices("val")[:n]
-        self.health_train = (IMAGE.to_model(train_images).to(device), train_labels)
+        self.health_train = (self.real_view(train_images), train_labels)
         self.health_val = None
         if len(val) and self.cfg.split == "train":
             use_labels = self.num_classes and not self.self_cond  # self-conditioned: clusters, assigned per check
             labels = torch.from_numpy(self.dataset.labels[val]).to(device) if use_labels else None
-            self.health_val = (IMAGE.to_model(decode_all(self.dataset, val)).to(device), labels)
-        self.real_diversity = IMAGE.diversity(self.health_train[0])
+            self.health_val = (self.real_view(decode_all(self.dataset, val)), labels)
+        self.real_diversity = self.modality.diversity(self.health_train[0])
 
     @torch.no_grad()
     def health(self, preview: Tensor | None) -> dict[str, float]:
         """Diversity of the grid against real images; D's r_t on training vs held-out images."""
         stats = {}
         if preview is not None:
-            stats["Health/diversity"] = IMAGE.diversity(preview) / max(self.real_diversity, 1e-8)
+            stats["Health/diversity"] = self.modality.diversity(preview) / max(self.real_diversity, 1e-8)
         if self.health_val is not None:
             D = self.engine.nets["D"]
             was_training = D.training
@@ -400,11 +424,12 @@ class GenerationTask(Task):
         return stats
 
     def quality(self) -> dict[str, float] | None:
-        """SWD of G_ema against fixed real images."""
+        """SWD of G_ema against fixed real items (images; sounds as spectrograms)."""
         if self.fixed_real is None:
             return None
-        fake = self.generate_fixed(self.cfg.eval_images).cpu()
-        real = IMAGE.to_model(self.fixed_real)
+        view = self.modality.quality_view
+        fake = view(self.generate_fixed(self.cfg.eval_images)).cpu()
+        real = view(self.real_view(self.fixed_real)).cpu()
         return swd(real, fake, patches_per_image=64, directions=256, repeats=1, seed=self.cfg.seed)
 
     # ------------------------------------------------------------------ state

@@ -20,6 +20,7 @@ from ..config import TASK_OPTIONS, TrainConfig, foreign_options, from_dict, task
 from ..data.archive import ImageDataset, open_dataset
 from ..data.augment import LEAKS_INTO_G
 from ..errors import NoCheckpointYet, RunError, TrainingDiverged, UsageError
+from ..modality import MODALITIES
 from ..models.registry import ARCHITECTURES, get_architecture, make_config
 from ..tasks.generation import GenerationTask
 from ..utils.device import precision_name
@@ -141,7 +142,8 @@ def generation_setup(cfg: TrainConfig, dataset: ImageDataset):
     model_cfg = family.make_config(resolution=dataset.resolution, channels=dataset.channels,
                                    num_classes=num_classes or self_cond, **shape_options(family, dataset),
                                    **cfg.family_options())
-    return family, model_cfg, GenerationTask(cfg, dataset, num_classes or self_cond, self_cond)
+    return family, model_cfg, GenerationTask(cfg, dataset, num_classes or self_cond, self_cond,
+                                             MODALITIES[family.modality], MODALITIES[family.trains_on])
 
 
 # ---------------------------------------------------------------------------- API
@@ -199,6 +201,14 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
                          "against the true images afterwards", "leave it out and run 'artforge evaluate RUN'")
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
+    if ds.modality == "audio":
+        if cfg.task != "generation":
+            raise UsageError(f"dataset {ds.display_name} holds sounds; --task {cfg.task} translates images",
+                             "train sounds with the generation task: --arch wavegan or --arch specgan")
+        if options.get("augment"):
+            raise UsageError(f"--augment {','.join(cfg.augment)} transforms images; dataset {ds.display_name} "
+                             "holds sounds", "leave it out")
+        cfg = dataclasses.replace(cfg, augment=())  # the image default (flip) means nothing to a sound
     if cfg.task != "generation":
         TRANSLATION_SETUPS[cfg.task](cfg.resolved(), ds, check_only=True)  # fail before making a folder
     else:
@@ -259,15 +269,27 @@ def _size_to_budget(cfg: TrainConfig, ds: ImageDataset, dist: Distributed = SING
 
 def shape_options(family, ds: ImageDataset) -> dict:
     """The dataset's shape as the family's config takes it: the aspect ratio, for families that draw
-    non-square images (their config has an ``aspect``); the others take the resolution alone."""
-    return {"aspect": ds.aspect} if "aspect" in {f.name for f in dataclasses.fields(family.config)} else {}
+    non-square images (their config has an ``aspect``), the sample rate for sound families; the
+    others take the resolution alone."""
+    fields = {f.name for f in dataclasses.fields(family.config)}
+    options = {"aspect": ds.aspect} if "aspect" in fields else {}
+    if "sample_rate" in fields and ds.modality == "audio":
+        options["sample_rate"] = ds.sample_rate
+    return options
 
 
 def _check_shape(arch: str, ds: ImageDataset) -> None:
     """The architecture trains images of the dataset's size and aspect; else a one-line error with the fix."""
     family = get_architecture(arch)
+    if family.trains_on != ds.modality:
+        if ds.modality == "audio":
+            sound = " or ".join(f"--arch {n}" for n, f in ARCHITECTURES.items() if f.trains_on == "audio")
+            raise UsageError(f"dataset {ds.display_name} holds sounds; --arch {arch} makes images", f"use {sound}")
+        raise UsageError(f"--arch {arch} makes sounds; dataset {ds.display_name} holds images",
+                         "prepare sounds with 'artforge prepare audio SRC' (e.g. the built-in drums), or use "
+                         "--arch dcgan or style")
     options = shape_options(family, ds)
-    if ds.aspect != SQUARE and not options:
+    if ds.modality == "image" and ds.aspect != SQUARE and not options:
         others = [name for name, f in ARCHITECTURES.items() if shape_options(f, ds)]
         raise UsageError(f"--arch {arch} trains square images; dataset {ds.display_name} is {shape_text(ds.shape)}",
                          f"use --arch {' or '.join(others)}, or prepare it with --aspect 1:1")
