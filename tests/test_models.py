@@ -236,7 +236,8 @@ def test_every_family_builds_what_it_declares():
              "style": dict(resolution=16, z_dim=8, w_dim=8, width=8, mapping_layers=2),
              "pix2pix": dict(resolution=32, width=8), "cyclegan": dict(resolution=32, width=4, blocks=1, d_width=4),
              "esrgan": dict(scale=2, width=4, blocks=1, growth=4, d_width=4),
-             "wavegan": dict(width=2, z_dim=8), "specgan": dict(width=2, z_dim=8)}
+             "wavegan": dict(width=2, z_dim=8), "specgan": dict(width=2, z_dim=8),
+             "musegan": dict(resolution=16, bars=2, channels=2, pitches=24, part_dim=4, width=4)}
     assert set(small) == set(registry.FAMILIES)  # a new family adds its tiny config here
     for name, family in registry.FAMILIES.items():
         cfg = family.config(**small[name])

@@ -203,7 +203,7 @@ def test_sound_families_train_resume_exactly_and_sample_wavs_with_players(arch, 
     assert all(torch.equal(wa[net][k], wb[net][k]) for net in wa for k in wa[net])
     options = json.loads((full.run_dir / "options.json").read_text())
     assert options["model"]["sample_rate"] == 16000 and options["model"]["num_classes"] == 2
-    assert options["train"]["augment"] == [] and options["train"]["recipe"] == "wavegan"
+    assert options["train"]["augment"] == [] and options["train"]["recipe"] == "wavegan-cpu"
     from artforge.cli import main
     out = tmp_path / "samples"
     assert main(["sample", str(full.run_dir), "--n", "3", "--label", "snare", "--out", str(out)]) == 0
@@ -219,7 +219,7 @@ def test_sound_families_train_resume_exactly_and_sample_wavs_with_players(arch, 
 
 
 def test_image_architectures_refuse_sounds_and_sound_ones_refuse_images(sound_dataset, blob_dataset, tmp_path):
-    with pytest.raises(UsageError, match="holds sounds; --arch dcgan makes images"):
+    with pytest.raises(UsageError, match="--arch dcgan makes images; dataset .* holds sounds"):
         artforge.train(sound_dataset, out=tmp_path, steps=1, arch="dcgan")
     with pytest.raises(UsageError, match="--arch wavegan makes sounds; dataset .* holds images"):
         artforge.train(blob_dataset, out=tmp_path, steps=1, arch="wavegan")

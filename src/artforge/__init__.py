@@ -11,7 +11,8 @@ Heavy modules are imported on first use, so ``import artforge`` stays fast and s
 
 from ._version import __version__
 
-__all__ = ["prepare", "train", "load", "export", "report", "translate", "upscale", "__version__"]
+__all__ = ["prepare", "prepare_audio", "prepare_music", "train", "load", "sample", "evaluate", "export", "report",
+           "translate", "upscale", "__version__"]
 
 
 def prepare(source, **options):
@@ -21,6 +22,48 @@ def prepare(source, **options):
 
     progress = options.pop("progress", True)
     return _prepare(PrepareConfig(source=str(source), **options), progress=progress)
+
+
+def prepare_audio(source, **options):
+    """Prepare one-shot sounds (a folder, a zip or the built-in ``"drums"``); options are
+    ``artforge.config.AudioPrepareConfig`` fields (``sample_rate``, ``length``, ``labels``, ...)."""
+    from .config import AudioPrepareConfig
+    from .data.audio_ingest import prepare_audio as _prepare
+
+    progress = options.pop("progress", True)
+    return _prepare(AudioPrepareConfig(source=str(source), **options), progress=progress)
+
+
+def prepare_music(source, **options):
+    """Prepare MIDI/MusicXML/ABC files or the built-in ``"bach"`` or ``"folk"`` corpus as piano rolls with mood
+    labels; options are ``artforge.config.MusicPrepareConfig`` fields (``bars``, ``labels``, ``limit``, ...)."""
+    from .config import MusicPrepareConfig, to_dict
+    from .data.music_ingest import prepare_music as _prepare
+
+    progress = options.pop("progress", True)
+    cfg = MusicPrepareConfig(source=str(source), **options)
+    return _prepare(cfg.source, progress=progress, **{k: v for k, v in to_dict(cfg).items() if k != "source"})
+
+
+def sample(run, **options):
+    """Write samples of a run to a folder, as ``artforge sample`` does: images (PNGs and a grid), sounds
+    (WAVs, spectrograms, a page of players) or music (MIDI, WAVs, piano rolls; ``mood=`` or ``valence=``
+    and ``arousal=``); options are ``artforge.config.SampleConfig`` fields. Returns what was written."""
+    from .config import SampleConfig
+    from .sampling import sample_to_folder
+
+    return sample_to_folder(SampleConfig(run=str(run), **options), announce=lambda *a: None)
+
+
+def evaluate(run=None, **options):
+    """Score a run as ``artforge evaluate`` does (images: FID, KID, ...; sounds: classifier scores; music:
+    MuseGAN's metrics and mood control); options are ``artforge.config.EvaluateConfig`` fields. Returns
+    the report dict (also written as JSON)."""
+    from .config import EvaluateConfig
+    from .metrics.evaluate import evaluate as _evaluate
+
+    options.setdefault("progress", False)
+    return _evaluate(EvaluateConfig(run=None if run is None else str(run), **options), announce=lambda *a: None)
 
 
 def train(dataset=None, **options):

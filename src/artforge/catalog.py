@@ -8,7 +8,7 @@ tests/test_catalog.py checks every tuple against its registry's keys, in order, 
 
 from __future__ import annotations
 
-ARCHITECTURES = ("dcgan", "style", "wavegan", "specgan")  # models.registry.ARCHITECTURES
+ARCHITECTURES = ("dcgan", "style", "wavegan", "specgan", "musegan")  # models.registry.ARCHITECTURES
 LOSSES = ("minimax", "nonsaturating", "hinge", "wasserstein", "least-squares", "relativistic")  # losses.LOSSES
 RECIPES = ("dcgan", "lsgan", "ragan", "wgan", "wgan-gp", "hinge-sn", "stable", "stylegan2", "style-cpu", "cyclegan",
            "esrgan", "wavegan", "wavegan-cpu")  # recipes.RECIPES
@@ -16,7 +16,7 @@ SAMPLE_FILTERS = ("d", "jacobian")  # sample_filters.SCORERS
 D_AUGMENT_POLICIES = ("diffaug", "bgc")  # training.diffaug.D_AUGMENT_POLICIES
 D_AUGMENTS = ("xflip", "rot90", "translation", "scale", "rotate", "brightness", "contrast", "saturation",
               "cutout")  # training.diffaug.D_AUGMENTS
-AUGMENTS = ("flip", "scale", "crop", "rotate")  # data.augment.AUGMENTS
+AUGMENTS = ("flip", "scale", "crop", "rotate", "transpose")  # data.augment.AUGMENTS
 EVAL_METRICS_DEFAULT = ("fid", "kid", "pr", "dc", "swd", "novelty")  # what artforge evaluate scores unless told
 
 # What config.py's ``_registry(kind)`` looks up; d_augment takes a policy or an operation.

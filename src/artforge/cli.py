@@ -16,7 +16,7 @@ import typing
 from pathlib import Path
 
 from . import __version__
-from .config import (TASK_OPTIONS, AudioPrepareConfig, EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, RecreateConfig,
+from .config import (TASK_OPTIONS, AudioPrepareConfig, MusicPrepareConfig, EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, RecreateConfig,
                      SampleConfig, ToyBenchConfig, TrainConfig, TranslateConfig, UpscaleConfig, VerifyConfig, flag_name)
 from .errors import ArtforgeError, UsageError
 
@@ -34,6 +34,12 @@ EXAMPLES = {
   artforge prepare audio ~/samples/one-shots          # subfolders (kick/, snare/, ...) become labels
   artforge prepare audio foley.zip --sample-rate 44100 --length 65536 --labels none
 then: artforge train datasets/drums-16k.zip --arch wavegan --minutes 15   (or --arch specgan)""",
+    "prepare-music": """examples:
+  artforge prepare music bach                 # the Bach chorales, 4 tracks, mood labels -> datasets/bach-4bars.zip
+  artforge prepare music folk                 # folk melodies (Aird's airs), one track
+  artforge prepare music ~/midi --labels none
+then: artforge train datasets/bach-4bars.zip --arch musegan --minutes 15
+      artforge sample RUN --mood sombre   |   artforge sample RUN --valence 0.8 --arousal -0.5""",
     "train": """examples:
   artforge train datasets/openmoji-64.zip --minutes 15   # network sized to this machine for 15 minutes
   artforge train datasets/openmoji-64.zip --minutes 15 --width 64 --batch 32 --precision fp32
@@ -212,6 +218,13 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
     add_config_arguments(p, AudioPrepareConfig)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    music_help = ("turn MIDI, MusicXML or ABC files (or the built-in bach or folk corpus) into a dataset of "
+                  "multi-track piano rolls with mood labels measured from the music")
+    p = sub.add_parser("prepare-music", description=music_help, epilog=EXAMPLES["prepare-music"],
+                       prog="artforge prepare music", formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_arguments(p, MusicPrepareConfig)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
     p = command("train", "train a GAN on a prepared dataset, or resume a run")
     add_config_arguments(p, TrainConfig, family=_arch_given(argv))
     p.add_argument("--resume", metavar="RUN", help="continue this run from its latest checkpoint, exactly")
@@ -300,6 +313,15 @@ def cmd_prepare_audio(args) -> None:
     print(summary(prepare_audio(cfg, progress=not args.quiet)))
 
 
+def cmd_prepare_music(args) -> None:
+    from .config import to_dict
+    from .data.music_ingest import prepare_music, summary
+
+    cfg = MusicPrepareConfig(**_options(args, ("command", "quiet")))
+    options = {k: v for k, v in to_dict(cfg).items() if k != "source"}
+    print(summary(prepare_music(cfg.source, progress=not args.quiet, **options)))
+
+
 def cmd_train(args) -> None:
     from .training.loop import train
 
@@ -335,6 +357,10 @@ def cmd_sample(args) -> None:
         print(f"wrote {len(result['files'])} sounds ({result['seconds_of_sound']:.1f} s) from {result['checkpoint']} "
               f"(step {result['step']}) to {result['out']} in {result['sample_s']:.2f} s; listen: {result['page']}")
         return
+    if result.get("kind") == "music":
+        print(f"wrote {len(result['files'])} pieces (MIDI, WAV, piano roll) from {result['checkpoint']} (step "
+              f"{result['step']}) to {result['out']}; listen: {result['page']}")
+        return
     print(f"wrote {len(result['files'])} images from {result['checkpoint']} (step {result['step']}) to "
           f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else ""))
     if result["removed"]:
@@ -359,6 +385,12 @@ def cmd_evaluate(args) -> None:
         from .metrics.translation import summary_lines as translation_lines
         print(f"evaluated {report['checkpoint']} (step {report['step']}, {report['task']}):")
         print("\n".join(translation_lines(report)))
+        print(f"  results: {report['path']}")
+        return
+    if report.get("kind") == "music":
+        from .metrics.music_eval import music_summary_lines
+        print(f"evaluated {report['checkpoint']} (step {report['step']}, music):")
+        print("\n".join(music_summary_lines(report)))
         print(f"  results: {report['path']}")
         return
     if report.get("kind") == "sound":
@@ -583,7 +615,7 @@ def cmd_upscale(args) -> None:
     _report_translated(upscale(cfg), "upscaled: wrote", cfg.out)
 
 
-COMMANDS = {"prepare": cmd_prepare, "prepare-audio": cmd_prepare_audio, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
+COMMANDS = {"prepare": cmd_prepare, "prepare-audio": cmd_prepare_audio, "prepare-music": cmd_prepare_music, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
             "bench": cmd_bench, "report": cmd_report, "export": cmd_export, "explore": cmd_explore,
             "recreate": cmd_recreate, "verify": cmd_verify, "translate": cmd_translate, "upscale": cmd_upscale}
 
@@ -593,8 +625,9 @@ def _prepare_kind(argv: list[str]) -> list[str]:
     folder called pairs: 'prepare ./pairs')."""
     if len(argv) >= 3 and argv[0] == "prepare" and argv[1] == "pairs" and not argv[2].startswith("-"):
         return ["prepare", argv[2], "--pairs", *argv[3:]]
-    if len(argv) >= 2 and argv[0] == "prepare" and argv[1] == "audio" and (len(argv) == 2 or argv[2] != "--pairs"):
-        return ["prepare-audio", *argv[2:]]
+    if len(argv) >= 2 and argv[0] == "prepare" and argv[1] in ("audio", "music") \
+            and (len(argv) == 2 or argv[2] != "--pairs"):
+        return [f"prepare-{argv[1]}", *argv[2:]]
     return argv
 
 

@@ -247,6 +247,7 @@ def _split_fractions(cfg) -> None:
 
 
 AUDIO_SAMPLE_RATES = (16000, 22050, 44100)
+MOODS = ("joyful", "tender", "sombre", "tense")  # metrics.mood.MOODS (tests/test_mood.py keeps them equal)
 AUDIO_LENGTHS = (16384, 32768, 65536)
 
 
@@ -285,6 +286,37 @@ class AudioPrepareConfig:
         _split_fractions(self)
 
 
+@dataclass(frozen=True)
+class MusicPrepareConfig:
+    """``artforge prepare music SRC``: MIDI, MusicXML or ABC files (or a built-in corpus) -> a dataset of
+    multi-track piano rolls with mood labels (data/music_ingest.py)."""
+
+    source: str = option("", "folder or .zip of MIDI, MusicXML, ABC or kern files, or a built-in corpus that "
+                         "ships with music21: bach (the chorales, 4 tracks: soprano, alto, tenor, bass) or folk "
+                         "(Aird's airs, one melody track)", positional=True, metavar="SRC")
+    out: str | None = option(None, "output dataset .zip (default: datasets/<source name>-<bars>bars.zip)")
+    bars: int = option(4, "bars per piece (each source piece is cut into pieces of this many bars)")
+    steps_per_beat: int = option(4, "time steps per quarter note: 4 is a sixteenth-note grid")
+    labels: str = option("mood", "labels of the pieces: mood (the valence-arousal quadrant measured from each "
+                         "piece: joyful, tender, sombre, tense) or none", choices=("mood", "none"))
+    split: tuple = option((0.9, 0.05, 0.05), "train, val and test fractions of the source pieces (a piece's parts "
+                          "stay together)", metavar="TRAIN,VAL,TEST")
+    seed: int = option(0, "seed for the split")
+    limit: int | None = option(None, "use only the first N files or pieces (a quick look at a big source)")
+    overwrite: bool = option(False, "replace an existing output dataset")
+
+    def __post_init__(self):
+        _paths_to_str(self, "source", "out")
+        if not self.source:
+            raise UsageError("no source given", "pass a folder of MIDI files, a .zip, 'bach' or 'folk'")
+        _positive_int(self.bars, "bars")
+        _positive_int(self.steps_per_beat, "steps_per_beat")
+        _choice(self.labels, "labels", ("mood", "none"))
+        if self.limit is not None:
+            _positive_int(self.limit, "limit")
+        _split_fractions(self)
+
+
 # ----------------------------------------------------------------------------- train
 
 def _registry(kind: str) -> tuple[str, ...]:
@@ -311,7 +343,9 @@ STYLE_PRESETS: dict[str, dict] = {
                   convs_per_level=2, d_arch="resnet", output_bias_level=2),
 }
 # The recipe each architecture (and style preset) trains with when --recipe is not given.
-FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2", "wavegan": "wavegan", "specgan": "wavegan"}
+# Sounds: the paper's WGAN-GP (--recipe wavegan) learnt nothing in 4 CPU minutes on the drums; wavegan-cpu did.
+FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2", "wavegan": "wavegan-cpu", "specgan": "wavegan-cpu",
+                  "musegan": "wavegan-cpu"}
 PRESET_RECIPES = {"lite": "style-cpu"}  # the style presets whose recipe is not the family's
 
 
@@ -352,11 +386,14 @@ SHARED_HELP = "(default: the architecture's: dcgan {dcgan}; style: its --preset'
 # WaveGAN's and SpecGAN's: the paper's z, and d = 16 (the paper's 64 is a GPU size)
 AUDIO_DEFAULTS = {"z_dim": 100, "width": 16}
 AUDIO_ARCHS = ("wavegan", "specgan")
+MUSEGAN_DEFAULTS = {"width": 32}  # its z is made of --part-dim parts
 
 
 def _shared(name: str, text: str):
     audio = f"; wavegan and specgan {AUDIO_DEFAULTS[name]}" if name in AUDIO_DEFAULTS else ""
-    families = ("dcgan", "style") + (AUDIO_ARCHS if name in AUDIO_DEFAULTS else ())
+    audio += f"; musegan {MUSEGAN_DEFAULTS[name]}" if name in MUSEGAN_DEFAULTS else ""
+    families = (("dcgan", "style") + (AUDIO_ARCHS if name in AUDIO_DEFAULTS else ())
+                + (("musegan",) if name in MUSEGAN_DEFAULTS else ()))
     return option(None, f"{text} {SHARED_HELP.format(dcgan=DCGAN_DEFAULTS[name], audio=audio)}", family=families)
 
 
@@ -435,15 +472,19 @@ class StyleOptions:
 
 @dataclass(frozen=True)
 class AudioOptions:
-    """The options of ``--arch wavegan`` and ``--arch specgan`` (models/wavegan.py, models/specgan.py)
-    besides the shared z_dim and width."""
+    """The options of ``--arch wavegan``, ``specgan`` and ``musegan`` (models/wavegan.py, specgan.py,
+    musegan.py) besides the shared z_dim and width."""
 
     phase_shuffle: int = option(2, "D shifts its activations by a random -n..n samples after each layer, so it "
                                 "cannot judge sounds by G's upsampling artefacts (0: off)", family="wavegan")
     griffin_lim_iters: int = option(32, "iterations of Griffin-Lim phase recovery when turning spectrograms into "
                                     "sound (more: cleaner, slower)", family="specgan")
 
+    part_dim: int = option(32, "size of each of MuseGAN's latent parts: shared, shared over time, and per track "
+                           "a private and a temporal one (z has part-dim x (2 + 2 x tracks) numbers)", family="musegan")
+
     def _validate_audio(self) -> None:
+        _positive_int(self.part_dim, "part_dim")
         _positive_int(self.phase_shuffle, "phase_shuffle", minimum=0)
         _positive_int(self.griffin_lim_iters, "griffin_lim_iters")
 
@@ -451,7 +492,8 @@ class AudioOptions:
 # Each family --arch offers, and the dataclasses of its options (catalog.ARCHITECTURES, in order).
 FAMILY_OPTIONS: dict[str, tuple[type, ...]] = {"dcgan": (DCGANOptions,), "style": (DCGANOptions, StyleOptions),
                                                "wavegan": (DCGANOptions, AudioOptions),
-                                               "specgan": (DCGANOptions, AudioOptions)}
+                                               "specgan": (DCGANOptions, AudioOptions),
+                                               "musegan": (DCGANOptions, AudioOptions)}
 
 
 def _families(meta) -> tuple[str, ...]:
@@ -478,6 +520,8 @@ def family_defaults(cfg) -> dict:
         return dict(STYLE_PRESETS[cfg.preset])
     if cfg.arch in AUDIO_ARCHS:
         return dict(AUDIO_DEFAULTS)
+    if cfg.arch == "musegan":
+        return dict(MUSEGAN_DEFAULTS)
     return dict(DCGAN_DEFAULTS)
 
 
@@ -520,7 +564,8 @@ class TrainConfig(AudioOptions, StyleOptions, DCGANOptions):  # each family's op
                               metavar="RUN")
     recipe: str | None = option(None, "training recipe: loss, regularizers and optimizer settings in one "
                                 "(options below marked 'recipe' override it); default: the architecture's, "
-                                "stable for dcgan; for style, style-cpu with --preset lite and stylegan2 with small and base", choices=lambda: tuple(_registry("recipe")))
+                                "stable for dcgan; for style, style-cpu with --preset lite and stylegan2 with small and base; "
+                                "wavegan-cpu for wavegan, specgan and musegan (--recipe wavegan: WaveGAN's WGAN-GP)", choices=lambda: tuple(_registry("recipe")))
     loss: str | None = option(None, "adversarial loss (recipe)", choices=lambda: tuple(_registry("loss")))
     batch: int = option(16, "images per step; with --minutes, sized to the machine unless given")
     lr_g: float | None = option(None, "generator learning rate (recipe)")
@@ -866,6 +911,12 @@ class SampleConfig:
     seeds: str | None = option(None, "explicit seeds instead of --n/--seed, e.g. 1,5,10-20")
     truncation: float = option(1.0, TRUNCATION_HELP)
     label: str | None = option(None, "class name or index for conditional models (default: cycle through classes)")
+    mood: str | None = option(None, "music models: the mood of the pieces (a label of the data: joyful, tender, "
+                              "sombre, tense); default: cycle through them", choices=MOODS)
+    valence: float | None = option(None, "music models: a continuous mood instead, valence from -1 (sombre, "
+                                   "tense: minor) to 1 (joyful, tender: major), with --arousal")
+    arousal: float | None = option(None, "music models: arousal from -1 (calm: sombre, tender) to 1 (lively: "
+                                   "joyful, tense), with --valence")
     checkpoint: str = option("best", "which checkpoint: best, latest, or a step number")
     device: str = option("auto", DEVICES_HELP)
     grid: bool = option(True, "also write grid.png")
@@ -886,6 +937,17 @@ class SampleConfig:
             parse_seeds(self.seeds)
         _truncation(self.truncation)
         _sample_filters(self, IMAGE_FILTERS, single=True)
+        if self.mood is not None:
+            _choice(self.mood, "mood", MOODS)
+            if self.label is not None:
+                raise UsageError("--mood is a music model's label: pass --mood or --label, not both", "drop one")
+        for name in ("valence", "arousal"):
+            value = getattr(self, name)
+            if value is not None and (not _is_number(value) or not -1 <= value <= 1):
+                raise UsageError(f"--{name} must be between -1 and 1, got {value!r}", f"pass e.g. --{name} 0.5")
+        if (self.valence is not None or self.arousal is not None) and (self.mood or self.label):
+            raise UsageError("--valence/--arousal set the mood continuously; --mood and --label set it by name",
+                             "pass one of them")
 
     def seed_list(self) -> list[int]:
         if self.seeds is None:

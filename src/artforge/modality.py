@@ -2,8 +2,8 @@
 
 Training and inference ask the modality instead of assuming 2-D images: the engine saves a task's
 preview through ``preview_image``, health statistics compare ``summary`` vectors, and readers and
-writers turn stored items into model tensors and back. Images come first; 2-D points (the toy
-benchmark) show that nothing else assumes pixels. A waveform and a piano roll come next.
+writers turn stored items into model tensors and back: images; 2-D points (the toy benchmark);
+waveforms (WaveGAN) and the spectrograms made of them (SpecGAN); multi-track piano rolls (MuseGAN).
 """
 
 from __future__ import annotations
@@ -165,8 +165,58 @@ class SpectrogramModality(Modality):
         return spectrogram_picture(x.float()[:, 0], lo=-1.0, hi=1.0)
 
 
+TRANSPOSE_RANGE = (-5, 6)  # semitones: every key of the octave once
+
+
+def transpose_batch(x: Tensor, shifts: Tensor, fill: float = -1.0) -> Tensor:
+    """Shift each roll of (B, T, S, P) up by ``shifts[b]`` semitones (pitch is the last axis); notes
+    pushed past either end are dropped, the vacated pitches filled with ``fill`` (silence)."""
+    pitches = x.shape[-1]
+    source = torch.arange(pitches, device=x.device)[None] - shifts.to(x.device)[:, None]  # (B, P)
+    valid = (source >= 0) & (source < pitches)
+    index = source.clamp(0, pitches - 1)[:, None, None].expand(-1, x.shape[1], x.shape[2], -1)
+    return torch.where(valid[:, None, None], torch.gather(x, 3, index), torch.full_like(x, fill))
+
+
+class RollModality(Modality):
+    """Multi-track piano rolls (B, tracks, steps, pitches) in [-1, 1], a note sounding where > 0;
+    stored as uint8 (0 silent, 1 held, 2 onset). Previewed as coloured piano-roll pictures."""
+
+    def to_model(self, rolls: Tensor, channels_last: bool = False) -> Tensor:
+        return (rolls > 0).float() * 2 - 1
+
+    def augment(self, x: Tensor, names: tuple[str, ...], gen: torch.Generator) -> Tensor:
+        unknown = [n for n in names if n != "transpose"]
+        if unknown:
+            raise ValueError(f"piano rolls have one augmentation, transpose; asked for {', '.join(unknown)}")
+        if not names:
+            return x
+        shifts = torch.randint(TRANSPOSE_RANGE[0], TRANSPOSE_RANGE[1] + 1, (len(x),), generator=gen)
+        return transpose_batch(x, shifts)
+
+    def summary(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x.float(), (16, 12)).flatten(1)
+
+    def quality_view(self, x: Tensor) -> Tensor:
+        return x.float()  # tracks as channels: SWD over (time, pitch) patches
+
+    def preview_image(self, x: Tensor, steps_per_bar: int = 16):
+        import numpy as np
+
+        from .data.pianoroll import RollSpec, render_roll_png
+        from .utils.images import make_grid
+
+        rolls = (x.detach().float().cpu() > 0).to(torch.uint8).numpy()  # (B, T, S, P)
+        b, t, s, p = rolls.shape
+        spec = RollSpec(tracks=tuple(f"track{i + 1}" for i in range(t)), bars=max(1, s // steps_per_bar),
+                        steps_per_beat=max(1, steps_per_bar // 4), pitches=p)
+        pictures = np.stack([np.asarray(render_roll_png(r, spec).convert("RGB")) for r in rolls[:16]])
+        return make_grid(pictures, cols=2 if len(pictures) > 1 else 1, pad=3, background=255)
+
+
 IMAGE = ImageModality("image", "B, C, H, W", (-1.0, 1.0))
 POINTS = PointModality("points", "B, 2", (float("-inf"), float("inf")))
 WAVE = WaveModality("audio", "B, 1, L", (-1.0, 1.0))
 SPECTROGRAM = SpectrogramModality("spectrogram", "B, 1, F, T", (-1.0, 1.0))
-MODALITIES = {m.name: m for m in (IMAGE, POINTS, WAVE, SPECTROGRAM)}
+PIANOROLL = RollModality("pianoroll", "B, tracks, steps, pitches", (-1.0, 1.0))
+MODALITIES = {m.name: m for m in (IMAGE, POINTS, WAVE, SPECTROGRAM, PIANOROLL)}

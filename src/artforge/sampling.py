@@ -45,6 +45,7 @@ class LoadedRun:
     device: torch.device
     label_names: list[str] = field(default_factory=list)
     label_weights: list[float] = field(default_factory=list)  # self-conditioned: each cluster's share of the data
+    extras: dict = field(default_factory=dict)  # what the training data told samplers (a roll format, tempos)
     _mean_styles: dict = field(default_factory=dict, repr=False)  # class (or None) -> mean w, computed once
 
     @property
@@ -279,7 +280,8 @@ def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announ
                                    device, f"checkpoint {ckpt_path}",
                                    "use the artforge version that wrote it, or another checkpoint")
     return LoadedRun(run_dir, ckpt_path, loaded["step"], state["family"], model_cfg, G, device,
-                     list(state.get("label_names") or []), list(state.get("label_weights") or []))
+                     list(state.get("label_names") or []), list(state.get("label_weights") or []),
+                     dict(state.get("extras") or {}))
 
 
 def resolve_checkpoint(run_dir: Path, which: str) -> Path:
@@ -368,7 +370,7 @@ def _read_meta(json_path: Path) -> dict:
 
 SAMPLES_RECORD = "samples.json"  # in each folder sample writes: its settings and the files it wrote
 # the only names a record may make sample delete: images and their provenance sidecars
-_WRITTEN = re.compile(r"(seed\d+|grid)\.(png|json|wav)|index\.html")
+_WRITTEN = re.compile(r"(seed\d+|grid)\.(png|json|wav|mid)|index\.html")
 
 
 def sample_folder(cfg: SampleConfig, model: LoadedRun) -> Path:
@@ -411,9 +413,13 @@ def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
     started = time.perf_counter()
     model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
     loaded = time.perf_counter()
+    from .composing import is_music_model
     from .listening import is_sound_model
-    if is_sound_model(model):
+    if is_sound_model(model) or is_music_model(model):
         return _sample_sounds(cfg, model, loaded - started)
+    if cfg.mood or cfg.valence is not None or cfg.arousal is not None:
+        raise UsageError(f"--mood, --valence and --arousal steer music models; {model.run_dir.name} makes images",
+                         "leave them out")
     seeds, dropped = cfg.seed_list(), []
     if cfg.filter:  # the config allows one filter, jacobian, for images
         seeds, dropped = jacobian_filter(model, seeds, cfg.filter_drop, cfg.truncation, cfg.label)
@@ -446,12 +452,19 @@ def sample_to_folder(cfg: SampleConfig, announce=print) -> dict:
 
 
 def _sample_sounds(cfg: SampleConfig, model: LoadedRun, load_s: float) -> dict:
-    """``sample`` for a sound model: WAVs, their spectrograms and a page of players (listening.py)."""
+    """``sample`` for a sound or music model: WAVs (and MIDI), pictures and a page of players
+    (listening.py, composing.py)."""
+    from .composing import compose_to_folder, is_music_model
     from .listening import sample_sounds_to_folder
 
+    music = is_music_model(model)
+    what = "music" if music else "sounds"
     if cfg.filter or cfg.truncation != 1.0:
         option = "--filter" if cfg.filter else "--truncation"
-        raise UsageError(f"{option} applies to image models; {model.run_dir.name} makes sounds", "leave it out")
+        raise UsageError(f"{option} applies to image models; {model.run_dir.name} makes {what}", "leave it out")
+    if not music and (cfg.mood or cfg.valence is not None or cfg.arousal is not None):
+        raise UsageError(f"--mood, --valence and --arousal steer music models; {model.run_dir.name} makes sounds",
+                         "leave them out (--label picks the kind of sound)")
     out = sample_folder(cfg, model)
     out.mkdir(parents=True, exist_ok=True)
     record = {"checkpoint": str(model.checkpoint), "step": model.step, "seeds": cfg.seed_list(), "label": cfg.label}
@@ -460,9 +473,10 @@ def _sample_sounds(cfg: SampleConfig, model: LoadedRun, load_s: float) -> dict:
         return _replace_previous(folder, names, record)
 
     settings = {**to_dict(cfg), "seeds": cfg.seed_list()}
-    result = sample_sounds_to_folder(cfg, model, out, settings, replace_previous)
+    make = compose_to_folder if music else sample_sounds_to_folder
+    result = make(cfg, model, out, settings, replace_previous)
     return {**result, "out": out, "checkpoint": model.checkpoint, "step": model.step, "load_s": load_s,
-            "dropped": [], "kind": "sounds"}
+            "dropped": [], "kind": "music" if music else "sounds"}
 
 
 def sample_images(model: LoadedRun, seeds: list[int], truncation: float,

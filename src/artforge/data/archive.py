@@ -161,6 +161,10 @@ class ImageDataset:
                             "prepare the dataset with 'artforge prepare' so all images share one size")
         return arr
 
+    def inference_extras(self) -> dict:
+        """What samplers of a model trained on this dataset need to know of it (saved in checkpoints)."""
+        return {}
+
     # What the loader needs of any dataset (images here, sounds in SoundDataset): one item's tensor.
     modality = "image"
     item_dtype = "uint8"
@@ -230,6 +234,20 @@ class RollDataset(ImageDataset):
 
     modality = "pianoroll"
     item_dtype = "uint8"
+
+    @property
+    def resolution(self) -> int:
+        return self.width  # time steps: what a model of rolls is sized by
+
+    def inference_extras(self) -> dict:
+        """The roll format, the mood thresholds and each label's median tempo (generated pieces play at
+        their mood's tempo, and are judged by the thresholds the data was labelled with)."""
+        items = self.manifest.get("items") or []
+        tempos: dict[str, list[float]] = {}
+        for item, label in zip(items, self.labels if self.labels is not None else []):
+            tempos.setdefault(self.label_names[int(label)], []).append(float(item.get("tempo") or 120.0))
+        return {"roll_spec": self.manifest.get("roll_spec"), "mood_reference": self.manifest.get("mood_reference"),
+                "label_tempos": {k: float(np.median(v)) for k, v in tempos.items()}}
 
     @property
     def spec(self):

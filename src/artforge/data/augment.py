@@ -67,6 +67,7 @@ AUGMENTS: dict[str, Augmentation] = {
         Augmentation("scale", "zoom in or out by up to 10%", scale_matrix),
         Augmentation("crop", "crop up to 10% of the side at a random place, resized back", crop_matrix),
         Augmentation("rotate", "rotate by up to 10 degrees", rotate_matrix),
+        Augmentation("transpose", "piano rolls only: shift each piece by -5 to +6 semitones (modality.py)"),
     )
 }
 

@@ -424,9 +424,12 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     device = pick_device(cfg.device)
     if model is None and cfg.run is not None:
         model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
+        from ..composing import is_music_model
         from ..listening import is_sound_model
         if is_sound_model(model):
             return _evaluate_sound_run(cfg, model, announce)
+        if is_music_model(model):
+            return _evaluate_music_run(cfg, model, announce)
     shape = model.image_shape[1:] if model is not None else None  # (height, width)
     real_source, dataset = _reference_source(cfg, model.run_dir if model is not None else None, shape)
     if model is not None:
@@ -498,6 +501,34 @@ def _evaluate_sound_run(cfg: EvaluateOptions, model, announce) -> dict:
               "kind": "sound", "run": str(model.run_dir), "checkpoint": str(model.checkpoint), "step": model.step,
               "results": {**{k: v for k, v in scores["generated"].items() if not isinstance(v, dict)},
                           **{f"real_{k}": v for k, v in scores["real_held_out"].items() if not isinstance(v, dict)}},
+              **scores, "seconds": {"total": round(time.time() - started, 2)}}
+    out = _default_out(cfg, model)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out, report)
+    report["path"] = str(out)
+    return report
+
+
+MUSIC_MAX_N = 2000  # pieces scored at most (measuring a piece's key and density is Python, ~1 ms each)
+
+
+def _evaluate_music_run(cfg: EvaluateOptions, model, announce) -> dict:
+    """A music run's MuseGAN metrics beside the training data's, and its mood control (music_eval.py)."""
+    from ..data.archive import open_dataset
+    from ..utils.files import atomic_write_json
+    from .music_eval import check_dataset, evaluate_music
+
+    path = cfg.real or _trained_on(model.run_dir)
+    dataset = open_dataset(path)
+    check_dataset(dataset, model.run_dir.name)
+    n = min(cfg.n, MUSIC_MAX_N)
+    if n < cfg.n:
+        announce(f"scoring {n:,} pieces (at most {MUSIC_MAX_N:,} for a music model)")
+    started = time.time()
+    scores = evaluate_music(model, dataset, n=n, seed=cfg.seed)
+    report = {"artforge_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "run": str(model.run_dir), "checkpoint": str(model.checkpoint), "step": model.step,
+              "results": {k: v for k, v in scores["metrics"]["model"].items() if isinstance(v, (int, float))},
               **scores, "seconds": {"total": round(time.time() - started, 2)}}
     out = _default_out(cfg, model)
     out.parent.mkdir(parents=True, exist_ok=True)

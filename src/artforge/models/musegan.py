@@ -90,7 +90,7 @@ class BarGenerator(nn.Module):
         self.norm = nn.BatchNorm1d(4 * w * self.base * self.octaves)
 
     def forward(self, codes: Tensor) -> Tensor:
-        h = F.relu(self.norm(self.dense(codes))).view(len(codes), -1, self.base, self.octaves)
+        h = F.relu(self.norm(self.dense(codes))).reshape(len(codes), -1, self.base, self.octaves)
         return torch.tanh(self.pitch(self.time(h)))[:, 0]  # (N, steps per bar, pitches)
 
 
@@ -122,7 +122,7 @@ class MuseGenerator(nn.Module):
             weights = c if c is not None and c.dim() == 2 else F.one_hot(c, cfg.num_classes)
             parts.append(self.embed(weights.to(z.dtype))[:, None, None].expand(b, t, bars, d))
         codes = torch.cat(parts, dim=3).reshape(b * t * bars, -1)
-        out = self.bar(codes).view(b, t, bars, cfg.steps_per_bar, cfg.pitches)
+        out = self.bar(codes).reshape(b, t, bars, cfg.steps_per_bar, cfg.pitches)
         return out.reshape(b, t, cfg.resolution, cfg.pitches)
 
 
@@ -144,9 +144,9 @@ class MuseDiscriminator(nn.Module):
     def features(self, x: Tensor) -> Tensor:
         cfg = self.cfg
         b = len(x)
-        bars = x.view(b, cfg.channels, cfg.bars, cfg.steps_per_bar, cfg.pitches).transpose(1, 2)
+        bars = x.reshape(b, cfg.channels, cfg.bars, cfg.steps_per_bar, cfg.pitches).transpose(1, 2)
         h = self.bar_encoder(bars.reshape(b * cfg.bars, cfg.channels, cfg.steps_per_bar, cfg.pitches))
-        h = h.view(b, cfg.bars, -1).transpose(1, 2)  # (B, F, bars)
+        h = h.reshape(b, cfg.bars, -1).transpose(1, 2)  # (B, F, bars)
         return self.temporal(h).flatten(1)  # (B, 4w * bars)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:

@@ -13,14 +13,16 @@ from typing import Any
 from torch import nn
 
 from ..errors import UsageError
-from . import cyclegan, dcgan, esrgan, pix2pix, specgan, style, toy_mlp, wavegan
+from . import cyclegan, dcgan, esrgan, musegan, pix2pix, specgan, style, toy_mlp, wavegan
 from .family import Family
 
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY, toy_mlp.FAMILY, pix2pix.FAMILY,
-                                                 cyclegan.FAMILY, esrgan.FAMILY, wavegan.FAMILY, specgan.FAMILY)}
+                                                 cyclegan.FAMILY, esrgan.FAMILY, wavegan.FAMILY, specgan.FAMILY,
+                                                 musegan.FAMILY)}
 # The families ``artforge train --arch`` offers (each with its option section in config.py).
-ARCHITECTURES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY, wavegan.FAMILY, specgan.FAMILY)}
+ARCHITECTURES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY, wavegan.FAMILY, specgan.FAMILY,
+                                                          musegan.FAMILY)}
 
 
 def get_family(name: str) -> Family:

@@ -450,4 +450,5 @@ class GenerationTask(Task):
             self.ada.load_state_dict(state["augment"]["ada"])
 
     def inference_state(self) -> dict:
-        return {"label_names": self.label_names, "label_weights": self.label_weights}
+        return {"label_names": self.label_names, "label_weights": self.label_weights,
+                "extras": self.dataset.inference_extras()}

@@ -201,14 +201,7 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
                          "against the true images afterwards", "leave it out and run 'artforge evaluate RUN'")
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
-    if ds.modality == "audio":
-        if cfg.task != "generation":
-            raise UsageError(f"dataset {ds.display_name} holds sounds; --task {cfg.task} translates images",
-                             "train sounds with the generation task: --arch wavegan or --arch specgan")
-        if options.get("augment"):
-            raise UsageError(f"--augment {','.join(cfg.augment)} transforms images; dataset {ds.display_name} "
-                             "holds sounds", "leave it out")
-        cfg = dataclasses.replace(cfg, augment=())  # the image default (flip) means nothing to a sound
+    cfg = _modality_augment(cfg, ds, options)
     if cfg.task != "generation":
         TRANSLATION_SETUPS[cfg.task](cfg.resolved(), ds, check_only=True)  # fail before making a folder
     else:
@@ -234,6 +227,26 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     if dist.is_writer:
         _write_options(run_dir, trainer.cfg, trainer)
     return trainer.run()
+
+
+def _modality_augment(cfg: TrainConfig, ds: ImageDataset, options: dict) -> TrainConfig:
+    """Sounds and piano rolls train with the generation task only, and with their own augmentations:
+    none for sounds, transposition for rolls (the image default, flip, means nothing to them)."""
+    what = {"audio": "sounds", "pianoroll": "piano rolls"}.get(ds.modality)
+    if what is None:
+        if "transpose" in cfg.augment:
+            raise UsageError(f"--augment transpose shifts piano rolls; dataset {ds.display_name} holds images",
+                             "leave it out")
+        return cfg
+    if cfg.task != "generation":
+        raise UsageError(f"dataset {ds.display_name} holds {what}; --task {cfg.task} translates images",
+                         "train it with the generation task and a fitting --arch")
+    own = ("transpose",) if ds.modality == "pianoroll" else ()
+    given = [name for name in options.get("augment") or () if name not in own]
+    if given:
+        raise UsageError(f"--augment {','.join(given)} transforms images; dataset {ds.display_name} holds {what}",
+                         f"leave it out{' (piano rolls take --augment transpose)' if own else ''}")
+    return dataclasses.replace(cfg, augment=tuple(options["augment"]) if "augment" in options else own)
 
 
 def start_notes(trainer: Trainer) -> list[tuple[str, dict]]:
@@ -275,6 +288,8 @@ def shape_options(family, ds: ImageDataset) -> dict:
     options = {"aspect": ds.aspect} if "aspect" in fields else {}
     if "sample_rate" in fields and ds.modality == "audio":
         options["sample_rate"] = ds.sample_rate
+    if "pitches" in fields and ds.modality == "pianoroll":
+        options.update(pitches=ds.height, bars=ds.spec.bars)
     return options
 
 
@@ -282,12 +297,13 @@ def _check_shape(arch: str, ds: ImageDataset) -> None:
     """The architecture trains images of the dataset's size and aspect; else a one-line error with the fix."""
     family = get_architecture(arch)
     if family.trains_on != ds.modality:
-        if ds.modality == "audio":
-            sound = " or ".join(f"--arch {n}" for n, f in ARCHITECTURES.items() if f.trains_on == "audio")
-            raise UsageError(f"dataset {ds.display_name} holds sounds; --arch {arch} makes images", f"use {sound}")
-        raise UsageError(f"--arch {arch} makes sounds; dataset {ds.display_name} holds images",
-                         "prepare sounds with 'artforge prepare audio SRC' (e.g. the built-in drums), or use "
-                         "--arch dcgan or style")
+        what = {"audio": "sounds", "pianoroll": "piano rolls", "image": "images"}
+        fits = " or ".join(f"--arch {n}" for n, f in ARCHITECTURES.items() if f.trains_on == ds.modality)
+        prepare = {"audio": "'artforge prepare audio SRC' (e.g. the built-in drums)",
+                   "pianoroll": "'artforge prepare music SRC' (e.g. the built-in bach)", "image": "'artforge prepare SRC'"}
+        raise UsageError(f"--arch {arch} makes {what[family.trains_on]}; dataset {ds.display_name} holds "
+                         f"{what[ds.modality]}", f"use {fits}, or prepare {what[family.trains_on]} with "
+                         f"{prepare[family.trains_on]}")
     options = shape_options(family, ds)
     if ds.modality == "image" and ds.aspect != SQUARE and not options:
         others = [name for name, f in ARCHITECTURES.items() if shape_options(f, ds)]
