@@ -216,6 +216,22 @@ def test_sound_families_train_resume_exactly_and_sample_wavs_with_players(arch, 
     again = tmp_path / "again"
     assert main(["sample", str(full.run_dir), "--seeds", "1", "--label", "snare", "--out", str(again)]) == 0
     assert np.array_equal(sf.read(again / "seed0001.wav")[0], wav)  # a seed gives the same sound alone
+    row = tmp_path / "row"
+    assert main(["sample", str(full.run_dir), "--between", "1,2", "--n", "4", "--label", "snare", "--out", str(row)]) == 0
+    assert sorted(p.name for p in row.glob("step*.wav")) == [f"step0{i}.wav" for i in range(4)]
+    assert np.abs(sf.read(row / "step00.wav")[0] - wav).max() < 1e-2  # the row starts at seed 1's sound
+    assert np.abs(sf.read(row / "step03.wav")[0] - sf.read(out / "seed0002.wav")[0]).max() < 1e-2
+
+
+def test_like_projects_a_sound_and_draws_neighbours(sound_dataset, sound_folder, tmp_path):
+    run = artforge.train(sound_dataset, out=tmp_path / "run", arch="specgan", steps=2, **TINY).run_dir
+    result = artforge.sample(run, like=sound_folder / "kick" / "kick1.wav", n=2, out=tmp_path / "like")
+    names = sorted(p.name for p in (tmp_path / "like").glob("*.wav"))
+    assert names == ["like.wav", "seed0000.wav", "seed0001.wav", "target.wav"] and len(result["files"]) == 3
+    record = json.loads((tmp_path / "like" / "like.json").read_text())
+    assert record["settings"]["projection_l1"] > 0 and record["label"] in (0, 1)
+    target, rate = sf.read(tmp_path / "like" / "target.wav")
+    assert rate == 16000 and len(target) == 16384  # the user's sound, prepared as the training clips were
 
 
 def test_image_architectures_refuse_sounds_and_sound_ones_refuse_images(sound_dataset, blob_dataset, tmp_path):

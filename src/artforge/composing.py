@@ -116,13 +116,23 @@ def compose_to_folder(cfg, model, out: Path, settings: dict, replace_previous) -
     from .listening import PAGE, player_page
     from .metrics.mood import measure_mood, quadrant
 
+    from .listening import between_latents
+
+    if cfg.like:
+        raise UsageError(f"--like projects a sound; {model.run_dir.name} makes music", "leave it out")
     spec = roll_spec(model)
-    seeds = cfg.seed_list()
     started = time.perf_counter()
+    if cfg.between:  # a row from seed A's piece to seed B's, in A's mood (or the one asked for)
+        from .config import parse_seeds
+        a, b = parse_seeds(cfg.between)
+        seeds, latents = [a] * cfg.n, between_latents(model, a, b, cfg.n)
+        stems = [f"step{i:02d}" for i in range(cfg.n)]
+    else:
+        seeds = cfg.seed_list()
+        latents, stems = model.latents(seeds), [f"seed{s:04d}" for s in seeds]
     c = conditions(model, seeds, cfg.mood, cfg.valence, cfg.arousal)
-    rolls = render_rolls(model, model.latents(seeds), c)
+    rolls = render_rolls(model, latents, c)
     sampled = time.perf_counter()
-    stems = [f"seed{s:04d}" for s in seeds]
     names = [f"{stem}.{ext}" for stem in stems for ext in ("mid", "wav", "png", "json")] + [PAGE]
     removed = replace_previous(out, names)
     reference = model.extras.get("mood_reference")
@@ -138,15 +148,16 @@ def compose_to_folder(cfg, model, out: Path, settings: dict, replace_previous) -
         measured = measure_mood(roll, spec, tempo, reference)
         asked = (quadrant(cfg.valence or 0.0, cfg.arousal or 0.0) if soft
                  else model.label_names[label] if label is not None and label < len(model.label_names) else None)
-        record = provenance.describe(model, "sample-music", seed=seed, label=label, z=model.latents([seed])[0],
-                                     settings=settings)
+        record = provenance.describe(model, "sample-music", seed=None if cfg.between else seed, label=label,
+                                     z=latents[i], settings=settings)
         record.update(asked_mood=asked, valence=cfg.valence, arousal=cfg.arousal, tempo=tempo,
                       notes=int(len(roll_notes(roll))),
                       measured={k: v for k, v in measured.items() if k in ("valence", "arousal", "mode", "density")},
                       measured_mood=quadrant(measured["valence"], measured["arousal"]), rendered_by=rendered)
         atomic_write_json(out / f"{stems[i]}.json", record)
         files.append(out / f"{stems[i]}.mid")
-        entries.append({"stem": stems[i], "caption": f"seed {seed} · asked {asked or '-'} · heard "
+        where = f"step {i}" if cfg.between else f"seed {seed}"
+        entries.append({"stem": stems[i], "caption": f"{where} · asked {asked or '-'} · heard "
                         f"{record['measured_mood']} ({measured['mode'] or 'silent'}, {measured['density']:.1f} "
                         f"notes/s) · {tempo:.0f} BPM"})
     page = player_page(out, f"{model.run_dir.name}: {len(seeds)} pieces", entries,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -917,6 +918,10 @@ class SampleConfig:
                                    "tense: minor) to 1 (joyful, tender: major), with --arousal")
     arousal: float | None = option(None, "music models: arousal from -1 (calm: sombre, tender) to 1 (lively: "
                                    "joyful, tense), with --valence")
+    between: str | None = option(None, "sound and music models: instead of --n seeds, a row of --n outputs walking "
+                                 "from seed A to seed B (spherical interpolation of z), e.g. 3,7", metavar="A,B")
+    like: str | None = option(None, "sound models: variations of your own sound: the WAV is projected into the "
+                              "latent space, re-made, and --n neighbours of it are drawn", metavar="WAV")
     checkpoint: str = option("best", "which checkpoint: best, latest, or a step number")
     device: str = option("auto", DEVICES_HELP)
     grid: bool = option(True, "also write grid.png")
@@ -945,6 +950,18 @@ class SampleConfig:
             value = getattr(self, name)
             if value is not None and (not _is_number(value) or not -1 <= value <= 1):
                 raise UsageError(f"--{name} must be between -1 and 1, got {value!r}", f"pass e.g. --{name} 0.5")
+        if self.between is not None:
+            seeds = parse_seeds(self.between)
+            if len(seeds) != 2 or "," not in self.between:
+                raise UsageError(f"--between takes two seeds A,B, got {self.between!r}", "pass e.g. --between 3,7")
+            if self.n < 2:
+                raise UsageError("--between needs --n 2 or more (the row's length)", "pass e.g. --n 8")
+        if self.like is not None:
+            _paths_to_str(self, "like")
+            if not Path(self.like).is_file():
+                raise UsageError(f"--like {self.like} is not a file", "pass a WAV, FLAC, OGG or AIFF file")
+            if self.between is not None:
+                raise UsageError("--like and --between are two ways of choosing the latents", "pass one")
         if (self.valence is not None or self.arousal is not None) and (self.mood or self.label):
             raise UsageError("--valence/--arousal set the mood continuously; --mood and --label set it by name",
                              "pass one of them")

@@ -123,6 +123,8 @@ def _evaluation_section(run_dir: Path) -> str:
     esc = html.escape
     if "task" in report:
         return _translation_section(report)
+    if report.get("kind") in ("sound", "music"):
+        return _sound_music_section(report)
     r = report["results"]
     cells = "".join(f"<tr><td>{esc(metric_name(k, report))}</td><td>{r[k]:.4g}</td></tr>"
                     for k in EVAL_KEYS if isinstance(r.get(k), (int, float)))
@@ -135,6 +137,59 @@ def _evaluation_section(run_dir: Path) -> str:
         parts.append("<h3>Generated images closest to a training image (left) and that image (right)</h3>"
                      + _file_img(Path(grid)))
     return "".join(parts)
+
+
+def _sound_music_section(report: dict) -> str:
+    """A sound run's classifier scores beside the real clips', or a music run's MuseGAN metrics and moods."""
+    esc = html.escape
+    if report["kind"] == "sound":
+        fake, real = report["generated"], report["real_held_out"]
+        keys = [("inception score (classifier)", "inception_score"), ("Fréchet distance (classifier)", "frechet_distance"),
+                ("label accuracy", "label_accuracy"), ("novelty (NN distance ratio)", "novelty_ratio")]
+        rows = "".join(f"<tr><td>{esc(name)}</td><td>{fake[k]:.4g}</td><td>{real[k]:.4g}</td></tr>"
+                       for name, k in keys if k in fake and k in real)
+        return (f"<p>{esc(report['checkpoint'])}: {report['n']} sounds; sampling {fake['times_real_time']:.0f}x real "
+                f"time.</p><table><tr><th></th><th>model</th><th>held-out real clips</th></tr>{rows}</table>")
+    from .metrics.music_eval import music_summary_lines
+    lines = music_summary_lines(report)
+    table = [line for line in lines if line.startswith("|")]
+    head = [c.strip() for c in table[0].strip("|").split("|")]
+    body = "".join("<tr>" + "".join(f"<td>{esc(c.strip())}</td>" for c in row.strip("|").split("|")) + "</tr>"
+                   for row in table[2:])
+    rest = "".join(f"<p>{esc(line.strip())}</p>" for line in lines if line and not line.startswith("|"))
+    return (f"<p>{esc(report['checkpoint'])}: {report['n']} pieces.</p><table><tr>"
+            + "".join(f"<th>{esc(h)}</th>" for h in head) + f"</tr>{body}</table>{rest}")
+
+
+def _small_wav(path: Path, rate: int = 16000) -> bytes:
+    """A WAV's bytes as 16-bit mono at ``rate``: a rendered piece (stereo, 22 kHz) embeds at a quarter the size."""
+    import soundfile as sf
+
+    from .data.sound import resample, wav_bytes
+
+    audio, source_rate = sf.read(str(path), dtype="float32", always_2d=True)
+    return wav_bytes(resample(audio.mean(axis=1), source_rate, rate), rate)
+
+
+def _players_section(run_dir: Path, modality: str, count: int = 8) -> str:
+    """Sounds (or pieces) of the best checkpoint, embedded as players, so the report is heard where it is read."""
+    import tempfile
+
+    from .config import SampleConfig
+    from .sampling import sample_to_folder
+
+    with tempfile.TemporaryDirectory(prefix="artforge-report-") as tmp:
+        sample_to_folder(SampleConfig(run=str(run_dir), n=count, out=tmp, grid=False), announce=lambda *a: None)
+        cards = []
+        for wav in sorted(Path(tmp).glob("seed*.wav")):
+            audio = base64.b64encode(_small_wav(wav)).decode()
+            record = json.loads(wav.with_suffix(".json").read_text())
+            caption = f"seed {record['seed']}" + (f" · {record['asked_mood']}" if record.get("asked_mood") else "")
+            cards.append(f"<figure>{_file_img(wav.with_suffix('.png'), 256)}<br><audio controls "
+                         f"src=\"data:audio/wav;base64,{audio}\"></audio><figcaption>{html.escape(caption)}"
+                         "</figcaption></figure>")
+    what = "Pieces" if modality == "pianoroll" else "Sounds"
+    return f"<h2>{what} of the best checkpoint</h2><div class=row>{''.join(cards)}</div>"
 
 
 def _translation_section(report: dict) -> str:
@@ -184,6 +239,10 @@ def build_html(run_dir: Path) -> str:
         body.append(f"<h2>{latest} (step {int(grids[-1].stem)})</h2>{_file_img(grids[-1])}")
         body.append(f"<h2>{timeline}</h2><div class=row>" + "".join(
             f"<figure>{_file_img(g, 220)}<figcaption>step {int(g.stem)}</figcaption></figure>" for g in grids) + "</div>")
+    from .models.registry import FAMILIES
+    family = FAMILIES.get(options["model"]["arch"])
+    if family is not None and family.trains_on in ("audio", "pianoroll") and grids:
+        body.append(_players_section(run_dir, family.trains_on))
     charts = [line_chart(metrics, keys, name, log) for name, keys, log in CURVES]
     protocol = _training_protocol(events, options)  # FID/KID logged in training are not those of artforge evaluate
     quality = line_chart(_metric_rows(events), ("swd", "l1", "fid", "kid"), "Quality per checkpoint (lower is better)"

@@ -370,7 +370,7 @@ def _read_meta(json_path: Path) -> dict:
 
 SAMPLES_RECORD = "samples.json"  # in each folder sample writes: its settings and the files it wrote
 # the only names a record may make sample delete: images and their provenance sidecars
-_WRITTEN = re.compile(r"(seed\d+|grid)\.(png|json|wav|mid)|index\.html")
+_WRITTEN = re.compile(r"(seed\d+|step\d+|grid|like|target)\.(png|json|wav|mid)|index\.html")
 
 
 def sample_folder(cfg: SampleConfig, model: LoadedRun) -> Path:

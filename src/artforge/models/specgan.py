@@ -96,8 +96,9 @@ class SpecGenerator(nn.Module):
         return (z.clamp(-CLIP, CLIP) / CLIP)[:, None].to(waves.dtype)
 
     @torch.no_grad()
-    def to_wave(self, spec: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """(B, 1, F, T) spectrograms -> (B, 1, L) waveforms by Griffin-Lim, peak-normalized to 0.95."""
+    def to_wave(self, spec: Tensor, generator: torch.Generator | list[torch.Generator] | None = None) -> Tensor:
+        """(B, 1, F, T) spectrograms -> (B, 1, L) waveforms by Griffin-Lim, peak-normalized to 0.95; a list
+        of generators seeds each item's phases on its own."""
         logs = spec.float()[:, 0] * CLIP * self.bin_std[:, None] + self.bin_mean[:, None]
         wave = griffin_lim(full_magnitude(logs), self.cfg.resolution, self.cfg.griffin_lim_iters, generator=generator)
         peak = wave.abs().amax(dim=1, keepdim=True).clamp(min=1e-6)

@@ -50,15 +50,19 @@ def full_magnitude(log_mag: Tensor) -> Tensor:
 
 
 def griffin_lim(magnitude: Tensor, length: int, iters: int = 32, momentum: float = 0.99, n_fft: int = N_FFT,
-                hop: int = HOP, generator: torch.Generator | None = None) -> Tensor:
+                hop: int = HOP, generator: torch.Generator | list[torch.Generator] | None = None) -> Tensor:
     """(B, F + 1, T + 1) magnitudes -> (B, length) waveforms whose STFT magnitude is close to them.
 
     Griffin & Lim (1984) with Perraudin et al.'s (2013) momentum ("fast Griffin-Lim"): alternate
     between the consistent signal of the current phases and the given magnitude. Phases start random
-    (seeded by ``generator``): zero phases make every frame's partials start together, a buzz.
+    (seeded by ``generator``, or one generator per item, so an item's sound does not depend on the
+    batch it is in): zero phases make every frame's partials start together, a buzz.
     """
     mag = magnitude.float()
-    angles = torch.rand(mag.shape, generator=generator).to(mag.device) * 2 * math.pi
+    if isinstance(generator, (list, tuple)):
+        angles = torch.stack([torch.rand(mag.shape[1:], generator=g) for g in generator]).to(mag.device) * 2 * math.pi
+    else:
+        angles = torch.rand(mag.shape, generator=generator).to(mag.device) * 2 * math.pi
     phase = torch.polar(torch.ones_like(mag), angles)
     previous = torch.zeros_like(phase)
     for _ in range(iters):
