@@ -92,3 +92,19 @@ def test_mood_options_are_checked(roll_dataset, tmp_path):
         SampleConfig(run="r", mood="sombre", label="x")
     with pytest.raises(UsageError, match="--augment flip transforms images"):
         artforge.train(roll_dataset, out=tmp_path, arch="musegan", steps=1, augment=("flip",))
+
+
+def test_prepare_music_command(tmp_path, capsys):
+    from artforge.cli import main
+
+    src = tmp_path / "songs"
+    src.mkdir()
+    write_midi(src / "a.mid", MAJOR_FAST, tempo=150)
+    assert main(["prepare", "music", str(src), "--out", str(tmp_path / "m.zip"), "--quiet"]) == 0
+    assert "prepared 2 rolls of 4 bars" in capsys.readouterr().out
+    from artforge.data.archive import open_dataset
+    ds = open_dataset(tmp_path / "m.zip")
+    assert ds.modality == "pianoroll" and ds.item_shape == (1, 64, 84) and ds.label_names == list(MOODS_ORDER)
+
+
+MOODS_ORDER = ("joyful", "tender", "sombre", "tense")

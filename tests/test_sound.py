@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -241,3 +242,39 @@ def test_image_architectures_refuse_sounds_and_sound_ones_refuse_images(sound_da
         artforge.train(blob_dataset, out=tmp_path, steps=1, arch="wavegan")
     with pytest.raises(UsageError, match="--augment flip transforms images"):
         artforge.train(sound_dataset, out=tmp_path, steps=1, arch="wavegan", augment=("flip",))
+
+
+def test_evaluate_scores_a_sound_run_beside_real_clips(sound_folder, tmp_path, monkeypatch):
+    from artforge.metrics import sound as sound_metrics
+
+    sound_dataset = prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "s.zip"),
+                                                     split=(0.6, 0.2, 0.2)), progress=False).path
+
+    monkeypatch.setattr(sound_metrics, "CLASSIFIER_STEPS", 30)
+    monkeypatch.setenv("ARTFORGE_CACHE", str(tmp_path / "cache"))
+    run = artforge.train(sound_dataset, out=tmp_path / "run", arch="wavegan", steps=2, **TINY).run_dir
+    report = artforge.evaluate(run, n=6)
+    assert report["kind"] == "sound" and report["n"] == 6
+    fake, real = report["generated"], report["real_held_out"]
+    assert 1.0 <= fake["inception_score"] <= 2.0 + 1e-9 and 1.0 <= real["inception_score"] <= 2.0 + 1e-9
+    assert fake["frechet_distance"] >= 0 and 0 <= fake["label_accuracy"] <= 1 and fake["times_real_time"] > 0
+    assert real["novelty_ratio"] == pytest.approx(1.0)  # held-out clips are the novelty yardstick
+    assert json.loads(Path(report["path"]).read_text())["kind"] == "sound"
+
+
+def test_inception_score_of_known_probabilities():
+    from artforge.metrics.sound import inception_score
+
+    assert inception_score(np.eye(4)) == pytest.approx(4.0)  # confident and balanced: the class count
+    assert inception_score(np.full((5, 4), 0.25)) == pytest.approx(1.0)  # undecided: 1
+    assert inception_score(np.tile([1.0, 0, 0, 0], (6, 1))) == pytest.approx(1.0)  # one class only: 1
+
+
+def test_prepare_audio_command(sound_folder, tmp_path, capsys):
+    from artforge.cli import main
+
+    assert main(["prepare", "audio", str(sound_folder), "--out", str(tmp_path / "s.zip"), "--sample-rate", "22050",
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "prepared 10 sounds, 16,384 samples at 22,050 Hz" in out and "2 classes (kick, snare)" in out
+    assert open_dataset(tmp_path / "s.zip").sample_rate == 22050

