@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .family import Family
+from .heads import LogitHead
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,7 @@ class MuseDiscriminator(nn.Module):
             nn.Conv2d(4 * w, 4 * w, (4, 1), (2, 1), (1, 0)), nn.LeakyReLU(0.2))  # (4w, s/4, 1)
         features = 4 * w * (cfg.steps_per_bar // 4)
         self.temporal = nn.Sequential(nn.Conv1d(features, 4 * w, 3, padding=1), nn.LeakyReLU(0.2))
-        self.logit = nn.Linear(4 * w * cfg.bars, 1)
-        self.embed = nn.Embedding(cfg.num_classes, 4 * w * cfg.bars) if cfg.num_classes else None
+        self.head = LogitHead(4 * w * cfg.bars, cfg.num_classes)
 
     def features(self, x: Tensor) -> Tensor:
         cfg = self.cfg
@@ -150,11 +150,7 @@ class MuseDiscriminator(nn.Module):
         return self.temporal(h).flatten(1)  # (B, 4w * bars)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
-        h = self.features(x)
-        out = self.logit(h).flatten()
-        if self.embed is not None and c is not None:
-            out = out + (self.embed(c) * h).sum(dim=1)
-        return out
+        return self.head(self.features(x), c)
 
 
 def build(cfg: MuseGANConfig) -> dict[str, nn.Module]:

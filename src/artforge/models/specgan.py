@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from ..ops.spectral import full_magnitude, griffin_lim, log_magnitude, spectrogram_shape
 from .family import Family
+from .heads import LogitHead
 from .wavegan import LENGTHS
 
 LAYERS = 5
@@ -111,8 +112,7 @@ class SpecDiscriminator(nn.Module):
         widths = [1] + [cfg.width_at(LAYERS - 1 - i) for i in range(LAYERS)]  # 1, d, ..., 16d
         self.convs = nn.ModuleList(nn.Conv2d(a, b, 5, 2, padding=2) for a, b in zip(widths[:-1], widths[1:]))
         features = widths[-1] * cfg.base[0] * cfg.base[1]
-        self.logit = nn.Linear(features, 1)
-        self.embed = nn.Embedding(cfg.num_classes, features) if cfg.num_classes else None
+        self.head = LogitHead(features, cfg.num_classes)
 
     def features(self, x: Tensor) -> Tensor:
         for conv in self.convs:
@@ -120,11 +120,7 @@ class SpecDiscriminator(nn.Module):
         return x.flatten(1)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
-        h = self.features(x)
-        out = self.logit(h).flatten()
-        if self.embed is not None and c is not None:
-            out = out + (self.embed(c) * h).sum(dim=1)
-        return out
+        return self.head(self.features(x), c)
 
 
 def build(cfg: SpecGANConfig) -> dict[str, nn.Module]:

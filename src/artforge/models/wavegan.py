@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .family import Family
+from .heads import LogitHead
 
 KERNEL = 25
 STRIDE = 4
@@ -100,8 +101,7 @@ class WaveDiscriminator(nn.Module):
         self.convs = nn.ModuleList(nn.Conv1d(a, b, KERNEL, STRIDE, padding=KERNEL // 2 - 1)
                                    for a, b in zip(widths[:-1], widths[1:]))
         features = cfg.base * widths[-1]
-        self.logit = nn.Linear(features, 1)
-        self.embed = nn.Embedding(cfg.num_classes, features) if cfg.num_classes else None
+        self.head = LogitHead(features, cfg.num_classes)
 
     def features(self, x: Tensor) -> Tensor:
         """(B, 1, L) -> (B, base * 16d)."""
@@ -112,11 +112,7 @@ class WaveDiscriminator(nn.Module):
         return x.flatten(1)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
-        h = self.features(x)
-        out = self.logit(h).flatten()
-        if self.embed is not None and c is not None:
-            out = out + (self.embed(c) * h).sum(dim=1)
-        return out
+        return self.head(self.features(x), c)
 
 
 def build(cfg: WaveGANConfig) -> dict[str, nn.Module]:

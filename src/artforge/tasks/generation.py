@@ -208,10 +208,10 @@ def build_phases(cfg, path_length: PathLengthMean | None = None) -> list[Phase]:
 # ----------------------------------------------------------------------------- the task
 
 class GenerationTask(Task):
-    """G(z, c) against D(x, c) on one prepared dataset of images (or sounds).
+    """G(z, c) against D(x, c) on one prepared dataset of images, sounds or piano rolls.
 
     ``modality`` is what G makes and D judges; ``data_modality`` what the dataset stores (the same for
-    images and WaveGAN; SpecGAN makes spectrograms from stored sounds). A G with ``encode_real`` turns
+    images, WaveGAN and MuseGAN; SpecGAN makes spectrograms from stored sounds). A G with ``encode_real`` turns
     real items into what it makes (SpecGAN's normalized spectrograms), one with ``fit_data`` learns that
     encoding from the data at the start of a run.
     """

@@ -1,4 +1,4 @@
-"""Training a GAN on an image dataset: the generation task and a model family on the engine.
+"""Training a GAN on a prepared dataset (images, sounds, piano rolls): a task and a model family on the engine.
 
 ``Trainer`` wires a run together (engine.py runs it): the family's networks, the task (generation,
 tasks/generation.py; or an image-to-image task, set up in setups.py), evaluation during training as a
