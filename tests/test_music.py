@@ -61,6 +61,9 @@ def test_musegan_trains_resumes_exactly_samples_moods_and_evaluates(roll_dataset
     options = json.loads((full.run_dir / "options.json").read_text())
     assert options["train"]["augment"] == ["transpose"] and options["model"]["num_classes"] == 4
     assert options["model"]["channels"] == 1 and options["model"]["pitches"] == 84
+    assert options["train"]["recipe"] == "musegan-cpu" and options["train"]["aux_weight"] == 1.0
+    logged = [json.loads(line) for line in (full.run_dir / "log.jsonl").read_text().splitlines()]
+    assert any("D/aux" in row and "G/aux" in row for row in logged)  # AC-GAN's classifier trains both ways
 
     from artforge.cli import main
     out = tmp_path / "pieces"

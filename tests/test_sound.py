@@ -233,6 +233,8 @@ def test_like_projects_a_sound_and_draws_neighbours(sound_dataset, sound_folder,
     assert record["settings"]["projection_l1"] > 0 and record["label"] in (0, 1)
     target, rate = sf.read(tmp_path / "like" / "target.wav")
     assert rate == 16000 and len(target) == 16384  # the user's sound, prepared as the training clips were
+    page = artforge.report(run).read_text()  # the report plays the best checkpoint's sounds
+    assert page.count("<audio controls src=\"data:audio/wav;base64,") == 8 and "Sounds of the best checkpoint" in page
 
 
 def test_image_architectures_refuse_sounds_and_sound_ones_refuse_images(sound_dataset, blob_dataset, tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 ARCHITECTURES = ("dcgan", "style", "wavegan", "specgan", "musegan")  # models.registry.ARCHITECTURES
 LOSSES = ("minimax", "nonsaturating", "hinge", "wasserstein", "least-squares", "relativistic")  # losses.LOSSES
 RECIPES = ("dcgan", "lsgan", "ragan", "wgan", "wgan-gp", "hinge-sn", "stable", "stylegan2", "style-cpu", "cyclegan",
-           "esrgan", "wavegan", "wavegan-cpu")  # recipes.RECIPES
+           "esrgan", "wavegan", "wavegan-cpu", "musegan-cpu")  # recipes.RECIPES
 SAMPLE_FILTERS = ("d", "jacobian")  # sample_filters.SCORERS
 D_AUGMENT_POLICIES = ("diffaug", "bgc")  # training.diffaug.D_AUGMENT_POLICIES
 D_AUGMENTS = ("xflip", "rot90", "translation", "scale", "rotate", "brightness", "contrast", "saturation",

@@ -52,10 +52,11 @@ def mood_weights(valence: float, arousal: float) -> torch.Tensor:
 
 def conditions(model, seeds: list[int], mood: str | None, valence: float | None, arousal: float | None):
     """G's label input for ``seeds``: hard labels (a mood, or cycling through them) or soft mood weights."""
+    if (mood is not None or valence is not None or arousal is not None) and list(model.label_names) != list(MOODS):
+        raise UsageError(f"{model.run_dir.name} is not conditioned on the four moods; --mood, --valence and "
+                         "--arousal steer mood models", "train on a dataset from 'artforge prepare music' "
+                         "(mood labels) without --conditional false")
     if valence is not None or arousal is not None:
-        if list(model.label_names) != list(MOODS):
-            raise UsageError(f"{model.run_dir.name} is not conditioned on the four moods; --valence and --arousal "
-                             "steer mood models", "train on a dataset from 'artforge prepare music' (mood labels)")
         w = mood_weights(valence or 0.0, arousal or 0.0)
         return w[None].expand(len(seeds), -1).clone()
     return model.labels(seeds, mood)

@@ -346,7 +346,7 @@ STYLE_PRESETS: dict[str, dict] = {
 # The recipe each architecture (and style preset) trains with when --recipe is not given.
 # Sounds: the paper's WGAN-GP (--recipe wavegan) learnt nothing in 4 CPU minutes on the drums; wavegan-cpu did.
 FAMILY_RECIPES = {"dcgan": "stable", "style": "stylegan2", "wavegan": "wavegan-cpu", "specgan": "wavegan-cpu",
-                  "musegan": "wavegan-cpu"}
+                  "musegan": "musegan-cpu"}
 PRESET_RECIPES = {"lite": "style-cpu"}  # the style presets whose recipe is not the family's
 
 
@@ -566,7 +566,7 @@ class TrainConfig(AudioOptions, StyleOptions, DCGANOptions):  # each family's op
     recipe: str | None = option(None, "training recipe: loss, regularizers and optimizer settings in one "
                                 "(options below marked 'recipe' override it); default: the architecture's, "
                                 "stable for dcgan; for style, style-cpu with --preset lite and stylegan2 with small and base; "
-                                "wavegan-cpu for wavegan, specgan and musegan (--recipe wavegan: WaveGAN's WGAN-GP)", choices=lambda: tuple(_registry("recipe")))
+                                "wavegan-cpu for wavegan and specgan (--recipe wavegan: WaveGAN's WGAN-GP); musegan-cpu for musegan", choices=lambda: tuple(_registry("recipe")))
     loss: str | None = option(None, "adversarial loss (recipe)", choices=lambda: tuple(_registry("loss")))
     batch: int = option(16, "images per step; with --minutes, sized to the machine unless given")
     lr_g: float | None = option(None, "generator learning rate (recipe)")
@@ -583,6 +583,9 @@ class TrainConfig(AudioOptions, StyleOptions, DCGANOptions):  # each family's op
     r1_interval: int = option(16, "steps between lazy R1 penalty steps")
     clip: float | None = option(None, "clip D's weights to [-clip, clip], as in the original WGAN (recipe)")
     label_smoothing: float | None = option(None, "one-sided label smoothing: real target is 1 - this (recipe)")
+    aux_weight: float | None = option(None, "conditional models whose D can classify (musegan): weight of the "
+                                      "auxiliary classifier loss, AC-GAN: D learns to tell the labels of real items "
+                                      "and G to make the asked label heard; 0 off (recipe)")
     instance_noise: float | None = option(None, "std of Gaussian noise added to D's inputs, annealed to 0 "
                                           "over --instance-noise-kimg (recipe)")
     instance_noise_kimg: float = option(100.0, "thousands of images over which instance noise fades out")
@@ -720,7 +723,7 @@ class TrainConfig(AudioOptions, StyleOptions, DCGANOptions):  # each family's op
         for name in ("beta1", "beta2", "label_smoothing", "d_augment_p", "ada_target", "lr_decay"):
             if given(name):
                 _fraction(getattr(self, name), name)
-        for name in ("gp_weight", "gp_center", "r1_gamma", "clip", "instance_noise", "ema_kimg"):
+        for name in ("gp_weight", "gp_center", "r1_gamma", "clip", "instance_noise", "ema_kimg", "aux_weight"):
             if given(name):
                 _non_negative(getattr(self, name), name)
         if given("d_augment"):

@@ -127,6 +127,9 @@ def spectrogram_picture(log_mag: Tensor, lo: float | None = None, hi: float | No
     return make_grid(rgb, pad=2, background=255)
 
 
+QUALITY_FLOOR = -3.0  # log STFT magnitude; a full-scale tone peaks near log(64) = 4.2, so about -63 dB
+
+
 class WaveModality(Modality):
     """Mono waveforms (B, 1, L) in [-1, 1], stored as int16; previewed as spectrograms."""
 
@@ -143,8 +146,11 @@ class WaveModality(Modality):
         return F.adaptive_avg_pool2d(self.spectrogram(x)[:, None], 16).flatten(1)
 
     def quality_view(self, x: Tensor) -> Tensor:
-        """What the cheap quality signal (SWD) compares: log spectrograms as 1-channel pictures."""
-        return self.spectrogram(x)[:, None] / 4.0
+        """What the cheap quality signal (SWD) compares: log spectrograms as 1-channel pictures, with
+        everything below about -60 dB of full scale as one floor: a 16-bit clip's digital silence and a
+        generator's inaudible noise floor are then alike (without the floor, SWD was dominated by them
+        and did not follow a WaveGAN's progress: docs/sound-music.md)."""
+        return self.spectrogram(x).clamp(min=QUALITY_FLOOR)[:, None] / 4.0
 
     def preview_image(self, x: Tensor):
         from .ops.spectral import LOG_EPS
@@ -211,7 +217,7 @@ class RollModality(Modality):
         spec = RollSpec(tracks=tuple(f"track{i + 1}" for i in range(t)), bars=max(1, s // steps_per_bar),
                         steps_per_beat=max(1, steps_per_bar // 4), pitches=p)
         pictures = np.stack([np.asarray(render_roll_png(r, spec).convert("RGB")) for r in rolls[:16]])
-        return make_grid(pictures, cols=2 if len(pictures) > 1 else 1, pad=3, background=255)
+        return make_grid(pictures, cols=min(4, len(pictures)), pad=3, background=255)
 
 
 IMAGE = ImageModality("image", "B, C, H, W", (-1.0, 1.0))

@@ -140,6 +140,8 @@ class MuseDiscriminator(nn.Module):
         features = 4 * w * (cfg.steps_per_bar // 4)
         self.temporal = nn.Sequential(nn.Conv1d(features, 4 * w, 3, padding=1), nn.LeakyReLU(0.2))
         self.head = LogitHead(4 * w * cfg.bars, cfg.num_classes)
+        # AC-GAN's classifier of the labels (the moods), used when the recipe gives it a weight
+        self.aux = nn.Linear(4 * w * cfg.bars, cfg.num_classes) if cfg.num_classes else None
 
     def features(self, x: Tensor) -> Tensor:
         cfg = self.cfg
@@ -151,6 +153,12 @@ class MuseDiscriminator(nn.Module):
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         return self.head(self.features(x), c)
+
+    def classify(self, x: Tensor) -> Tensor:
+        """(B, classes) label logits of pieces (the auxiliary classifier, AC-GAN)."""
+        if self.aux is None:
+            raise ValueError("this discriminator is unconditional: it has no label classifier")
+        return self.aux(self.features(x))
 
 
 def build(cfg: MuseGANConfig) -> dict[str, nn.Module]:

@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from ..data.loader import BatchSource, decode_all
 from ..errors import UsageError
@@ -61,7 +62,7 @@ class StepContext:
                  prepare_real: Callable[[Tensor], Tensor] = _identity, d_view: Callable[[Tensor], Tensor] = _identity,
                  label_smoothing: float = 0.0, observe_real: Callable[[Tensor], None] | None = None,
                  labeler: Callable[[Tensor], Tensor] | None = None, shared: torch.Generator | None = None,
-                 part: slice | None = None, style_mixing: float = 0.0):
+                 part: slice | None = None, style_mixing: float = 0.0, aux_weight: float = 0.0):
         self.G, self.D, self.adv = G, D, loss
         self.real_batches = real_batches
         self.gen, self.device = gen, device
@@ -74,6 +75,7 @@ class StepContext:
         self.observe_real = observe_real
         self.labeler = labeler
         self.style_mixing = style_mixing  # style-based G: the share of fakes whose styles come from two latents
+        self.aux_weight = aux_weight  # AC-GAN: D's classify() head learns the labels; G is trained to match them
         self.draws = 0  # real batches taken so far: with the seed, fixes the data order
         self._real = None
         self._fake = None
@@ -135,7 +137,13 @@ def d_adversarial(ctx: StepContext, gp_weight: float = 0.0, gp_center: float = 1
     if ctx.observe_real is not None:
         ctx.observe_real(real_logits)
     loss = ctx.adv.d_loss(real_logits, fake_logits, ctx.label_smoothing)
-    stats = {"D/real": discriminator_probabilities(real_logits), "D/fake": discriminator_probabilities(fake_logits),
+    if ctx.aux_weight and c_real is not None:
+        aux = auxiliary_loss(ctx, real, c_real)
+        loss = loss + ctx.aux_weight * aux
+        stats_aux = {"D/aux": aux.detach()}
+    else:
+        stats_aux = {}
+    stats = {**stats_aux, "D/real": discriminator_probabilities(real_logits), "D/fake": discriminator_probabilities(fake_logits),
              "D/sign_real": torch.sign(real_logits.detach()).mean()}
     if gp_weight:
         points = interpolate(real, fake, ctx.gen)
@@ -143,6 +151,11 @@ def d_adversarial(ctx: StepContext, gp_weight: float = 0.0, gp_center: float = 1
         loss = loss + gp_weight * gp
         stats["Penalty/gp"] = gp.detach()
     return {"loss": loss, **stats}
+
+
+def auxiliary_loss(ctx: StepContext, x: Tensor, labels: Tensor) -> Tensor:
+    """Cross-entropy of D's classifier head on x as D sees it (AC-GAN, Odena et al. 2017)."""
+    return F.cross_entropy(ctx.D.classify(ctx.d_view(x)).float(), labels)
 
 
 def d_r1(ctx: StepContext, weight: float) -> dict[str, Tensor]:
@@ -160,7 +173,11 @@ def g_adversarial(ctx: StepContext) -> dict[str, Tensor]:
         real, c_real = ctx.real()
         with torch.no_grad():
             real_logits = ctx.d(real, c_real)
-    return {"loss": ctx.adv.g_loss(ctx.d(fake, c_fake), real_logits)}
+    loss = ctx.adv.g_loss(ctx.d(fake, c_fake), real_logits)
+    if ctx.aux_weight and c_fake is not None:
+        aux = auxiliary_loss(ctx, fake, c_fake)
+        return {"loss": loss + ctx.aux_weight * aux, "G/aux": aux.detach()}
+    return {"loss": loss}
 
 
 class PathLengthMean:
@@ -352,9 +369,15 @@ class GenerationTask(Task):
                           engine.gen, engine.device, cfg.batch, engine.model_cfg.z_dim, self.num_classes,
                           prepare_real, d_view, cfg.label_smoothing, self.ada.observe if self.ada else None,
                           labeler=self.clusters.assign if self.clusters else None, shared=engine.shared_gen,
-                          part=engine.dist.part(cfg.batch), style_mixing=cfg.style_mixing if self.styled else 0.0)
+                          part=engine.dist.part(cfg.batch), style_mixing=cfg.style_mixing if self.styled else 0.0,
+                          aux_weight=self.aux_weight())
         ctx.draws = engine.draws
         return ctx
+
+    def aux_weight(self) -> float:
+        """The AC-GAN weight, where it applies: labels, and a D with a classifier head."""
+        usable = self.num_classes and hasattr(self.engine.nets["D"], "classify")
+        return float(getattr(self.cfg, "aux_weight", 0.0) or 0.0) if usable else 0.0
 
     def noise_std(self) -> float:
         """Instance noise fades linearly to 0 over --instance-noise-kimg."""
