@@ -80,6 +80,10 @@ def test_musegan_trains_resumes_exactly_samples_moods_and_evaluates(roll_dataset
                  str(soft)]) == 0  # a corner of the plane is its mood: the same piece as --mood sombre
     assert (soft / "seed0001.mid").read_bytes() == (out / "seed0001.mid").read_bytes()
 
+    exported = artforge.export(full.run_dir, out=tmp_path / "export").load()  # keeps the roll format and tempos
+    assert exported.extras["roll_spec"]["tracks"] == ["melody"] and set(exported.extras["label_tempos"]) <= set(
+        ("joyful", "tender", "sombre", "tense"))
+
     report = artforge.evaluate(full.run_dir, n=8)
     assert report["kind"] == "music" and set(report["metrics"]) == {"training data", "model"}
     assert report["mood"]["n"] == 8 and np.array(report["mood"]["confusion"]).sum() == 8

@@ -75,6 +75,7 @@ def export_model(cfg: ExportConfig, announce=print) -> ExportResult:
         "model_config": state["model_config"],
         "label_names": list(state.get("label_names") or []),
         "label_weights": list(state.get("label_weights") or []),
+        "extras": dict(state.get("extras") or {}),  # what samplers learnt from the data: a roll format, tempos
         "step": step,
         "kimg": round(state.get("nimg", 0) / 1000, 3),
         "source": {"run": str(run_dir.resolve()), "checkpoint": ckpt_path.name, "step": step,

@@ -332,8 +332,10 @@ def load_export(path: str | os.PathLike, checkpoint: str = "best", device: torch
         raise CheckpointError(f"{weights_path} is damaged ({detail})", REEXPORT) from None
     weights = {k[len(PREFIX):]: v for k, v in tensors.items() if k.startswith(PREFIX)}
     model_cfg, G = build_generator(meta["arch"], meta["model_config"], weights, device, str(weights_path), REEXPORT)
+    extras = meta.get("extras")  # exports from before sounds and music have none
     return LoadedRun(path, path, step, meta["arch"], model_cfg, G, device,
-                     list(meta["label_names"]), [float(w) for w in meta["label_weights"]])
+                     list(meta["label_names"]), [float(w) for w in meta["label_weights"]],
+                     dict(extras) if isinstance(extras, dict) else {})
 
 
 def _read_meta(json_path: Path) -> dict:
