@@ -49,7 +49,9 @@ then: artforge train datasets/bach-4bars.zip --arch musegan --minutes 15
   artforge train datasets/openmoji-pairs-64.zip --task pix2pix --minutes 10   # line art -> colour, paired
   artforge train --task cyclegan --a datasets/openmoji-lineart-64.zip --b datasets/openmoji-colour-64.zip
   artforge train datasets/openmoji-256.zip --task sr --scale 4 --gan-weight 0   # the fidelity upscaler
-  artforge train datasets/openmoji-256.zip --task sr --init runs/00007-openmoji-256-sr   # its GAN model""",
+  artforge train datasets/openmoji-256.zip --task sr --init runs/00007-openmoji-256-sr   # its GAN model
+  artforge train datasets/drums-16k.zip --arch specgan --minutes 10      # sounds (artforge prepare audio drums)
+  artforge train datasets/bach-4bars.zip --arch musegan --minutes 15     # music (artforge prepare music bach)""",
     "translate": """examples:
   artforge translate runs/00006-openmoji-pairs-64-pix2pix sketches/ --out coloured/
   artforge translate runs/00006-openmoji-pairs-64-pix2pix cat.png --variations 4 --seed 10 --out cats/
@@ -64,7 +66,12 @@ then: artforge train datasets/bach-4bars.zip --arch musegan --minutes 15
   artforge sample runs/ --seeds 7,42,100-110 --truncation 0.7 --out picks/
   artforge sample runs/00004-genres-64-dcgan --label impressionism --checkpoint latest
   artforge sample runs/ --n 64 --filter jacobian --filter-drop 0.1   # leave out in-between images
-  artforge sample runs/00005-emoji-64-dcgan --label cluster-07 --n 16   # one self-conditioning cluster""",
+  artforge sample runs/00005-emoji-64-dcgan --label cluster-07 --n 16   # one self-conditioning cluster
+  artforge sample runs/00006-drums-16k-specgan --label snare --n 16    # WAVs, spectrograms, index.html players
+  artforge sample runs/00006-drums-16k-specgan --between 3,9 --n 8     # a row of sounds from seed 3 to seed 9
+  artforge sample runs/00006-drums-16k-specgan --like my-kick.wav --n 8   # variations of your own sound
+  artforge sample runs/00007-bach-4bars-musegan --mood sombre --n 8   # MIDI, WAV, piano roll per piece
+  artforge sample runs/00007-bach-4bars-musegan --valence 0.8 --arousal -0.6   # a point of the mood plane""",
     "evaluate": """examples:
   artforge evaluate runs/00003-openmoji-64-dcgan                       # FID, KID, P/R, D/C, SWD, novelty
   artforge evaluate runs/00003-openmoji-64-dcgan --metrics swd --n 10000   # no network weights needed
@@ -206,7 +213,7 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
     p = command("prepare", "turn a folder or zip of images (or a built-in set) into a training dataset; "
-                "'artforge prepare audio SRC' for sounds")
+                "'artforge prepare audio SRC' for sounds, 'artforge prepare music SRC' for MIDI and scores")
     add_config_arguments(p, PrepareConfig)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -230,11 +237,13 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN", help="continue this run from its latest checkpoint, exactly")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = command("sample", "generate images from a trained run, named by seed, plus a grid")
+    p = command("sample", "generate from a trained run, named by seed: images plus a grid; sounds or music with a "
+                "page of players")
     add_config_arguments(p, SampleConfig)
 
     p = command("evaluate", "score a run (or a folder of images) against real images: FID, KID, IS, "
-                "precision/recall, density/coverage, SWD, novelty, class statistics")
+                "precision/recall, density/coverage, SWD, novelty, class statistics; a sound run by a classifier "
+                "of its labels, a music run by MuseGAN's metrics and its mood control")
     add_config_arguments(p, EvaluateConfig)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
