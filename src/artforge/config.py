@@ -472,7 +472,7 @@ class StyleOptions:
 
 
 @dataclass(frozen=True)
-class AudioOptions:
+class SoundMusicOptions:
     """The options of ``--arch wavegan``, ``specgan`` and ``musegan`` (models/wavegan.py, specgan.py,
     musegan.py) besides the shared z_dim and width."""
 
@@ -484,7 +484,7 @@ class AudioOptions:
     part_dim: int = option(32, "size of each of MuseGAN's latent parts: shared, shared over time, and per track "
                            "a private and a temporal one (z has part-dim x (2 + 2 x tracks) numbers)", family="musegan")
 
-    def _validate_audio(self) -> None:
+    def _validate_sound_music(self) -> None:
         _positive_int(self.part_dim, "part_dim")
         _positive_int(self.phase_shuffle, "phase_shuffle", minimum=0)
         _positive_int(self.griffin_lim_iters, "griffin_lim_iters")
@@ -492,9 +492,9 @@ class AudioOptions:
 
 # Each family --arch offers, and the dataclasses of its options (catalog.ARCHITECTURES, in order).
 FAMILY_OPTIONS: dict[str, tuple[type, ...]] = {"dcgan": (DCGANOptions,), "style": (DCGANOptions, StyleOptions),
-                                               "wavegan": (DCGANOptions, AudioOptions),
-                                               "specgan": (DCGANOptions, AudioOptions),
-                                               "musegan": (DCGANOptions, AudioOptions)}
+                                               "wavegan": (DCGANOptions, SoundMusicOptions),
+                                               "specgan": (DCGANOptions, SoundMusicOptions),
+                                               "musegan": (DCGANOptions, SoundMusicOptions)}
 
 
 def _families(meta) -> tuple[str, ...]:
@@ -527,7 +527,7 @@ def family_defaults(cfg) -> dict:
 
 
 @dataclass(frozen=True)
-class TrainConfig(AudioOptions, StyleOptions, DCGANOptions):  # each family's options are a section of their own (above)
+class TrainConfig(SoundMusicOptions, StyleOptions, DCGANOptions):  # each family's options are a section of their own (above)
     dataset: str = option("", "prepared dataset (.zip or folder) from 'artforge prepare'",
                           positional=True, metavar="DATASET")
     out: str = option("runs", "folder that gets one numbered subfolder per run")
@@ -642,7 +642,7 @@ class TrainConfig(AudioOptions, StyleOptions, DCGANOptions):  # each family's op
             raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare'")
         self._validate_dcgan()
         self._validate_style()
-        self._validate_audio()
+        self._validate_sound_music()
         for name in ("batch", "tick", "checkpoint_every", "keep"):
             _positive_int(getattr(self, name), name)
         _positive_int(self.eval_images, "eval_images", minimum=0)
