@@ -41,10 +41,11 @@ def test_transposition_shifts_pitches_and_fills_silence():
 
 
 def test_soft_mood_weights_are_bilinear_and_a_corner_is_its_mood():
-    from artforge.composing import MOODS, mood_weights
-    from artforge.metrics.mood import MOODS as MEASURED
+    from artforge.composing import mood_weights
+    from artforge.config import MOODS as OFFERED
+    from artforge.metrics.mood import MOODS
 
-    assert MOODS == MEASURED
+    assert OFFERED == MOODS  # --mood's choices (config stays free of numpy) are the measured moods
     assert torch.allclose(mood_weights(1, 1), torch.tensor([1.0, 0, 0, 0]))  # joyful
     assert torch.allclose(mood_weights(-1, -1), torch.tensor([0, 0, 1.0, 0]))  # sombre
     assert torch.allclose(mood_weights(0, 0), torch.full((4,), 0.25))

@@ -21,11 +21,11 @@ import torch
 
 from . import provenance
 from .errors import UsageError
+from .metrics.mood import MOODS  # the label order prepare music writes
 from .models.registry import get_architecture
 from .utils.batching import RENDER_BATCH, padded
 from .utils.files import atomic_write_bytes, atomic_write_json
 
-MOODS = ("joyful", "tender", "sombre", "tense")  # metrics.mood.MOODS: the label order prepare music writes
 RATE = 22050
 
 

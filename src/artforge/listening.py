@@ -22,7 +22,7 @@ from .modality import WAVE
 from .models.registry import get_architecture
 from .utils.batching import RENDER_BATCH, padded
 from .utils.files import atomic_write_bytes, atomic_write_json, atomic_write_text
-from .utils.images import to_pil
+from .utils.images import png_bytes, to_pil
 
 PAGE = "index.html"
 
@@ -119,9 +119,7 @@ def spectrogram_png(wave: np.ndarray) -> np.ndarray:
 def write_sound(path: Path, wave: np.ndarray, rate: int, record: dict) -> Path:
     """``path``.wav (16-bit), its spectrogram ``path``.png and the provenance sidecar ``path``.json."""
     atomic_write_bytes(path.with_suffix(".wav"), wav_bytes(wave, rate))
-    tmp = path.with_name(f".{path.stem}.png.tmp")
-    to_pil(spectrogram_png(wave)).save(tmp, format="PNG")
-    tmp.replace(path.with_suffix(".png"))
+    atomic_write_bytes(path.with_suffix(".png"), png_bytes(to_pil(spectrogram_png(wave))))
     atomic_write_json(path.with_suffix(".json"), {**record, "sample_rate": rate, "seconds": len(wave) / rate})
     return path.with_suffix(".wav")
 

@@ -171,17 +171,13 @@ def prepare_audio(cfg: AudioPrepareConfig, *, progress: bool = True, limit: int 
                             "add WAV, FLAC, OGG or AIFF files, or point at the folder that has them")
         items = ingest._label_folder_rejects(cfg, source, source.items[:limit] if limit else source.items)
         with ingest._spool_file(out) as spool:
-            collector = ingest._Collector(spool, "identical file")
-            collector_same = "same samples after conditioning"
+            collector = ingest._Collector(spool, "identical file", "same samples after conditioning")
             with ingest._disk_errors(out), _outcomes([i.task for i in items], opts, ingest._worker_count(cfg)) as outs, \
                     tqdm(total=len(items), desc=f"prepare {source.name}", unit=" files", disable=not progress,
                          mininterval=0.5, dynamic_ncols=True) as bar:
                 for item, outcome in zip(items, outs):
                     collector.add(item, outcome)
                     bar.update()
-            for d in collector.duplicates:  # images say "same pixels"; sounds have samples
-                if d["reason"] == ingest.SAME_PIXELS:
-                    d["reason"] = collector_same
             rejects = sorted(source.rejects + collector.rejects, key=lambda r: r["file"])
             if not collector.kept:
                 with ingest._disk_errors(out):

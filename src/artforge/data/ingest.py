@@ -317,9 +317,10 @@ class _Kept:
 class _Collector:
     """Sorts outcomes (arriving in sorted path order) into kept, rejected and duplicate."""
 
-    def __init__(self, spool: IO[bytes], same_content: str = "identical file"):
+    def __init__(self, spool: IO[bytes], same_content: str = "identical file", same_output: str = SAME_PIXELS):
         self.spool = spool
         self.same_content = same_content  # the duplicate reason for equal content hashes
+        self.same_output = same_output  # ... and for equal outputs (pixels, or a sound's samples)
         self.kept: list[_Kept] = []
         self.rejects: list[dict] = []
         self.duplicates: list[dict] = []
@@ -337,7 +338,7 @@ class _Collector:
         first = self._by_pixels.get(out.pixel_hash)
         self._by_src[out.src_hash] = first or item.name
         if first is not None:
-            self.duplicates.append({"file": item.name, "duplicate_of": first, "reason": SAME_PIXELS})
+            self.duplicates.append({"file": item.name, "duplicate_of": first, "reason": self.same_output})
             return
         self._by_pixels[out.pixel_hash] = item.name
         offset = self.spool.seek(0, os.SEEK_END)
@@ -469,7 +470,7 @@ def _write_rejects(path: Path, rejects: list[dict], duplicates: list[dict]) -> N
     for r in rejects:
         writer.writerow([r["file"], r["reason"]])
     for d in duplicates:
-        note = f" ({d['reason']})" if d["reason"] == SAME_PIXELS else ""
+        note = "" if d["reason"].startswith("identical") else f" ({d['reason']})"  # same output, other bytes
         writer.writerow([d["file"], f"duplicate of {d['duplicate_of']}{note}"])
     atomic_write_text(path, buf.getvalue())
 

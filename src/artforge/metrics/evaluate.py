@@ -484,7 +484,6 @@ def _evaluate_sound_run(cfg: EvaluateOptions, model, announce) -> dict:
     """A sound run's scores (metrics/sound.py): classifier IS, Fréchet distance, label accuracy, novelty,
     speed, beside the held-out real clips' own."""
     from ..data.archive import open_dataset
-    from ..utils.files import atomic_write_json
     from .sound import evaluate_sounds
 
     path = cfg.real or _trained_on(model.run_dir)
@@ -497,10 +496,17 @@ def _evaluate_sound_run(cfg: EvaluateOptions, model, announce) -> dict:
         announce(f"scoring {n:,} sounds (at most {SOUND_MAX_N:,} for a sound model)")
     started = time.time()
     scores = evaluate_sounds(model, dataset, n=n, seed=cfg.seed, progress=cfg.progress)
+    results = {**{k: v for k, v in scores["generated"].items() if not isinstance(v, dict)},
+               **{f"real_{k}": v for k, v in scores["real_held_out"].items() if not isinstance(v, dict)}}
+    return _write_run_report(cfg, model, {"kind": "sound", "results": results, **scores}, started)
+
+
+def _write_run_report(cfg: EvaluateOptions, model, scores: dict, started: float) -> dict:
+    """A sound or music run's report: its scores, what was scored, written to RUN/eval/<checkpoint>.json."""
+    from ..utils.files import atomic_write_json
+
     report = {"artforge_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "kind": "sound", "run": str(model.run_dir), "checkpoint": str(model.checkpoint), "step": model.step,
-              "results": {**{k: v for k, v in scores["generated"].items() if not isinstance(v, dict)},
-                          **{f"real_{k}": v for k, v in scores["real_held_out"].items() if not isinstance(v, dict)}},
+              "run": str(model.run_dir), "checkpoint": str(model.checkpoint), "step": model.step,
               **scores, "seconds": {"total": round(time.time() - started, 2)}}
     out = _default_out(cfg, model)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -515,7 +521,6 @@ MUSIC_MAX_N = 2000  # pieces scored at most (measuring a piece's key and density
 def _evaluate_music_run(cfg: EvaluateOptions, model, announce) -> dict:
     """A music run's MuseGAN metrics beside the training data's, and its mood control (music_eval.py)."""
     from ..data.archive import open_dataset
-    from ..utils.files import atomic_write_json
     from .music_eval import check_dataset, evaluate_music
 
     path = cfg.real or _trained_on(model.run_dir)
@@ -526,15 +531,8 @@ def _evaluate_music_run(cfg: EvaluateOptions, model, announce) -> dict:
         announce(f"scoring {n:,} pieces (at most {MUSIC_MAX_N:,} for a music model)")
     started = time.time()
     scores = evaluate_music(model, dataset, n=n, seed=cfg.seed)
-    report = {"artforge_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "run": str(model.run_dir), "checkpoint": str(model.checkpoint), "step": model.step,
-              "results": {k: v for k, v in scores["metrics"]["model"].items() if isinstance(v, (int, float))},
-              **scores, "seconds": {"total": round(time.time() - started, 2)}}
-    out = _default_out(cfg, model)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out, report)
-    report["path"] = str(out)
-    return report
+    results = {k: v for k, v in scores["metrics"]["model"].items() if isinstance(v, (int, float))}
+    return _write_run_report(cfg, model, {"results": results, **scores}, started)
 
 
 SUMMARY_KEYS = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "swd", "near_copy_share",

@@ -141,11 +141,11 @@ def nearest_distances(query: np.ndarray, reference: np.ndarray, exclude_self: bo
     return d.min(dim=1).values.numpy()
 
 
-def sound_scores(features: np.ndarray, probs: np.ndarray, asked: np.ndarray | None, reference: np.ndarray,
-                 train: np.ndarray, held_out_nn: float) -> dict:
-    """The scores of one set of sounds against the real ``reference`` features and the ``train`` ones."""
+def sound_scores(features: np.ndarray, probs: np.ndarray, asked: np.ndarray | None, train: np.ndarray,
+                 held_out_nn: float) -> dict:
+    """The scores of one set of sounds against the training clips' features (``train``)."""
     scores = {"inception_score": inception_score(probs),
-              "frechet_distance": float(frechet_distance(*feature_stats(features), *feature_stats(reference))),
+              "frechet_distance": float(frechet_distance(*feature_stats(features), *feature_stats(train))),
               "novelty_ratio": float(np.median(nearest_distances(features, train)) / max(held_out_nn, 1e-12))}
     if asked is not None:
         heard = probs.argmax(axis=1)
@@ -177,8 +177,8 @@ def evaluate_sounds(model, dataset, n: int = 1000, seed: int = 0, progress: bool
     seconds = time.perf_counter() - started
     fake_f, fake_p = classify(classifier, torch.from_numpy(waves)[:, None], device)
     asked = model.labels(seeds, None)
-    fake = sound_scores(fake_f, fake_p, asked.numpy() if asked is not None else None, train_f, train_f, held_nn)
-    real = sound_scores(held_f, held_p, dataset.labels[held_idx], train_f, train_f, held_nn)
+    fake = sound_scores(fake_f, fake_p, asked.numpy() if asked is not None else None, train_f, held_nn)
+    real = sound_scores(held_f, held_p, dataset.labels[held_idx], train_f, held_nn)
     rate = sample_rate(model)
     fake["times_real_time"] = float(len(waves) * waves.shape[1] / rate / seconds)
     return {"generated": fake, "real_held_out": real, "classifier": info, "n": n, "seed": seed,
