@@ -80,14 +80,22 @@ def test_musegan_trains_resumes_exactly_samples_moods_and_evaluates(roll_dataset
     assert main(["sample", str(full.run_dir), "--seeds", "1", "--valence", "-1", "--arousal", "-1", "--out",
                  str(soft)]) == 0  # a corner of the plane is its mood: the same piece as --mood sombre
     assert (soft / "seed0001.mid").read_bytes() == (out / "seed0001.mid").read_bytes()
+    alone = tmp_path / "alone"
+    assert main(["sample", str(full.run_dir), "--seeds", "1", "--mood", "sombre", "--mood-steps", "0", "--out",
+                 str(alone)]) == 0
+    assert json.loads((alone / "seed0001.json").read_text())["steered_by"] == 0.0
+    assert record["steered_by"] >= 0.0 and record["settings"]["mood_steps"] == 50
 
     exported = artforge.export(full.run_dir, out=tmp_path / "export").load()  # keeps the roll format and tempos
     assert exported.extras["roll_spec"]["tracks"] == ["melody"] and set(exported.extras["label_tempos"]) <= set(
         ("joyful", "tender", "sombre", "tense"))
 
     report = artforge.evaluate(full.run_dir, n=8)
-    assert report["kind"] == "music" and set(report["metrics"]) == {"training data", "model"}
+    assert report["kind"] == "music" and set(report["metrics"]) == {"training data", "model", "model, label alone"}
     assert report["mood"]["n"] == 8 and np.array(report["mood"]["confusion"]).sum() == 8
+    assert report["mood_steps"] == 50 and report["mood_label_alone"]["n"] == 8  # steered, and the label alone
+    plain = artforge.evaluate(full.run_dir, n=8, mood_steps=0, out=str(tmp_path / "plain.json"))
+    assert "mood_label_alone" not in plain and plain["mood"]["confusion"] == report["mood_label_alone"]["confusion"]
     assert report["mood_training_data"]["accuracy"] > 0.5
     assert -1 <= report["sweep"]["valence_correlation"] <= 1 or np.isnan(report["sweep"]["valence_correlation"])
 

@@ -4,8 +4,10 @@ and a page of players.
 A piece comes from ``z = randn(z_dim)`` seeded by its seed alone (sampling.py) and a mood: a label
 (``--mood sombre``), or a point on the valence-arousal plane (``--valence -0.5 --arousal 0.8``),
 which G takes as weights over the four mood quadrants (bilinear: the corner moods' embeddings mixed
-by how close the point is to each corner). A note sounds where G's output is positive; a note starts
-where a pitch turns on. The piece plays at the median tempo of the training pieces of its mood,
+by how close the point is to each corner). Then, unless ``--mood-steps 0``, the piece's latent is
+steered (``steer_latents``) until the piece's measured mode and density land where the mood asks: the
+label alone put 39% of a 15-minute Bach model's pieces in the asked quadrant. A note sounds where G's
+output is positive; a note starts where a pitch turns on. The piece plays at the median tempo of the training pieces of its mood,
 is written as MIDI, rendered to a WAV by FluidSynth with a General MIDI soundfont when installed
 (else by pretty_midi's sine synthesizer), drawn as a piano roll, and measured: its mode, note
 density and the mood they put it in, by the thresholds the training data was labelled with.
@@ -81,6 +83,55 @@ def render_rolls(model, z: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
     return to_stored(np.concatenate(out))
 
 
+STEER_TOLERANCE = 0.5  # a piece is where it was asked to be when each axis is within this of the target
+STEER_LR = 0.05
+
+
+def steer_latents(model, z: torch.Tensor, c: torch.Tensor | None, steps: int) -> torch.Tensor:
+    """Latents moved until G's pieces measure as their labels ask (mood steering).
+
+    For each piece, Adam on its latent descends the mood guide's loss (ops/mood_guide.py: the mode and
+    note density of the very roll that will be played, made differentiable) for at most ``steps``
+    steps; a piece stops moving as soon as it is within ``STEER_TOLERANCE`` of its target on both axes
+    (a piece that already is never moves), else the lowest-loss latent is kept. Pieces are independent
+    (G in eval mode, fixed-size passes), so a seed's piece does not depend on its neighbours.
+    """
+    from .ops.mood_guide import MoodGuide
+
+    guide = MoodGuide.for_model(model.label_names, model.extras) if c is not None and steps > 0 else None
+    if guide is None:
+        return z
+    out = []
+    for start in range(0, len(z), RENDER_BATCH):
+        n = min(RENDER_BATCH, len(z) - start)
+        zs = padded(z[start:start + RENDER_BATCH]).to(model.device)
+        cs = padded(c[start:start + RENDER_BATCH]).to(model.device)
+        out.append(_steer_batch(model.G, guide, zs, cs, steps)[:n].to(z.device))
+    return torch.cat(out)
+
+
+def _steer_batch(G, guide, z: torch.Tensor, c: torch.Tensor, steps: int) -> torch.Tensor:
+    z = z.detach().clone().requires_grad_(True)
+    best, best_loss = z.detach().clone(), torch.full((len(z),), float("inf"), device=z.device)
+    opt = torch.optim.Adam([z], lr=STEER_LR)
+    radius = z.detach().norm(dim=1, keepdim=True)
+    with torch.enable_grad():
+        for step in range(steps + 1):
+            loss = guide.loss(G(z, c), c, STEER_TOLERANCE)
+            better = loss.detach() < best_loss
+            best[better], best_loss[better] = z.detach()[better], loss.detach()[better]
+            if step == steps or bool((best_loss == 0).all()):
+                break
+            opt.zero_grad()
+            loss.sum().backward()
+            opt.step()
+            with torch.no_grad():
+                z.mul_(radius / z.norm(dim=1, keepdim=True))  # stay as typical a latent as the seed's
+                done = best_loss == 0  # pieces already there stay put
+                z[done] = best[done]
+    return best
+
+
 def tempo_for(model, label: int | None, weights: torch.Tensor | None) -> float:
     """The median tempo of the training pieces of the mood (weighted, for a point of the plane)."""
     tempos = model.extras.get("label_tempos") or {}
@@ -132,7 +183,9 @@ def compose_to_folder(cfg, model, out: Path, settings: dict, replace_previous) -
         seeds = cfg.seed_list()
         latents, stems = model.latents(seeds), [f"seed{s:04d}" for s in seeds]
     c = conditions(model, seeds, cfg.mood, cfg.valence, cfg.arousal)
-    rolls = render_rolls(model, latents, c)
+    steered = steer_latents(model, latents, c, cfg.mood_steps)
+    moved = (steered - latents).norm(dim=1).tolist()  # how far steering took each piece's latent (0: not at all)
+    rolls = render_rolls(model, steered, c)
     sampled = time.perf_counter()
     names = [f"{stem}.{ext}" for stem in stems for ext in ("mid", "wav", "png", "json")] + [PAGE]
     removed = replace_previous(out, names)
@@ -154,7 +207,8 @@ def compose_to_folder(cfg, model, out: Path, settings: dict, replace_previous) -
         record.update(asked_mood=asked, valence=cfg.valence, arousal=cfg.arousal, tempo=tempo,
                       notes=int(len(roll_notes(roll))),
                       measured={k: v for k, v in measured.items() if k in ("valence", "arousal", "mode", "density")},
-                      measured_mood=quadrant(measured["valence"], measured["arousal"]), rendered_by=rendered)
+                      measured_mood=quadrant(measured["valence"], measured["arousal"]), rendered_by=rendered,
+                      steered_by=round(moved[i], 4))
         atomic_write_json(out / f"{stems[i]}.json", record)
         files.append(out / f"{stems[i]}.mid")
         where = f"step {i}" if cfg.between else f"seed {seed}"

@@ -249,6 +249,10 @@ def _split_fractions(cfg) -> None:
 
 AUDIO_SAMPLE_RATES = (16000, 22050, 44100)
 MOODS = ("joyful", "tender", "sombre", "tense")  # metrics.mood.MOODS (tests/test_mood.py keeps them equal)
+MOOD_STEPS = 50  # latent steering steps toward the asked mood (composing.steer_latents), sample and evaluate
+MOOD_STEPS_HELP = ("music models: at most this many steps of steering each piece's latent until its measured mode "
+                   "and note density land in the mood asked for (pieces already there do not move); 0: the "
+                   "mood label alone")
 AUDIO_LENGTHS = (16384, 32768, 65536)
 
 
@@ -860,6 +864,7 @@ class EvaluateConfig:
                                "held-out test split)", choices=("train", "val", "test", "all"))
     seed: int = option(0, "first seed of the generated images; also seeds subsets and patches")
     truncation: float = option(1.0, TRUNCATION_HELP)
+    mood_steps: int = option(MOOD_STEPS, MOOD_STEPS_HELP + "; the label alone is scored beside it")
     filter: tuple = option((), "sample filter: " + FILTER_HELP + "; scores the n images artforge sample --filter "
                            "keeps, from n / (1 - F) seeds", metavar="NAME")
     filter_drop: float = option(SAMPLE_FILTER_DROP, FILTER_DROP_HELP)
@@ -886,6 +891,7 @@ class EvaluateConfig:
         for name in ("n", "max_real", "batch", "kid_subsets", "kid_subset_size"):
             _positive_int(getattr(self, name), name)
         _positive_int(self.seed, "seed", minimum=0)
+        _positive_int(self.mood_steps, "mood_steps", minimum=0)
         if self.split is not None:
             _choice(self.split, "split", ("train", "val", "test", "all"))
         _truncation(self.truncation)
@@ -921,6 +927,7 @@ class SampleConfig:
                                    "tense: minor) to 1 (joyful, tender: major), with --arousal")
     arousal: float | None = option(None, "music models: arousal from -1 (calm: sombre, tender) to 1 (lively: "
                                    "joyful, tense), with --valence")
+    mood_steps: int = option(MOOD_STEPS, MOOD_STEPS_HELP)
     between: str | None = option(None, "sound and music models: instead of --n seeds, a row of --n outputs walking "
                                  "from seed A to seed B (spherical interpolation of z), e.g. 3,7", metavar="A,B")
     like: str | None = option(None, "sound models: variations of your own sound: the WAV is projected into the "
@@ -949,6 +956,7 @@ class SampleConfig:
             _choice(self.mood, "mood", MOODS)
             if self.label is not None:
                 raise UsageError("--mood is a music model's label: pass --mood or --label, not both", "drop one")
+        _positive_int(self.mood_steps, "mood_steps", minimum=0)
         for name in ("valence", "arousal"):
             value = getattr(self, name)
             if value is not None and (not _is_number(value) or not -1 <= value <= 1):

@@ -9,6 +9,10 @@
   asked, per mood and per axis, and the confusion matrix.
 * **Continuous control**: a sweep of requested (valence, arousal) over a 5 x 5 grid, several seeds
   each, and the correlation of measured against requested on each axis.
+
+Pieces are made as ``artforge sample`` makes them: the label, then ``mood_steps`` of latent steering
+toward it (composing.steer_latents). With steering on, the label alone is scored beside it (its own
+metrics row, mood accuracy and sweep), so what the steering adds, and what it costs, is in the report.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ def _measure(rolls: np.ndarray, spec, tempos: list[float], reference) -> list[di
     return [measure_mood(roll, spec, tempo, reference) for roll, tempo in zip(rolls, tempos)]
 
 
-def evaluate_music(model, dataset, n: int = 400, seed: int = 0, sweep_seeds: int = 8) -> dict:
+def evaluate_music(model, dataset, n: int = 400, seed: int = 0, sweep_seeds: int = 8, mood_steps: int = 0) -> dict:
     """Scores of a loaded music run (``sampling.LoadedRun``) against its roll dataset."""
-    from ..composing import MOODS, render_rolls, roll_spec, tempo_for
+    from ..composing import MOODS, render_rolls, roll_spec, steer_latents, tempo_for
     from ..data.loader import decode_all
     from .mood import mood_accuracy
     from .music import music_metrics
@@ -46,22 +50,33 @@ def evaluate_music(model, dataset, n: int = 400, seed: int = 0, sweep_seeds: int
     if list(model.label_names) != list(MOODS):
         return report
     reference = model.extras.get("mood_reference")
-    labels = model.labels(seeds, None).tolist()
+    c = model.labels(seeds, None)
+    labels = c.tolist()
     requested = [MOODS[k] for k in labels]
-    measured = _measure(rolls, spec, [tempo_for(model, k, None) for k in labels], reference)
-    report["mood"] = mood_accuracy(requested, measured)
+    tempos = [tempo_for(model, k, None) for k in labels]
+    report["mood_steps"] = mood_steps
+    if mood_steps:  # what sample makes: steered; the label alone beside it
+        started = time.perf_counter()
+        steered = render_rolls(model, steer_latents(model, z, c, mood_steps), c)
+        report["steer_seconds_per_piece"] = (time.perf_counter() - started) / n
+        report["metrics"] = {"training data": table["training data"], "model": music_metrics(steered, spec),
+                             "model, label alone": table["model"]}
+        report["mood_label_alone"] = mood_accuracy(requested, _measure(rolls, spec, tempos, reference))
+        report["sweep_label_alone"] = _sweep(model, spec, reference, seed, sweep_seeds, 0)
+        rolls = steered
+    report["mood"] = mood_accuracy(requested, _measure(rolls, spec, tempos, reference))
     report["mood"]["tempo_by_mood"] = {m: tempo_for(model, MOODS.index(m), None) for m in MOODS}
     # the data's own: how well the measurement recovers the labels it made (1.0 by construction on the
     # training items whose tempo the labels used; below it where a mood's median tempo stands in)
     data_moods = [MOODS[k] for k in dataset.labels[dataset.indices("train")]]
     data_measured = _measure(train, spec, [tempo_for(model, MOODS.index(m), None) for m in data_moods], reference)
     report["mood_training_data"] = mood_accuracy(data_moods, data_measured)
-    report["sweep"] = _sweep(model, spec, reference, seed, sweep_seeds)
+    report["sweep"] = _sweep(model, spec, reference, seed, sweep_seeds, mood_steps)
     return report
 
 
-def _sweep(model, spec, reference, seed: int, per_point: int) -> dict:
-    from ..composing import mood_weights, render_rolls, tempo_for
+def _sweep(model, spec, reference, seed: int, per_point: int, mood_steps: int) -> dict:
+    from ..composing import mood_weights, render_rolls, steer_latents, tempo_for
 
     asked_v, asked_a, got_v, got_a = [], [], [], []
     seeds = list(range(seed, seed + per_point))
@@ -69,7 +84,8 @@ def _sweep(model, spec, reference, seed: int, per_point: int) -> dict:
     for v in SWEEP:
         for a in SWEEP:
             w = mood_weights(float(v), float(a))
-            rolls = render_rolls(model, z, w[None].expand(per_point, -1).clone())
+            c = w[None].expand(per_point, -1).clone()
+            rolls = render_rolls(model, steer_latents(model, z, c, mood_steps), c)
             tempo = tempo_for(model, None, w)
             for m in _measure(rolls, spec, [tempo] * per_point, reference):
                 asked_v.append(v), asked_a.append(a), got_v.append(m["valence"]), got_a.append(m["arousal"])
@@ -102,6 +118,12 @@ def music_summary_lines(report: dict, tracks: list[str] | None = None) -> list[s
         lines.append(f"  continuous sweep ({len(sweep['grid'])}x{len(sweep['grid'])} x {sweep['per_point']} seeds): "
                      f"correlation of measured with asked: valence {sweep['valence_correlation']:.2f}, arousal "
                      f"{sweep['arousal_correlation']:.2f}")
+        alone, alone_sweep = report.get("mood_label_alone"), report.get("sweep_label_alone")
+        if alone:
+            lines.append(f"  steered up to {report['mood_steps']} steps a piece; the label alone: in the asked "
+                         f"quadrant {alone['accuracy']:.1%} (valence {alone['valence_accuracy']:.1%}, arousal "
+                         f"{alone['arousal_accuracy']:.1%}), sweep correlations {alone_sweep['valence_correlation']:.2f}"
+                         f" / {alone_sweep['arousal_correlation']:.2f}")
     return lines
 
 
