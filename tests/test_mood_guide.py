@@ -169,8 +169,6 @@ class _TinyMusicModel:
 
 
 def _moods_heard(model, z, c):
-    from artforge.composing import tempo_for  # noqa: F401  (tempos come from EXTRAS here)
-
     rolls = (model.G(z, c) > 0).numpy().astype(np.uint8)
     heard = []
     for roll, k in zip(rolls, c.tolist()):
@@ -199,3 +197,19 @@ def test_steering_moves_pieces_into_their_mood_and_leaves_those_already_there():
     assert torch.equal(steer_latents(model, z, c, 0), z)
     # a piece's steering does not depend on the others in its pass
     assert torch.allclose(steer_latents(model, z[5:6], c[5:6], 50), steered[5:6], atol=1e-5)
+
+
+def test_a_bar_falling_silent_costs_the_bar_weight():
+    from artforge.ops.mood_guide import bars_sounding
+
+    roll = np.zeros((1, 2, SPEC.steps, SPEC.pitches), np.uint8)
+    roll[0, 0, 0:4, 40] = 1  # track 0 plays in bar 0 only (16 steps a bar)
+    roll[0, 1, 16:20, 30] = roll[0, 1, 20:22, 31] = 1  # track 1 in bar 1 (two notes)
+    notes = straight_through_notes(as_model(roll))
+    assert bars_sounding(notes, SPEC.bars).tolist() == [[[1.0, 0.0], [0.0, 1.0]]]
+    guide = MoodGuide.for_model(MOODS, EXTRAS)
+    x = as_model(roll)
+    keep = torch.ones(1, 2, 2)  # both tracks were playing in both bars
+    plain = guide.loss(x, torch.tensor([0]), 0.5)
+    kept = guide.loss(x, torch.tensor([0]), 0.5, keep, bar_weight=0.1)
+    assert float(kept - plain) == pytest.approx(0.2)  # two track-bars fell silent

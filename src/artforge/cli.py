@@ -71,7 +71,8 @@ then: artforge train datasets/bach-4bars.zip --arch musegan --minutes 15
   artforge sample runs/00006-drums-16k-specgan --between 3,9 --n 8     # a row of sounds from seed 3 to seed 9
   artforge sample runs/00006-drums-16k-specgan --like my-kick.wav --n 8   # variations of your own sound
   artforge sample runs/00007-bach-4bars-musegan --mood sombre --n 8   # MIDI, WAV, piano roll per piece
-  artforge sample runs/00007-bach-4bars-musegan --valence 0.8 --arousal -0.6   # a point of the mood plane""",
+  artforge sample runs/00007-bach-4bars-musegan --valence 0.8 --arousal -0.6   # a point of the mood plane
+  artforge sample runs/00007-bach-4bars-musegan --mood tense --mood-steps 0     # the label alone, unsteered""",
     "evaluate": """examples:
   artforge evaluate runs/00003-openmoji-64-dcgan                       # FID, KID, P/R, D/C, SWD, novelty
   artforge evaluate runs/00003-openmoji-64-dcgan --metrics swd --n 10000   # no network weights needed

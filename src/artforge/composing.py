@@ -115,9 +115,11 @@ def _steer_batch(G, guide, z: torch.Tensor, c: torch.Tensor, steps: int) -> torc
     best, best_loss = z.detach().clone(), torch.full((len(z),), float("inf"), device=z.device)
     opt = torch.optim.Adam([z], lr=STEER_LR)
     radius = z.detach().norm(dim=1, keepdim=True)
+    with torch.no_grad():
+        keep = guide.sounding_bars(G(z, c))  # the bars each track plays in: they should stay played
     with torch.enable_grad():
         for step in range(steps + 1):
-            loss = guide.loss(G(z, c), c, STEER_TOLERANCE)
+            loss = guide.loss(G(z, c), c, STEER_TOLERANCE, keep)
             better = loss.detach() < best_loss
             best[better], best_loss[better] = z.detach()[better], loss.detach()[better]
             if step == steps or bool((best_loss == 0).all()):

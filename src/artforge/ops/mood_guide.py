@@ -82,6 +82,14 @@ def arousal_argument(notes: Tensor, steps_per_beat: int, tempo: Tensor, referenc
     return torch.log2(density / reference_density) / octaves
 
 
+def bars_sounding(notes: Tensor, bars: int) -> Tensor:
+    """(B, tracks, steps, pitches) notes -> (B, tracks, bars): 1 where the track plays in the bar, else 0
+    (on a binary roll; the gradient shared by the bar's notes, as in ``onset_steps``)."""
+    b, t, steps, p = notes.shape
+    count = notes.reshape(b, t, bars, steps // bars * p).sum(dim=3)
+    return count / count.detach().clamp(min=1)
+
+
 def steering_loss(valence: Tensor, arousal: Tensor, targets: Tensor, tolerance: float) -> Tensor:
     """(B,) loss of each piece: per axis, how far its value (the tanh of the argument) is from the
     target (B, 2) beyond ``tolerance``, squared. Zero once both axes are within it: a piece asked for
@@ -107,6 +115,7 @@ class MoodGuide:
         drums = spec.get("drums") or [False] * len(spec["tracks"])
         self.melodic = torch.tensor([not d for d in drums])
         self.lowest, self.steps_per_beat = int(spec["lowest"]), int(spec["steps_per_beat"])
+        self.bars = int(spec["bars"])
         self.mode_scale, self.octaves = float(reference["mode_scale"]), float(reference["octaves"])
         self.density = float(reference["density"])
 
@@ -143,7 +152,20 @@ class MoodGuide:
                                    self.octaves)
         return valence, arousal
 
-    def loss(self, x: Tensor, labels: Tensor, tolerance: float) -> Tensor:
-        """(B,) steering loss of G's output toward the labels' targets (zero: the piece is there)."""
+    def loss(self, x: Tensor, labels: Tensor, tolerance: float, keep_bars: Tensor | None = None,
+             bar_weight: float = 0.1) -> Tensor:
+        """(B,) steering loss of G's output toward the labels' targets (zero: the piece is there).
+
+        ``keep_bars`` (B, tracks, bars), a piece's ``sounding_bars`` before steering: each of those bars
+        that falls silent costs ``bar_weight``, so that a calmer mood is reached with longer notes
+        rather than by leaving bars empty (the cheapest way to fewer onsets)."""
         valence, arousal = self.arguments(x, labels)
-        return steering_loss(valence, arousal, self.targets(labels).to(x.device), tolerance)
+        loss = steering_loss(valence, arousal, self.targets(labels).to(x.device), tolerance)
+        if keep_bars is not None:
+            emptied = F.relu(keep_bars - self.sounding_bars(x)).sum(dim=(1, 2))
+            loss = loss + bar_weight * emptied
+        return loss
+
+    def sounding_bars(self, x: Tensor) -> Tensor:
+        """(B, tracks, bars): where each track plays in each bar of G's output."""
+        return bars_sounding(straight_through_notes(x.float()), self.bars)
