@@ -530,7 +530,7 @@ def _evaluate_music_run(cfg: EvaluateOptions, model, announce) -> dict:
     if n < cfg.n:
         announce(f"scoring {n:,} pieces (at most {MUSIC_MAX_N:,} for a music model)")
     started = time.time()
-    scores = evaluate_music(model, dataset, n=n, seed=cfg.seed, mood_steps=cfg.mood_steps)
+    scores = evaluate_music(model, dataset, n=n, seed=cfg.seed, mood_steps=cfg.mood_steps, announce=announce)
     results = {k: v for k, v in scores["metrics"]["model"].items() if isinstance(v, (int, float))}
     return _write_run_report(cfg, model, {"results": results, **scores}, started)
 
