@@ -299,6 +299,21 @@ def test_a_style_run_with_minutes_keeps_its_preset_size(blob_dataset, tmp_path):
     result = artforge.train(blob_dataset, out=tmp_path, arch="style", minutes=0.01, **options)
     saved = json.loads((result.run_dir / "options.json").read_text())
     assert saved["sizing"] is None and saved["model"]["width"] == STYLE_PRESETS["lite"]["width"]
+    assert saved["model"]["mapping_lr_mul"] == 0.1  # lite's; small and base keep StyleGAN2's 0.01
+
+
+def test_the_mapping_rate_is_the_models_and_old_configs_keep_stylegan2s():
+    from artforge.errors import UsageError
+    from artforge.models.style import StyleGenerator
+
+    assert StyleConfig().mapping_lr_mul == 0.01  # a checkpoint saved before the option rebuilds as it was
+    G = StyleGenerator(StyleConfig(resolution=8, width=4, max_width=8, z_dim=8, w_dim=8, mapping_lr_mul=0.1))
+    assert all(layer.lr_mul == 0.1 for layer in G.mapping)
+    with pytest.raises(ValueError, match="mapping_lr_mul"):
+        StyleConfig(mapping_lr_mul=0.0)
+    import artforge
+    with pytest.raises(UsageError, match="--mapping-lr-mul must be in"):
+        artforge.train("nowhere.zip", arch="style", mapping_lr_mul=2.0)
 
 
 def test_the_style_family_from_the_command_line(blob_dataset, tmp_path, capsys):

@@ -341,11 +341,11 @@ DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
 # and base are GPU sizes (base is StyleGAN2's config-e scale). Options given win over the preset.
 STYLE_PRESETS: dict[str, dict] = {
     "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0,
-                 convs_per_level=2, d_arch="strided", output_bias_level=2),
+                 convs_per_level=2, d_arch="strided", output_bias_level=2, mapping_lr_mul=0.1),
     "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, d_arch="resnet", output_bias_level=2),
+                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01),
     "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, d_arch="resnet", output_bias_level=2),
+                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01),
 }
 # The recipe each architecture (and style preset) trains with when --recipe is not given.
 # Sounds: the paper's WGAN-GP (--recipe wavegan) learnt nothing in 4 CPU minutes on the drums; wavegan-cpu did.
@@ -444,6 +444,9 @@ class StyleOptions:
     w_dim: int | None = option(None, "style vector size (default: the preset's)", family="style")
     mapping_layers: int | None = option(None, "layers of the mapping network z -> w (default: the preset's)",
                                         family="style")
+    mapping_lr_mul: float | None = option(None, "the mapping network's learning rate as a share of G's: "
+                                          "StyleGAN2's 0.01 (small, base) or 0.1 (lite: it learns faster in CPU "
+                                          "minutes) (default: the preset's)", family="style")
     convs_per_level: int | None = option(None, "modulated 3x3 convolutions per resolution: 2 as in StyleGAN2, "
                                          "1 (the upsampling one only) for half the cost (default: the preset's)",
                                          choices=(1, 2), family="style")
@@ -469,6 +472,10 @@ class StyleOptions:
                 _positive_int(getattr(self, name), name)
         if self.output_bias_level is not None:
             _positive_int(self.output_bias_level, "output_bias_level", minimum=-1)
+        if self.mapping_lr_mul is not None and (not _is_number(self.mapping_lr_mul)
+                                                or not 0 < self.mapping_lr_mul <= 1):
+            raise UsageError(f"--mapping-lr-mul must be in (0, 1], got {self.mapping_lr_mul!r}",
+                             "pass e.g. --mapping-lr-mul 0.01 (StyleGAN2's)")
         _fraction(self.style_mixing, "style_mixing")
         if self.pl_weight is not None:
             _non_negative(self.pl_weight, "pl_weight")

@@ -42,6 +42,7 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
     z_dim: int = 128
     w_dim: int = 128
     mapping_layers: int = 2
+    mapping_lr_mul: float = 0.01  # the mapping network's learning rate relative to G's (StyleGAN2's 1/100)
     width: int = 16  # channels at full resolution; they double as resolution halves
     max_width: int = 64
     num_classes: int = 0
@@ -60,6 +61,8 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
         object.__setattr__(self, "aspect", aspect)
         if self.d_arch not in D_ARCHS:
             raise ValueError(f"d_arch must be one of {', '.join(D_ARCHS)}, got {self.d_arch!r}")
+        if not isinstance(self.mapping_lr_mul, (int, float)) or not 0 < self.mapping_lr_mul <= 1:
+            raise ValueError(f"mapping_lr_mul must be in (0, 1], got {self.mapping_lr_mul!r}")
         if self.convs_per_level not in (1, 2):
             raise ValueError(f"convs_per_level must be 1 or 2, got {self.convs_per_level!r}")
         if not isinstance(self.output_bias_level, int) or self.output_bias_level < -1:
@@ -244,7 +247,7 @@ class StyleGenerator(nn.Module):
         self.embed = EqualLinear(cfg.num_classes, cfg.z_dim) if cfg.num_classes else None
         in_dim = cfg.z_dim * (2 if cfg.num_classes else 1)
         dims = [in_dim] + [cfg.w_dim] * cfg.mapping_layers
-        self.mapping = nn.ModuleList(EqualLinear(a, b, lr_mul=0.01) for a, b in zip(dims[:-1], dims[1:]))
+        self.mapping = nn.ModuleList(EqualLinear(a, b, lr_mul=cfg.mapping_lr_mul) for a, b in zip(dims[:-1], dims[1:]))
         self.const = nn.Parameter(torch.randn(1, cfg.width_at(0), *cfg.shape_at(0)))
         self.layers = nn.ModuleList()  # w+ index i drives layer i
         self.to_rgb = nn.ModuleList()  # one per level, driven by its level's last style vector
