@@ -337,3 +337,20 @@ def test_the_style_family_from_the_command_line(blob_dataset, tmp_path, capsys):
     assert load(tmp_path / "model").has_styles
     assert main(["train", str(blob_dataset), "--arch", "dcgan", "--w-dim", "16", "--steps", "1"]) != 0
     assert "--w-dim is not an option of --arch dcgan" in capsys.readouterr().err
+
+
+def test_a_style_run_made_before_the_mapping_rate_option_resumes_at_its_rate(blob_dataset, tmp_path):
+    """Its options.json has no mapping_lr_mul: it resumes at StyleGAN2's 1/100, not lite's new 1/10."""
+    import json
+
+    import artforge
+    first = artforge.train(blob_dataset, out=tmp_path, arch="style", steps=2, mapping_lr_mul=0.01, **TINY)
+    options_path = first.run_dir / "options.json"
+    options = json.loads(options_path.read_text())
+    del options["train"]["mapping_lr_mul"]
+    options["model"].pop("mapping_lr_mul")
+    options_path.write_text(json.dumps(options))
+    resumed = artforge.train(resume=first.run_dir, steps=4, progress=False)
+    assert resumed.step == 4
+    restored = artforge.load(first.run_dir, checkpoint="latest", device="cpu")  # the resumed part's
+    assert restored.model_config.mapping_lr_mul == 0.01
