@@ -117,6 +117,8 @@ def test_ctrl_c_stops_every_process_at_the_same_step_with_a_checkpoint(tmp_path,
 def test_stop_signals_save_and_stop_and_a_later_second_one_quits(monkeypatch):
     import signal
     from artforge.training import engine
+    # what was there before (a shell starting tests in the background leaves SIGINT ignored)
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     with engine.stop_on_ctrl_c(announce=False) as flag:
         os.kill(os.getpid(), signal.SIGTERM)  # a scheduler's (or torchrun's) stop: save and stop too
         assert flag["stop"]
@@ -124,4 +126,4 @@ def test_stop_signals_save_and_stop_and_a_later_second_one_quits(monkeypatch):
         monkeypatch.setattr(engine, "REPEAT_SECONDS", 0.0)
         with pytest.raises(KeyboardInterrupt):  # a real second Ctrl-C quits now
             os.kill(os.getpid(), signal.SIGINT)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before  # handlers restored
