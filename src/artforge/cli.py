@@ -218,20 +218,17 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
     add_config_arguments(p, PrepareConfig)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    # 'artforge prepare audio SRC' (main rewrites it to this name; not listed on its own)
-    audio_help = ("turn a folder or zip of one-shot sounds (WAV, FLAC, OGG, AIFF), or the built-in drums, into a "
-                  "dataset of mono 16-bit clips: resampled, onset at 0, trimmed, padded or cropped, normalized")
-    p = sub.add_parser("prepare-audio", description=audio_help, epilog=EXAMPLES["prepare-audio"],
-                       prog="artforge prepare audio", formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_config_arguments(p, AudioPrepareConfig)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    music_help = ("turn MIDI, MusicXML or ABC files (or the built-in bach or folk corpus) into a dataset of "
-                  "multi-track piano rolls with mood labels measured from the music")
-    p = sub.add_parser("prepare-music", description=music_help, epilog=EXAMPLES["prepare-music"],
-                       prog="artforge prepare music", formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_config_arguments(p, MusicPrepareConfig)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    # 'artforge prepare audio|music SRC' (main rewrites them to these names; not listed on their own)
+    for kind, config, what in (
+            ("audio", AudioPrepareConfig, "turn a folder or zip of one-shot sounds (WAV, FLAC, OGG, AIFF), or the "
+             "built-in drums, into a dataset of mono 16-bit clips: resampled, onset at 0, trimmed, padded or "
+             "cropped, normalized"),
+            ("music", MusicPrepareConfig, "turn MIDI, MusicXML or ABC files (or the built-in bach or folk corpus) "
+             "into a dataset of multi-track piano rolls with mood labels measured from the music")):
+        p = sub.add_parser(f"prepare-{kind}", description=what, epilog=EXAMPLES[f"prepare-{kind}"],
+                           prog=f"artforge prepare {kind}", formatter_class=argparse.RawDescriptionHelpFormatter)
+        add_config_arguments(p, config)
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = command("train", "train a GAN on a prepared dataset, or resume a run")
     add_config_arguments(p, TrainConfig, family=_arch_given(argv))

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +86,17 @@ class ArchiveWriter:
             self._zip.close()
         finally:
             self.partial.unlink(missing_ok=True)
+
+    def write_all(self, items: Iterable[tuple[bytes, int | None]], manifest: dict) -> Path:
+        """Add every (data, label) in order and close; on any failure abort, leaving nothing behind.
+        Item i is named ``archive_name(i, kind)``: what a manifest's split lists, built beforehand, name."""
+        try:
+            for data, label in items:
+                self.add(data, label)
+            return self.close(manifest)
+        except BaseException:
+            self.abort()
+            raise
 
 
 @dataclass

@@ -656,13 +656,9 @@ def _collect(items: list[_Item], source: _Source, cfg: PrepareConfig, spool: IO[
 
 def _write_archive(out: Path, spool: IO[bytes], kept: list[_Kept], manifest: dict, kind: str = "png") -> None:
     """Copy the kept PNGs (or WAVs) from the spool into the dataset zip, in sorted source order."""
-    writer = ArchiveWriter(out, kind)
-    try:
-        for index, k in enumerate(kept):
+    def items():
+        for k in kept:
             spool.seek(k.offset)
-            name = writer.add(spool.read(k.length), k.label)
-            assert name == archive_name(index, kind)  # the manifest's split lists were built from this
-        writer.close(manifest)
-    except BaseException:
-        writer.abort()
-        raise
+            yield spool.read(k.length), k.label
+
+    ArchiveWriter(out, kind).write_all(items(), manifest)

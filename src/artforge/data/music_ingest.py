@@ -448,15 +448,7 @@ def _manifest(options: dict, source: ingest._Source, out: Path, spec: RollSpec, 
 
 
 def _write_archive(out: Path, kept: list[_Roll], manifest: dict) -> None:
-    writer = ArchiveWriter(out, kind=KIND)
-    try:
-        for index, k in enumerate(kept):
-            name = writer.add(zlib.decompress(k.packed), k.label)
-            assert name == archive_name(index, KIND)  # the manifest's split lists were built from this
-        writer.close(manifest)
-    except BaseException:
-        writer.abort()
-        raise
+    ArchiveWriter(out, kind=KIND).write_all(((zlib.decompress(k.packed), k.label) for k in kept), manifest)
 
 
 # ----------------------------------------------------------------------------- prepare
