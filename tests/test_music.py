@@ -106,6 +106,11 @@ def test_mood_options_are_checked(roll_dataset, tmp_path):
         SampleConfig(run="r", valence=2.0)
     with pytest.raises(UsageError, match="pass --mood or --label"):
         SampleConfig(run="r", mood="sombre", label="x")
+    with pytest.raises(UsageError, match="--mood-steps must be an integer >= 0"):
+        SampleConfig(run="r", mood_steps=-1)
+    from artforge.config import EvaluateConfig
+    with pytest.raises(UsageError, match="--mood-steps must be an integer >= 0"):
+        EvaluateConfig(run="r", mood_steps=2.5)
     with pytest.raises(UsageError, match="--augment flip transforms images"):
         artforge.train(roll_dataset, out=tmp_path, arch="musegan", steps=1, augment=("flip",))
 
