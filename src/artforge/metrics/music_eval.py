@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import torch
 
 from ..errors import UsageError
 
@@ -83,17 +84,14 @@ def evaluate_music(model, dataset, n: int = 400, seed: int = 0, sweep_seeds: int
 def _sweep(model, spec, reference, seed: int, per_point: int, mood_steps: int) -> dict:
     from ..composing import mood_weights, render_rolls, steer_latents, tempo_for
 
-    asked_v, asked_a, got_v, got_a = [], [], [], []
-    seeds = list(range(seed, seed + per_point))
-    z = model.latents(seeds)
-    for v in SWEEP:
-        for a in SWEEP:
-            w = mood_weights(float(v), float(a))
-            c = w[None].expand(per_point, -1).clone()
-            rolls = render_rolls(model, steer_latents(model, z, c, mood_steps), c)
-            tempo = tempo_for(model, None, w)
-            for m in _measure(rolls, spec, [tempo] * per_point, reference):
-                asked_v.append(v), asked_a.append(a), got_v.append(m["valence"]), got_a.append(m["arousal"])
+    points = [(float(v), float(a)) for v in SWEEP for a in SWEEP for _ in range(per_point)]
+    z = model.latents(list(range(seed, seed + per_point))).repeat(len(SWEEP) ** 2, 1)  # the same seeds at each point
+    c = torch.stack([mood_weights(v, a) for v, a in points])
+    rolls = render_rolls(model, steer_latents(model, z, c, mood_steps), c)  # all points in full passes
+    tempos = [tempo_for(model, None, w) for w in c]
+    measured = _measure(rolls, spec, tempos, reference)
+    asked_v, asked_a = [v for v, _ in points], [a for _, a in points]
+    got_v, got_a = [m["valence"] for m in measured], [m["arousal"] for m in measured]
 
     def corr(x, y) -> float:
         return float(np.corrcoef(x, y)[0, 1]) if np.std(y) > 0 else float("nan")
