@@ -299,7 +299,7 @@ def test_a_style_run_with_minutes_keeps_its_preset_size(blob_dataset, tmp_path):
     result = artforge.train(blob_dataset, out=tmp_path, arch="style", minutes=0.01, **options)
     saved = json.loads((result.run_dir / "options.json").read_text())
     assert saved["sizing"] is None and saved["model"]["width"] == STYLE_PRESETS["lite"]["width"]
-    assert saved["model"]["mapping_lr_mul"] == 0.1  # lite's; small and base keep StyleGAN2's 0.01
+    assert saved["model"]["mapping_lr_mul"] == STYLE_PRESETS["lite"]["mapping_lr_mul"]
 
 
 def test_the_mapping_rate_is_the_models_and_old_configs_keep_stylegan2s():
@@ -339,11 +339,14 @@ def test_the_style_family_from_the_command_line(blob_dataset, tmp_path, capsys):
     assert "--w-dim is not an option of --arch dcgan" in capsys.readouterr().err
 
 
-def test_a_style_run_made_before_the_mapping_rate_option_resumes_at_its_rate(blob_dataset, tmp_path):
-    """Its options.json has no mapping_lr_mul: it resumes at StyleGAN2's 1/100, not lite's new 1/10."""
+def test_a_style_run_made_before_the_mapping_rate_option_resumes_at_its_rate(blob_dataset, tmp_path, monkeypatch):
+    """Its options.json has no mapping_lr_mul: it resumes at the 1/100 it was trained with, whatever
+    the preset's default has become since (here made 1/10)."""
     import json
 
     import artforge
+    from artforge.config import STYLE_PRESETS
+    monkeypatch.setitem(STYLE_PRESETS, "lite", {**STYLE_PRESETS["lite"], "mapping_lr_mul": 0.1})
     first = artforge.train(blob_dataset, out=tmp_path, arch="style", steps=2, mapping_lr_mul=0.01, **TINY)
     options_path = first.run_dir / "options.json"
     options = json.loads(options_path.read_text())

@@ -341,7 +341,7 @@ DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
 # and base are GPU sizes (base is StyleGAN2's config-e scale). Options given win over the preset.
 STYLE_PRESETS: dict[str, dict] = {
     "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0,
-                 convs_per_level=2, d_arch="strided", output_bias_level=2, mapping_lr_mul=0.1),
+                 convs_per_level=2, d_arch="strided", output_bias_level=2, mapping_lr_mul=0.01),
     "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0,
                   convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01),
     "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0,
@@ -444,9 +444,9 @@ class StyleOptions:
     w_dim: int | None = option(None, "style vector size (default: the preset's)", family="style")
     mapping_layers: int | None = option(None, "layers of the mapping network z -> w (default: the preset's)",
                                         family="style")
-    mapping_lr_mul: float | None = option(None, "the mapping network's learning rate as a share of G's: "
-                                          "StyleGAN2's 0.01 (small, base) or 0.1 (lite: it learns faster in CPU "
-                                          "minutes) (default: the preset's)", family="style")
+    mapping_lr_mul: float | None = option(None, "the mapping network's learning rate as a share of G's "
+                                          "(default: the preset's, StyleGAN2's 0.01 for all three)",
+                                          family="style")
     convs_per_level: int | None = option(None, "modulated 3x3 convolutions per resolution: 2 as in StyleGAN2, "
                                          "1 (the upsampling one only) for half the cost (default: the preset's)",
                                          choices=(1, 2), family="style")
