@@ -188,21 +188,6 @@ def test_a_coarse_output_bias_is_the_mean_image_averaged_down_and_upsampled_back
         torch.testing.assert_close(G.output_bias_image(torch.float32)[0, :, 0, 0], torch.zeros(3))
 
 
-def test_a_tanh_output_is_the_linear_output_through_tanh_and_starts_at_the_mean_image():
-    cfg = StyleConfig(resolution=16, z_dim=8, w_dim=8, width=4, max_width=8, output_bias_level=-1)
-    linear, squashed = StyleGenerator(cfg).eval(), StyleGenerator(dataclasses.replace(cfg, output_tanh=True)).eval()
-    squashed.load_state_dict(linear.state_dict())
-    ws = torch.randn(2, cfg.num_ws, cfg.w_dim, generator=gen(0))
-    with torch.no_grad():
-        torch.testing.assert_close(squashed.synthesis(ws), torch.tanh(linear.synthesis(ws)))
-        mean = torch.rand(3, 16, 16, generator=gen(1)) * 1.9 - 0.95
-        squashed.init_output_bias(mean)
-        torch.testing.assert_close(torch.tanh(squashed.output_bias * 0.02), mean)
-        loud = squashed.synthesis(ws * 50)  # far outside the data: tanh still keeps it in range
-    assert loud.abs().max() <= 1
-    assert StyleConfig().output_tanh is False  # checkpoints saved before the option rebuild as they were
-
-
 def test_an_output_bias_level_below_minus_one_is_refused():
     with pytest.raises(ValueError, match="output_bias_level"):
         StyleConfig(output_bias_level=-2)
@@ -315,7 +300,6 @@ def test_a_style_run_with_minutes_keeps_its_preset_size(blob_dataset, tmp_path):
     saved = json.loads((result.run_dir / "options.json").read_text())
     assert saved["sizing"] is None and saved["model"]["width"] == STYLE_PRESETS["lite"]["width"]
     assert saved["model"]["mapping_lr_mul"] == STYLE_PRESETS["lite"]["mapping_lr_mul"]
-    assert saved["model"]["output_tanh"] == STYLE_PRESETS["lite"]["output_tanh"]
 
 
 def test_the_mapping_rate_is_the_models_and_old_configs_keep_stylegan2s():
@@ -355,24 +339,21 @@ def test_the_style_family_from_the_command_line(blob_dataset, tmp_path, capsys):
     assert "--w-dim is not an option of --arch dcgan" in capsys.readouterr().err
 
 
-def test_a_style_run_made_before_the_mapping_rate_and_tanh_options_resumes_as_it_was(blob_dataset, tmp_path,
-                                                                                     monkeypatch):
-    """Its options.json has no mapping_lr_mul or output_tanh: it resumes at the 1/100 rate and the linear
-    output it was trained with, whatever the preset's defaults have become since (here 1/10 and tanh)."""
+def test_a_style_run_made_before_the_mapping_rate_option_resumes_at_its_rate(blob_dataset, tmp_path, monkeypatch):
+    """Its options.json has no mapping_lr_mul: it resumes at the 1/100 it was trained with, whatever
+    the preset's default has become since (here made 1/10)."""
     import json
 
     import artforge
     from artforge.config import STYLE_PRESETS
-    monkeypatch.setitem(STYLE_PRESETS, "lite", {**STYLE_PRESETS["lite"], "mapping_lr_mul": 0.1, "output_tanh": True})
-    first = artforge.train(blob_dataset, out=tmp_path, arch="style", steps=2, mapping_lr_mul=0.01, output_tanh=False,
-                           **TINY)
+    monkeypatch.setitem(STYLE_PRESETS, "lite", {**STYLE_PRESETS["lite"], "mapping_lr_mul": 0.1})
+    first = artforge.train(blob_dataset, out=tmp_path, arch="style", steps=2, mapping_lr_mul=0.01, **TINY)
     options_path = first.run_dir / "options.json"
     options = json.loads(options_path.read_text())
-    for name in ("mapping_lr_mul", "output_tanh"):
-        del options["train"][name]
-        options["model"].pop(name)
+    del options["train"]["mapping_lr_mul"]
+    options["model"].pop("mapping_lr_mul")
     options_path.write_text(json.dumps(options))
     resumed = artforge.train(resume=first.run_dir, steps=4, progress=False)
     assert resumed.step == 4
     restored = artforge.load(first.run_dir, checkpoint="latest", device="cpu")  # the resumed part's
-    assert restored.model_config.mapping_lr_mul == 0.01 and restored.model_config.output_tanh is False
+    assert restored.model_config.mapping_lr_mul == 0.01
