@@ -341,11 +341,11 @@ DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
 # and base are GPU sizes (base is StyleGAN2's config-e scale). Options given win over the preset.
 STYLE_PRESETS: dict[str, dict] = {
     "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0,
-                 convs_per_level=2, d_arch="strided", output_bias_level=2, mapping_lr_mul=0.01, output_tanh=False),
+                 convs_per_level=2, d_arch="strided", output_bias_level=2, mapping_lr_mul=0.01),
     "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01, output_tanh=False),
+                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01),
     "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01, output_tanh=False),
+                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01),
 }
 # The recipe each architecture (and style preset) trains with when --recipe is not given.
 # Sounds: the paper's WGAN-GP (--recipe wavegan) learnt nothing in 4 CPU minutes on the drums; wavegan-cpu did.
@@ -457,9 +457,6 @@ class StyleOptions:
                                            "upsampled to the image: 0 is the 4x4 base, 2 is 16x16 (layout and "
                                            "background only), -1 full resolution (default: the preset's, 2)",
                                            family="style")
-    output_tanh: bool | None = option(None, "G's output goes through tanh, as DCGAN's: flat colours reach exact "
-                                      "white and black, and D cannot tell fakes by values beyond them (default: "
-                                      "the preset's)", family="style")
     noise: bool = option(True, "per-pixel noise inputs with learned strengths in every G layer (random in "
                          "training, fixed when sampling)", family="style")
     style_mixing: float = option(0.9, "probability that a training image takes its styles from two latents, "

@@ -50,7 +50,6 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
     aspect: tuple = (1, 1)  # width:height of the output, e.g. (4, 3), (3, 4), (16, 9)
     output_bias: bool = True  # a learned (C, H, W) bias on the output, started at the data's mean image
     output_bias_level: int = -1  # the G level whose shape that bias has, upsampled to the output (-1: the output's)
-    output_tanh: bool = False  # the output through tanh, as DCGAN's (False: StyleGAN2's linear output)
     noise: bool = True  # per-pixel noise inputs (random in training, a fixed buffer in eval mode)
     convs_per_level: int = 2  # modulated 3x3 convolutions per doubling: StyleGAN2's 2, or 1 (the upsampling one)
     d_arch: str = "resnet"  # "resnet": StyleGAN2's residual D; "strided": residual 4x4 strided blocks with batch norm
@@ -278,12 +277,10 @@ class StyleGenerator(nn.Module):
 
     @torch.no_grad()
     def init_output_bias(self, mean_image: Tensor) -> None:
-        """Start the output at the training images' mean image (C, H, W), in [-1, 1], averaged down to the
-        bias's shape (through atanh when the output goes through tanh, 2% from saturation, as DCGAN's)."""
+        """Start the output bias at the training images' mean image (C, H, W), in [-1, 1], averaged
+        down to the bias's shape."""
         if self.output_bias is not None:
             mean = F.adaptive_avg_pool2d(mean_image[None], self.output_bias.shape[1:])[0]
-            if self.cfg.output_tanh:
-                mean = torch.atanh(mean.clamp(-0.98, 0.98))
             self.output_bias.copy_(mean / OUTPUT_BIAS_LR_MUL)
 
     def output_bias_image(self, dtype: torch.dtype) -> Tensor:
@@ -323,11 +320,7 @@ class StyleGenerator(nn.Module):
                 index += 1
             y = self.to_rgb[level](x, ws[:, index - 1]) + self.rgb_bias[level].to(x.dtype)[None, :, None, None]
             rgb = y if rgb is None else F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) + y
-        if self.output_bias is not None:
-            rgb = rgb + self.output_bias_image(rgb.dtype)
-        # tanh: flat-colour art is mostly exact white and black, which a linear output overshoots (a
-        # trained lite model put 57% of its values above 1.05); D could tell fakes by values no image has
-        return torch.tanh(rgb) if self.cfg.output_tanh else rgb
+        return rgb if self.output_bias is None else rgb + self.output_bias_image(rgb.dtype)
 
     def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
         return self.synthesis(self.map(z, c))
