@@ -71,6 +71,30 @@ def _textbook_discriminator(D: StyleDiscriminator, x: torch.Tensor) -> torch.Ten
     return F.linear(h, D.out.weight / math.sqrt(h.shape[1]), D.out.bias).flatten()
 
 
+def test_the_strided_d_reads_the_minibatch_std_as_an_extra_channel_of_its_logit_layer():
+    """Its shortcut (std times the channel's weight sum, no concatenation) equals the layer on [features, std map]."""
+    D = build(StyleConfig(resolution=32, z_dim=8, w_dim=8, width=4, max_width=8, d_arch="strided"))["D"].eval()
+    x = torch.rand(8, 3, 32, 32, generator=gen(3)) * 2 - 1
+    with torch.no_grad():
+        h = D._trunk(x)
+        std = group_std(h, D.cfg.mbstd_group)[:, None, None, None].expand(len(h), 1, *h.shape[2:])
+        torch.testing.assert_close(D(x), D.to_logit(torch.cat([h, std], dim=1)).flatten())
+
+
+def test_rgb_layers_give_the_same_images_from_channels_last_and_default_layouts():
+    """The 1x1 RGB layer reads channels-last input as (B, H*W, I) rows; the result must not depend on the layout."""
+    rgb = ModulatedConv2d(8, 3, 1, 16, demodulate=False, input_gain=math.sqrt(2))
+    x, w = torch.randn(4, 8, 16, 16, generator=gen(4)), torch.randn(4, 16, generator=gen(5))
+    with torch.no_grad():
+        plain = rgb(x, w)
+        channels_last = rgb(x.contiguous(memory_format=torch.channels_last), w)
+    assert channels_last.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(channels_last, plain)
+    styles = rgb.affine(w) * math.sqrt(2)  # the per-sample 1x1 convolution, written out
+    expected = torch.einsum("oi,bi,bihw->bohw", rgb.weight[:, :, 0, 0] * rgb.scale, styles, x)
+    torch.testing.assert_close(plain, expected, rtol=1e-4, atol=1e-5)
+
+
 def test_folded_gains_compute_the_textbook_networks():
     """G and D fold sqrt(2) gains into styles and weight scales; the functions must be unchanged."""
     torch.manual_seed(0)
