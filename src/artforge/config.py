@@ -607,7 +607,9 @@ class TrainConfig(SoundMusicOptions, StyleOptions, DCGANOptions):  # each family
     ada_target: float | None = option(None, "adaptive augmentation: tune the probability so that "
                                       "E[sign(D(real))] approaches this; 0 disables (recipe)")
     ada_kimg: float = option(500.0, "thousands of images for the adaptive probability to go from 0 to 1")
-    ema_kimg: float | None = option(None, "half-life of the G EMA in thousands of images, 0 disables (recipe)")
+    ema_kimg: float | None = option(None, "half-life of the G EMA in thousands of images, 0 disables; with "
+                                    "--ema-rampup it is reached only after ema-kimg / ema-rampup thousand images "
+                                    "(100 for 5 and 0.05) (recipe)")
     ema_rampup: float = option(0.05, "EMA ramp-up: half-life is at most this fraction of images shown so far (0 disables)")
     augment: tuple = option(("flip",), "augmentations of real images, comma separated, or 'none'",
                             metavar="LIST")
