@@ -42,7 +42,9 @@ def main() -> None:
     import torch
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-sampling-"))
-    runs = {Path(r).name: r for r in args.run or []}
+    names = [Path(r).name for r in args.run or []]
+    # Each row is named by its run's folder, or by the path given where two folders share a name.
+    runs = {(name if names.count(name) == 1 else r): r for name, r in zip(names, args.run or [])}
     if not runs:
         make_dataset(tmp / "synthetic-64.zip", n=64)
         for arch in ("style", "dcgan"):

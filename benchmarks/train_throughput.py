@@ -143,6 +143,10 @@ VARIANTS = {
     "artforge defaults ": ("artforge", {"precision": "bf16"}, "bf16"),
     "artforge --arch style (lite)": ("artforge", {"arch": "style", "precision": "fp32"}, "fp32"),
     "artforge --arch style (lite) ": ("artforge", {"arch": "style", "precision": "bf16"}, "bf16"),
+    "artforge --arch style (lite), --upsample bilinear (the models before 2026-11-30)":
+        ("artforge", {"arch": "style", "upsample": "bilinear", "precision": "fp32"}, "fp32"),
+    "artforge --arch style (lite), --upsample bilinear (the models before 2026-11-30) ":
+        ("artforge", {"arch": "style", "upsample": "bilinear", "precision": "bf16"}, "bf16"),
     "artforge --arch style (lite), --d-arch resnet --recipe stylegan2":
         ("artforge", {"arch": "style", "d_arch": "resnet", "recipe": "stylegan2", "precision": "bf16"}, "bf16"),
 }

@@ -41,6 +41,8 @@ def test_train_throughput_prints_its_table():
     table = out.stdout
     assert "| variant |" in table and "vs reference" in table and "share of peak" in table
     rows = [line for line in table.splitlines() if line.startswith("| reference") or line.startswith("| artforge")]
-    # the reference, DCGAN fp32/bf16, style lite fp32/bf16, style lite with StyleGAN2's D (bf16)
-    assert len(rows) == 6 and "1.00x" in rows[0]
-    assert sum("--arch style (lite)" in row for row in rows) == 3 and "--d-arch resnet" in rows[-1]
+    # the reference, DCGAN fp32/bf16, style lite fp32/bf16, the same with bilinear upsampling fp32/bf16,
+    # style lite with StyleGAN2's D (bf16)
+    assert len(rows) == 8 and "1.00x" in rows[0]
+    assert sum("--arch style (lite)" in row for row in rows) == 5 and "--d-arch resnet" in rows[-1]
+    assert sum("--upsample bilinear" in row for row in rows) == 2

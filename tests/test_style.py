@@ -9,7 +9,8 @@ from torch.nn import functional as F
 
 from artforge.models.dcgan import group_std
 from artforge.models.style import (EqualLinear, ModulatedConv2d, StridedResidualBlock, StyleConfig,
-                                   StyleDiscriminator, StyleGenerator, build, mix_styles, modulated_weight)
+                                   StyleDiscriminator, StyleGenerator, build, mix_styles, modulated_weight,
+                                   transposed_upsample_conv)
 from conftest import TINY, gen
 
 
@@ -25,6 +26,36 @@ def test_modulated_convolution_equals_the_direct_formula():
         norm = torch.sqrt((weight ** 2).sum(dim=(1, 2, 3), keepdim=True) + 1e-8)
         expected = F.conv2d(x[b:b + 1], weight / norm, padding=1)
         torch.testing.assert_close(out[b:b + 1], expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_the_transposed_upsampling_convolution_is_bilinear_upsampling_then_the_convolution(channels_last):
+    """Away from the 2-pixel border, where bilinear upsampling repeats the edge and the blur sees zeros."""
+    x, weight = torch.randn(2, 5, 6, 7, generator=gen(3)), torch.randn(4, 5, 3, 3, generator=gen(4))
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    out = transposed_upsample_conv(x, weight)
+    expected = F.conv2d(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False), weight, padding=1)
+    assert out.shape == expected.shape == (2, 4, 12, 14)
+    torch.testing.assert_close(out[..., 2:-2, 2:-2], expected[..., 2:-2, 2:-2], rtol=1e-5, atol=1e-5)
+    assert (out - expected).abs().amax() > 1e-2  # the border does differ: a different function there
+
+
+def test_a_modulated_upsampling_layer_gives_the_same_interior_either_way():
+    torch.manual_seed(0)
+    conv = ModulatedConv2d(5, 7, 3, w_dim=6, input_gain=math.sqrt(2))
+    x, w, bias = torch.randn(3, 5, 8, 8, generator=gen(5)), torch.randn(3, 6, generator=gen(6)), torch.randn(7, 1, 1)
+    bilinear, transposed = conv(x, w, bias, upsample="bilinear"), conv(x, w, bias, upsample="transposed")
+    assert transposed.shape == bilinear.shape == (3, 7, 16, 16)
+    torch.testing.assert_close(transposed[..., 2:-2, 2:-2], bilinear[..., 2:-2, 2:-2], rtol=1e-5, atol=1e-5)
+
+
+def test_the_upsampling_option_is_validated_and_old_configs_keep_bilinear():
+    assert StyleConfig().upsample == "bilinear"  # a checkpoint saved before the option rebuilds as it was
+    G = StyleGenerator(StyleConfig(resolution=16, width=4, max_width=8, z_dim=8, w_dim=8, upsample="transposed"))
+    assert [layer.upsample for layer in G.layers] == [None, "transposed", None, "transposed", None]
+    with pytest.raises(ValueError, match="upsample must be one of bilinear, transposed"):
+        StyleConfig(upsample="nearest")
 
 
 def _textbook_synthesis(G: StyleGenerator, ws: torch.Tensor) -> torch.Tensor:
@@ -127,10 +158,11 @@ def test_equalized_learning_rate_scales_at_run_time():
 
 @pytest.mark.parametrize("res", [8, 16, 32])
 @pytest.mark.parametrize("classes", [0, 3])
-@pytest.mark.parametrize("convs,d_arch", [(1, "strided"), (2, "resnet"), (2, "strided")])
-def test_shapes_at_each_resolution(res, classes, convs, d_arch):
+@pytest.mark.parametrize("convs,d_arch,upsample", [(1, "strided", "transposed"), (2, "resnet", "bilinear"),
+                                                (2, "strided", "transposed")])
+def test_shapes_at_each_resolution(res, classes, convs, d_arch, upsample):
     cfg = StyleConfig(resolution=res, z_dim=8, w_dim=8, width=4, max_width=16, mapping_layers=2, num_classes=classes,
-                      convs_per_level=convs, d_arch=d_arch)
+                      convs_per_level=convs, d_arch=d_arch, upsample=upsample)
     G, D = StyleGenerator(cfg), StyleDiscriminator(cfg)
     c = torch.tensor([0, 1, 2, 0]) if classes else None
     images = G(torch.randn(4, 8), c)
@@ -181,8 +213,10 @@ def test_bad_resolution_is_refused():
 
 @pytest.mark.parametrize("aspect,res,shape", [((4, 3), 64, (48, 64)), ((3, 4), 32, (32, 24)),
                                               ((16, 9), 64, (36, 64)), ((3, 2), 24, (16, 24)), ((1, 1), 16, (16, 16))])
-def test_non_square_outputs_have_the_aspect_asked_for(aspect, res, shape):
-    cfg = StyleConfig(resolution=res, z_dim=8, w_dim=8, width=4, max_width=16, mapping_layers=2, aspect=aspect)
+@pytest.mark.parametrize("upsample", ["bilinear", "transposed"])
+def test_non_square_outputs_have_the_aspect_asked_for(aspect, res, shape, upsample):
+    cfg = StyleConfig(resolution=res, z_dim=8, w_dim=8, width=4, max_width=16, mapping_layers=2, aspect=aspect,
+                      upsample=upsample)
     G, D = StyleGenerator(cfg), StyleDiscriminator(cfg)
     images = G(torch.randn(3, 8, generator=gen(0)))
     assert images.shape == (3, 3, *shape) and cfg.image_shape == shape
@@ -363,21 +397,25 @@ def test_the_style_family_from_the_command_line(blob_dataset, tmp_path, capsys):
     assert "--w-dim is not an option of --arch dcgan" in capsys.readouterr().err
 
 
-def test_a_style_run_made_before_the_mapping_rate_option_resumes_at_its_rate(blob_dataset, tmp_path, monkeypatch):
-    """Its options.json has no mapping_lr_mul: it resumes at the 1/100 it was trained with, whatever
-    the preset's default has become since (here made 1/10)."""
+def test_a_style_run_made_before_the_mapping_rate_and_upsampling_options_resumes_as_it_was(blob_dataset, tmp_path,
+                                                                                           monkeypatch):
+    """Its options.json has neither option: it resumes at the 1/100 mapping rate and with the bilinear
+    upsampling it was trained with, whatever the preset's defaults have become since (here 1/10, transposed)."""
     import json
 
     import artforge
     from artforge.config import STYLE_PRESETS
-    monkeypatch.setitem(STYLE_PRESETS, "lite", {**STYLE_PRESETS["lite"], "mapping_lr_mul": 0.1})
-    first = artforge.train(blob_dataset, out=tmp_path, arch="style", steps=2, mapping_lr_mul=0.01, **TINY)
+    monkeypatch.setitem(STYLE_PRESETS, "lite", {**STYLE_PRESETS["lite"], "mapping_lr_mul": 0.1,
+                                                "upsample": "transposed"})
+    first = artforge.train(blob_dataset, out=tmp_path, arch="style", steps=2, mapping_lr_mul=0.01,
+                           upsample="bilinear", **TINY)
     options_path = first.run_dir / "options.json"
     options = json.loads(options_path.read_text())
-    del options["train"]["mapping_lr_mul"]
-    options["model"].pop("mapping_lr_mul")
+    for name in ("mapping_lr_mul", "upsample"):
+        del options["train"][name]
+        options["model"].pop(name)
     options_path.write_text(json.dumps(options))
     resumed = artforge.train(resume=first.run_dir, steps=4, progress=False)
     assert resumed.step == 4
     restored = artforge.load(first.run_dir, checkpoint="latest", device="cpu")  # the resumed part's
-    assert restored.model_config.mapping_lr_mul == 0.01
+    assert restored.model_config.mapping_lr_mul == 0.01 and restored.model_config.upsample == "bilinear"

@@ -341,11 +341,14 @@ DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
 # and base are GPU sizes (base is StyleGAN2's config-e scale). Options given win over the preset.
 STYLE_PRESETS: dict[str, dict] = {
     "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0,
-                 convs_per_level=2, d_arch="strided", output_bias_level=2, mapping_lr_mul=0.01),
+                 convs_per_level=2, d_arch="strided", output_bias_level=2, mapping_lr_mul=0.01,
+                 upsample="transposed"),
     "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01),
+                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01,
+                  upsample="transposed"),
     "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0,
-                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01),
+                  convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01,
+                  upsample="transposed"),
 }
 # The recipe each architecture (and style preset) trains with when --recipe is not given.
 # Sounds: the paper's WGAN-GP (--recipe wavegan) learnt nothing in 4 CPU minutes on the drums; wavegan-cpu did.
@@ -453,6 +456,11 @@ class StyleOptions:
     d_arch: str | None = option(None, "D design: resnet (StyleGAN2's residual D, equalized learning rate) or "
                                 "strided (residual 4x4 strided blocks with batch norm at DCGAN's learning rate; "
                                 "fast on CPUs) (default: the preset's)", choices=("resnet", "strided"), family="style")
+    upsample: str | None = option(None, "how G doubles the resolution: transposed (a stride-2 transposed 3x3 "
+                                  "convolution then a [1,3,3,1] blur, StyleGAN2's order: a quarter of the work) or "
+                                  "bilinear (bilinear upsampling then the 3x3 convolution; the same function but "
+                                  "at the 2-pixel border) (default: the preset's)",
+                                  choices=("bilinear", "transposed"), family="style")
     output_bias_level: int | None = option(None, "resolution level of G's learned output bias, bilinearly "
                                            "upsampled to the image: 0 is the 4x4 base, 2 is 16x16 (layout and "
                                            "background only), -1 full resolution (default: the preset's, 2)",

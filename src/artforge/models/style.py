@@ -1,7 +1,7 @@
 """A style-based generator (Karras et al. 2020, StyleGAN2, arXiv:1912.04958), in pure PyTorch.
 
 G: z (+ a class embedding) -> mapping MLP -> w; a learned 4x4 constant is refined block by block
-(2x bilinear upsampling, 3x3 convolutions whose weights are *modulated* by an affine map of w and
+(2x upsampling, 3x3 convolutions whose weights are *modulated* by an affine map of w and
 *demodulated* to unit output variance, per-pixel noise with a learned strength, leaky ReLU), and
 every resolution adds its own RGB output to the upsampled sum of the coarser ones (skip outputs).
 Every layer uses an equalized learning rate: weights are stored at unit variance and scaled by
@@ -32,6 +32,7 @@ OUTPUT_BIAS_LR_MUL = 0.02  # the per-pixel output bias learns at 1/50 of the rat
 
 
 D_ARCHS = ("resnet", "strided")
+UPSAMPLES = ("bilinear", "transposed")
 LAYER_GROUPS = ("coarse", "middle", "fine")  # 4-8 px, 16-32 px, 64 px and up (Karras et al. 2019, sec. 3.1)
 
 
@@ -53,6 +54,11 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
     noise: bool = True  # per-pixel noise inputs (random in training, a fixed buffer in eval mode)
     convs_per_level: int = 2  # modulated 3x3 convolutions per doubling: StyleGAN2's 2, or 1 (the upsampling one)
     d_arch: str = "resnet"  # "resnet": StyleGAN2's residual D; "strided": residual 4x4 strided blocks with batch norm
+    # How a level's first convolution doubles the resolution. "bilinear": bilinear 2x upsampling, then the 3x3
+    # convolution. "transposed": the same function computed in StyleGAN2's order, a stride-2 transposed 3x3
+    # convolution then the [1, 3, 3, 1] blur (a quarter of the multiply-adds; the two differ only in the
+    # 2-pixel border, where bilinear upsampling repeats the edge). The default is what older checkpoints used.
+    upsample: str = "bilinear"
 
     def __post_init__(self):
         aspect = tuple(self.aspect) if isinstance(self.aspect, (list, tuple)) else ()
@@ -61,6 +67,8 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
         object.__setattr__(self, "aspect", aspect)
         if self.d_arch not in D_ARCHS:
             raise ValueError(f"d_arch must be one of {', '.join(D_ARCHS)}, got {self.d_arch!r}")
+        if self.upsample not in UPSAMPLES:
+            raise ValueError(f"upsample must be one of {', '.join(UPSAMPLES)}, got {self.upsample!r}")
         if not isinstance(self.mapping_lr_mul, (int, float)) or not 0 < self.mapping_lr_mul <= 1:
             raise ValueError(f"mapping_lr_mul must be in (0, 1], got {self.mapping_lr_mul!r}")
         if self.convs_per_level not in (1, 2):
@@ -163,9 +171,9 @@ class ModulatedConv2d(nn.Module):
         self.scale, self.demodulate, self.padding = 1 / math.sqrt(cin * kernel * kernel), demodulate, kernel // 2
         self.input_gain = input_gain
 
-    def forward(self, x: Tensor, w: Tensor, bias: Tensor | None = None, upsample: bool = False) -> Tensor:
+    def forward(self, x: Tensor, w: Tensor, bias: Tensor | None = None, upsample: str | None = None) -> Tensor:
         """(B, I, H, W), (B, w_dim) [, bias (O,), or (O, 1, 1) or (O, H, W) when demodulating] ->
-        (B, O, H, W), or (B, O, 2H, 2W) with ``upsample`` (bilinear 2x upsampling of the input first)."""
+        (B, O, H, W), or (B, O, 2H, 2W) with ``upsample`` (one of UPSAMPLES; see StyleConfig.upsample)."""
         # Scaling the input by the styles, one shared convolution, then scaling the output by the
         # demodulation coefficients is exactly the per-sample modulated convolution (the weight is
         # linear in both), and a batched convolution is several times faster on CPUs than a grouped
@@ -176,16 +184,20 @@ class ModulatedConv2d(nn.Module):
         if not self.demodulate:
             return self._pointwise(x, styles * self.input_gain, weight, bias, upsample)
         x = x * styles[:, :, None, None]
-        if upsample:
-            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-        out = F.conv2d(x, weight, padding=self.padding)  # (B, O, H, W)
+        if upsample == "transposed":
+            out = transposed_upsample_conv(x, weight)  # (B, O, 2H, 2W)
+        else:
+            if upsample:
+                x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+            out = F.conv2d(x, weight, padding=self.padding)  # (B, O, H, W)
         # The gain goes on the coefficients, not the styles: demodulation would divide it out again.
         demod = (demodulation(weight, styles) * self.input_gain)[:, :, None, None]
         if bias is None:
             return out * demod
         return torch.addcmul(bias.to(x.dtype)[None], out, demod)  # one pass over the output
 
-    def _pointwise(self, x: Tensor, styles: Tensor, weight: Tensor, bias: Tensor | None, upsample: bool) -> Tensor:
+    def _pointwise(self, x: Tensor, styles: Tensor, weight: Tensor, bias: Tensor | None,
+                   upsample: str | None) -> Tensor:
         """Without demodulation (the RGB layers): a 1x1 kernel becomes per-sample (B, O, I) weights and one
         batched matrix product, so the (B, I, H, W) input is never scaled; larger kernels scale it."""
         if upsample:
@@ -203,15 +215,37 @@ class ModulatedConv2d(nn.Module):
         return out if bias is None else out + bias.to(x.dtype)[None, :, None, None]
 
 
+BLUR_TAPS = (0.25, 0.75, 0.75, 0.25)  # bilinear 2x upsampling is zero insertion then this filter, per axis
+
+
+def transposed_upsample_conv(x: Tensor, weight: Tensor) -> Tensor:
+    """(B, I, H, W), (O, I, 3, 3) -> (B, O, 2H, 2W): F.conv2d(bilinear_2x(x), weight, padding=1) away from the
+    2-pixel border, at a quarter of the multiply-adds.
+
+    Bilinear 2x upsampling is zero insertion followed by BLUR_TAPS along each axis. The blur is the same
+    for every channel, so it commutes with the convolution: convolve the zero-inserted input (a stride-2
+    transposed convolution with the flipped kernel, which skips the zeros), then blur the O output
+    channels (a depthwise 4x4 convolution). This is StyleGAN2's order for its upsampling layers.
+    """
+    if weight.shape[2:] != (3, 3):
+        raise ValueError(f"the transposed upsampling convolution takes 3x3 kernels, got {tuple(weight.shape[2:])}")
+    out_channels = weight.shape[0]
+    y = F.conv_transpose2d(x, weight.transpose(0, 1).flip(2, 3), stride=2)  # (B, O, 2H + 1, 2W + 1)
+    taps = torch.tensor(BLUR_TAPS, dtype=y.dtype, device=y.device)
+    blur = (taps[:, None] * taps[None, :]).expand(out_channels, 1, 4, 4)
+    return F.conv2d(F.pad(y, (1, 1, 1, 1)), blur, groups=out_channels)  # (B, O, 2H, 2W)
+
+
 def demodulation(weight: Tensor, styles: Tensor, eps: float = 1e-8) -> Tensor:
     """(B, O) coefficients 1 / sqrt(sum_ik (s_i w_oik)^2 + eps) (StyleGAN2, eq. 3), without (B, O, I, k, k) weights."""
     return torch.rsqrt(styles.square() @ weight.square().sum(dim=(2, 3)).T + eps)
 
 
 class StyleLayer(nn.Module):
-    """Modulated 3x3 convolution, noise, bias, leaky ReLU; optionally 2x upsampling first."""
+    """Modulated 3x3 convolution, noise, bias, leaky ReLU; optionally 2x upsampling first (``upsample``:
+    one of UPSAMPLES, or None)."""
 
-    def __init__(self, cin: int, cout: int, w_dim: int, shape: tuple[int, int], upsample: bool,
+    def __init__(self, cin: int, cout: int, w_dim: int, shape: tuple[int, int], upsample: str | None,
                  input_gain: float = GAIN, noise: bool = True):
         super().__init__()
         self.conv = ModulatedConv2d(cin, cout, 3, w_dim, input_gain=input_gain)
@@ -259,10 +293,10 @@ class StyleGenerator(nn.Module):
         for level in range(cfg.levels):
             cin, cout = cfg.width_at(max(level - 1, 0)), cfg.width_at(level)
             if level:
-                self.layers.append(StyleLayer(cin, cout, cfg.w_dim, cfg.shape_at(level), upsample=True,
+                self.layers.append(StyleLayer(cin, cout, cfg.w_dim, cfg.shape_at(level), upsample=cfg.upsample,
                                               noise=cfg.noise))
             if not level or cfg.convs_per_level == 2:
-                self.layers.append(StyleLayer(cout, cout, cfg.w_dim, cfg.shape_at(level), upsample=False,
+                self.layers.append(StyleLayer(cout, cout, cfg.w_dim, cfg.shape_at(level), upsample=None,
                                               input_gain=GAIN if level else 1.0, noise=cfg.noise))  # the constant needs none
             self.to_rgb.append(ModulatedConv2d(cout, cfg.channels, 1, cfg.w_dim, demodulate=False,
                                               input_gain=GAIN))
