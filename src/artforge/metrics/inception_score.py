@@ -43,5 +43,7 @@ def inception_score(logits: ArrayLike, splits: int = 10, shuffle_seed: int | Non
         terms = p[part] * (log_p[part] - log_marginal)
         # 0 log 0 = 0: a class with p(y|x) == 0 underflowed everywhere in the part would give 0 * inf
         kl = torch.where(p[part] > 0, terms, 0.0).sum(dim=1)  # KL(p(y|x) || p(y)) per image
-        scores.append(kl.mean().exp().item())
+        # KL is never negative; rounding took the mean a hair below 0 (IS 1 - 1e-16) where every image
+        # of a part has the same class distribution
+        scores.append(kl.mean().clamp(min=0.0).exp().item())
     return {"is": float(np.mean(scores)), "is_std": float(np.std(scores))}
