@@ -189,6 +189,17 @@ def test_is_of_uniform_predictions_is_one():
     assert out["is"] == pytest.approx(1.0, abs=1e-12) and out["is_std"] == pytest.approx(0.0, abs=1e-12)
 
 
+def test_is_of_identical_non_uniform_predictions_is_never_below_one():
+    """Every image with the same class distribution: KL is 0 exactly, but the log terms round (to IS
+    1 - 1e-16 in about 40% of these cases before the clamp); IS >= 1 must hold."""
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n, c = int(rng.integers(2, 64)), int(rng.choice([10, 100, 1008]))
+        row = rng.normal(size=(1, c)) * rng.choice([0.01, 0.1, 1, 3, 10])
+        score = inception_score(np.tile(row, (n, 1)), splits=1)["is"]
+        assert 1.0 <= score <= 1.0 + 1e-12
+
+
 @pytest.mark.parametrize("c", [2, 10, 1008])
 def test_is_of_confident_evenly_spread_predictions_is_the_class_count(c):
     logits = np.zeros((3 * c, c))
