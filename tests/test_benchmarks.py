@@ -46,3 +46,36 @@ def test_train_throughput_prints_its_table():
     assert len(rows) == 8 and "1.00x" in rows[0]
     assert sum("--arch style (lite)" in row for row in rows) == 5 and "--d-arch resnet" in rows[-1]
     assert sum("--upsample bilinear" in row for row in rows) == 2
+
+
+def test_cluster_variety_measures_pairwise_distances_within_and_over_clusters():
+    sys.path.insert(0, str(BENCHMARKS))
+    import torch
+    from cluster_variety import mean_pairwise_distance, within_cluster
+    x = torch.randn(5, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    direct = [float((x[i] - x[j]).norm()) for i in range(5) for j in range(5) if i != j]
+    assert abs(mean_pairwise_distance(x) - sum(direct) / len(direct)) < 1e-9
+    # cluster 0: three copies of one image (distance 0); cluster 1: a, b, a (pairs 1, 1, 0 -> 2/3 on average)
+    a, b = torch.zeros(1, 2, 2), torch.ones(1, 2, 2) * 0.5  # |a - b| = 0.5 * 2 = 1
+    images = torch.stack([a, a, a, a, b, a, b])
+    labels = torch.tensor([0, 0, 0, 1, 1, 1, 2])  # cluster 2 has a single image: left out
+    assert abs(within_cluster(images, labels, per_cluster=24) - (0 + 2 / 3) / 2) < 1e-9
+
+
+def test_cluster_variety_prints_a_row_per_self_conditioned_run_and_refuses_others(tmp_path):
+    import artforge
+    from conftest import TINY
+    data = write_blob_dataset(tmp_path / "blobs-32.zip", n=96)
+    clustered = artforge.train(data, out=tmp_path / "runs", steps=2, self_cond=2, **TINY)
+    plain = artforge.train(data, out=tmp_path / "runs", steps=2, self_cond=0, **TINY)
+    out = run("cluster_variety.py", str(clustered.run_dir), "--real", str(data), "--per-cluster", "4",
+              "--overall", "8")
+    row = [line for line in out.stdout.splitlines() if line.startswith(f"| {clustered.run_dir} |")]
+    cells = row[0].strip("|").split("|")
+    # a two-step G draws nearly one image, so only the real images' figures must be above 0; none may be nan
+    values = [float(c) for c in cells[3:]]
+    assert int(cells[2]) == 2 and all(v >= 0 for v in values) and values[2] > 0 and values[3] > 0, row
+    refused = subprocess.run([sys.executable, str(BENCHMARKS / "cluster_variety.py"), str(plain.run_dir),
+                              "--real", str(data)], capture_output=True, text=True)
+    assert refused.returncode != 0 and "was not trained with self-conditioning" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -374,6 +374,27 @@ def test_the_mapping_rate_is_the_models_and_old_configs_keep_stylegan2s():
         artforge.train("nowhere.zip", arch="style", mapping_lr_mul=2.0)
 
 
+def test_the_class_embedding_enters_the_mapping_network_at_class_gain_times_zs_size():
+    """z and the class embedding are each normalized to unit RMS; the class part is then scaled by class_gain."""
+    from artforge.errors import UsageError
+    seen = {}
+    for gain in (1.0, 0.2):
+        G = StyleGenerator(StyleConfig(resolution=8, width=4, max_width=8, z_dim=16, w_dim=8, num_classes=5,
+                                       class_gain=gain))
+        G.mapping[0].register_forward_hook(lambda module, args, out: seen.update(x=args[0]))
+        G.map(torch.randn(6, 16, generator=gen(0)) * 3, torch.arange(6) % 5)
+        rms = lambda part: part.square().mean(dim=1).sqrt()
+        torch.testing.assert_close(rms(seen["x"][:, :16]), torch.ones(6))
+        torch.testing.assert_close(rms(seen["x"][:, 16:]), torch.full((6,), gain))
+    assert StyleConfig().class_gain == 1.0  # a checkpoint saved before the option rebuilds as it was
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="class_gain must be in"):
+            StyleConfig(class_gain=bad)
+    import artforge
+    with pytest.raises(UsageError, match="--class-gain must be in"):
+        artforge.train("nowhere.zip", arch="style", class_gain=0)
+
+
 def test_the_style_family_from_the_command_line(blob_dataset, tmp_path, capsys):
     """train --arch style, then export, sample the export, report: the commands a user runs."""
     from artforge.cli import main
@@ -397,21 +418,22 @@ def test_the_style_family_from_the_command_line(blob_dataset, tmp_path, capsys):
     assert "--w-dim is not an option of --arch dcgan" in capsys.readouterr().err
 
 
-def test_a_style_run_made_before_the_mapping_rate_and_upsampling_options_resumes_as_it_was(blob_dataset, tmp_path,
-                                                                                           monkeypatch):
-    """Its options.json has neither option: it resumes at the 1/100 mapping rate and with the bilinear
-    upsampling it was trained with, whatever the preset's defaults have become since (here 1/10, transposed)."""
+def test_a_style_run_made_before_the_mapping_rate_upsampling_and_class_gain_resumes_as_it_was(blob_dataset, tmp_path,
+                                                                                               monkeypatch):
+    """Its options.json has none of the three options: it resumes at the 1/100 mapping rate, with the bilinear
+    upsampling and the full-size class embedding it was trained with, whatever the preset's defaults have
+    become since (here 1/10, transposed, 0.2)."""
     import json
 
     import artforge
     from artforge.config import STYLE_PRESETS
     monkeypatch.setitem(STYLE_PRESETS, "lite", {**STYLE_PRESETS["lite"], "mapping_lr_mul": 0.1,
-                                                "upsample": "transposed"})
+                                                "upsample": "transposed", "class_gain": 0.2})
     first = artforge.train(blob_dataset, out=tmp_path, arch="style", steps=2, mapping_lr_mul=0.01,
-                           upsample="bilinear", **TINY)
+                           upsample="bilinear", class_gain=1.0, **TINY)
     options_path = first.run_dir / "options.json"
     options = json.loads(options_path.read_text())
-    for name in ("mapping_lr_mul", "upsample"):
+    for name in ("mapping_lr_mul", "upsample", "class_gain"):
         del options["train"][name]
         options["model"].pop(name)
     options_path.write_text(json.dumps(options))
@@ -419,3 +441,4 @@ def test_a_style_run_made_before_the_mapping_rate_and_upsampling_options_resumes
     assert resumed.step == 4
     restored = artforge.load(first.run_dir, checkpoint="latest", device="cpu")  # the resumed part's
     assert restored.model_config.mapping_lr_mul == 0.01 and restored.model_config.upsample == "bilinear"
+    assert restored.model_config.class_gain == 1.0

@@ -342,13 +342,13 @@ DCGAN_DEFAULTS = {"z_dim": 128, "width": 32, "max_width": 512, "mbstd_group": 4}
 STYLE_PRESETS: dict[str, dict] = {
     "lite": dict(z_dim=128, w_dim=128, mapping_layers=2, width=16, max_width=64, mbstd_group=4, pl_weight=0.0,
                  convs_per_level=2, d_arch="strided", output_bias_level=2, mapping_lr_mul=0.01,
-                 upsample="transposed"),
+                 upsample="transposed", class_gain=1.0),
     "small": dict(z_dim=256, w_dim=256, mapping_layers=4, width=64, max_width=256, mbstd_group=4, pl_weight=2.0,
                   convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01,
-                  upsample="transposed"),
+                  upsample="transposed", class_gain=1.0),
     "base": dict(z_dim=512, w_dim=512, mapping_layers=8, width=128, max_width=512, mbstd_group=4, pl_weight=2.0,
                   convs_per_level=2, d_arch="resnet", output_bias_level=2, mapping_lr_mul=0.01,
-                  upsample="transposed"),
+                  upsample="transposed", class_gain=1.0),
 }
 # The recipe each architecture (and style preset) trains with when --recipe is not given.
 # Sounds: the paper's WGAN-GP (--recipe wavegan) learnt nothing in 4 CPU minutes on the drums; wavegan-cpu did.
@@ -450,6 +450,11 @@ class StyleOptions:
     mapping_lr_mul: float | None = option(None, "the mapping network's learning rate as a share of G's "
                                           "(default: the preset's, StyleGAN2's 0.01 for all three)",
                                           family="style")
+    class_gain: float | None = option(None, "size of the class (or self-conditioning cluster) embedding at the "
+                                      "mapping network's input relative to z's: 1 (StyleGAN2-ADA's) conditions G "
+                                      "on the class as strongly as on z from the first step; less leaves each class "
+                                      "more variety (default: the preset's, 1 for all three; docs/style.md)",
+                                      family="style")
     convs_per_level: int | None = option(None, "modulated 3x3 convolutions per resolution: 2 as in StyleGAN2, "
                                          "1 (the upsampling one only) for half the cost (default: the preset's)",
                                          choices=(1, 2), family="style")
@@ -484,6 +489,9 @@ class StyleOptions:
                                                 or not 0 < self.mapping_lr_mul <= 1):
             raise UsageError(f"--mapping-lr-mul must be in (0, 1], got {self.mapping_lr_mul!r}",
                              "pass e.g. --mapping-lr-mul 0.01 (StyleGAN2's)")
+        if self.class_gain is not None and (not _is_number(self.class_gain) or not 0 < self.class_gain <= 1):
+            raise UsageError(f"--class-gain must be in (0, 1], got {self.class_gain!r}",
+                             "pass e.g. --class-gain 0.2, or 1 (StyleGAN2-ADA's)")
         _fraction(self.style_mixing, "style_mixing")
         if self.pl_weight is not None:
             _non_negative(self.pl_weight, "pl_weight")

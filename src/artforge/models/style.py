@@ -59,6 +59,11 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
     # convolution then the [1, 3, 3, 1] blur (a quarter of the multiply-adds; the two differ only in the
     # 2-pixel border, where bilinear upsampling repeats the edge). The default is what older checkpoints used.
     upsample: str = "bilinear"
+    # The class embedding's size at the mapping network's input, relative to z's (both are normalized to unit
+    # RMS first). StyleGAN2-ADA's 1 makes G as conditional on the class as on z from the first step: with a
+    # few dozen images to a class, each class's images vary less than the data's ("collapse by conditioning",
+    # Shahbazi et al. 2022; on OpenMoji's clusters two-thirds of the real variety, 0.2 restored it: docs/style.md).
+    class_gain: float = 1.0
 
     def __post_init__(self):
         aspect = tuple(self.aspect) if isinstance(self.aspect, (list, tuple)) else ()
@@ -71,6 +76,8 @@ class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
             raise ValueError(f"upsample must be one of {', '.join(UPSAMPLES)}, got {self.upsample!r}")
         if not isinstance(self.mapping_lr_mul, (int, float)) or not 0 < self.mapping_lr_mul <= 1:
             raise ValueError(f"mapping_lr_mul must be in (0, 1], got {self.mapping_lr_mul!r}")
+        if not isinstance(self.class_gain, (int, float)) or not 0 < self.class_gain <= 1:
+            raise ValueError(f"class_gain must be in (0, 1], got {self.class_gain!r}")
         if self.convs_per_level not in (1, 2):
             raise ValueError(f"convs_per_level must be 1 or 2, got {self.convs_per_level!r}")
         if not isinstance(self.output_bias_level, int) or self.output_bias_level < -1:
@@ -331,7 +338,8 @@ class StyleGenerator(nn.Module):
             if c is None:
                 raise ValueError("this generator is conditional: pass class indices c")
             y = self.embed(F.one_hot(c, self.cfg.num_classes).to(z.dtype))
-            x = torch.cat([x, y * torch.rsqrt(y.square().mean(dim=1, keepdim=True) + 1e-8)], dim=1)
+            y = y * (self.cfg.class_gain * torch.rsqrt(y.square().mean(dim=1, keepdim=True) + 1e-8))
+            x = torch.cat([x, y], dim=1)
         for layer in self.mapping:
             x = F.leaky_relu(layer(x), 0.2) * GAIN
         return x
