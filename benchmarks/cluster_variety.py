@@ -24,9 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cpuinfo  # noqa: E402
 
-SELF_COND = "state.task_state.self_cond."  # where a checkpoint's training state keeps the clusters
-
-
 def mean_pairwise_distance(x: torch.Tensor) -> float:
     """(N, F) -> the mean Euclidean distance over the N (N - 1) ordered pairs of distinct rows."""
     n = len(x)
@@ -41,18 +38,18 @@ def within_cluster(images: torch.Tensor, labels: torch.Tensor, per_cluster: int)
                           if int((labels == k).sum()) >= 3]))
 
 
-def load_clusters(model):
-    """The run's frozen D (as it was at the last clustering) and its (k, F) centroids, or a one-line error."""
-    from safetensors.torch import load_file
-
+def run_clusters(model, real: torch.Tensor):
+    """The run's clusters (training/selfcond.py's SelfConditioner, restored from its checkpoint: the frozen D
+    and centroids) over ``real`` images in [-1, 1], or a one-line error for a run without them."""
     from artforge.models.registry import get_family
-    state = load_file(str(model.checkpoint / "training.safetensors"))
-    if SELF_COND + "centroids" not in state:
+    from artforge.training.checkpoint import load_checkpoint
+    from artforge.training.selfcond import SelfConditioner
+    state = load_checkpoint(model.checkpoint)["state"].get("task_state", {}).get("self_cond")
+    if state is None:
         raise SystemExit(f"{model.run_dir} was not trained with self-conditioning clusters (--self-cond)")
-    D = get_family(model.arch).build(model.model_config)["D"].eval()
-    D.load_state_dict({k[len(SELF_COND + "frozen_D."):]: v for k, v in state.items()
-                       if k.startswith(SELF_COND + "frozen_D.")})
-    return D, state[SELF_COND + "centroids"].float()
+    clusters = SelfConditioner(state["clusters"], real, seed=0)
+    clusters.load_state_dict(state, get_family(model.arch).build(model.model_config)["D"])
+    return clusters
 
 
 @torch.no_grad()
@@ -62,12 +59,6 @@ def generated(model, labels: torch.Tensor, seed: int = 0) -> torch.Tensor:
     x = torch.cat([model.G(z[i:i + 256].to(model.device), labels[i:i + 256].to(model.device)).float().cpu()
                    for i in range(0, len(z), 256)])
     return (x.clamp(-1, 1) + 1) / 2
-
-
-@torch.no_grad()
-def real_labels(D, centroids: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    features = torch.cat([D.features(real[i:i + 256] * 2 - 1).float() for i in range(0, len(real), 256)])
-    return torch.cdist(features, centroids).argmin(dim=1)
 
 
 def main(argv=None) -> int:
@@ -90,14 +81,14 @@ def main(argv=None) -> int:
     real_all = mean_pairwise_distance(real[:args.overall].flatten(1))
     for run in args.runs:
         model = load(run, "best", device="cpu", announce=lambda *a, **k: None)
-        D, centroids = load_clusters(model)
+        clusters = run_clusters(model, real * 2 - 1)  # first: it refuses a run without clusters
         k, g = model.num_classes, torch.Generator().manual_seed(0)
         weights = torch.tensor(model.label_weights, dtype=torch.float64)
         each = torch.arange(k).repeat_interleave(args.per_cluster)
         drawn = torch.multinomial(weights / weights.sum(), args.overall, replacement=True, generator=g)
         within = within_cluster(generated(model, each), each, args.per_cluster)
         overall = mean_pairwise_distance(generated(model, drawn, seed=1).flatten(1))
-        real_within = within_cluster(real, real_labels(D, centroids, real), args.per_cluster)
+        real_within = within_cluster(real, clusters.assign(clusters.fixed_real), args.per_cluster)
         print(f"| {run} | {model.step} | {k} | {within:.2f} | {overall:.2f} | "
               f"{real_within:.2f} | {real_all:.2f} |")
     return 0
