@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cpuinfo  # noqa: E402
 
+
 def mean_pairwise_distance(x: torch.Tensor) -> float:
     """(N, F) -> the mean Euclidean distance over the N (N - 1) ordered pairs of distinct rows."""
     n = len(x)
