@@ -302,6 +302,19 @@ def test_prune_keeps_last_k_and_protected(tmp_path):
     assert [p.name for p in ckpt.list_checkpoints(tmp_path)] == ["step-000002", "step-000005", "step-000006"]
 
 
+def test_a_diverged_score_never_becomes_the_best_checkpoint():
+    from types import SimpleNamespace
+    from artforge.training.engine import Engine
+    engine = Engine.__new__(Engine)  # only what picking the best checkpoint reads
+    engine.callbacks, engine.task, engine.best = [], SimpleNamespace(quality_metric="swd"), None
+    for step, swd in [(500, float("nan")), (1000, 60.0), (1500, float("nan")), (2000, 50.0), (2500, float("inf"))]:
+        engine.step = step
+        engine._update_best({"swd": swd})
+        if step == 500:  # only a broken score so far: the newest checkpoint, as when there is none
+            assert engine.best["step"] == 500 and engine.best["value"] is None
+    assert engine.best["step"] == 2000 and engine.best["value"] == 50.0
+
+
 def test_resolve_checkpoint_names(tmp_path):
     run = tmp_path
     for step in (10, 20):

@@ -105,6 +105,13 @@ def test_stalled_names_the_best_step():
     assert stalled(rows[:5]) is None  # too few evaluations to tell
 
 
+def test_stalled_ignores_a_diverged_evaluation():
+    nan = float("nan")  # a preview that blew up early is no best step to stall behind
+    rows = [{"step": s, "Quality/swd": v} for s, v in [(500, nan), (1000, 60), (1500, 50), (2000, 45), (2500, 40),
+                                                       (3000, 38), (3500, 36)]]
+    assert stalled(rows) is None
+
+
 # ----------------------------------------------------------------------------- D wins
 
 

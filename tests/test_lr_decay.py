@@ -1,4 +1,5 @@
-"""--lr-decay: learning rates fall linearly to 0 over the last share of a run, and resume exactly."""
+"""--lr-decay: learning rates fall linearly to 0 (or to --lr-floor-g / --lr-floor-d) over the last share
+of a run, and resume exactly."""
 
 import json
 
@@ -18,6 +19,13 @@ def test_the_decay_factor_is_one_until_the_share_then_falls_linearly_to_zero():
     assert decay_factor(0.75, 0.5) == pytest.approx(0.5)
     assert decay_factor(0.9, 0.2) == pytest.approx(0.5)
     assert decay_factor(1.0, 0.5) == 0.0 and decay_factor(1.2, 0.5) == 0.0
+
+
+def test_with_a_floor_the_factor_falls_from_one_to_the_floor():
+    assert decay_factor(0.5, 0.5, 0.2) == 1.0
+    assert decay_factor(0.75, 0.5, 0.2) == pytest.approx(0.6)
+    assert decay_factor(1.0, 0.5, 0.2) == pytest.approx(0.2) and decay_factor(1.2, 0.5, 0.2) == pytest.approx(0.2)
+    assert decay_factor(0.9, 0.5, 1.0) == 1.0  # a floor of 1: that network's rate stays as set
 
 
 def _factors(run_dir):
@@ -44,6 +52,17 @@ def test_a_run_decays_its_rates_over_the_last_share_and_resumes_on_schedule(blob
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def test_each_network_falls_to_its_own_floor(blob_dataset, tmp_path):
+    opts = {**TINY, "tick": 1, "lr_decay": 0.5, "lr_g": 4e-4, "lr_d": 3e-4, "r1_gamma": 0.0, "lr_floor_g": 0.5,
+            "lr_floor_d": 1.0}
+    run = artforge.train(blob_dataset, out=tmp_path, steps=8, **opts)
+    groups = json.loads((run.checkpoint / ckpt.STATE_FILE).read_text())["optimizers"]
+    # the last step ran at progress 7/8: the shared factor is 0.25, G's 0.5 + 0.5 * 0.25
+    assert groups["G"]["param_groups"][0]["lr"] == pytest.approx(4e-4 * 0.625)
+    assert groups["D"]["param_groups"][0]["lr"] == pytest.approx(3e-4)
+    assert _factors(run.run_dir)[-1] == pytest.approx(0.25)
+
+
 def test_without_the_option_rates_stay_as_set(blob_dataset, tmp_path):
     run = artforge.train(blob_dataset, out=tmp_path, steps=3, **{**TINY, "lr_g": 4e-4})
     assert _factors(run.run_dir) == []
@@ -55,3 +74,5 @@ def test_a_share_outside_0_to_1_is_refused_naming_the_option(blob_dataset, tmp_p
     from artforge.errors import UsageError
     with pytest.raises(UsageError, match="--lr-decay"):
         artforge.train(blob_dataset, out=tmp_path, steps=2, **{**TINY, "lr_decay": 1.5})
+    with pytest.raises(UsageError, match="--lr-floor-g"):
+        artforge.train(blob_dataset, out=tmp_path, steps=2, **{**TINY, "lr_decay": 0.5, "lr_floor_g": -0.1})

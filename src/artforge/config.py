@@ -601,6 +601,10 @@ class TrainConfig(SoundMusicOptions, StyleOptions, DCGANOptions):  # each family
     lr_decay: float | None = option(None, "learning rates fall linearly to 0 over this last share of the run "
                                     "(of --steps, --kimg or --minutes, whichever ends it first); 0 keeps them "
                                     "constant (recipe)")
+    lr_floor_g: float | None = option(None, "with --lr-decay: G's rate falls to this share of --lr-g, not to 0 "
+                                      "(1: it stays as set) (recipe)")
+    lr_floor_d: float | None = option(None, "with --lr-decay: D's rate falls to this share of --lr-d, not to 0 "
+                                      "(1: it stays as set) (recipe)")
     beta1: float | None = option(None, "Adam beta1 (recipe)")
     beta2: float | None = option(None, "Adam beta2 (recipe)")
     n_critic: int | None = option(None, "D steps per G step (recipe)")
@@ -749,7 +753,8 @@ class TrainConfig(SoundMusicOptions, StyleOptions, DCGANOptions):  # each family
             _positive_int(self.self_cond, "self_cond", minimum=0)
             if self.self_cond == 1:
                 raise UsageError("--self-cond 1 makes a single cluster", "pass --self-cond 0 (off) or 2 and more")
-        for name in ("beta1", "beta2", "label_smoothing", "d_augment_p", "ada_target", "lr_decay"):
+        for name in ("beta1", "beta2", "label_smoothing", "d_augment_p", "ada_target", "lr_decay",
+                     "lr_floor_g", "lr_floor_d"):
             if given(name):
                 _fraction(getattr(self, name), name)
         for name in ("gp_weight", "gp_center", "r1_gamma", "clip", "instance_noise", "ema_kimg", "aux_weight"):

@@ -109,11 +109,12 @@ def make_optimizer(module: nn.Module, lr: float, betas: tuple[float, float], dev
     return torch.optim.Adam(module.parameters(), **kwargs)
 
 
-def decay_factor(progress: float, share: float) -> float:
-    """The learning-rate multiplier at ``progress`` (0..1) of a run whose last ``share`` decays linearly to 0."""
+def decay_factor(progress: float, share: float, floor: float = 0.0) -> float:
+    """The learning-rate multiplier at ``progress`` (0..1) of a run whose last ``share`` decays linearly
+    from 1 to ``floor``."""
     if share <= 0:
         return 1.0
-    return min(1.0, max(0.0, (1.0 - progress) / share))
+    return floor + (1.0 - floor) * min(1.0, max(0.0, (1.0 - progress) / share))
 
 
 class Engine:
@@ -273,16 +274,18 @@ class Engine:
 
     def _decay_learning_rates(self, report) -> None:
         """--lr-decay: every optimizer's rate is its set rate times ``decay_factor`` (recomputed from the
-        step, images or training time each step, so a resumed run continues the schedule)."""
+        step, images or training time each step, so a resumed run continues the schedule), down to its
+        network's floor (--lr-floor-g, --lr-floor-d)."""
         share = getattr(self.cfg, "lr_decay", 0.0) or 0.0
         if not share:
             return
-        factor = decay_factor(self.progress(), share)
-        report("Schedule/lr_factor", factor)
+        progress = self.progress()
+        report("Schedule/lr_factor", decay_factor(progress, share))
         lrs = self.task.learning_rates()
         for name, opt in self.opt.items():
+            floor = getattr(self.cfg, f"lr_floor_{name.lower()}", 0.0) or 0.0
             for group in opt.param_groups:
-                group["lr"] = lrs[name] * lazy_ratio(self.phases, name) * factor
+                group["lr"] = lrs[name] * lazy_ratio(self.phases, name) * decay_factor(progress, share, floor)
 
     def train_step(self, ctx, monitor: Monitor, log_grads: bool) -> None:
         nimg_before = self.nimg
@@ -352,11 +355,13 @@ class Engine:
     def _update_best(self, scores: dict) -> None:
         key, better = self.selection()
         name = ckpt.checkpoint_name(self.step)
-        if key not in scores:
+        value = scores.get(key)
+        # A diverged evaluation (NaN or inf: images that blew up) ranks below every real score: as the best,
+        # no later score would compare better than it and the run's best checkpoint would stay the broken one.
+        if value is None or not math.isfinite(value):
             if self.best is None or self.best["metric"] is None:  # no signal at all: the newest is the best
                 self.best = {"name": name, "step": self.step, "metric": None, "value": None}
             return
-        value = scores[key]
         improved = self.best is None or self.best["value"] is None or (
             value <= self.best["value"] if better == "lower" else value >= self.best["value"])
         if improved:

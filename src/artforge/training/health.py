@@ -7,6 +7,7 @@ every ``REPEAT_TICKS`` ticks while it persists. NaN/Inf is not a check here: the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -100,7 +101,8 @@ STALL_EVALUATIONS = 5
 
 def stalled(history: list[dict]) -> HealthWarning | None:
     """The quality signal has not improved over the last few checkpoints."""
-    points = [(row["step"], row["Quality/swd"]) for row in history if isinstance(row.get("Quality/swd"), (int, float))]
+    points = [(row["step"], row["Quality/swd"]) for row in history
+              if isinstance(row.get("Quality/swd"), (int, float)) and math.isfinite(row["Quality/swd"])]
     if len(points) <= STALL_EVALUATIONS:
         return None
     best_step, best = min(points, key=lambda p: p[1])
