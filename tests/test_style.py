@@ -332,14 +332,19 @@ def test_style_mixing_switches_to_the_second_latent_at_the_drawn_layer():
     assert torch.equal(never._mixed_styles(z, None), first)
 
 
-def test_a_style_run_with_mixing_and_path_length_resumes_exactly(blob_dataset, tmp_path):
-    """Straight to step 8 equals 5 steps, a stop, and a resume to 8: the path-length mean is restored."""
+def test_a_style_run_with_mixing_and_path_length_resumes_exactly(blob_dataset, tmp_path, monkeypatch):
+    """Straight to step 8 equals the same 8-step run stopped at step 5 (as Ctrl-C stops it) and resumed: the
+    path-length mean is restored, and the recipe's learning-rate schedule (over the 8 steps) continues."""
     import artforge
     from artforge.training import checkpoint as ckpt
+    from artforge.training.engine import Engine
     from conftest import STYLE_TINY
     options = dict(STYLE_TINY, pl_weight=2.0, pl_interval=2, style_mixing=0.9, checkpoint_every=5, eval_images=0)
     straight = artforge.train(blob_dataset, out=tmp_path / "a", steps=8, **options)
-    first = artforge.train(blob_dataset, out=tmp_path / "b", steps=5, **options)
+    with monkeypatch.context() as m:
+        m.setattr(Engine, "_done", lambda self, started: self.step >= 5)
+        first = artforge.train(blob_dataset, out=tmp_path / "b", steps=8, **options)
+    assert first.step == 5
     resumed = artforge.train(resume=first.run_dir, steps=8, progress=False)
     a, b = (ckpt.load_checkpoint(r.checkpoint) for r in (straight, resumed))
     assert a["state"]["task_state"]["path_length_mean"] == b["state"]["task_state"]["path_length_mean"] > 0

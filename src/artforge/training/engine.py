@@ -282,10 +282,11 @@ class Engine:
         progress = self.progress()
         report("Schedule/lr_factor", decay_factor(progress, share))
         lrs = self.task.learning_rates()
+        floors = {"G": getattr(self.cfg, "lr_floor_g", 0.0) or 0.0, "D": getattr(self.cfg, "lr_floor_d", 0.0) or 0.0}
         for name, opt in self.opt.items():
-            floor = getattr(self.cfg, f"lr_floor_{name.lower()}", 0.0) or 0.0
+            factor = decay_factor(progress, share, floors.get(name, 0.0))
             for group in opt.param_groups:
-                group["lr"] = lrs[name] * lazy_ratio(self.phases, name) * decay_factor(progress, share, floor)
+                group["lr"] = lrs[name] * lazy_ratio(self.phases, name) * factor
 
     def train_step(self, ctx, monitor: Monitor, log_grads: bool) -> None:
         nimg_before = self.nimg
