@@ -133,8 +133,8 @@ def test_train_defaults_valid():
     assert cfg.resolved().recipe == "stable" and train(arch="style").resolved().recipe == "style-cpu"
     assert train(arch="style", preset="small").resolved().recipe == "stylegan2"
     resolved = cfg.resolved()
-    lite = train(arch="style").resolved()  # G's rate falls to a fifth over the last 70%; D's stays
-    assert (lite.lr_decay, lite.lr_floor_g, lite.lr_floor_d) == (0.7, 0.2, 1.0)
+    lite = train(arch="style").resolved()  # G's rate falls to 5% over the last 70%; D's stays
+    assert (lite.lr_decay, lite.lr_floor_g, lite.lr_floor_d) == (0.7, 0.05, 1.0)
     assert (resolved.lr_decay, resolved.lr_floor_g, resolved.lr_floor_d) == (0.0, 0.0, 0.0)
     assert resolved.loss == "nonsaturating" and resolved.r1_gamma > 0 and resolved.ada_target == 0.6
     assert not cfg.stop_given()

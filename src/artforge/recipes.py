@@ -76,11 +76,11 @@ RECIPES: dict[str, Recipe] = {
                lr_g=0.0025, lr_d=0.0025, beta1=0.0, beta2=0.99, r1_gamma=0.05, d_norm="none", d_augment=("bgc",),
                ada_target=0.6, ema_kimg=5.0, self_cond=50),
         Recipe("style-cpu", "the lite style model's, for CPU minutes: the strided residual D at DCGAN's 2e-4 "
-               "and G at 0.01 (4x StyleGAN2's) falling to 0.002 over the last 70% of the run, Adam(0, 0.99), "
+               "and G at 0.01 (4x StyleGAN2's) falling to 0.0005 over the last 70% of the run, Adam(0, 0.99), "
                "lazy R1, adaptive augmentation, EMA, self-conditioning",
                "Karras et al. 2020 (StyleGAN2, ADA) with Radford et al. 2015's D learning rate; "
                "measured at the demo's budget (docs/style.md)",
-               lr_g=0.01, lr_d=2e-4, lr_decay=0.7, lr_floor_g=0.2, lr_floor_d=1.0, beta1=0.0, beta2=0.99,
+               lr_g=0.01, lr_d=2e-4, lr_decay=0.7, lr_floor_g=0.05, lr_floor_d=1.0, beta1=0.0, beta2=0.99,
                r1_gamma=0.05, d_norm="none", d_augment=("bgc",), ada_target=0.6, ema_kimg=5.0, self_cond=50),
         Recipe("cyclegan", "unpaired translation's: least squares, Adam(0.5, 0.999) at 2e-4, learning rates "
                "constant for the first half and falling linearly to 0 over the second, no EMA",
