@@ -127,3 +127,28 @@ def test_stop_signals_save_and_stop_and_a_later_second_one_quits(monkeypatch):
         with pytest.raises(KeyboardInterrupt):  # a real second Ctrl-C quits now
             os.kill(os.getpid(), signal.SIGINT)
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before  # handlers restored
+
+
+def test_leaving_the_process_group_destroys_it():
+    """Left to the interpreter's teardown, a gloo group aborted about one torchrun exit in ten here."""
+    from artforge.training.distributed import _leave_process_group
+
+    torch.distributed.init_process_group("gloo", store=torch.distributed.HashStore(), rank=0, world_size=1)
+    assert torch.distributed.is_initialized()
+    _leave_process_group()
+    assert not torch.distributed.is_initialized()
+    _leave_process_group()  # none joined: nothing to do
+
+
+def test_joining_under_torchrun_registers_the_exit_hook(monkeypatch):
+    from artforge.training import distributed
+
+    joined, hooks = [], []
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: bool(joined))
+    monkeypatch.setattr(torch.distributed, "init_process_group", lambda backend: joined.append(backend))
+    monkeypatch.setattr(distributed.atexit, "register", hooks.append)
+    dist = distributed.from_environment()
+    assert (dist.rank, dist.world) == (1, 2) and joined
+    assert hooks == [distributed._leave_process_group]

@@ -15,6 +15,7 @@ BatchNorm keeps per-process statistics (of its slice of the batch); see docs/arc
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -142,7 +143,18 @@ def from_environment() -> Distributed:
         if backend == "nccl":
             torch.cuda.set_device(local_rank)
         torch.distributed.init_process_group(backend)
+        atexit.register(_leave_process_group)
     return Distributed(rank, world, local_rank, device=f"cuda:{local_rank}" if backend == "nccl" else "cpu")
+
+
+def _leave_process_group() -> None:
+    """Leave the process group together, before the interpreter tears down. Left to that teardown, a
+    gloo group aborted about one torchrun exit in ten on a 2-core CPU ("terminate called without an
+    active exception", after the work was saved), and torchrun reported the run as failed; destroying
+    it alone at exit still aborted 1 in 15. With the barrier first: 0 in 70."""
+    if torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
 
 
 def device_for(dist: Distributed, requested: str) -> str:
