@@ -136,6 +136,7 @@ def test_train_defaults_valid():
     lite = train(arch="style").resolved()  # G's rate falls to 5% over the last 70%; D's stays
     assert (lite.lr_decay, lite.lr_floor_g, lite.lr_floor_d) == (0.7, 0.05, 1.0)
     assert (resolved.lr_decay, resolved.lr_floor_g, resolved.lr_floor_d) == (0.0, 0.0, 0.0)
+    assert (lite.mode_seeking, lite.mode_seeking_size, resolved.mode_seeking) == (1.0, 16, 0.0)  # MSGAN for style
     assert resolved.loss == "nonsaturating" and resolved.r1_gamma > 0 and resolved.ada_target == 0.6
     assert not cfg.stop_given()
     assert train(steps=10).stop_given() and train(minutes=0.5).stop_given() and train(kimg=1).stop_given()

@@ -617,6 +617,12 @@ class TrainConfig(SoundMusicOptions, StyleOptions, DCGANOptions):  # each family
     aux_weight: float | None = option(None, "conditional models whose D can classify (musegan): weight of the "
                                       "auxiliary classifier loss, AC-GAN: D learns to tell the labels of real items "
                                       "and G to make the asked label heard; 0 off (recipe)")
+    mode_seeking: float | None = option(None, "weight of the mode-seeking term in G's loss (MSGAN): pairs of fakes "
+                                        "with one label are pushed to differ as much as their latents do, for "
+                                        "more variety; 0 off (recipe)")
+    mode_seeking_size: int = option(16, "the side that --mode-seeking's pairs of images are average-pooled to "
+                                    "before their distance, so that layouts and colours differ, not pixel noise; "
+                                    "0: full resolution")
     instance_noise: float | None = option(None, "std of Gaussian noise added to D's inputs, annealed to 0 "
                                           "over --instance-noise-kimg (recipe)")
     instance_noise_kimg: float = option(100.0, "thousands of images over which instance noise fades out")
@@ -686,6 +692,7 @@ class TrainConfig(SoundMusicOptions, StyleOptions, DCGANOptions):  # each family
         _positive_int(self.workers, "workers", minimum=0)
         _positive(self.cache_gb, "cache_gb")
         _positive_int(self.r1_interval, "r1_interval")
+        _positive_int(self.mode_seeking_size, "mode_seeking_size", minimum=0)
         _positive_int(self.self_cond_every, "self_cond_every")
         _positive(self.instance_noise_kimg, "instance_noise_kimg")
         _positive(self.ada_kimg, "ada_kimg")
@@ -732,6 +739,9 @@ class TrainConfig(SoundMusicOptions, StyleOptions, DCGANOptions):  # each family
                 raise UsageError("--task cyclegan needs two domains", "pass --a DATASET_A --b DATASET_B "
                                  "(e.g. datasets/openmoji-lineart-64.zip and datasets/openmoji-colour-64.zip)")
             object.__setattr__(self, "dataset", self.a)
+        if self.mode_seeking and self.task != "generation":
+            raise UsageError(f"--mode-seeking is for generation from latents, not --task {self.task}",
+                             "leave --mode-seeking out")
 
     def task_value(self, name: str):
         """An image-to-image option's value: the given one, else this task's default."""
@@ -757,7 +767,8 @@ class TrainConfig(SoundMusicOptions, StyleOptions, DCGANOptions):  # each family
                      "lr_floor_g", "lr_floor_d"):
             if given(name):
                 _fraction(getattr(self, name), name)
-        for name in ("gp_weight", "gp_center", "r1_gamma", "clip", "instance_noise", "ema_kimg", "aux_weight"):
+        for name in ("gp_weight", "gp_center", "r1_gamma", "clip", "instance_noise", "ema_kimg", "aux_weight",
+                     "mode_seeking"):
             if given(name):
                 _non_negative(getattr(self, name), name)
         if given("d_augment"):

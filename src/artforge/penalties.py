@@ -1,4 +1,4 @@
-"""Regularizers of the discriminator: small pure functions of logits, images and weights.
+"""Regularizers of the two networks: small pure functions of logits, images, latents and weights.
 
     gradient_penalty   Gulrajani et al. 2017 (WGAN-GP, centre 1): E[(||grad_x D(x_hat)|| - 1)^2] on
                        random interpolates x_hat of real and fake; centre 0 is the zero-centred
@@ -9,6 +9,8 @@
     instance_noise     Sonderby et al. 2016; Arjovsky & Bottou 2017: Gaussian noise on D's inputs
     path_lengths       Karras et al. 2020 (StyleGAN2, sec. 3.2): ||J_w^T y|| for random image-space
                        y, whose spread about its running mean the path-length regularizer penalizes
+    mode_seeking       Mao et al. 2019 (MSGAN, eq. 3): 1 / (d(G(z1), G(z2)) / d(z1, z2)), which G
+                       lowers by making two latents' images differ as much as the latents do
 
 The gradients are taken with ``create_graph=True`` so the penalty itself can be minimized.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 
 def interpolate(real: Tensor, fake: Tensor, gen: torch.Generator) -> Tensor:
@@ -70,3 +73,23 @@ def instance_noise(x: Tensor, std: float, gen: torch.Generator) -> Tensor:
     if std <= 0:
         return x
     return x + std * torch.randn(x.shape, generator=gen).to(x)
+
+
+def mode_seeking(images: Tensor, latents: Tensor, size: int = 0, eps: float = 1e-5) -> Tensor:
+    """MSGAN's mode-seeking term for pairs: row i of the first half of ``images`` (and of the ``latents``
+    that made them) against row i of the second half; an odd last row is left out.
+
+    The ratio of the pairs' mean absolute image distance to their latents' is what G should make large
+    (a G that gives many latents one image has a ratio near 0); returned as 1 / (ratio + eps), to be
+    minimized, as in the paper's code. ``size`` > 0 compares images average-pooled to size x size, so the
+    term rewards different layouts and colours, not per-pixel noise. Needs at least one pair.
+    """
+    half = len(images) // 2
+    if half == 0:
+        raise ValueError("the mode-seeking term needs at least two images")
+    x = images.float()
+    if size and x.dim() == 4:
+        x = F.adaptive_avg_pool2d(x, size)
+    image_distance = (x[:half] - x[half:2 * half]).abs().mean()
+    latent_distance = (latents[:half] - latents[half:2 * half]).float().abs().mean()
+    return 1.0 / (image_distance / latent_distance + eps)

@@ -39,6 +39,7 @@ class Recipe:
     label_smoothing: float = 0.0
     self_cond: int = 0  # clusters of D's features that G and D are conditioned on when data has no labels
     aux_weight: float = 0.0  # AC-GAN: D also classifies the labels, G is trained to make its asked label heard
+    mode_seeking: float = 0.0  # MSGAN: G's pairs of fakes with one label are pushed apart (penalties.mode_seeking)
 
 
 def recipe_fields() -> tuple[str, ...]:
@@ -77,11 +78,12 @@ RECIPES: dict[str, Recipe] = {
                ada_target=0.6, ema_kimg=5.0, self_cond=50),
         Recipe("style-cpu", "the lite style model's, for CPU minutes: the strided residual D at DCGAN's 2e-4 "
                "and G at 0.01 (4x StyleGAN2's) falling to 0.0005 over the last 70% of the run, Adam(0, 0.99), "
-               "lazy R1, adaptive augmentation, EMA, self-conditioning",
-               "Karras et al. 2020 (StyleGAN2, ADA) with Radford et al. 2015's D learning rate; "
-               "measured at the demo's budget (docs/style.md)",
+               "lazy R1, adaptive augmentation, EMA, self-conditioning, mode seeking (weight 1)",
+               "Karras et al. 2020 (StyleGAN2, ADA) with Radford et al. 2015's D learning rate and Mao et al. "
+               "2019's mode-seeking term (MSGAN); measured at the demo's budget (docs/style.md)",
                lr_g=0.01, lr_d=2e-4, lr_decay=0.7, lr_floor_g=0.05, lr_floor_d=1.0, beta1=0.0, beta2=0.99,
-               r1_gamma=0.05, d_norm="none", d_augment=("bgc",), ada_target=0.6, ema_kimg=5.0, self_cond=50),
+               r1_gamma=0.05, d_norm="none", d_augment=("bgc",), ada_target=0.6, ema_kimg=5.0, self_cond=50,
+               mode_seeking=1.0),
         Recipe("cyclegan", "unpaired translation's: least squares, Adam(0.5, 0.999) at 2e-4, learning rates "
                "constant for the first half and falling linearly to 0 over the second, no EMA",
                "Zhu et al. 2017, arXiv:1703.10593, sec. 4", loss="least-squares", lr_decay=0.5, ema_kimg=0.0),

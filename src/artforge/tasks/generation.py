@@ -26,7 +26,7 @@ from ..errors import UsageError
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
 from ..metrics.swd import swd
 from ..modality import IMAGE, Modality
-from ..penalties import (clip_weights, gradient_penalty, instance_noise, interpolate, path_length_penalty,
+from ..penalties import (clip_weights, gradient_penalty, instance_noise, interpolate, mode_seeking, path_length_penalty,
                          path_lengths, r1_penalty)
 from ..training.diffaug import AdaptiveStrength
 from ..training.selfcond import SelfConditioner, weighted_label
@@ -54,7 +54,9 @@ class StepContext:
     ``labeler`` (self-conditioning) labels each real batch from its items, in place of the
     dataset's labels, and each fake is then asked for the label of the real item beside it.
     ``shared`` draws the global batch's latents and labels (the same on every process); this process
-    keeps rows ``part`` of them. ``gen`` is this process's own stream.
+    keeps rows ``part`` of them. ``gen`` is this process's own stream. ``pair_labels`` (the mode-seeking
+    term) gives the second half of this process's fakes the labels of the first half, so that each pair the
+    term compares shares its label.
     """
 
     def __init__(self, G: nn.Module, D: nn.Module, loss: AdversarialLoss, real_batches: Iterator,
@@ -62,7 +64,8 @@ class StepContext:
                  prepare_real: Callable[[Tensor], Tensor] = _identity, d_view: Callable[[Tensor], Tensor] = _identity,
                  label_smoothing: float = 0.0, observe_real: Callable[[Tensor], None] | None = None,
                  labeler: Callable[[Tensor], Tensor] | None = None, shared: torch.Generator | None = None,
-                 part: slice | None = None, style_mixing: float = 0.0, aux_weight: float = 0.0):
+                 part: slice | None = None, style_mixing: float = 0.0, aux_weight: float = 0.0,
+                 pair_labels: bool = False):
         self.G, self.D, self.adv = G, D, loss
         self.real_batches = real_batches
         self.gen, self.device = gen, device
@@ -76,13 +79,16 @@ class StepContext:
         self.labeler = labeler
         self.style_mixing = style_mixing  # style-based G: the share of fakes whose styles come from two latents
         self.aux_weight = aux_weight  # AC-GAN: D's classify() head learns the labels; G is trained to match them
+        self.pair_labels = pair_labels
         self.draws = 0  # real batches taken so far: with the seed, fixes the data order
         self._real = None
         self._fake = None
+        self._latents = None
 
     def new_repeat(self) -> None:
         self._real = None
         self._fake = None
+        self._latents = None
 
     def real(self) -> tuple[Tensor, Tensor | None]:
         """This repeat's real batch (this process's part), ready for the model, and its labels."""
@@ -104,11 +110,19 @@ class StepContext:
                 c = self.real()[1]
             elif self.num_classes:
                 c = torch.randint(0, self.num_classes, (self.batch,), generator=self.shared)[self.part].to(self.device)
+            if self.pair_labels and c is not None:
+                c = paired_halves(c)
+            self._latents = z
             if self.style_mixing:
                 self._fake = (self.G.synthesis(self._mixed_styles(z, c)), c)
             else:
                 self._fake = (self.G(z, c), c)
         return self._fake
+
+    def latents(self) -> Tensor:
+        """The z of this repeat's fake batch (each fake's first latent, with style mixing)."""
+        self.fake()
+        return self._latents
 
     def _mixed_styles(self, z: Tensor, c: Tensor | None) -> Tensor:
         """w+ where each sample, with probability ``style_mixing``, switches to a second latent's w at a
@@ -125,6 +139,14 @@ class StepContext:
     def d(self, x: Tensor, c: Tensor | None) -> Tensor:
         """D's logits for x as D sees it (after ``d_view``), in fp32 for the losses."""
         return self.D(self.d_view(x), c).float()
+
+
+def paired_halves(labels: Tensor) -> Tensor:
+    """The labels with their second half set to their first half's (an odd last row keeps its own)."""
+    half = len(labels) // 2
+    out = labels.clone()
+    out[half:2 * half] = labels[:half]
+    return out
 
 
 # ----------------------------------------------------------------------------- phase losses
@@ -166,7 +188,9 @@ def d_r1(ctx: StepContext, weight: float) -> dict[str, Tensor]:
     return {"loss": weight * r1, "Penalty/r1": r1.detach()}
 
 
-def g_adversarial(ctx: StepContext) -> dict[str, Tensor]:
+def g_adversarial(ctx: StepContext, mode_seeking_weight: float = 0.0, mode_seeking_size: int = 0) -> dict[str, Tensor]:
+    """G's adversarial loss; plus, with ``mode_seeking_weight``, MSGAN's term on pairs of this batch's fakes
+    (the first half against the second, which ``pair_labels`` gave the same labels)."""
     fake, c_fake = ctx.fake()
     real_logits = None
     if ctx.adv.g_needs_real:
@@ -174,10 +198,16 @@ def g_adversarial(ctx: StepContext) -> dict[str, Tensor]:
         with torch.no_grad():
             real_logits = ctx.d(real, c_real)
     loss = ctx.adv.g_loss(ctx.d(fake, c_fake), real_logits)
+    stats = {}
     if ctx.aux_weight and c_fake is not None:
         aux = auxiliary_loss(ctx, fake, c_fake)
-        return {"loss": loss + ctx.aux_weight * aux, "G/aux": aux.detach()}
-    return {"loss": loss}
+        loss = loss + ctx.aux_weight * aux
+        stats["G/aux"] = aux.detach()
+    if mode_seeking_weight and len(fake) >= 2:
+        term = mode_seeking(fake, ctx.latents(), mode_seeking_size)
+        loss = loss + mode_seeking_weight * term
+        stats["G/mode_seeking"] = term.detach()
+    return {"loss": loss, **stats}
 
 
 class PathLengthMean:
@@ -203,6 +233,10 @@ def g_path_length(ctx: StepContext, weight: float, mean: PathLengthMean) -> dict
     return {"loss": weight * penalty, "Penalty/pl": penalty.detach(), "Penalty/pl_mean": torch.tensor(mean.value)}
 
 
+def mode_seeking_weight(cfg) -> float:
+    return float(getattr(cfg, "mode_seeking", 0.0) or 0.0)
+
+
 def build_phases(cfg, path_length: PathLengthMean | None = None) -> list[Phase]:
     """The GAN phases of a resolved training config: D (n_critic times), lazy R1, G.
 
@@ -215,7 +249,8 @@ def build_phases(cfg, path_length: PathLengthMean | None = None) -> list[Phase]:
         weight = cfg.r1_gamma / 2 * cfg.r1_interval
         phases.append(Phase("Dreg", "D", functools.partial(d_r1, weight=weight), interval=cfg.r1_interval,
                             keeps_graph=("G",)))
-    phases.append(Phase("G", "G", g_adversarial))
+    phases.append(Phase("G", "G", functools.partial(g_adversarial, mode_seeking_weight=mode_seeking_weight(cfg),
+                                                    mode_seeking_size=getattr(cfg, "mode_seeking_size", 0))))
     if path_length is not None and getattr(cfg, "pl_weight", 0):
         phases.append(Phase("Greg", "G", functools.partial(g_path_length, weight=cfg.pl_weight * cfg.pl_interval,
                                                            mean=path_length), interval=cfg.pl_interval))
@@ -370,7 +405,7 @@ class GenerationTask(Task):
                           prepare_real, d_view, cfg.label_smoothing, self.ada.observe if self.ada else None,
                           labeler=self.clusters.assign if self.clusters else None, shared=engine.shared_gen,
                           part=engine.dist.part(cfg.batch), style_mixing=cfg.style_mixing if self.styled else 0.0,
-                          aux_weight=self.aux_weight())
+                          aux_weight=self.aux_weight(), pair_labels=mode_seeking_weight(cfg) > 0)
         ctx.draws = engine.draws
         return ctx
 

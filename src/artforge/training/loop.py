@@ -40,7 +40,7 @@ RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "kee
 # What an option that did not exist yet when a run was made meant for it (its behaviour back then).
 OPTIONS_BEFORE_THEY_EXISTED = {"output_bias": False, "mbstd_group": 0, "self_cond_min_images": 0, "lr_decay": 0.0,
                                "mapping_lr_mul": 0.01, "upsample": "bilinear", "class_gain": 1.0,
-                               "lr_floor_g": 0.0, "lr_floor_d": 0.0}
+                               "lr_floor_g": 0.0, "lr_floor_d": 0.0, "mode_seeking": 0.0}
 
 
 @dataclass
