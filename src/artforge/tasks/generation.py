@@ -26,8 +26,8 @@ from ..errors import UsageError
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
 from ..metrics.swd import swd
 from ..modality import IMAGE, Modality
-from ..penalties import (clip_weights, gradient_penalty, instance_noise, interpolate, mode_seeking, path_length_penalty,
-                         path_lengths, r1_penalty)
+from ..penalties import (clip_weights, gradient_penalty, instance_noise, interpolate, mode_seeking,
+                         path_length_penalty, path_lengths, r1_penalty)
 from ..training.diffaug import AdaptiveStrength
 from ..training.selfcond import SelfConditioner, weighted_label
 from ..utils.device import autocast
@@ -188,7 +188,8 @@ def d_r1(ctx: StepContext, weight: float) -> dict[str, Tensor]:
     return {"loss": weight * r1, "Penalty/r1": r1.detach()}
 
 
-def g_adversarial(ctx: StepContext, mode_seeking_weight: float = 0.0, mode_seeking_size: int = 0) -> dict[str, Tensor]:
+def g_adversarial(ctx: StepContext, mode_seeking_weight: float = 0.0,
+                  mode_seeking_size: int = 0) -> dict[str, Tensor]:
     """G's adversarial loss; plus, with ``mode_seeking_weight``, MSGAN's term on pairs of this batch's fakes
     (the first half against the second, which ``pair_labels`` gave the same labels)."""
     fake, c_fake = ctx.fake()
