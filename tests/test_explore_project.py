@@ -134,8 +134,10 @@ def test_projection_lowers_its_loss_and_raises_psnr(model, D, blob_dataset, one_
 def test_a_render_of_the_model_is_recovered_in_w_plus(model, D, one_thread):
     target = model.render(model.styles([7]))
     result = project(model, target, space="w+", steps=120, lr=0.1, D=D)
-    # from the mean style (13 dB from this target for the lite default's 10-step G) to a close match
-    assert result.psnr[0] > 18 and result.psnr[0] > result.start_psnr[0] + 5
+    # from the mean style to a close match: the squared error down at least 4x (6 dB). The lite default's
+    # 10-step G, trained with mode seeking, draws this target 8.7 dB from its mean style and 120 steps reach
+    # 16.0 dB (without the term: 14.0 -> 20.5 dB, a model whose images vary less)
+    assert result.psnr[0] > 15 and result.psnr[0] > result.start_psnr[0] + 6
     assert np.array_equal(model.render(result.ws), result.images)  # the styles returned are the render's
 
 
