@@ -46,7 +46,7 @@ def test_export_writes_weights_model_json_and_card_and_leaves_the_run_alone(run,
     before = snapshot(run)
     result = artforge.export(run, out=tmp_path / "model", checkpoint=10)
     assert snapshot(run) == before
-    assert not isinstance(artforge.export, types.ModuleType)  # the API function, not the module of that name
+    assert not isinstance(artforge.export, types.ModuleType)  # can fail: the API function, not the module of that name
     out = tmp_path / "model"
     assert result.out == out and result.step == 10 and result.checkpoint.name == "step-000010"
     assert sorted(p.name for p in out.iterdir()) == sorted([WEIGHTS_FILE, MODEL_JSON, CARD_FILE])
