@@ -5,7 +5,8 @@ guarantee: a distance is never negative, a ratio of positive numbers is positive
 [-1, 1], a sigmoid's mean is in (0, 1), a result dict has the keys it always has. This script walks
 every `assert` statement in tests/*.py and flags it when its test contains one of these shapes:
 
-    zero-bound   `x >= 0`, `x > 0`, `x != 0` (or `0 <= x`, `0 < x`, `0 != x`), and `len(x) >= 1`,
+    zero-bound   `x >= 0`, `x > 0`, `x != 0` (or `0 <= x`, `0 < x`, `0 != x`), and `len(x) >= 1`;
+                 a bound within 1e-3 of the constant counts as it (`x >= -1e-6`, `x >= -1 - 1e-5`);
                  where x is not a difference (`a - b > 0` orders two inputs and is not counted) and
                  not an exit code (`main([...]) != 0`, `code != 0`: the error path is behaviour)
     range        a chained comparison whose lower bound is the constant -1, 0 or 1 and whose upper
@@ -16,9 +17,11 @@ every `assert` statement in tests/*.py and flags it when its test contains one o
     key-present  `"key" in d` or `key in d` where "key" is an identifier-like string and d does not
                  look like text (names such as out, err, log, text, message, table, card, str(...)
                  are text, where `in` is a substring check on printed output, which is counted as
-                 real); also `set(...) <= set(d)` and `.issubset(...)`
+                 real); also `set(...) <= set(d)` and `.issubset(...)`; not counted under a `not`
     not-none     `x is not None`
     isinstance   `isinstance(x, T)`
+    one-of       `x in ("fp32", "bf16")`: membership in a literal tuple, list or set of constants,
+                 which is often every value x can take (not counted under a `not`)
 
 Comparisons nested inside calls (`(x >= 0).all()`, `all(v > 0 for v in vs)`) and inside `and`
 are found too; one assert counts once, under the first shape found in it.
@@ -42,7 +45,8 @@ import sys
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
-CATEGORIES = ("zero-bound", "range", "key-present", "not-none", "isinstance")
+CATEGORIES = ("zero-bound", "range", "key-present", "not-none", "isinstance", "one-of")
+NEAR = 1e-3  # a bound this close to 0, -1 or 1 is that bound with a tolerance
 CAN_FAIL = "# can fail:"
 # Substring checks on printed output are real checks; a name like these marks the right side as text.
 TEXT_WORDS = re.compile(
@@ -77,11 +81,15 @@ def lower_bound(cmp: ast.Compare, values: tuple[float, ...]) -> ast.AST | None:
     if len(cmp.ops) != 1:
         return None
     left, op, right = cmp.left, cmp.ops[0], cmp.comparators[0]
-    if constant_value(right) in values and isinstance(op, (ast.GtE, ast.Gt, ast.NotEq)):
+    if near(constant_value(right), values) and isinstance(op, (ast.GtE, ast.Gt, ast.NotEq)):
         return left
-    if constant_value(left) in values and isinstance(op, (ast.LtE, ast.Lt, ast.NotEq)):
+    if near(constant_value(left), values) and isinstance(op, (ast.LtE, ast.Lt, ast.NotEq)):
         return right
     return None
+
+
+def near(value: float | None, values: tuple[float, ...]) -> bool:
+    return value is not None and any(abs(value - v) <= NEAR for v in values)
 
 
 def zero_bound(cmp: ast.Compare) -> bool:
@@ -101,7 +109,7 @@ def wide_range(cmp: ast.Compare) -> bool:
     if len(cmp.ops) != 2 or not all(isinstance(op, (ast.Lt, ast.LtE)) for op in cmp.ops):
         return False
     low, high = constant_value(cmp.left), constant_value(cmp.comparators[1])
-    return low in (-1, 0, 1) and high is not None and high >= 1
+    return near(low, (-1, 0, 1)) and high is not None and high >= 1 - NEAR
 
 
 def looks_like_text(node: ast.AST) -> bool:
@@ -116,8 +124,8 @@ def key_present(node: ast.AST) -> bool:
     left, op, right = node.left, node.ops[0], node.comparators[0]
     if isinstance(op, ast.LtE) and all(isinstance(s, ast.Call) and ast.unparse(s.func) == "set" for s in (left, right)):
         return True
-    if not isinstance(op, ast.In) or looks_like_text(right):
-        return False
+    if not isinstance(op, ast.In) or looks_like_text(right) or isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+        return False  # text output is a real check; a literal collection is `one-of`
     if isinstance(left, ast.Constant) and isinstance(left.value, str):
         return bool(IDENTIFIER.match(left.value))
     return isinstance(left, ast.Name)
@@ -137,14 +145,31 @@ def is_isinstance(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance"
 
 
+def one_of(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Compare) or len(node.ops) != 1 or not isinstance(node.ops[0], ast.In):
+        return False
+    options = node.comparators[0]
+    return (isinstance(options, (ast.Tuple, ast.List, ast.Set)) and len(options.elts) >= 2
+            and all(isinstance(e, ast.Constant) for e in options.elts) and not isinstance(node.left, ast.Constant))
+
+
+def negated(test: ast.AST) -> set[int]:
+    """ids of the nodes under a `not`: `not any(x in (...) ...)` is a real check."""
+    return {id(n) for op in ast.walk(test) if isinstance(op, ast.UnaryOp) and isinstance(op.op, ast.Not)
+            for n in ast.walk(op.operand)}
+
+
 def category(test: ast.AST) -> str | None:
     """The first by-construction shape inside an assert's test, or None."""
+    under_not = negated(test)
     for node in ast.walk(test):
+        if one_of(node) and id(node) not in under_not:
+            return "one-of"
         if isinstance(node, ast.Compare) and zero_bound(node):
             return "zero-bound"
         if isinstance(node, ast.Compare) and wide_range(node):
             return "range"
-        if key_present(node):
+        if key_present(node) and id(node) not in under_not:
             return "key-present"
         if not_none(node):
             return "not-none"

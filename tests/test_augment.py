@@ -50,7 +50,7 @@ def test_shape_dtype_and_range(names, dtype):
     out = augment(x, names, gen(1))
     assert out.shape == x.shape
     assert out.dtype == dtype
-    assert out.min() >= -1 - 1e-5 and out.max() <= 1 + 1e-5
+    assert out.min() >= -1 - 1e-5 and out.max() <= 1 + 1e-5  # can fail: bicubic resampling or an outside fill overshoots
     assert torch.isfinite(out).all()
 
 

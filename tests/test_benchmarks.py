@@ -93,3 +93,35 @@ def test_cluster_variety_prints_a_row_per_self_conditioned_run_and_refuses_other
                               "--real", str(data)], capture_output=True, text=True)
     assert refused.returncode != 0 and "was not trained with self-conditioning" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_assertion_audit_counts_each_shape_and_skips_the_real_checks(tmp_path, capsys):
+    sys.path.insert(0, str(BENCHMARKS))
+    from assertion_audit import audit, main
+    (tmp_path / "test_x.py").write_text(
+        "def test_a(r, d, x, code, a, b):\n"
+        "    assert r['swd'] > 0\n"  # zero-bound
+        "    assert (x >= 0).all() and len(x) >= 1\n"  # zero-bound, once
+        "    assert 0 <= r['precision'] <= 1\n"  # range
+        "    assert x.min() >= -1 - 1e-5\n"  # range: a tolerance is the same bound
+        "    assert 'fid' in r\n"  # key-present
+        "    assert x is not None\n"  # not-none
+        "    assert isinstance(x, float)\n"  # isinstance
+        "    assert r['precision'] in ('fp32', 'bf16')\n"  # one-of
+        "    assert r['d'] >= 0  # can fail: a count after a subtraction\n"  # kept
+        "    assert a - b > 0\n"  # an ordering: not counted
+        "    assert 0 <= r['x'] <= 0.05\n"  # a narrow range is a known value
+        "    assert code != 0 and 'no such file' in err\n"  # an exit code and text in output
+        "    assert not any(k in ('step', 'time') for k in d)\n"  # under a not
+        "    assert r['fid'] == 1.5\n"
+    )
+    hits = audit(tmp_path)["test_x.py"]
+    assert [(line, cat, kept) for line, cat, kept, _ in hits] == [
+        (2, "zero-bound", False), (3, "zero-bound", False), (4, "range", False), (5, "range", False),
+        (6, "key-present", False), (7, "not-none", False), (8, "isinstance", False), (9, "one-of", False),
+        (10, "zero-bound", True)]
+    assert main(["--tests", str(tmp_path)]) == 0
+    assert "| test_x.py | 2 | 2 | 1 | 1 | 1 | 1 | 8 | 1 |" in capsys.readouterr().out
+    assert main(["--tests", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--tests" in err and "Traceback" not in err
