@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .._version import __version__
+from ..catalog import EXTRACTORS
 from ..draws import filter_draws
 from ..errors import UsageError
 from .swd import PatchDescriptors, swd_from_descriptors
@@ -334,7 +335,7 @@ def protocol(cfg: EvaluateOptions) -> dict:
     Training's --eval-every (train split, --eval-n 5,000) and ``artforge evaluate RUN`` (all, 10,000)
     differ by default, so every result carries this, and its numbers are shown with ``protocol_label``.
     """
-    extractor = cfg.extractor if cfg.extractor in ("inception", "encoder") else Path(cfg.extractor).name
+    extractor = cfg.extractor if cfg.extractor in EXTRACTORS else Path(cfg.extractor).name
     return {"split": cfg.split or "all", "generated": cfg.n, "extractor": extractor, "truncation": cfg.truncation,
             "filter": list(cfg.filter), "filter_drop": cfg.filter_drop if cfg.filter else None}
 
@@ -374,6 +375,18 @@ def protocol_label(p: dict | None) -> str:
         parts.append(f"truncation {p['truncation']:g}")
     parts += [f"{name} filter F={p.get('filter_drop'):g}" for name in p.get("filter") or []]
     return ", ".join(parts)
+
+
+def _held_out_reference(real_source, extractor, cfg: EvaluateOptions, announce):
+    """The reference images an extractor may judge: an encoder fitted to part of the dataset is scored only
+    against the part it never saw (every metric then uses that part, so they share one reference)."""
+    if extractor is None or extractor.held_out is None or not hasattr(real_source, "restricted"):
+        return real_source
+    restricted = real_source.restricted(extractor.held_out, f"{extractor.name}'s held-out part", cfg.max_real)
+    if cfg.progress:  # the command says it; evaluation during training logs it in each result
+        announce(f"reference: the {len(restricted):,} of {len(real_source.dataset.indices(cfg.split)):,} "
+                 f"{cfg.split}-split images the {extractor.name} never saw")
+    return restricted
 
 
 def _classifier(cfg: EvaluateOptions, dataset, device):
@@ -442,6 +455,7 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     if needs & {"features", "logits"}:
         extractor = make_extractor(cfg.extractor, device=device, dataset=dataset, weights=cfg.inception_weights,
                                    progress=cfg.progress)
+    real_source = _held_out_reference(real_source, extractor, cfg, announce)
     classifier, classifier_info = _classifier(cfg, dataset, device) if "labels" in needs else (None, None)
     real, cached = collect_reference(real_source, needs - {"logits", "labels"}, extractor, cfg)
     fake = collect(fake_source, needs, extractor, cfg.batch, cfg.seed, classifier, cfg.progress, "generated images")
