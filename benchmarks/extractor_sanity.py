@@ -50,11 +50,12 @@ def build_extractors(args, dataset):
     from artforge.metrics.extractors import make_extractor
 
     cpu = torch.device("cpu")
-    built = {"encoder": make_extractor("encoder", device=cpu, dataset=dataset, progress=True),
-             "random": make_extractor("random", device=cpu)}
-    built["inception"] = (make_extractor("inception", device=cpu, weights=args.inception_weights)
-                          if args.inception_weights else None)
-    return built
+    makers = {"encoder": lambda: make_extractor("encoder", device=cpu, dataset=dataset, progress=True),
+              "random": lambda: make_extractor("random", device=cpu),
+              "inception": lambda: (make_extractor("inception", device=cpu, weights=args.inception_weights)
+                                    if args.inception_weights else None)}
+    for name in args.extractors:
+        yield name, makers[name]()
 
 
 def distortion_rows(real_f, test_images, extract, args, labels, order) -> list[dict]:
@@ -79,14 +80,13 @@ def distortion_rows(real_f, test_images, extract, args, labels, order) -> list[d
 
 def score_row(name, levels, real_f, feats, args) -> dict:
     from artforge.metrics import sanity
-    from artforge.metrics.fid import fid_from_features
     from artforge.metrics.kid import kid
 
     scores = [sanity.fid_and_kid(real_f, f, seed=args.seed) for f in feats]
     fid = [s[0] for s in scores]
     kids = [s[1] for s in scores]
     m = min(len(real_f), len(feats[0]))
-    fid_boot = sanity.bootstrap_levels(real_f, feats, fid_from_features, args.resamples, args.seed)
+    fid_boot = sanity.bootstrap_levels(real_f, feats, sanity.fid_symmetric, args.resamples, args.seed)
     kid_boot = sanity.bootstrap_levels(real_f, feats, lambda r, f: kid(r, f, subsets=1, subset_size=m)["kid"],
                                        args.resamples, args.seed)
     fid_check, kid_check = sanity.monotone_check(fid, fid_boot), sanity.monotone_check(kids, kid_boot)
@@ -116,7 +116,8 @@ def fmt_levels(values, scale: float = 1.0, digits: int = 3) -> str:
 def print_table(results: dict, args, seconds: float) -> None:
     print(f"CPU: {cpuinfo.describe()}")
     print(f"command: OMP_NUM_THREADS=1 python benchmarks/extractor_sanity.py --dataset {args.dataset} "
-          f"--n-ref {args.n_ref} --n-test {args.n_test} --resamples {args.resamples} --seed {args.seed}"
+          f"--n-ref {args.n_ref} --n-test {args.n_test} --resamples {args.resamples} --seed {args.seed} "
+          f"--extractors {','.join(args.extractors)}"
           + (" --inception-weights ..." if args.inception_weights else ""))
     print(f"{args.describe}; {seconds:.0f} s\n")
     print("| extractor | row | levels | FID per level | KID x1e3 per level | FID steps' 95% lower bounds "
@@ -156,7 +157,12 @@ def main() -> None:
     parser.add_argument("--n-test", type=int, default=1000, help="held-out images distorted at each level")
     parser.add_argument("--resamples", type=int, default=50, help="bootstrap resamples for the noise of each step")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--extractors", default="encoder,random,inception", help="which rows (comma-separated)")
     args = parser.parse_args()
+    args.extractors = [e.strip() for e in args.extractors.split(",") if e.strip()]
+    unknown = set(args.extractors) - {"encoder", "random", "inception"}
+    if unknown:
+        sys.exit(f"error: --extractors {','.join(sorted(unknown))}: not known; pass encoder, random or inception")
     if not Path(args.dataset).exists():
         sys.exit(f"error: dataset {args.dataset} not found; make it with "
                  "'artforge prepare openmoji --size 64 --out datasets/openmoji-64.zip'")
@@ -186,7 +192,7 @@ def main() -> None:
                      f"(pool {len(test_images)}); {args.resamples} bootstrap resamples; clusters: k-means "
                      f"(k={CLUSTERS}) of 16x16 pixel thumbnails, dropped in a seeded order")
     results = {}
-    for name, extractor in build_extractors(args, dataset).items():
+    for name, extractor in build_extractors(args, dataset):
         if extractor is None:
             results[name] = None
             continue

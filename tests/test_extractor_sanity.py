@@ -72,9 +72,17 @@ def test_noise_row_with_the_random_extractor_rises_and_copies_are_flagged():
     real_f = features(real)
     feats = [features(sanity.noise(test, s, seed=0)) for s in (0, 24, 96)]
     fid = [fid_from_features(real_f, f) for f in feats]
-    boot = sanity.bootstrap_levels(real_f, feats, fid_from_features, resamples=20)
+    boot = sanity.bootstrap_levels(real_f, feats, sanity.fid_symmetric, resamples=20)
     assert sanity.monotone_check(fid, boot)["passed"], fid
     copies = sanity.jpeg(real, 90)
     shares, resampled, threshold = sanity.near_copy_shares(
         [features(sanity.mix_copies(test, copies, s)) for s in (0, 1.0)], real_f, resamples=20)
     assert shares[0] <= 0.05 and shares[1] >= 0.9 and threshold > 0
+
+
+def test_symmetric_fid_equals_the_reference_fid():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(300, 16))
+    fake = rng.normal(size=(300, 16)) @ rng.normal(size=(16, 16)) * 0.5 + 0.3
+    assert sanity.fid_symmetric(real, fake) == pytest.approx(fid_from_features(real, fake), rel=1e-6)
+    assert sanity.fid_symmetric(real, real) == pytest.approx(0, abs=1e-9)

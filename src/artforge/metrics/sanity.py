@@ -89,6 +89,22 @@ def drop_modes(labels: np.ndarray, dropped: int, order: np.ndarray, n: int, seed
 # ----------------------------------------------------------------------------- scores and their noise
 
 
+def fid_symmetric(real: np.ndarray, fake: np.ndarray) -> float:
+    """FID through symmetric eigendecompositions, for the many bootstrap resamples: tr sqrt(S1 S2) equals the
+    sum of the square roots of the eigenvalues of sqrt(S1) S2 sqrt(S1), a symmetric PSD matrix, so two
+    ``eigh`` replace scipy's ``sqrtm`` (about 100x faster at 256 dimensions). Equal to fid_from_features
+    to round-off (tested)."""
+    from .fid import feature_stats
+
+    mu1, s1 = feature_stats(real)
+    mu2, s2 = feature_stats(fake)
+    w, v = np.linalg.eigh(s1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    middle = np.linalg.eigvalsh(root1 @ s2 @ root1)
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.clip(middle, 0, None)).sum())
+
+
 def fid_and_kid(real: np.ndarray, fake: np.ndarray, kid_subsets: int = 10, kid_subset_size: int = 500,
                 seed: int = 0) -> tuple[float, float]:
     from .fid import fid_from_features
