@@ -150,8 +150,10 @@ def collect_reference(source, needs: set, extractor, cfg: EvaluateOptions, class
 # ----------------------------------------------------------------------------- the metrics
 
 def _fid(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
-    from .fid import fid_from_features
-    return {"fid": fid_from_features(real.features, fake.features)}
+    """FID, and its split into the means' and the covariances' terms with each set's total variance."""
+    from .fid import fid_terms
+    terms = fid_terms(real.features, fake.features)
+    return {"fid": terms.pop("fid"), "fid_terms": terms}
 
 
 def _kid(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
