@@ -79,3 +79,15 @@ def test_cluster_variety_prints_a_row_per_self_conditioned_run_and_refuses_other
                               "--real", str(data)], capture_output=True, text=True)
     assert refused.returncode != 0 and "was not trained with self-conditioning" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_compare_runs_prints_the_published_comparison_and_reads_results_files(tmp_path):
+    out = run("compare_runs.py", "--published", "style-vs-dcgan").stdout
+    swd = next(line for line in out.splitlines() if line.startswith("| swd"))
+    assert "| 3, 14.57 ± 3.725 | 3, 15.31 ± 1.045 |" in swd and swd.endswith("| within noise |")
+    for i, (fid_a, fid_b) in enumerate([(1.0, 2.0), (1.1, 2.1), (0.9, 1.9)]):
+        (tmp_path / f"a{i}.json").write_text(json.dumps({"results": {"fid": fid_a}}))
+        (tmp_path / f"b{i}.json").write_text(json.dumps({"results": {"fid": fid_b}}))
+    out = run("compare_runs.py", "--a", *[str(tmp_path / f"a{i}.json") for i in range(3)],
+              "--b", *[str(tmp_path / f"b{i}.json") for i in range(3)], "--metric", "fid", "--names", "new,old").stdout
+    assert "| new better |" in out
