@@ -43,3 +43,14 @@ def test_seeded_and_summaries():
     assert verdict(-2, -1, "higher", ("x", "y")) == "y better" and verdict(-1, 0, "lower") == "within noise"
     with pytest.raises(ValueError):
         verdict(0, 1, "smaller")
+
+
+def test_welch_interval_equals_scipys():
+    from scipy import stats
+
+    a, b = [0.55, 0.52, 0.68], [0.667, 0.729, 0.795, 0.70]
+    result = stats.ttest_ind(a, b, equal_var=False)
+    if not hasattr(result, "confidence_interval"):  # scipy < 1.11
+        pytest.skip("this scipy has no ttest_ind confidence interval to compare with")
+    ci = result.confidence_interval(0.95)
+    assert welch_interval(a, b) == pytest.approx((ci.low, ci.high), rel=1e-9)

@@ -38,14 +38,20 @@ def bootstrap_difference(a, b, resamples: int = RESAMPLES, seed: int = 0,
 
 
 def welch_interval(a, b, confidence: float = 0.95) -> tuple[float, float] | None:
-    """Welch's t interval of mean(a) - mean(b); None when a group has fewer than two scores or no spread."""
+    """Welch's t interval of mean(a) - mean(b) (Welch-Satterthwaite degrees of freedom); None when a group
+    has fewer than two scores or neither has any spread."""
     from scipy import stats
 
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if min(len(a), len(b)) < 2 or (a.std() == 0 and b.std() == 0):
+    if min(len(a), len(b)) < 2:
         return None
-    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(confidence)
-    return float(ci.low), float(ci.high)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    if va + vb == 0:
+        return None
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = stats.t.ppf(0.5 + confidence / 2, df) * np.sqrt(va + vb)
+    difference = a.mean() - b.mean()
+    return float(difference - half), float(difference + half)
 
 
 def verdict(low: float, high: float, better: str = "lower", names: tuple[str, str] = ("A", "B")) -> str:
