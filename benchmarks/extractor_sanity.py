@@ -109,11 +109,26 @@ def copies_row(real_f, real_images, fresh_images, extract, args) -> dict:
             "passed": check["passed"] and flagged}
 
 
+def pixel_copies_row(real_images, fresh_images, args) -> dict:
+    """The same copies row in pixel space (32x32 thumbnails, the space of evaluate's near_copy_share_pixel):
+    no extractor involved, shown beside the extractors' rows."""
+    from artforge.metrics import sanity
+
+    copies = sanity.jpeg(real_images, COPY_QUALITY)
+    fresh = fresh_images[:args.n_test]
+    pixels = [sanity.thumbnails(sanity.mix_copies(fresh, copies, share, seed=args.seed), 32) for share in COPY_SHARES]
+    shares, resampled, _ = sanity.near_copy_shares(pixels, sanity.thumbnails(real_images, 32),
+                                                   resamples=args.resamples, seed=args.seed)
+    check = sanity.monotone_check(shares, resampled)
+    flagged = shares[-1] >= FLAGGED_COPIES_MIN and shares[0] <= FLAGGED_FRESH_MAX
+    return {"shares": shares, "check": check, "passed": check["passed"] and flagged}
+
+
 def fmt_levels(values, scale: float = 1.0, digits: int = 3) -> str:
     return " / ".join(f"{v * scale:.{digits}g}" for v in values)
 
 
-def print_table(results: dict, args, seconds: float) -> None:
+def print_table(results: dict, args, seconds: float, pixel: dict) -> None:
     print(f"CPU: {cpuinfo.describe()}")
     print(f"command: OMP_NUM_THREADS=1 python benchmarks/extractor_sanity.py --dataset {args.dataset} "
           f"--n-ref {args.n_ref} --n-test {args.n_test} --resamples {args.resamples} --seed {args.seed} "
@@ -139,6 +154,9 @@ def print_table(results: dict, args, seconds: float) -> None:
                   f"| {fmt_levels(r['fid_check']['lower_bounds'], digits=2)} "
                   f"| {'pass' if r['kid_check']['passed'] else 'FAIL'} | {'pass' if r['fid_check']['passed'] else 'FAIL'} "
                   f"| {'pass' if r['passed'] else 'FAIL'} |")
+    print(f"| (pixels, 32x32: no extractor) | near-copies of the references (JPEG {COPY_QUALITY}), share "
+          f"| {fmt_levels(COPY_SHARES)} | | flagged: {fmt_levels(pixel['shares'])} | share steps' lower bounds: "
+          f"{fmt_levels(pixel['check']['lower_bounds'], digits=2)} | | | {'pass' if pixel['passed'] else 'FAIL'} |")
     print()
     for name, rows in results.items():
         if rows is None:
@@ -205,7 +223,8 @@ def main() -> None:
         rows.append(copies_row(real_f, real_images, test_images, extract, args))
         results[name] = rows
         print(f"{name}: done at {time.time() - started:.0f} s", file=sys.stderr)
-    print_table(results, args, time.time() - started)
+    pixel = pixel_copies_row(real_images, test_images, args)
+    print_table(results, args, time.time() - started, pixel)
 
 
 if __name__ == "__main__":
