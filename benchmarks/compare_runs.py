@@ -77,7 +77,8 @@ def table(scores_a: dict, scores_b: dict, names: tuple[str, str], seed: int) -> 
     from artforge.metrics.compare import compare_groups
 
     a, b = names
-    lines = [f"| metric | {a}: n, mean ± std | {b}: n, mean ± std | {a} − {b} | bootstrap 95% | Welch 95% | verdict |",
+    lines = [f"| metric | {a}: n, mean ± std | {b}: n, mean ± std | {a} − {b} | bootstrap 95% | Welch 95% "
+             "| verdict |",
              "|---|---|---|---|---|---|---|"]
     for metric, xs in scores_a.items():
         better = "lower" if metric.split()[0] in LOWER_IS_BETTER else "higher"

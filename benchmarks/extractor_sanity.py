@@ -124,6 +124,10 @@ def pixel_copies_row(real_images, fresh_images, args) -> dict:
     return {"shares": shares, "check": check, "passed": check["passed"] and flagged}
 
 
+def verdict(passed: bool) -> str:
+    return "pass" if passed else "FAIL"
+
+
 def fmt_levels(values, scale: float = 1.0, digits: int = 3) -> str:
     return " / ".join(f"{v * scale:.{digits}g}" for v in values)
 
@@ -152,7 +156,7 @@ def print_table(results: dict, args, seconds: float, pixel: dict) -> None:
             print(f"| {name} | {r['row']} | {' / '.join(map(str, r['levels']))} "
                   f"| {fmt_levels(r['fid'])} | {fmt_levels(r['kid'], 1e3)} "
                   f"| {fmt_levels(r['fid_check']['lower_bounds'], digits=2)} "
-                  f"| {'pass' if r['kid_check']['passed'] else 'FAIL'} | {'pass' if r['fid_check']['passed'] else 'FAIL'} "
+                  f"| {verdict(r['kid_check']['passed'])} | {verdict(r['fid_check']['passed'])} "
                   f"| {'pass' if r['passed'] else 'FAIL'} |")
     print(f"| (pixels, 32x32: no extractor) | near-copies of the references (JPEG {COPY_QUALITY}), share "
           f"| {fmt_levels(COPY_SHARES)} | | flagged: {fmt_levels(pixel['shares'])} | share steps' lower bounds: "
