@@ -72,7 +72,7 @@ def test_the_encoder_never_sees_a_scored_image(trained_run, blob_dataset, quick_
     split = report["extractor"]["split"]
     assert (split["seed"], split["encoder_fraction"]) == (0, 0.5)
     assert split["encoder_images"] == len(set(trained_on)) and report["real"]["images"] == len(set(scored))
-    assert report["real"]["part"] == "encoder's held-out part"
+    assert report["real"]["part"] == "encoder's held-out part" == report["protocol"]["part"]
     assert len(quick_training) == 1 and len(quick_training[0]) == len(set(trained_on))
 
 
@@ -104,3 +104,11 @@ def test_random_extractor_is_fixed_untrained_and_registered():
     from artforge.errors import UsageError
     with pytest.raises(UsageError, match="inception, encoder, random"):
         make_extractor("randm", device=torch.device("cpu"))
+
+
+def test_the_protocol_names_the_held_out_part():
+    from artforge.metrics.evaluate import protocol_label
+
+    p = {"split": "all", "generated": 5000, "extractor": "encoder", "part": "encoder's held-out part"}
+    assert protocol_label(p) == "all splits (encoder's held-out part), 5,000 images, encoder"
+    assert protocol_label({**p, "part": None}) == "all splits, 5,000 images, encoder"

@@ -171,7 +171,10 @@ def encoder_for(dataset, device: torch.device, progress: bool = True, max_images
         started = time.time()
         train_part, _ = split_indices(dataset.names, split)
         if len(train_part) == 0:
-            raise ValueError(f"the encoder's part of {dataset.path} is empty ({len(dataset.names)} images)")
+            from ..errors import DataError
+            raise DataError(f"dataset {dataset.path} has too few images ({len(dataset.names)}) to train the encoder "
+                            "on half of them and score against the other half",
+                            "use a dataset of at least a few hundred images, or another extractor")
         images = decode_all(dataset, train_part[:max_images], progress)
         if paired:
             images = images[..., images.shape[-1] // 2:].contiguous()

@@ -344,8 +344,11 @@ def protocol(cfg: EvaluateOptions) -> dict:
 
 def _measured_protocol(cfg: EvaluateOptions, real: dict, fake: dict, extractor) -> dict:
     """``protocol(cfg)`` as it ran: a folder has no split and may hold fewer images; SWD alone uses no network."""
-    return {**protocol(cfg), "split": real.get("split") if real.get("kind") == "dataset" else None,
-            "generated": fake["images"], **({} if extractor else {"extractor": None})}
+    measured = {**protocol(cfg), "split": real.get("split") if real.get("kind") == "dataset" else None,
+                "generated": fake["images"], **({} if extractor else {"extractor": None})}
+    if real.get("part"):  # the encoder's held-out part: a reference of its own, not comparable with the whole split
+        measured["part"] = real["part"]
+    return measured
 
 
 def report_protocol(report: dict) -> dict | None:
@@ -372,6 +375,8 @@ def protocol_label(p: dict | None) -> str:
     if not p:
         return "protocol unknown"
     split = {None: "reference folder", "all": "all splits"}.get(p.get("split"), f"{p.get('split')} split")
+    if p.get("part"):
+        split += f" ({p['part']})"
     parts = [split, f"{p['generated']:,} images", str(p.get("extractor") or "no features")]
     if p.get("truncation", 1.0) != 1.0:
         parts.append(f"truncation {p['truncation']:g}")
