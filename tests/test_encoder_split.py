@@ -112,3 +112,30 @@ def test_the_protocol_names_the_held_out_part():
     p = {"split": "all", "generated": 5000, "extractor": "encoder", "part": "encoder's held-out part"}
     assert protocol_label(p) == "all splits (encoder's held-out part), 5,000 images, encoder"
     assert protocol_label({**p, "part": None}) == "all splits, 5,000 images, encoder"
+
+
+def test_translation_kid_and_fid_use_only_the_encoders_held_out_items(monkeypatch):
+    """A translation run's targets at dataset indices 10..17; the extractor never saw 11, 13, 14 and 16:
+    only those items' targets and outputs reach it."""
+    from types import SimpleNamespace
+
+    import artforge.metrics.extractors as extractors
+    from artforge.metrics.extractors import Extractor
+    from artforge.metrics.translation import _distribution
+
+    indices = np.arange(10, 18)
+    targets = torch.arange(8, dtype=torch.uint8)[:, None, None, None].expand(8, 3, 4, 4).contiguous()
+    outputs = {"model": targets.flip(0).contiguous()}
+    seen = []
+
+    def run(images):
+        seen.append(images[:, 0, 0, 0].tolist())
+        return {"features": torch.randn(len(images), 3, generator=torch.Generator().manual_seed(len(seen)))}
+
+    fake = Extractor("encoder", "encoder:test", run, held_out=np.array([11, 13, 14, 16, 40]))
+    monkeypatch.setattr(extractors, "make_extractor", lambda *a, **kw: fake)
+    cfg = SimpleNamespace(extractor="encoder", inception_weights=None, progress=False, batch=64, kid_subset_size=100,
+                          kid_subsets=2, seed=0)
+    results = _distribution(["fid", "kid"], targets, outputs, cfg, None, torch.device("cpu"), False, indices=indices)
+    assert seen == [[1, 3, 4, 6], [6, 4, 3, 1]]  # the targets' positions 1, 3, 4, 6; the outputs' (flipped) same items
+    assert results["model"]["kid_fid_items"] == 4 and "fid" in results["model"]

@@ -185,6 +185,7 @@ def _distribution(metrics, targets: Tensor, outputs: dict[str, Tensor], cfg, dat
                 results[name].update(kid=k["kid"], kid_std=k["kid_std"])
             if "fid" in metrics:
                 results[name]["fid"] = fid_from_features(real, fake)
+            results[name]["kid_fid_items"] = int(scored.sum())  # an encoder's held-out items only
     return results
 
 
