@@ -125,3 +125,15 @@ def test_assertion_audit_counts_each_shape_and_skips_the_real_checks(tmp_path, c
     assert main(["--tests", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--tests" in err and "Traceback" not in err
+
+
+def test_compare_runs_prints_the_published_comparison_and_reads_results_files(tmp_path):
+    out = run("compare_runs.py", "--published", "style-vs-dcgan").stdout
+    swd = next(line for line in out.splitlines() if line.startswith("| swd"))
+    assert "| 3, 14.57 ± 3.725 | 3, 15.31 ± 1.045 |" in swd and swd.endswith("| within noise |")
+    for i, (fid_a, fid_b) in enumerate([(1.0, 2.0), (1.1, 2.1), (0.9, 1.9)]):
+        (tmp_path / f"a{i}.json").write_text(json.dumps({"results": {"fid": fid_a}}))
+        (tmp_path / f"b{i}.json").write_text(json.dumps({"results": {"fid": fid_b}}))
+    out = run("compare_runs.py", "--a", *[str(tmp_path / f"a{i}.json") for i in range(3)],
+              "--b", *[str(tmp_path / f"b{i}.json") for i in range(3)], "--metric", "fid", "--names", "new,old").stdout
+    assert "| new better |" in out
