@@ -41,22 +41,27 @@ def dropped(norms: np.ndarray, drop: float) -> set[int]:
     return set(np.argsort(-norms, kind="stable")[:count].tolist())
 
 
-def exact_norms(model, seeds: list[int]) -> np.ndarray:
-    """||dG/dz||_F of each seed's image, exactly: the full Jacobian by forward-mode AD."""
-    import torch
+def exact_jacobian_norms(G, z, c=None):
+    """||dG/dz||_F of each latent's output, exactly: its full Jacobian by forward-mode AD, one at a time.
+
+    ``G(z, c)`` maps (N, z_dim) latents (and N labels, or None) to (N, ...) outputs; the Jacobian is
+    with respect to z alone.
+    """
     from torch.func import jacfwd
 
-    z = model._inputs(seeds, 1.0)
-    c = model.labels(seeds, None)
-    G = model._generator(1.0)
     out = []
-    for i in range(len(seeds)):
-        ci = c[i:i + 1].to(model.device) if c is not None else None
-        jac = jacfwd(lambda v: G(v[None], ci)[0])(z[i].to(model.device))  # (*image, z_dim)
-        out.append(float(jac.float().flatten().norm()))
-        del jac
-    torch.cuda.empty_cache() if torch.cuda.is_available() else None
+    for i in range(len(z)):
+        ci = c[i:i + 1] if c is not None else None
+        jac = jacfwd(lambda v: G(v[None], ci)[0])(z[i])  # (*output, z_dim)
+        out.append(float(jac.detach().double().flatten().norm()))
     return np.array(out)
+
+
+def exact_norms(model, seeds: list[int]) -> np.ndarray:
+    """The exact norms of a loaded run's seeds, with the latents and labels its sampler draws."""
+    c = model.labels(seeds, None)
+    return exact_jacobian_norms(model._generator(1.0), model._inputs(seeds, 1.0).to(model.device),
+                                c.to(model.device) if c is not None else None)
 
 
 def main() -> None:
