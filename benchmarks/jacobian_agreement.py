@@ -41,6 +41,17 @@ def dropped(norms: np.ndarray, drop: float) -> set[int]:
     return set(np.argsort(-norms, kind="stable")[:count].tolist())
 
 
+def median_seconds(fn, rounds: int) -> float:
+    """Median wall time of ``rounds`` calls of ``fn`` after one untimed warm-up call."""
+    fn()
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
 def exact_jacobian_norms(G, z, c=None):
     """||dG/dz||_F of each latent's output, exactly: its full Jacobian by forward-mode AD, one at a time.
 
@@ -71,6 +82,7 @@ def main() -> None:
     parser.add_argument("--probes", default="8,64", help="estimates to compare, directions per seed")
     parser.add_argument("--filter-drop", type=float, default=0.1)
     parser.add_argument("--checkpoint", default="best")
+    parser.add_argument("--rounds", type=int, default=3, help="timings are medians of this many calls")
     args = parser.parse_args()
 
     import torch
@@ -80,21 +92,18 @@ def main() -> None:
 
     model = artforge.load(args.run, checkpoint=args.checkpoint, device="cpu")
     seeds = seed_list(args.seeds)
-    started = time.perf_counter()
-    model.sample(seeds=seeds)
-    sample_s = time.perf_counter() - started
+    sample_s = median_seconds(lambda: model.sample(seeds=seeds), args.rounds)
     exact = exact_norms(model, seeds)
     rows = []
     for probes in (int(p) for p in args.probes.split(",")):
-        started = time.perf_counter()
         estimate = model.jacobian_norms(seeds, probes=probes)
-        seconds = time.perf_counter() - started
+        seconds = median_seconds(lambda: model.jacobian_norms(seeds, probes=probes), args.rounds)
         overlap = len(dropped(estimate, args.filter_drop) & dropped(exact, args.filter_drop))
         rows.append((probes, spearmanr(estimate, exact).statistic, overlap, seconds))
 
     print(f"CPU: {cpuinfo.describe()}; torch threads: {torch.get_num_threads()}; fp32")
     print(f"run: {args.run} ({args.checkpoint}: step {model.step}); seeds {args.seeds} ({len(seeds)}); "
-          f"plain sampling {sample_s:.2f} s")
+          f"plain sampling {sample_s:.2f} s (medians of {args.rounds} after a warm-up)")
     left_out = len(dropped(exact, args.filter_drop))
     print()
     print(f"| estimate | Spearman vs exact | seeds left out at F = {args.filter_drop} also left out by the exact "
