@@ -41,9 +41,10 @@ def dropped(norms: np.ndarray, drop: float) -> set[int]:
     return set(np.argsort(-norms, kind="stable")[:count].tolist())
 
 
-def median_seconds(fn, rounds: int) -> float:
-    """Median wall time of ``rounds`` calls of ``fn`` after one untimed warm-up call."""
-    fn()
+def median_seconds(fn, rounds: int, warm_up: bool = True) -> float:
+    """Median wall time of ``rounds`` calls of ``fn`` (after one untimed call, unless already warm)."""
+    if warm_up:
+        fn()
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
@@ -77,7 +78,7 @@ def exact_norms(model, seeds: list[int]) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", help="a trained run or exported model (not a style model: its G takes w)")
+    parser.add_argument("run", help="a trained run or exported model")
     parser.add_argument("--seeds", default="0-63")
     parser.add_argument("--probes", default="8,64", help="estimates to compare, directions per seed")
     parser.add_argument("--filter-drop", type=float, default=0.1)
@@ -96,8 +97,8 @@ def main() -> None:
     exact = exact_norms(model, seeds)
     rows = []
     for probes in (int(p) for p in args.probes.split(",")):
-        estimate = model.jacobian_norms(seeds, probes=probes)
-        seconds = median_seconds(lambda: model.jacobian_norms(seeds, probes=probes), args.rounds)
+        estimate = model.jacobian_norms(seeds, probes=probes)  # also the timing's warm-up
+        seconds = median_seconds(lambda: model.jacobian_norms(seeds, probes=probes), args.rounds, warm_up=False)
         overlap = len(dropped(estimate, args.filter_drop) & dropped(exact, args.filter_drop))
         rows.append((probes, spearmanr(estimate, exact).statistic, overlap, seconds))
 
@@ -110,7 +111,8 @@ def main() -> None:
           f"norm | seconds | vs plain sampling |")
     print("|---|---:|---:|---:|---:|")
     for probes, rho, overlap, seconds in rows:
-        print(f"| {probes} directions | {rho:.3f} | {overlap} / {left_out} | {seconds:.2f} | {seconds / sample_s:.0f}x |")
+        print(f"| {probes} directions | {rho:.3f} | {overlap} / {left_out} | {seconds:.2f} "
+              f"| {seconds / sample_s:.0f}x |")
 
 
 if __name__ == "__main__":
