@@ -26,7 +26,7 @@ at most ``--target`` / 2 (a factor of two of margin for the held-out half). The 
 reports its own rate and bound, per source, size and attack, against ``--target``.
 
     python benchmarks/watermark_calibration.py                 # about 40 minutes on one core
-    python benchmarks/watermark_calibration.py --per-source 200 --marked 20   # a quick look
+    python benchmarks/watermark_calibration.py --per-source 200 --marked 5   # a quick look
 
 Scores are appended to ``--out``/scores.jsonl as they are made (a rerun resumes), the tables and
 numbers go to ``--out``/calibration.md and calibration.json.
@@ -240,13 +240,18 @@ def unmarked_items(source: Source, path: str, tiles: int, seed: int) -> list[Ite
     return [Item(source.name, path, fits[_hash_int(f"{seed}:{path}") % len(fits)])]
 
 
-def marked_items(source: Source, path: str) -> list[Item]:
-    """A MARKED-group file whole at each size it has (SVGs at every size)."""
-    if source.kind == "icon" or path.lower().endswith(".svg"):
+def marked_items(source: Source, path: str, tiles: int, seed: int) -> list[Item]:
+    """A MARKED-group file whole at each size it has (SVG icons at every size), and large pictures' regions."""
+    if source.kind == "icon":
         return [Item(source.name, path, s) for s in SIZES]
+    whole = [Item(source.name, path, s) for s in SIZES if path.lower().endswith(".svg") or s <= _long_side(path)]
+    regions = [it for it in unmarked_items(source, path, tiles, seed) if it.region is not None]
+    return whole + regions
+
+
+def _long_side(path: str) -> int:
     with Image.open(path) as im:
-        long_side = max(im.size)
-    return [Item(source.name, path, s) for s in SIZES if s <= long_side]
+        return max(im.size)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -344,18 +349,19 @@ def attack_fpr_line(items: list[Item], scores: dict[str, list[float]], threshold
     return [head, "|" + "---|" * (len(ATTACKS) + 1), "| false positives (95% upper bound) | " + " | ".join(cells) + " |"]
 
 
-def detection_table(items: list[Item], scores: dict[str, list[float]], threshold: float) -> tuple[list[str], list[dict]]:
-    lines = ["| size | n | " + " | ".join(ATTACKS) + " | lowest score |", "|" + "---|" * (len(ATTACKS) + 3)]
+def detection_table(items: list[Item], scores: dict[str, list[float]], threshold: float,
+                    by=lambda it: f"{it.size} px") -> tuple[list[str], list[dict]]:
+    lines = ["| set | n | " + " | ".join(ATTACKS) + " | lowest score |", "|" + "---|" * (len(ATTACKS) + 3)]
     rows = []
-    for size in SIZES:
-        chosen = [it for it in items if it.size == size]
-        if not chosen:
-            continue
+    groups: dict[str, list[Item]] = {}
+    for it in sorted(items, key=lambda it: it.size):
+        groups.setdefault(by(it), []).append(it)
+    for name, chosen in groups.items():
         s = np.array([scores[it.key] for it in chosen])
         found = (s > threshold).sum(axis=0)
         cells = [f"{found[j] / len(s):.0%} (>= {lower_bound(int(found[j]), len(s)):.0%})" for j in range(len(ATTACKS))]
-        lines.append(f"| {size} px | {len(s)} | " + " | ".join(cells) + f" | {s.min():.2f} |")
-        rows.append({"size": size, "n": len(s), "lowest": float(s.min()),
+        lines.append(f"| {name} | {len(s)} | " + " | ".join(cells) + f" | {s.min():.2f} |")
+        rows.append({"set": name, "n": len(s), "lowest": float(s.min()),
                      "detected": {a: int(found[j]) for j, a in enumerate(ATTACKS)}})
     return lines, rows
 
@@ -390,7 +396,7 @@ def gather(args) -> tuple[dict[str, str], list[Item], list[Item], list[Item]]:
             seen.add(digest)
             group = group_of(path, args.seed)
             if group == "marked":
-                for it in marked_items(source, path):
+                for it in marked_items(source, path, args.tiles, args.seed):
                     per_size[it.size].append(it)
             elif taken < args.per_source:
                 items = unmarked_items(source, path, args.tiles, args.seed)[:args.per_source - taken]
@@ -398,24 +404,21 @@ def gather(args) -> tuple[dict[str, str], list[Item], list[Item], list[Item]]:
                 (calibration if group == "calibration" else held_out).extend(items)
         print(f"{source.name} ({source.package} {version}): {len(files)} files, {taken} unmarked images",
               file=sys.stderr, flush=True)
-    for size, items in per_size.items():  # --marked per size, taking the sources in turn
-        by_source: dict[str, list[Item]] = {}
-        for it in items:
-            by_source.setdefault(it.source, []).append(it)
-        queues = list(by_source.values())
-        while queues and sum(it.size == size for it in marked) < args.marked:
-            marked.append(queues[0].pop(0))
-            queues = [q for q in queues[1:] + queues[:1] if q]
+    for size, items in per_size.items():  # up to --marked per source and size, wholes first
+        for name in {it.source for it in items}:
+            mine = [it for it in items if it.source == name]
+            marked += sorted(mine, key=lambda it: it.region is not None)[:args.marked]
     return versions, calibration, held_out, marked
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-source", type=int, default=1600, help="unmarked images per source (at most)")
-    parser.add_argument("--marked", type=int, default=90, help="marked images per size (64, 256, 1024)")
+    parser.add_argument("--marked", type=int, default=40, help="marked images per source and size (64, 256, 1024)")
     parser.add_argument("--tiles", type=int, default=12, help="regions per large picture and tile size")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and of the choices")
     parser.add_argument("--target", type=float, default=0.001, help="the false-positive bound to meet (0.001: 0.1%%)")
+    parser.add_argument("--compare", type=float, default=4.3, help="a threshold to compare with (4.3: the uncalibrated one)")
     parser.add_argument("--sources", nargs="*", help="names or packages of the sources to use (default: all)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (each single-threaded)")
     parser.add_argument("--out", default="runs/watermark-calibration", help="folder for scores and tables")
@@ -431,13 +434,14 @@ def main() -> None:
 
     source_of = {s.name: f"{s.name}: {s.package} {versions[s.package]}" for s in SOURCES if s.package in versions}
     lines = [f"Threshold {threshold:.2f}: the lowest multiple of 0.05 with a calibration-half false-positive "
-             f"bound <= {_pct(args.target / 2)} (was {wm.THRESHOLD}).", ""]
+             f"bound <= {_pct(args.target / 2)} (artforge uses {wm.THRESHOLD}).", ""]
     cal_lines, cal_rows = fpr_table(calibration, null_scores, threshold, lambda it: source_of[it.source])
     held_lines, held_rows = fpr_table(held_out, null_scores, threshold, lambda it: source_of[it.source])
     size_lines, size_rows = fpr_table(held_out, null_scores, threshold, lambda it: f"{it.size} px")
-    old_lines, old_rows = fpr_table(held_out, null_scores, wm.THRESHOLD, lambda it: source_of[it.source])
+    old_lines, old_rows = fpr_table(held_out, null_scores, args.compare, lambda it: source_of[it.source])
     det_lines, det_rows = detection_table(marked, marked_scores, threshold)
-    old_det_lines, old_det_rows = detection_table(marked, marked_scores, wm.THRESHOLD)
+    src_lines, src_rows = detection_table(marked, marked_scores, threshold, lambda it: source_of[it.source])
+    old_det_lines, old_det_rows = detection_table(marked, marked_scores, args.compare)
     overall = held_rows[-1]
     lines += ["HELD-OUT half, false positives at the calibrated threshold, by source:", "", *held_lines, "",
               "HELD-OUT half by size:", "", *size_lines, "", "HELD-OUT half by attack:", "",
@@ -446,8 +450,8 @@ def main() -> None:
               + ("meets" if overall["upper_95"] <= args.target else "MISSES") + f" the {_pct(args.target)} goal.", "",
               "CALIBRATION half (where the threshold was chosen):", "", *cal_lines, "",
               f"Detection of MARKED images (files in neither half; rate, one-sided 95% lower bound) at {threshold:.2f}:",
-              "", *det_lines, "", f"For comparison, the old threshold {wm.THRESHOLD}: held-out false positives", "",
-              *old_lines, "", f"and detection at {wm.THRESHOLD}:", "", *old_det_lines, "",
+              "", *det_lines, "", "The same, by source (all sizes):", "", *src_lines, "", f"For comparison, threshold {args.compare}: held-out false positives", "",
+              *old_lines, "", f"and detection at {args.compare}:", "", *old_det_lines, "",
               "Bounds: one-sided exact Clopper-Pearson 95% (scipy.stats.beta; with 0 hits, 1 - 0.05^(1/n), "
               "about 3/n, the rule of three). Checks of one image (and regions of one file) are not independent.",
               f"CPU: {cpu_model()}; {time.perf_counter() - started:.0f} s; "
@@ -457,9 +461,9 @@ def main() -> None:
     print("\n" + text)
     _write_atomic(out / "calibration.md", text + "\n")
     _write_atomic(out / "calibration.json", json.dumps({
-        "threshold": threshold, "old_threshold": wm.THRESHOLD, "target": args.target, "seed": args.seed,
+        "threshold": threshold, "artforge_threshold": wm.THRESHOLD, "compared_threshold": args.compare, "target": args.target, "seed": args.seed,
         "packages": versions, "attacks": list(ATTACKS), "held_out": held_rows, "held_out_by_size": size_rows,
-        "calibration": cal_rows, "held_out_at_old_threshold": old_rows, "detection": det_rows,
+        "calibration": cal_rows, "held_out_at_old_threshold": old_rows, "detection": det_rows, "detection_by_source": src_rows,
         "detection_at_old_threshold": old_det_rows, "cpu": cpu_model()}, indent=1) + "\n")
 
 
