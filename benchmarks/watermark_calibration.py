@@ -405,7 +405,7 @@ def gather(args) -> tuple[dict[str, str], list[Item], list[Item], list[Item]]:
         print(f"{source.name} ({source.package} {version}): {len(files)} files, {taken} unmarked images",
               file=sys.stderr, flush=True)
     for size, items in per_size.items():  # up to --marked per source and size, wholes first
-        for name in {it.source for it in items}:
+        for name in sorted({it.source for it in items}):
             mine = [it for it in items if it.source == name]
             marked += sorted(mine, key=lambda it: it.region is not None)[:args.marked]
     return versions, calibration, held_out, marked
