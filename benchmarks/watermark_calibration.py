@@ -25,7 +25,7 @@ the calibration checks' false-positive rate has a one-sided exact Clopper-Pearso
 at most ``--target`` / 2 (a factor of two of margin for the held-out half). The held-out half then
 reports its own rate and bound, per source, size and attack, against ``--target``.
 
-    python benchmarks/watermark_calibration.py --jobs 2     # docs/provenance.md's tables: ~16 min on 2 cores
+    python benchmarks/watermark_calibration.py --jobs 2     # docs/provenance.md's tables: 10-16 min, 2 cores
     python benchmarks/watermark_calibration.py --per-source 200 --marked 5   # a quick look
 
 Scores are appended to ``--out``/unmarked-*.jsonl and marked-*.jsonl as they are made (a rerun
