@@ -1352,7 +1352,7 @@ class InterpolateConfig:
 
 # --- recreate / verify
 
-WATERMARK_THRESHOLD = 4.3  # the score above which verify calls an image watermarked (watermark.THRESHOLD)
+WATERMARK_THRESHOLD = 4.65  # above it verify says "watermarked"; calibrated by benchmarks/watermark_calibration.py (docs/provenance.md)
 
 
 @dataclass(frozen=True)
