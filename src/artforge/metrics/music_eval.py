@@ -3,12 +3,17 @@
 * **Quality** (Dong et al. 2018, sec. 5): empty bars, used pitch classes per bar, qualified notes,
   drum patterns and tonal distance between tracks (metrics/music.py), of the generated pieces and of
   the training pieces in one table: the data's row is what a model is read against.
-* **Mood control**: for each mood, ``n / 4`` pieces asked for it; each is measured (its mode gives
-  valence, its note density at the mood's tempo gives arousal, by the thresholds the data was
-  labelled with: metrics/mood.py) and counted in the quadrant it lands in: the share landing where
-  asked, per mood and per axis, and the confusion matrix.
-* **Continuous control**: a sweep of requested (valence, arousal) over a 5 x 5 grid, several seeds
-  each, and the correlation of measured against requested on each axis.
+* **Mood control, by independent judges** (metrics/mood_judges.py): for each mood, ``n / 4`` pieces
+  asked for it, judged by measurements the steering never sees: valence by music21's key finder with
+  the Temperley-Kostka-Payne profiles and by the quality of the most-sounded triad (both must agree),
+  arousal from the FluidSynth render by librosa (onset rate, tempo, loudness; thresholds: the medians
+  of a calibration half of the real training pieces). The share landing where asked, per mood and
+  per judge, with 95% Wilson intervals, beside the same judges' agreement with the labels of the
+  other half of the real pieces (the ceiling).
+* **The steering objective (not a judge)**: the same pieces measured by ``measure_mood`` (the
+  Krumhansl-Kessler mode and the onset density that steering optimises), and a sweep of requested
+  (valence, arousal) over a 5 x 5 grid with the correlation of that measure against the request.
+  With steering on these say whether the optimiser converged, not whether the mood is heard.
 
 Pieces are made as ``artforge sample`` makes them: the label, then ``mood_steps`` of latent steering
 toward it (composing.steer_latents). With steering on, the label alone is scored beside it (its own
@@ -58,6 +63,7 @@ def evaluate_music(model, dataset, n: int = 400, seed: int = 0, sweep_seeds: int
     requested = [MOODS[k] for k in labels]
     tempos = [tempo_for(model, k, None) for k in labels]
     report["mood_steps"] = mood_steps
+    alone_rolls = rolls
     if mood_steps:  # what sample makes: steered; the label alone beside it
         announce(f"steering {n:,} pieces toward their moods (at most {mood_steps} steps each)")
         started = time.perf_counter()
@@ -78,7 +84,77 @@ def evaluate_music(model, dataset, n: int = 400, seed: int = 0, sweep_seeds: int
     announce(f"sweeping the valence-arousal plane ({len(SWEEP) ** 2} points x {sweep_seeds} seeds"
              f"{', steered' if mood_steps else ''})")
     report["sweep"] = _sweep(model, spec, reference, seed, sweep_seeds, mood_steps)
+    report["mood_judges"] = _judge_moods(dataset, spec, requested, tempos, rolls if mood_steps else None,
+                                         alone_rolls, announce)
     return report
+
+
+JUDGE_CACHE_VERSION = 1
+
+
+def _judge_moods(dataset, spec, requested, tempos, steered, alone, announce) -> dict:
+    """The independent judges' figures (mood_judges.py): their agreement with the real pieces' labels,
+    and mood control of the label alone and of the steered pieces; an ``unavailable`` reason (with the
+    fix) when music21, librosa or FluidSynth is missing."""
+    from ..errors import DataError
+    from . import mood_judges as J
+
+    try:
+        real = _real_verdicts(dataset, spec, announce)
+    except DataError as exc:
+        return {"unavailable": str(exc)}
+    calibrate = np.asarray(real["calibration"], bool)
+    thresholds = J.arousal_thresholds([v["audio"] for v, c in zip(real["verdicts"], calibrate) if c])
+    held = [_with_verdict(v, thresholds) for v, c in zip(real["verdicts"], calibrate) if not c]
+    out = {"judges": "valence: music21 TemperleyKostkaPayne key and most-sounded triad (both must agree); "
+                     "arousal: librosa onset rate, tempo, RMS of the FluidSynth render (majority, thresholds "
+                     "from real pieces)",
+           "thresholds": thresholds, "calibration_pieces": int(calibrate.sum()),
+           "real": J.judged_accuracy([m for m, c in zip(real["moods"], calibrate) if not c], held)}
+    for name, rolls in (("label_alone", alone), ("steered", steered)):
+        if rolls is not None:
+            announce(f"judging {len(rolls):,} pieces ({name.replace('_', ' ')}) by the independent judges")
+            out[name] = J.judged_accuracy(requested, J.judge_pieces(rolls, spec, tempos, thresholds))
+    return out
+
+
+def _with_verdict(verdict: dict, thresholds: dict) -> dict:
+    from . import mood_judges as J
+
+    arousal = J.arousal_from_audio(verdict["audio"], thresholds)["arousal"]
+    valence = J.combined_valence(verdict["valence_profiles"], verdict["valence_harmony"])
+    return {**verdict, "arousal_audio": arousal, "valence": valence, "mood": J.judged_mood(valence, arousal)}
+
+
+def _real_verdicts(dataset, spec, announce) -> dict:
+    """The judges' raw verdicts on every real piece of the dataset (all splits), with its label and
+    whether it is in the calibration half (train split, by piece); cached by the dataset's content."""
+    import json
+
+    from ..composing import MOODS
+    from ..utils.files import atomic_write_json
+    from . import mood_judges as J
+    from .cache import cache_dir, dataset_fingerprint
+
+    path = cache_dir("mood-judges") / f"{dataset_fingerprint(dataset.path)}-v{JUDGE_CACHE_VERSION}.json"
+    if path.exists():
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):  # a damaged entry is recomputed
+            pass
+    items = dataset.manifest.get("items") or [{} for _ in range(len(dataset))]
+    pieces = [it.get("piece", str(i)) for i, it in enumerate(items)]
+    train = np.zeros(len(dataset), bool)
+    train[dataset.indices("train")] = True
+    calibration = J.calibration_split(pieces) & train
+    announce(f"judging the {len(dataset):,} real pieces once (calibration and the judges' ceiling; cached)")
+    rolls = np.stack([dataset.read_item(i) for i in range(len(dataset))])
+    tempos = [float(it.get("tempo") or 120.0) for it in items]
+    verdicts = J.judge_pieces(rolls, spec, tempos, None)
+    real = {"moods": [MOODS[int(k)] for k in dataset.labels], "calibration": calibration.tolist(),
+            "verdicts": verdicts}
+    atomic_write_json(path, real)
+    return real
 
 
 def _sweep(model, spec, reference, seed: int, per_point: int, mood_steps: int) -> dict:
