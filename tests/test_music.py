@@ -96,8 +96,27 @@ def test_musegan_trains_resumes_exactly_samples_moods_and_evaluates(roll_dataset
     assert report["mood_steps"] == 50 and report["mood_label_alone"]["n"] == 8  # steered, and the label alone
     plain = artforge.evaluate(full.run_dir, n=8, mood_steps=0, out=str(tmp_path / "plain.json"))
     assert "mood_label_alone" not in plain and plain["mood"]["confusion"] == report["mood_label_alone"]["confusion"]
-    assert report["mood_training_data"]["accuracy"] > 0.5
-    assert -1 <= report["sweep"]["valence_correlation"] <= 1 or np.isnan(report["sweep"]["valence_correlation"])
+    # the steering objective reproduces the labels it made (each mood's pieces share one tempo here)
+    assert report["mood_training_data"]["accuracy"] == 1.0
+    judges = report["mood_judges"]
+    from artforge.metrics.music_eval import music_summary_lines
+    from artforge.utils.synth import can_render
+    lines = "\n".join(music_summary_lines(report))
+    assert "the steering objective (not a judge" in lines
+    try:
+        import librosa  # noqa: F401
+    except ImportError:
+        assert "librosa" in judges["unavailable"]
+        return
+    if not can_render():
+        assert "FluidSynth" in judges["unavailable"]
+        return
+    # the independent judges: the held-out real pieces are plainly major or minor and are heard so
+    real = judges["real"]
+    assert real["n"] > 0 and real["valence"]["overall"]["share"] == 1.0
+    for condition in ("steered", "label_alone"):
+        assert judges[condition]["n"] == 8 and np.array(judges[condition]["confusion"]).sum() == 8
+    assert "mood control by independent judges" in lines and "| joyful | steered | 2 |" in lines
 
 
 def test_mood_options_are_checked(roll_dataset, tmp_path):

@@ -89,7 +89,7 @@ def evaluate_music(model, dataset, n: int = 400, seed: int = 0, sweep_seeds: int
     return report
 
 
-JUDGE_CACHE_VERSION = 1
+JUDGE_CACHE_VERSION = 2
 
 
 def _judge_moods(dataset, spec, requested, tempos, steered, alone, announce) -> dict:
@@ -103,13 +103,16 @@ def _judge_moods(dataset, spec, requested, tempos, steered, alone, announce) -> 
         real = _real_verdicts(dataset, spec, announce)
     except DataError as exc:
         return {"unavailable": str(exc)}
-    calibrate = np.asarray(real["calibration"], bool)
+    calibrate = J.calibration_split(real["pieces"], real["train"])
+    if not calibrate.any() or calibrate.all():
+        return {"unavailable": f"too few real pieces in {dataset.path} to calibrate the judges and check them "
+                               "(they need two training pieces or more)"}
     thresholds = J.arousal_thresholds([v["audio"] for v, c in zip(real["verdicts"], calibrate) if c])
     held = [_with_verdict(v, thresholds) for v, c in zip(real["verdicts"], calibrate) if not c]
     out = {"judges": "valence: music21 TemperleyKostkaPayne key and most-sounded triad (both must agree); "
-                     "arousal: librosa onset rate, tempo, RMS of the FluidSynth render (majority, thresholds "
-                     "from real pieces)",
-           "thresholds": thresholds, "calibration_pieces": int(calibrate.sum()),
+                     "arousal: librosa onset rate, beat rate, RMS of the FluidSynth render (majority, "
+                     "thresholds from real pieces)",
+           "thresholds": thresholds, "calibration_excerpts": int(calibrate.sum()),
            "real": J.judged_accuracy([m for m, c in zip(real["moods"], calibrate) if not c], held)}
     for name, rolls in (("label_alone", alone), ("steered", steered)):
         if rolls is not None:
@@ -127,8 +130,8 @@ def _with_verdict(verdict: dict, thresholds: dict) -> dict:
 
 
 def _real_verdicts(dataset, spec, announce) -> dict:
-    """The judges' raw verdicts on every real piece of the dataset (all splits), with its label and
-    whether it is in the calibration half (train split, by piece); cached by the dataset's content."""
+    """The judges' raw verdicts on every real piece of the dataset (all splits), with its label, its
+    piece and whether it is in the train split; cached by the dataset's content."""
     import json
 
     from ..composing import MOODS
@@ -143,16 +146,14 @@ def _real_verdicts(dataset, spec, announce) -> dict:
         except (OSError, ValueError):  # a damaged entry is recomputed
             pass
     items = dataset.manifest.get("items") or [{} for _ in range(len(dataset))]
-    pieces = [it.get("piece", str(i)) for i, it in enumerate(items)]
     train = np.zeros(len(dataset), bool)
     train[dataset.indices("train")] = True
-    calibration = J.calibration_split(pieces) & train
     announce(f"judging the {len(dataset):,} real pieces once (calibration and the judges' ceiling; cached)")
     rolls = np.stack([dataset.read_item(i) for i in range(len(dataset))])
     tempos = [float(it.get("tempo") or 120.0) for it in items]
     verdicts = J.judge_pieces(rolls, spec, tempos, None)
-    real = {"moods": [MOODS[int(k)] for k in dataset.labels], "calibration": calibration.tolist(),
-            "verdicts": verdicts}
+    real = {"moods": [MOODS[int(k)] for k in dataset.labels], "verdicts": verdicts, "train": train.tolist(),
+            "pieces": [it.get("piece", str(i)) for i, it in enumerate(items)]}
     atomic_write_json(path, real)
     return real
 
@@ -179,15 +180,20 @@ def _sweep(model, spec, reference, seed: int, per_point: int, mood_steps: int) -
 
 
 def music_summary_lines(report: dict, tracks: list[str] | None = None) -> list[str]:
-    """The metrics table and the mood control results, for the terminal (Markdown-friendly)."""
+    """The metrics table and the mood control results, for the terminal (Markdown-friendly): first the
+    independent judges, then the steering objective, labelled as what it is."""
     from .music import metrics_table
 
     lines = metrics_table(report["metrics"]).splitlines()
+    judges = report.get("mood_judges")
+    if judges:
+        lines += [""] + judge_lines(judges)
     mood = report.get("mood")
     if mood:
         data = report["mood_training_data"]
         lines.append("")
-        lines.append(f"mood control ({mood['n']} pieces): in the asked quadrant {mood['accuracy']:.1%} "
+        lines.append(f"the steering objective (not a judge: the Krumhansl-Kessler mode and onset density that "
+                     f"steering optimises), {mood['n']} pieces: in the asked quadrant {mood['accuracy']:.1%} "
                      f"(valence {mood['valence_accuracy']:.1%}, arousal {mood['arousal_accuracy']:.1%}); "
                      f"training data measured the same way: {data['accuracy']:.1%}")
         lines.append("  per mood: " + ", ".join(f"{m} {v:.0%}" for m, v in mood["per_mood"].items()))
@@ -203,6 +209,45 @@ def music_summary_lines(report: dict, tracks: list[str] | None = None) -> list[s
                          f"quadrant {alone['accuracy']:.1%} (valence {alone['valence_accuracy']:.1%}, arousal "
                          f"{alone['arousal_accuracy']:.1%}), sweep correlations {alone_sweep['valence_correlation']:.2f}"
                          f" / {alone_sweep['arousal_correlation']:.2f}")
+    return lines
+
+
+JUDGE_COLUMNS = (("in_quadrant", "in the asked quadrant"), ("valence", "valence (both judges)"),
+                 ("valence_profiles", "valence: key profiles"), ("valence_harmony", "valence: harmony"),
+                 ("arousal_audio", "arousal: audio"))
+JUDGED_ROWS = (("real", "real pieces, their labels (the ceiling)"), ("label_alone", "label alone"),
+               ("steered", "steered"))
+
+
+def _cell(share: dict) -> str:
+    return "n/a" if not share["n"] else f"{share['share']:.1%} [{share['low']:.1%}, {share['high']:.1%}]"
+
+
+def judge_lines(judges: dict) -> list[str]:
+    """Mood control by the independent judges: a Markdown table per mood and condition, 95% Wilson
+    intervals in brackets, then the confusion matrices."""
+    if "unavailable" in judges:
+        return [f"mood control by independent judges: unavailable ({judges['unavailable']})"]
+    from .mood import MOODS
+
+    t = judges["thresholds"]
+    lines = [f"mood control by independent judges ({judges['judges']}; arousal thresholds from "
+             f"{judges['calibration_excerpts']} real excerpts, half of the training pieces: onset rate {t['onset_rate']:.2f}/s, beat rate "
+             f"{t['beat_rate']:.2f}/s, RMS {t['rms_db']:.1f} dB); 95% Wilson intervals:",
+             "| asked | pieces | n | " + " | ".join(title for _, title in JUDGE_COLUMNS) + " |",
+             "|---|---|---:|" + "---:|" * len(JUDGE_COLUMNS)]
+    for mood in (*MOODS, None):
+        for key, title in JUDGED_ROWS:
+            if key not in judges:
+                continue
+            got = judges[key]
+            cells = [got[col]["overall"] if mood is None else got[col]["per_mood"][mood] for col, _ in JUDGE_COLUMNS]
+            lines.append(f"| {mood or 'all'} | {title} | {cells[0]['n']} | " + " | ".join(map(_cell, cells)) + " |")
+    columns = ", ".join(judges["real"]["confusion_columns"])
+    for key, title in JUDGED_ROWS:
+        if key in judges:
+            lines.append(f"  judged confusion, {title} (rows asked, columns judged; {columns}): "
+                         + " | ".join(" ".join(f"{c:3d}" for c in row) for row in judges[key]["confusion"]))
     return lines
 
 
