@@ -112,6 +112,11 @@ def test_wilson_interval_matches_the_formula():
     assert low == pytest.approx(centre - half, abs=1e-9) and high == pytest.approx(centre + half, abs=1e-9)
 
 
+def test_difference_interval_matches_newcombes_worked_example():
+    d, low, high = J.difference_interval(56, 70, 48, 80)  # Newcombe (1998), Table II, method 10
+    assert d == pytest.approx(0.2) and low == pytest.approx(0.0524, abs=5e-4) and high == pytest.approx(0.3339, abs=5e-4)
+
+
 def test_judged_accuracy_counts_per_judge_and_mood():
     def verdict(vp, vh, a):
         v = J.combined_valence(vp, vh)

@@ -209,12 +209,14 @@ def compose_to_folder(cfg, model, out: Path, settings: dict, replace_previous) -
         record.update(asked_mood=asked, valence=cfg.valence, arousal=cfg.arousal, tempo=tempo,
                       notes=int(len(roll_notes(roll))),
                       measured={k: v for k, v in measured.items() if k in ("valence", "arousal", "mode", "density")},
-                      measured_mood=quadrant(measured["valence"], measured["arousal"]), rendered_by=rendered,
+                      measured_mood=quadrant(measured["valence"], measured["arousal"]),
+                      measured_by="the steering objective (Krumhansl-Kessler mode, onset density), not an "
+                                  "independent judge: artforge evaluate reports those", rendered_by=rendered,
                       steered_by=round(moved[i], 4))
         atomic_write_json(out / f"{stems[i]}.json", record)
         files.append(out / f"{stems[i]}.mid")
         where = f"step {i}" if cfg.between else f"seed {seed}"
-        entries.append({"stem": stems[i], "caption": f"{where} · asked {asked or '-'} · heard "
+        entries.append({"stem": stems[i], "caption": f"{where} · asked {asked or '-'} · steering objective "
                         f"{record['measured_mood']} ({measured['mode'] or 'silent'}, {measured['density']:.1f} "
                         f"notes/s) · {tempo:.0f} BPM"})
     page = player_page(out, f"{model.run_dir.name}: {len(seeds)} pieces", entries,

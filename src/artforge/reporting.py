@@ -151,16 +151,16 @@ def _sound_music_section(report: dict) -> str:
         return (f"<p>{esc(report['checkpoint'])}: {report['n']} sounds; sampling {fake['times_real_time']:.0f}x real "
                 f"time.</p><table><tr><th></th><th>model</th><th>held-out real clips</th></tr>{rows}</table>")
     from .metrics.music_eval import music_summary_lines
-    html = []
+    parts = []
     for block in _markdown_blocks(music_summary_lines(report)):  # the metrics, the judges' table, lines
         if block[0].startswith("|"):
             rows = [[esc(c.strip()) for c in row.strip("|").split("|")] for row in block]
-            html.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in rows[0]) + "</tr>"
+            parts.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in rows[0]) + "</tr>"
                         + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows[2:])
                         + "</table>")
         else:
-            html += [f"<p>{esc(line.strip())}</p>" for line in block if line]
-    return f"<p>{esc(report['checkpoint'])}: {report['n']} pieces.</p>" + "".join(html)
+            parts += [f"<p>{esc(line.strip())}</p>" for line in block if line]
+    return f"<p>{esc(report['checkpoint'])}: {report['n']} pieces.</p>" + "".join(parts)
 
 
 def _markdown_blocks(lines: list[str]) -> list[list[str]]:

@@ -267,6 +267,16 @@ def wilson_interval(hits: int, n: int) -> tuple[float, float]:
     return (float(ci.low), float(ci.high))
 
 
+def difference_interval(hits_a: int, n_a: int, hits_b: int, n_b: int) -> tuple[float, float, float]:
+    """The difference of two proportions a - b and its 95% interval by Newcombe's (1998) hybrid score
+    method (from the two Wilson intervals). For the same seeds judged twice (paired) it is conservative."""
+    p_a, p_b = hits_a / n_a, hits_b / n_b
+    (low_a, high_a), (low_b, high_b) = wilson_interval(hits_a, n_a), wilson_interval(hits_b, n_b)
+    d = p_a - p_b
+    return (d, d - math.sqrt((p_a - low_a) ** 2 + (high_b - p_b) ** 2),
+            d + math.sqrt((high_a - p_a) ** 2 + (p_b - low_b) ** 2))
+
+
 def _share(hits: Sequence[bool]) -> dict[str, Any]:
     k, n = int(sum(hits)), len(hits)
     low, high = wilson_interval(k, n)

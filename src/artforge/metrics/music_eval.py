@@ -95,19 +95,14 @@ JUDGE_CACHE_VERSION = 2
 def _judge_moods(dataset, spec, requested, tempos, steered, alone, announce) -> dict:
     """The independent judges' figures (mood_judges.py): their agreement with the real pieces' labels,
     and mood control of the label alone and of the steered pieces; an ``unavailable`` reason (with the
-    fix) when music21, librosa or FluidSynth is missing."""
-    from ..errors import DataError
+    fix) when music21, librosa or FluidSynth is missing or the dataset is too small to calibrate on."""
+    from ..errors import ArtforgeError
     from . import mood_judges as J
 
     try:
-        real = _real_verdicts(dataset, spec, announce)
-    except DataError as exc:
+        real, calibrate, thresholds = calibrated_judges(dataset, spec, announce)
+    except ArtforgeError as exc:
         return {"unavailable": str(exc)}
-    calibrate = J.calibration_split(real["pieces"], real["train"])
-    if not calibrate.any() or calibrate.all():
-        return {"unavailable": f"too few real pieces in {dataset.path} to calibrate the judges and check them "
-                               "(they need two training pieces or more)"}
-    thresholds = J.arousal_thresholds([v["audio"] for v, c in zip(real["verdicts"], calibrate) if c])
     held = [_with_verdict(v, thresholds) for v, c in zip(real["verdicts"], calibrate) if not c]
     out = {"judges": "valence: music21 TemperleyKostkaPayne key and most-sounded triad (both must agree); "
                      "arousal: librosa onset rate, beat rate, RMS of the FluidSynth render (majority, "
@@ -119,6 +114,21 @@ def _judge_moods(dataset, spec, requested, tempos, steered, alone, announce) -> 
             announce(f"judging {len(rolls):,} pieces ({name.replace('_', ' ')}) by the independent judges")
             out[name] = J.judged_accuracy(requested, J.judge_pieces(rolls, spec, tempos, thresholds))
     return out
+
+
+def calibrated_judges(dataset, spec, announce=lambda message: None) -> tuple[dict, np.ndarray, dict]:
+    """The real pieces' raw verdicts (cached), the calibration half (a mask) and the arousal thresholds
+    computed on it. DataError when a judge's library or FluidSynth is missing or the dataset is too small."""
+    from ..errors import DataError
+    from . import mood_judges as J
+
+    real = _real_verdicts(dataset, spec, announce)
+    calibrate = J.calibration_split(real["pieces"], real["train"])
+    if not calibrate.any() or calibrate.all():
+        raise DataError(f"too few real pieces in {dataset.path} to calibrate the mood judges and check them",
+                        "use a dataset with two training pieces or more")
+    thresholds = J.arousal_thresholds([v["audio"] for v, c in zip(real["verdicts"], calibrate) if c])
+    return real, calibrate, thresholds
 
 
 def _with_verdict(verdict: dict, thresholds: dict) -> dict:
@@ -243,6 +253,13 @@ def judge_lines(judges: dict) -> list[str]:
             got = judges[key]
             cells = [got[col]["overall"] if mood is None else got[col]["per_mood"][mood] for col, _ in JUDGE_COLUMNS]
             lines.append(f"| {mood or 'all'} | {title} | {cells[0]['n']} | " + " | ".join(map(_cell, cells)) + " |")
+    if "steered" in judges and "label_alone" in judges:
+        from .mood_judges import difference_interval
+
+        a, b = judges["steered"]["in_quadrant"]["overall"], judges["label_alone"]["in_quadrant"]["overall"]
+        d, low, high = difference_interval(a["hits"], a["n"], b["hits"], b["n"])
+        lines.append(f"  steering adds {d:+.1%} in the asked quadrant [{low:+.1%}, {high:+.1%}] (95%, Newcombe's "
+                     "interval of a difference; unpaired, so conservative for the same seeds)")
     columns = ", ".join(judges["real"]["confusion_columns"])
     for key, title in JUDGED_ROWS:
         if key in judges:
