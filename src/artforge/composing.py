@@ -5,8 +5,8 @@ A piece comes from ``z = randn(z_dim)`` seeded by its seed alone (sampling.py) a
 (``--mood sombre``), or a point on the valence-arousal plane (``--valence -0.5 --arousal 0.8``),
 which G takes as weights over the four mood quadrants (bilinear: the corner moods' embeddings mixed
 by how close the point is to each corner). Then, unless ``--mood-steps 0``, the piece's latent is
-steered (``steer_latents``) until the piece's measured mode and density land where the mood asks: the
-label alone put 39% of a 15-minute Bach model's pieces in the asked quadrant. A note sounds where G's
+steered (``steer_latents``) until the piece's measured mode and density land where the mood asks (that
+measure is the steering objective; metrics/mood_judges.py has the independent judges). A note sounds where G's
 output is positive; a note starts where a pitch turns on. The piece plays at the median tempo of the training pieces of its mood,
 is written as MIDI, rendered to a WAV by FluidSynth with a General MIDI soundfont when installed
 (else by pretty_midi's sine synthesizer), drawn as a piano roll, and measured: its mode, note
