@@ -17,9 +17,14 @@ same musical qualities, mode for valence and pace for arousal, by other means:
   renders (``arousal_thresholds``, computed on a calibration half of the training pieces, by piece,
   that is not used to report agreement); the majority of the three votes is the verdict. librosa's
   tempo estimate is measured and reported but is not a vote: every chorale plays at 120 BPM here and
-  on the calibration half the estimate ran against note density (Spearman -0.2 to -0.4; it agreed
-  with the arousal labels on 35% of pieces, worse than chance), while onset rate, beat rate and RMS
-  each agreed on 65-73%.
+  on the calibration half of the Bach set the estimate ran against note density (it agreed with the
+  arousal labels on 37% of excerpts, worse than chance; onset rate, beat rate and RMS on 67-73%:
+  ``python benchmarks/mood_judge_calibration.py``).
+
+Many pieces are rendered in one FluidSynth run (loading the soundfont costs ~0.8 s a run), 3 s apart;
+the synthesizer's chorus and reverb state carries over a little, so a piece's features can differ
+slightly with its neighbours (two chunkings of the calibration half split 369 and 371 of 507 excerpts
+the same way by onset rate).
 
 The combined verdict (``judged_mood``): valence is positive when both valence judges say major,
 negative when both say minor, undecided (so never in the asked quadrant) when they disagree (a piece
@@ -138,8 +143,8 @@ def audio_features(wave: np.ndarray, rate: int) -> dict[str, float]:
         return {"onset_rate": 0.0, "beat_rate": 0.0, "tempo": 0.0, "rms_db": -120.0}
     seconds = len(y) / rate
     envelope = librosa.onset.onset_strength(y=y, sr=rate)
-    # delta 0.02, not librosa's 0.07: bowed strings (the SATB programs) start notes softly, and at 0.07
-    # librosa found ~5 of a chorale excerpt's ~20 note changes (chosen on the calibration half)
+    # delta 0.02, not librosa's 0.07: bowed strings (the SATB programs) start notes softly and at 0.07
+    # librosa misses most note changes (chosen on the calibration half: benchmarks/mood_judge_calibration.py)
     onsets = librosa.onset.onset_detect(onset_envelope=envelope, sr=rate, delta=ONSET_DELTA)
     tempo, beats = librosa.beat.beat_track(onset_envelope=envelope, sr=rate)
     rms = float(librosa.feature.rms(y=y).mean())

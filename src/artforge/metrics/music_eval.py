@@ -30,6 +30,7 @@ import torch
 from ..errors import UsageError
 
 SWEEP = np.linspace(-1.0, 1.0, 5)
+OBJECTIVE = "the steering objective (not a judge): Krumhansl-Kessler mode and onset density, what steering optimises"
 
 
 def _measure(rolls: np.ndarray, spec, tempos: list[float], reference) -> list[dict]:
@@ -76,6 +77,9 @@ def evaluate_music(model, dataset, n: int = 400, seed: int = 0, sweep_seeds: int
         rolls = steered
     report["mood"] = mood_accuracy(requested, _measure(rolls, spec, tempos, reference))
     report["mood"]["tempo_by_mood"] = {m: tempo_for(model, MOODS.index(m), None) for m in MOODS}
+    for key in ("mood", "mood_label_alone"):  # measure_mood: what steering optimises; mood_judges has the judges
+        if key in report:
+            report[key]["measured_by"] = OBJECTIVE
     # the data's own: how well the measurement recovers the labels it made (1.0 by construction on the
     # training items whose tempo the labels used; below it where a mood's median tempo stands in)
     data_moods = [MOODS[k] for k in dataset.labels[dataset.indices("train")]]
