@@ -23,8 +23,7 @@ same musical qualities, mode for valence and pace for arousal, by other means:
 
 Many pieces are rendered in one FluidSynth run (loading the soundfont costs ~0.8 s a run), 3 s apart;
 the synthesizer's chorus and reverb state carries over a little, so a piece's features can differ
-slightly with its neighbours (two chunkings of the calibration half split 369 and 371 of 507 excerpts
-the same way by onset rate).
+slightly with its neighbours (a few excerpts near a median can change sides).
 
 The combined verdict (``judged_mood``): valence is positive when both valence judges say major,
 negative when both say minor, undecided (so never in the asked quadrant) when they disagree (a piece
