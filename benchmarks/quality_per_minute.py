@@ -69,12 +69,15 @@ def datasets(work: Path, full: Path | None) -> dict[str, Path]:
 
 
 def held_back(full: Path):
-    """uint8 (N, C, H, W): the full set's validation and test images, which no run trains on."""
+    """uint8 (N, C, H, W): the full set's validation and test images, which no run trains on, less those in
+    the scoring encoder's own training part (it is judged only on images it never saw)."""
     from artforge.data.archive import open_dataset
     from artforge.data.loader import decode_all
+    from artforge.metrics.encoder import split_indices
 
     ds = open_dataset(full)
-    return decode_all(ds, np.concatenate([ds.indices("val"), ds.indices("test")]))
+    held = np.concatenate([ds.indices("val"), ds.indices("test")])
+    return decode_all(ds, np.sort(held[np.isin(held, split_indices(ds.names)[1])]))
 
 
 # ----------------------------------------------------------------------------- scoring

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 from conftest import write_blob_dataset
 
@@ -29,9 +33,12 @@ def test_quality_per_minute_runs_both_recipes_on_both_sets(tmp_path):
     rows = report["rows"]
     assert {(r["data"], r["recipe"], r["cpu_minutes"]) for r in rows} == {
         (d, r, b) for d in ("full", "small") for r in ("artforge", "official") for b in (0.02, 0.04)}
-    for row in rows:
-        assert row["steps"] >= 1 and row["swd"] > 0 and Path(row["grid"]).is_file()
     table = (out / "quality.md").read_text()
+    for row in rows:  # the table shows each row's figures, and its SWD over the official recipe's at that budget
+        official = next(r for r in rows if (r["data"], r["cpu_minutes"], r["recipe"]) ==
+                        (row["data"], row["cpu_minutes"], "official"))
+        cells = f"| {row['steps']:,} | {row['swd']:.1f} | {row['kid_x1e3']:.1f} | {row['swd'] / official['swd']:.2f} |"
+        assert row["steps"] >= 1 and cells in table and Path(row["grid"]).is_file()
     assert "SWD x1e3" in table and report["cpu"].split(",")[0] in table
     assert all(Path(f).is_file() for f in report["figures"])
 
@@ -74,8 +81,59 @@ def test_cluster_variety_prints_a_row_per_self_conditioned_run_and_refuses_other
     cells = row[0].strip("|").split("|")
     # a two-step G draws nearly one image, so only the real images' figures must be above 0; none may be nan
     values = [float(c) for c in cells[3:]]
-    assert int(cells[2]) == 2 and all(v >= 0 for v in values) and values[2] > 0 and values[3] > 0, row
+    assert int(cells[2]) == 2 and not any(math.isnan(v) for v in values), row
+    assert values[2] > 0, row  # can fail: 0 where the run's clusters leave no two real images together
+    # "real over all": the mean distance of the first 8 training images (pixels in [0, 1]), by scipy
+    from scipy.spatial.distance import pdist
+    from artforge.data.archive import open_dataset
+    dataset = open_dataset(data)
+    first = np.stack([dataset.read(int(i)) for i in dataset.indices("train")[:8]]).reshape(8, -1) / 255
+    assert values[3] == pytest.approx(pdist(first).mean(), abs=0.006), row
     refused = subprocess.run([sys.executable, str(BENCHMARKS / "cluster_variety.py"), str(plain.run_dir),
                               "--real", str(data)], capture_output=True, text=True)
     assert refused.returncode != 0 and "was not trained with self-conditioning" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_assertion_audit_counts_each_shape_and_skips_the_real_checks(tmp_path, capsys):
+    sys.path.insert(0, str(BENCHMARKS))
+    from assertion_audit import audit, main
+    (tmp_path / "test_x.py").write_text(
+        "def test_a(r, d, x, code, a, b):\n"
+        "    assert r['swd'] > 0\n"  # zero-bound
+        "    assert (x >= 0).all() and len(x) >= 1\n"  # zero-bound, once
+        "    assert 0 <= r['precision'] <= 1\n"  # range
+        "    assert x.min() >= -1 - 1e-5\n"  # range: a tolerance is the same bound
+        "    assert 'fid' in r\n"  # key-present
+        "    assert x is not None\n"  # not-none
+        "    assert isinstance(x, float)\n"  # isinstance
+        "    assert r['precision'] in ('fp32', 'bf16')\n"  # one-of
+        "    assert r['d'] >= 0  # can fail: a count after a subtraction\n"  # kept
+        "    assert a - b > 0\n"  # an ordering: not counted
+        "    assert 0 <= r['x'] <= 0.05\n"  # a narrow range is a known value
+        "    assert code != 0 and 'no such file' in err\n"  # an exit code and text in output
+        "    assert not any(k in ('step', 'time') for k in d)\n"  # under a not
+        "    assert r['fid'] == 1.5\n"
+    )
+    hits = audit(tmp_path)["test_x.py"]
+    assert [(line, cat, kept) for line, cat, kept, _ in hits] == [
+        (2, "zero-bound", False), (3, "zero-bound", False), (4, "range", False), (5, "range", False),
+        (6, "key-present", False), (7, "not-none", False), (8, "isinstance", False), (9, "one-of", False),
+        (10, "zero-bound", True)]
+    assert main(["--tests", str(tmp_path)]) == 0
+    assert "| test_x.py | 2 | 2 | 1 | 1 | 1 | 1 | 8 | 1 |" in capsys.readouterr().out
+    assert main(["--tests", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--tests" in err and "Traceback" not in err
+
+
+def test_compare_runs_prints_the_published_comparison_and_reads_results_files(tmp_path):
+    out = run("compare_runs.py", "--published", "style-vs-dcgan").stdout
+    swd = next(line for line in out.splitlines() if line.startswith("| swd"))
+    assert "| 3, 14.57 ± 3.725 | 3, 15.31 ± 1.045 |" in swd and swd.endswith("| within noise |")
+    for i, (fid_a, fid_b) in enumerate([(1.0, 2.0), (1.1, 2.1), (0.9, 1.9)]):
+        (tmp_path / f"a{i}.json").write_text(json.dumps({"results": {"fid": fid_a}}))
+        (tmp_path / f"b{i}.json").write_text(json.dumps({"results": {"fid": fid_b}}))
+    out = run("compare_runs.py", "--a", *[str(tmp_path / f"a{i}.json") for i in range(3)],
+              "--b", *[str(tmp_path / f"b{i}.json") for i in range(3)], "--metric", "fid", "--names", "new,old").stdout
+    assert "| new better |" in out

@@ -137,7 +137,7 @@ def test_train_defaults_valid():
     assert (lite.lr_decay, lite.lr_floor_g, lite.lr_floor_d) == (0.7, 0.05, 1.0)
     assert (resolved.lr_decay, resolved.lr_floor_g, resolved.lr_floor_d) == (0.0, 0.0, 0.0)
     assert (lite.mode_seeking, lite.mode_seeking_size, resolved.mode_seeking) == (1.0, 16, 0.0)  # MSGAN for style
-    assert resolved.loss == "nonsaturating" and resolved.r1_gamma > 0 and resolved.ada_target == 0.6
+    assert resolved.loss == "nonsaturating" and resolved.r1_gamma == 0.1 and resolved.ada_target == 0.6
     assert not cfg.stop_given()
     assert train(steps=10).stop_given() and train(minutes=0.5).stop_given() and train(kimg=1).stop_given()
 
@@ -213,7 +213,7 @@ def test_recipe_fills_only_what_was_not_given():
     cfg = train(recipe="wgan-gp", lr_g=3e-4).resolved()
     assert cfg.lr_g == 3e-4 and cfg.lr_d == RECIPES["wgan-gp"].lr_d == 1e-4
     assert cfg.loss == "wasserstein" and cfg.gp_weight == 10 and cfg.n_critic == 5 and cfg.d_norm == "layer"
-    assert all(getattr(cfg, f) is not None for f in recipe_fields())
+    assert all(getattr(cfg, f) is not None for f in recipe_fields())  # can fail: a field no recipe fills stays None
     assert train(recipe="dcgan", d_augment="diffaug").resolved().d_augment == ("diffaug",)
 
 
@@ -292,7 +292,7 @@ def test_to_dict_from_dict_round_trip(cfg):
 def test_from_dict_ignores_unknown_keys_and_makes_tuples():
     cfg = from_dict(TrainConfig, {"dataset": "d.zip", "augment": ["flip", "scale"], "from_the_future": 1,
                                   "batch": 16})
-    assert cfg.augment == ("flip", "scale") and isinstance(cfg.augment, tuple)
+    assert cfg.augment == ("flip", "scale")  # a tuple: the list from JSON would not equal it
     assert cfg.batch == 16
     p = from_dict(PrepareConfig, {"source": "x", "split": [0.5, 0.25, 0.25], "nope": None})
     assert p.split == (0.5, 0.25, 0.25)

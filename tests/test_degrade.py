@@ -19,7 +19,7 @@ def test_the_same_stream_gives_the_same_inputs_and_another_stream_others():
     b = degrade(hr, 4, torch.Generator().manual_seed(7))
     c = degrade(hr, 4, torch.Generator().manual_seed(8))
     assert a.shape == (3, 3, 16, 12) and torch.equal(a, b) and not torch.equal(a, c)
-    assert a.min() >= -1 and a.max() <= 1
+    assert a.min() >= -1 and a.max() <= 1  # can fail: noise and sharp resampling overshoot without the clamp
 
 
 def test_sides_that_are_not_multiples_of_the_scale_are_refused():

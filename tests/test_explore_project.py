@@ -118,7 +118,6 @@ def test_psnr_against_direct_formula():
 
 def test_d_features_of_an_image_do_not_depend_on_its_batch(model, D, one_thread):
     x = torch.randn(3, 3, 32, 32, generator=gen(2))
-    assert D is not None
     assert torch.allclose(d_features(D, x)[:1], d_features(D, x[:1]), atol=1e-6)
 
 
@@ -244,7 +243,16 @@ def test_projection_psnr_benchmark_prints_w_and_w_plus(style_run, tmp_path):
                          env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr[-2000:]
     rows = json.loads((tmp_path / "psnr.json").read_text())["rows"]
-    assert [r["space"] for r in rows] == ["w", "w+"] and all(r["psnr_db"] > 0 for r in rows)
+    assert [r["space"] for r in rows] == ["w", "w+"] and [r["psnr_std_db"] for r in rows] == [0.0, 0.0]  # one image
+    # the figures are those of the library's projection with the benchmark's settings, run here
+    import artforge
+    from artforge.explore.project import held_out_psnr, load_discriminator, run_dataset
+    model = artforge.load(style_run, device="cpu")
+    for row in rows:
+        result = held_out_psnr(model, run_dataset(model), 1, space=row["space"], steps=2, lr=0.1, d_weight=0.1,
+                               D=load_discriminator(model))
+        assert row["psnr_db"] == pytest.approx(float(result.psnr[0]), rel=1e-4)
+        assert row["mean_image_psnr_db"] == pytest.approx(float(result.start_psnr[0]), rel=1e-4)
 
 
 def test_conditional_projection_starts_at_the_class_mean(labeled_style_run, style_run, one_thread):

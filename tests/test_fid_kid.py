@@ -197,7 +197,7 @@ def test_is_of_identical_non_uniform_predictions_is_never_below_one():
         n, c = int(rng.integers(2, 64)), int(rng.choice([10, 100, 1008]))
         row = rng.normal(size=(1, c)) * rng.choice([0.01, 0.1, 1, 3, 10])
         score = inception_score(np.tile(row, (n, 1)), splits=1)["is"]
-        assert 1.0 <= score <= 1.0 + 1e-12
+        assert 1.0 <= score <= 1.0 + 1e-12  # can fail: a known value, 1 to 1e-12, never below (the clamp)
 
 
 @pytest.mark.parametrize("c", [2, 10, 1008])
@@ -223,3 +223,18 @@ def test_is_matches_a_direct_formula_per_split():
     assert shuffled["is"] != pytest.approx(out["is"], rel=1e-9)
     assert inception_score(logits, splits=1, shuffle_seed=2020)["is"] == pytest.approx(
         inception_score(logits, splits=1)["is"], rel=1e-12)
+
+
+def test_fid_terms_split_a_shift_from_a_spread():
+    from artforge.metrics.fid import fid_from_features, fid_terms
+
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(500, 6)) @ rng.normal(size=(6, 6))
+    real -= real.mean(axis=0)
+    shifted = fid_terms(real, real + np.array([1.0, 2.0, 0, 0, 0, 2.0]))
+    assert shifted["mean"] == pytest.approx(9.0) and shifted["covariance"] == pytest.approx(0, abs=1e-6)
+    spread = fid_terms(real, 2 * real)  # covariance 4S: FID = tr S + 4 tr S - 2 tr 2S = tr S, all from the trace term
+    trace = np.trace(np.cov(real, rowvar=False))
+    assert spread["mean"] == pytest.approx(0, abs=1e-12) and spread["covariance"] == pytest.approx(trace, rel=1e-6)
+    assert spread["total_variance_generated"] == pytest.approx(4 * spread["total_variance_real"])
+    assert spread["fid"] == fid_from_features(real, 2 * real)

@@ -78,7 +78,6 @@ def _convs() -> list[tuple[int, int, int, int]]:
 def test_state_dict_has_the_pytorch_fid_layout():
     sd = FIDInceptionV3().state_dict()
     for key, shape in KNOWN_KEYS.items():
-        assert key in sd, key
         assert tuple(sd[key].shape) == shape, key
     assert not any(k.startswith("AuxLogits") for k in sd)
     top = {"Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
@@ -166,7 +165,6 @@ def images_uint8(n: int, size: int = 64, seed: int = 0) -> torch.Tensor:
 
 
 def test_load_gives_a_frozen_eval_model_with_the_file_weights(model):
-    assert isinstance(model, FIDInceptionV3)
     assert not model.training
     assert not any(p.requires_grad for p in model.parameters())
     torch.testing.assert_close(model.fc.bias, fake_state_dict()["fc.bias"], rtol=0, atol=0)
@@ -178,7 +176,7 @@ def test_features_shapes_determinism_and_batch_independence(model):
     assert a["pool"].shape == (4, 2048) and a["logits"].shape == (4, 1008)
     assert a["pool"].dtype == a["logits"].dtype == torch.float32
     assert a["pool"].device.type == "cpu"
-    assert torch.isfinite(a["pool"]).all() and a["pool"].abs().max() > 0
+    assert torch.isfinite(a["pool"]).all() and a["pool"].abs().max() > 0  # can fail: all-zero features would make the batch check below vacuous
     b = inception_features(model, x, batch_size=2)  # two batches of 2
     torch.testing.assert_close(b["pool"], a["pool"], rtol=0, atol=1e-4)
     torch.testing.assert_close(b["logits"], a["logits"], rtol=0, atol=1e-4)
@@ -319,9 +317,13 @@ def test_load_inception_without_weights_raises_missing_dependency(places):
 
 
 def test_preprocess_shape_and_range():
-    x = preprocess(images_uint8(2, size=64))
+    images = images_uint8(2, size=64)
+    x = preprocess(images)
     assert x.shape == (2, 3, 299, 299) and x.dtype == torch.float32
-    assert x.min() >= -1 and x.max() <= 1
+    # pytorch-fid's path written out: bytes / 255, bilinear without antialiasing nor corner alignment, 2x - 1
+    spec = torch.nn.functional.interpolate(images.float() / 255, size=(299, 299), mode="bilinear",
+                                           align_corners=False, antialias=False) * 2 - 1
+    torch.testing.assert_close(x, spec, rtol=0, atol=1e-6)
     # Black and white reach -1 and 1, up to the float rounding of the bilinear weights (which
     # pytorch-fid has too: no clamping, to stay bit-identical with it).
     extremes = preprocess(torch.tensor([0, 255], dtype=torch.uint8).view(1, 1, 1, 2).expand(1, 3, 8, 2))

@@ -225,11 +225,11 @@ def _in_lower_layer(name: str) -> bool:
 
 
 def test_the_package_is_parsed():
-    assert "artforge.config" in MODULES and "artforge.training.engine" in MODULES
+    assert "artforge.config" in MODULES and "artforge.training.engine" in MODULES  # can fail: the module walk missed files
     graph = import_graph()
     # relative, parent-relative and `from . import submodule` imports resolve to modules
-    assert "artforge.training.checkpoint" in graph["artforge.training.engine"]
-    assert "artforge.errors" in graph["artforge.training.engine"]
+    assert "artforge.training.checkpoint" in graph["artforge.training.engine"]  # can fail: `from . import x` unresolved
+    assert "artforge.errors" in graph["artforge.training.engine"]  # can fail: `from ..errors import` unresolved
 
 
 def test_find_cycles_reports_each_cycle_as_a_chain():
@@ -243,7 +243,7 @@ def test_find_cycles_reports_each_cycle_as_a_chain():
 def test_no_import_cycles():
     graph = import_graph()
     for (importer, imported), change in PENDING_EDGES.items():
-        assert imported in graph[importer], f"{importer} no longer imports {imported}: drop its PENDING_EDGES entry"
+        assert imported in graph[importer], f"{importer} no longer imports {imported}: drop its PENDING_EDGES entry"  # can fail: stale entry
         del graph[importer][imported]
     cycles = find_cycles(graph)
     assert not cycles, "import cycles (lazy imports count too):\n" + "\n".join(_chain(graph, c) for c in cycles)
@@ -258,7 +258,7 @@ def test_lower_layers_do_not_import_config():
     ]
     assert not offenders, "lower layers importing artforge.config: " + ", ".join(offenders)
     for name in CONFIG_ALLOWED:
-        assert name in MODULES, f"stale allow-list entry {name}"
+        assert name in MODULES, f"stale allow-list entry {name}"  # can fail: a module renamed or removed
 
 
 def _strings(node: ast.AST):
@@ -296,6 +296,6 @@ def test_lower_layer_errors_do_not_name_cli_flags():
             offenders += flag_wording(name)
     assert not offenders, "lower-layer errors naming CLI flags:\n" + "\n".join(offenders)
     for name in FLAG_WORDING_ALLOWED:
-        assert name in MODULES, f"stale allow-list entry {name}"
+        assert name in MODULES, f"stale allow-list entry {name}"  # can fail: a module renamed or removed
         if name not in CONFIG_ALLOWED:
             assert flag_wording(name), f"{name} names no CLI flag any more: drop its FLAG_WORDING_ALLOWED entry"

@@ -361,6 +361,6 @@ def test_fixed_sample_same_in_memory_and_streaming(ds):
     assert a_img.shape == (6, 3, RES, RES)
     assert torch.equal(a_img, b_img) and torch.equal(a_lab, b_lab)
     got = [index_of_color(img) for img in a_img]
-    assert len(set(got)) == 6 and set(got) <= set(TRAIN)
+    assert len(set(got)) == 6 and set(got) <= set(TRAIN)  # can fail: a validation image in the training sample
     assert a_lab.tolist() == [label(i) for i in got]
     assert not torch.equal(mem.fixed_sample(6, seed=3)[0], a_img)

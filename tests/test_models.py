@@ -36,7 +36,6 @@ def test_output_shapes(resolution, channels):
     with torch.no_grad():
         x = g(z)
         assert x.shape == (2, channels, resolution, resolution)
-        assert x.min() >= -1 and x.max() <= 1
         logits = d(x)
     assert logits.shape == (2,)  # one logit per image
     assert torch.isfinite(logits).all()
@@ -47,8 +46,8 @@ def test_generator_output_is_bounded_even_for_huge_z():
     g = DCGANGenerator(DCGANConfig(resolution=32, z_dim=8, width=8))
     with torch.no_grad():
         x = g(torch.randn(4, 8) * 1e3)
-    assert x.min() >= -1 and x.max() <= 1
-    assert x.std() > 0  # not a constant image
+    assert x.min() >= -1 and x.max() <= 1  # can fail: without its tanh, G's output at z * 1e3 is far outside
+    assert x.std() > 0  # can fail: not a constant image, though saturated
 
 
 def test_widths():
@@ -221,11 +220,11 @@ def test_make_config_ignores_unknown_options():
 def test_build_returns_the_family_s_named_networks():
     nets = registry.build("dcgan", DCGANConfig(resolution=16, z_dim=8, width=8))
     assert list(nets) == ["G", "D"]
-    assert isinstance(nets["G"], DCGANGenerator) and isinstance(nets["D"], DCGANDiscriminator)
+    assert isinstance(nets["G"], DCGANGenerator) and isinstance(nets["D"], DCGANDiscriminator)  # can fail: miswired family
     family = registry.get_family("dcgan")
     assert family.ema == ("G",) and family.sampler == "G_ema" and family.modality == "image"
-    assert isinstance(family.generator(DCGANConfig(resolution=16, z_dim=8, width=8)), DCGANGenerator)
-    assert "dcgan" in registry.ARCHITECTURES
+    assert isinstance(family.generator(DCGANConfig(resolution=16, z_dim=8, width=8)), DCGANGenerator)  # can fail: miswired
+    assert "dcgan" in registry.ARCHITECTURES  # can fail: a family the CLI does not offer
 
 
 def test_every_family_builds_what_it_declares():
@@ -242,7 +241,7 @@ def test_every_family_builds_what_it_declares():
     for name, family in registry.FAMILIES.items():
         cfg = family.config(**small[name])
         nets = family.build(cfg)
-        assert set(family.ema) <= set(nets) and family.sampler.removesuffix("_ema") in nets
+        assert set(family.ema) <= set(nets) and family.sampler.removesuffix("_ema") in nets  # can fail: a declared net not built
         assert family.modality in MODALITIES and family.config_dict(cfg) == dataclasses.asdict(cfg)
         G, D = family.generator(cfg), nets["D"]
         if "latent" in family.inputs:
@@ -290,4 +289,4 @@ def test_backward_reaches_every_parameter():
     d(g(torch.randn(3, 8), c), c).sum().backward()
     for net in (g, d):
         for name, p in net.named_parameters():
-            assert p.grad is not None, name
+            assert p.grad is not None, name  # can fail: a parameter off the graph has no gradient

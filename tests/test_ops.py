@@ -39,7 +39,7 @@ def test_a_returned_old_image_is_one_the_pool_held_and_the_new_one_takes_its_slo
         got = float(pool.query(new, gen)[0, 0, 0, 0])
         after = {float(v) for v in pool.images[:, 0, 0, 0]}
         if got != value:
-            assert got in held and value in after and got not in after
+            assert got in held and value in after and got not in after  # can fail: a swap that keeps or loses an image
 
 
 def test_a_size_0_pool_is_off():

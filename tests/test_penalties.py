@@ -48,7 +48,7 @@ def test_interpolates_lie_between_real_and_fake():
     points = interpolate(real, fake, gen(3))
     assert points.requires_grad and points.shape == real.shape
     assert torch.allclose(points[:, 0], points[:, 2])  # one epsilon per sample
-    assert points.min() >= 0 and points.max() <= 1
+    assert points.min() >= 0 and points.max() <= 1  # can fail: an epsilon outside [0, 1] extrapolates
     assert 0.4 < points.mean().item() < 0.6  # epsilon ~ U(0, 1)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artforge import __version__ as artforge_version
 from artforge.config import PrepareConfig
 from artforge.data.archive import open_dataset
 from artforge.data.ingest import prepare
@@ -587,7 +588,7 @@ def test_round_trip_through_open_dataset(tmp_path):
     assert sorted(np.concatenate([ds.indices(s) for s in ("train", "val", "test")]).tolist()) == list(range(5))
     assert [len(ds.indices(s)) for s in ("train", "val", "test")] == [3, 1, 1]
     assert json.loads(result.manifest_path.read_text()) == ds.manifest
-    assert ds.manifest["options"]["size"] == 20 and "artforge_version" in ds.manifest
+    assert ds.manifest["options"]["size"] == 20 and ds.manifest["artforge_version"] == artforge_version
     assert "5 images" in result.summary
 
 

@@ -43,7 +43,7 @@ def test_openmoji_pairs_are_line_art_beside_the_coloured_emoji(tmp_path):
         assert (spread < 40).mean() > 0.97  # the input side is black on white: no colour
         assert (colour.astype(int).max(axis=2) - colour.astype(int).min(axis=2)).max() > 60 or colour.min() < 60
         ink = line.max(axis=2) < 80  # where the drawing's lines are, the coloured side is dark too
-        assert ink.sum() > 0 and (colour[ink].max(axis=1) < 140).mean() > 0.9
+        assert ink.sum() > 0 and (colour[ink].max(axis=1) < 140).mean() > 0.9  # can fail: a drawing with no lines
 
 
 def test_two_folders_pair_by_file_name_and_the_unmatched_are_reported(tmp_path):

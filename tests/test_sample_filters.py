@@ -131,4 +131,4 @@ def test_filter_options_mean_the_same_in_sample_evaluate_and_bench():
     assert ToyBenchConfig(filter="jacobian,d").filter == ("jacobian", "d")  # the benchmark scores several
     from artforge.catalog import SAMPLE_FILTERS
     from artforge.config import IMAGE_FILTERS
-    assert set(IMAGE_FILTERS) <= set(SAMPLE_FILTERS)  # the image commands offer a subset of the same names
+    assert set(IMAGE_FILTERS) <= set(SAMPLE_FILTERS)  # can fail: the image commands offer a subset of the same names

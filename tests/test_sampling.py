@@ -115,7 +115,13 @@ def test_jacobian_norms_of_a_seed_do_not_depend_on_the_batch(trained_run):
     model = artforge.load(trained_run, device="cpu")
     a = model.jacobian_norms([3, 5, 9])
     b = model.jacobian_norms([9, 3], batch=1)
-    assert a.shape == (3,) and (a > 0).all()
+    assert a.shape == (3,)
+    # an estimate from 8 probes: within 30% of the exact Frobenius norm of dG/dz, by autograd
+    exact = []
+    for seed in (3, 5, 9):
+        jacobian = torch.autograd.functional.jacobian(model.G, model.latents([seed]))
+        exact.append(float(jacobian.flatten().norm()))
+    np.testing.assert_allclose(a, exact, rtol=0.3)
     np.testing.assert_allclose(b, a[[2, 0]], rtol=1e-5)
 
 

@@ -98,7 +98,7 @@ def test_evaluate_scores_translations_against_the_true_images(pix2pix_run, sr_ru
     assert "PSNR" in said and "SSIM" in said and "dropout variations differ" in said
     report = json.loads((pix2pix_run / "eval" / "step-000002.json").read_text())
     assert set(report["results"]["model"]) >= {"psnr", "ssim", "mae", "swd"}
-    assert report["reference"]["split"] == "val" and report["diversity"]["mae_between_draws"] > 0
+    assert report["reference"]["split"] == "val" and report["diversity"]["mae_between_draws"] > 0  # can fail: dropout off at sampling
     assert main(["evaluate", str(sr_runs[1]), "--metrics", "swd", "--split", "all", "--quiet"]) == 0
     report = json.loads(next((sr_runs[1] / "eval").glob("*.json")).read_text())
     assert set(report["results"]) == {"bicubic", "lanczos", "model"}

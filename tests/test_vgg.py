@@ -32,7 +32,7 @@ def test_perceptual_loss_loads_a_state_dict_and_compares_features(tmp_path):
     y = (x + 0.3 * torch.randn_like(x)).requires_grad_(True)
     value = loss(y, x)
     value.backward()
-    assert value.item() > 0 and y.grad is not None and all(p.grad is None for p in loss.parameters())
+    assert value.item() > 0 and y.grad is not None and all(p.grad is None for p in loss.parameters())  # can fail: 0 is the identical pair's value above
     gray = loss(x[:, :1], x[:, :1])  # grey images go in repeated to RGB
     assert gray.item() == 0
 

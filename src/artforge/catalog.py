@@ -17,6 +17,7 @@ D_AUGMENT_POLICIES = ("diffaug", "bgc")  # training.diffaug.D_AUGMENT_POLICIES
 D_AUGMENTS = ("xflip", "rot90", "translation", "scale", "rotate", "brightness", "contrast", "saturation",
               "cutout")  # training.diffaug.D_AUGMENTS
 AUGMENTS = ("flip", "scale", "crop", "rotate", "transpose")  # data.augment.AUGMENTS
+EXTRACTORS = ("inception", "encoder", "random")  # metrics.extractors.make_extractor's names (or a network file)
 EVAL_METRICS_DEFAULT = ("fid", "kid", "pr", "dc", "swd", "novelty")  # what artforge evaluate scores unless told
 
 # What config.py's ``_registry(kind)`` looks up; d_augment takes a policy or an operation.

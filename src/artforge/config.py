@@ -660,7 +660,8 @@ class TrainConfig(SoundMusicOptions, StyleOptions, DCGANOptions):  # each family
                              "the first metric then picks the best checkpoint); 0: off")
     eval_metrics: tuple = option(("fid",), "metrics for --eval-every (see 'artforge evaluate --help')", metavar="LIST")
     eval_n: int = option(5000, "generated images per --eval-every evaluation")
-    eval_extractor: str = option("inception", "feature network for --eval-every: inception, encoder or a TorchScript file")
+    eval_extractor: str = option("inception", "feature network for --eval-every: inception, encoder, random or a "
+                                 "TorchScript file")
     inception_weights: str | None = option(None, "the Inception weights file for FID/KID/IS (see 'artforge evaluate --help')")
     seed: int = option(0, "seed for weights, data order, noise and augmentation")
     device: str = option("auto", DEVICES_HELP)
@@ -893,8 +894,9 @@ class EvaluateConfig:
                               metavar="DIR")
     metrics: tuple = option(EVAL_METRICS_DEFAULT, METRICS_HELP, metavar="LIST")
     extractor: str = option("inception", "feature network: inception (pytorch-fid weights), encoder (trained "
-                            "on the dataset, offline), or your own network saved with torch.export (.pt2) or "
-                            "TorchScript (.pt)")
+                            "on a seeded half of the dataset, offline; scored against the other half), random "
+                            "(fixed-seed random weights, offline), or your own network saved with torch.export "
+                            "(.pt2) or TorchScript (.pt)")
     inception_weights: str | None = option(None, "the file pt_inception-2015-12-05-6726825d.pth (default: "
                                            "$ARTFORGE_INCEPTION_WEIGHTS, then the torch hub cache)")
     classifier: str | None = option(None, "your classifier (.pt2 or TorchScript .pt) for the classes metric "

@@ -14,6 +14,7 @@ import io
 import json
 from pathlib import Path
 
+from .catalog import EXTRACTORS
 from .training.monitor import read_log
 from .training.rundir import RunLayout, resolve_run
 from .utils.files import atomic_write_text, read_json
@@ -111,7 +112,7 @@ def _training_protocol(events: list[dict], options: dict) -> str | None:
         return None
     extractor = str(train.get("eval_extractor", "inception"))
     return protocol_label({"split": train.get("split", "train"), "generated": train["eval_n"],
-                           "extractor": extractor if extractor in ("inception", "encoder") else Path(extractor).name})
+                           "extractor": extractor if extractor in EXTRACTORS else Path(extractor).name})
 
 
 def _evaluation_section(run_dir: Path) -> str:

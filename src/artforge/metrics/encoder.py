@@ -1,22 +1,36 @@
-"""A small convolutional autoencoder trained on the dataset itself, as an offline feature extractor.
+"""A small convolutional autoencoder trained on part of the dataset, as an offline feature extractor.
 
 Where the Inception weights cannot be had, FID-style metrics still need a feature space in which
 distances mean something for *these* images. An autoencoder trained for a minute or two on the
-dataset gives one: its 256-d bottleneck summarizes what varies across the dataset's images. The
-trained encoder is cached per dataset content, so every run on a dataset is scored in the same
-space. Scores from it compare runs on the same dataset; they are not comparable with published FID.
+dataset gives one: its 256-d bottleneck summarizes what varies across the dataset's images.
+
+The encoder never sees the images it is scored against: a seeded hash of each item's name puts it
+in the encoder's part (``EncoderSplit.fraction``, half by default) or in the held-out part, and
+FID/KID with this encoder compare against the held-out part only (metrics/evaluate.py). A network
+fitted to the reference images would measure how well a generator reproduces what the network
+memorised, not the data distribution. The split (seed, fraction) is part of the cache key and of
+every result. The trained encoder is cached per dataset content and split, so every run on a
+dataset is scored in the same space. Scores from it compare runs on the same dataset; they are not
+comparable with published FID.
+
+``random_network`` is the same architecture, randomly initialised from a fixed seed and never
+trained: the "random network features" baseline (Naeem et al. 2020 use randomly initialised
+embeddings to evaluate generative models), a judge no data has shaped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save
 from torch import Tensor, nn
 
-ENCODER_VERSION = 1
+ENCODER_VERSION = 2  # 2: trained on its own split (1 saw every image it scored)
 SIZE = 64
 FEATURES = 256
 
@@ -59,6 +73,51 @@ class SmallDecoder(nn.Module):
         return self.net(h)
 
 
+@dataclass(frozen=True)
+class EncoderSplit:
+    """Which items train the encoder: those whose seeded name hash falls below ``fraction``."""
+
+    seed: int = 0
+    fraction: float = 0.5
+
+    def __post_init__(self):
+        if not 0 < self.fraction < 1:
+            raise ValueError(f"the encoder's share of the images must be in (0, 1), got {self.fraction}")
+
+    @property
+    def key(self) -> str:
+        """What the cache key and the extractor's identity carry."""
+        return f"split-seed{self.seed}-frac{self.fraction:g}"
+
+    def describe(self, train: int, held_out: int) -> dict:
+        return {"rule": "seeded sha256 of each item's name in the dataset", "seed": self.seed,
+                "encoder_fraction": self.fraction, "encoder_images": train, "held_out_images": held_out,
+                "scored_against": "held-out part only"}
+
+
+def unit_hash(name: str, seed: int) -> float:
+    """A name's position in [0, 1), from sha256 of (seed, name): an item keeps its part whatever else the
+    dataset holds (a prepared dataset's names follow its seeded, content-hashed order)."""
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64
+
+
+def split_indices(names, split: EncoderSplit = EncoderSplit()) -> tuple[np.ndarray, np.ndarray]:
+    """(the encoder's item indices, the held-out ones): disjoint, together every item, sorted."""
+    in_encoder = np.array([unit_hash(str(n), split.seed) < split.fraction for n in names], dtype=bool)
+    return np.flatnonzero(in_encoder), np.flatnonzero(~in_encoder)
+
+
+RANDOM_SEED = 0
+
+
+def random_network(seed: int = RANDOM_SEED) -> SmallEncoder:
+    """The encoder's architecture with fixed-seed random weights, never trained."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return SmallEncoder().eval().requires_grad_(False)
+
+
 def train_encoder(images_uint8: Tensor, steps: int = 1500, batch: int = 64, seed: int = 0,
                   progress: bool = True) -> SmallEncoder:
     """Reconstruction training on the images (N, C, H, W) uint8, with random flips; deterministic."""
@@ -92,8 +151,10 @@ ENCODER_STEPS = 1500
 
 
 def encoder_for(dataset, device: torch.device, progress: bool = True, max_images: int = 10_000,
-                steps: int = ENCODER_STEPS) -> tuple[SmallEncoder, str]:
-    """The cached encoder of this dataset (trained now if there is none); and its fingerprint."""
+                steps: int = ENCODER_STEPS, split: EncoderSplit = EncoderSplit()) -> tuple[SmallEncoder, str]:
+    """The cached encoder of this dataset and split (trained now on the split's encoder part if there is
+    none); and the dataset's fingerprint. ``split_indices(dataset.names, split)[1]`` are the images it
+    never saw: the only ones to score against."""
     from ..data.loader import decode_all
     from ..utils.files import atomic_write_bytes
     from .cache import cache_dir, dataset_fingerprint
@@ -102,17 +163,23 @@ def encoder_for(dataset, device: torch.device, progress: bool = True, max_images
     trained = "" if steps == ENCODER_STEPS else f"-{steps}steps"  # a shorter-trained one is not the same encoder
     paired = bool(getattr(dataset, "pairs", None))  # a paired dataset's encoder learns its targets (right halves)
     trained += "-targets" if paired else ""
-    path = cache_dir("encoders") / f"{fingerprint}{trained}-v{ENCODER_VERSION}.safetensors"
+    path = cache_dir("encoders") / f"{fingerprint}{trained}-{split.key}-v{ENCODER_VERSION}.safetensors"
     encoder = SmallEncoder()
     if path.exists():
         encoder.load_state_dict(load_file(str(path)))
     else:
         started = time.time()
-        images = decode_all(dataset, dataset.indices("all")[:max_images], progress)
+        train_part, _ = split_indices(dataset.names, split)
+        if len(train_part) == 0:
+            from ..errors import DataError
+            raise DataError(f"dataset {dataset.path} has too few images ({len(dataset.names)}) to train the encoder "
+                            "on half of them and score against the other half",
+                            "use a dataset of at least a few hundred images, or another extractor")
+        images = decode_all(dataset, train_part[:max_images], progress)
         if paired:
             images = images[..., images.shape[-1] // 2:].contiguous()
         encoder = train_encoder(images, steps=steps, progress=progress)
         weights = {k: v.contiguous() for k, v in encoder.state_dict().items()}
-        atomic_write_bytes(path, save(weights, metadata={"dataset": str(dataset.path),
+        atomic_write_bytes(path, save(weights, metadata={"dataset": str(dataset.path), "split": split.key,
                                                          "seconds": f"{time.time() - started:.0f}"}))
     return encoder.to(device).eval().requires_grad_(False), fingerprint

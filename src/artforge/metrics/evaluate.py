@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .._version import __version__
+from ..catalog import EXTRACTORS
 from ..draws import filter_draws
 from ..errors import UsageError
 from .swd import PatchDescriptors, swd_from_descriptors
@@ -149,8 +150,10 @@ def collect_reference(source, needs: set, extractor, cfg: EvaluateOptions, class
 # ----------------------------------------------------------------------------- the metrics
 
 def _fid(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
-    from .fid import fid_from_features
-    return {"fid": fid_from_features(real.features, fake.features)}
+    """FID, and its split into the means' and the covariances' terms with each set's total variance."""
+    from .fid import fid_terms
+    terms = fid_terms(real.features, fake.features)
+    return {"fid": terms.pop("fid"), "fid_terms": terms}
 
 
 def _kid(real: Collected, fake: Collected, ctx: EvalContext) -> dict:
@@ -334,15 +337,18 @@ def protocol(cfg: EvaluateOptions) -> dict:
     Training's --eval-every (train split, --eval-n 5,000) and ``artforge evaluate RUN`` (all, 10,000)
     differ by default, so every result carries this, and its numbers are shown with ``protocol_label``.
     """
-    extractor = cfg.extractor if cfg.extractor in ("inception", "encoder") else Path(cfg.extractor).name
+    extractor = cfg.extractor if cfg.extractor in EXTRACTORS else Path(cfg.extractor).name
     return {"split": cfg.split or "all", "generated": cfg.n, "extractor": extractor, "truncation": cfg.truncation,
             "filter": list(cfg.filter), "filter_drop": cfg.filter_drop if cfg.filter else None}
 
 
 def _measured_protocol(cfg: EvaluateOptions, real: dict, fake: dict, extractor) -> dict:
     """``protocol(cfg)`` as it ran: a folder has no split and may hold fewer images; SWD alone uses no network."""
-    return {**protocol(cfg), "split": real.get("split") if real.get("kind") == "dataset" else None,
-            "generated": fake["images"], **({} if extractor else {"extractor": None})}
+    measured = {**protocol(cfg), "split": real.get("split") if real.get("kind") == "dataset" else None,
+                "generated": fake["images"], **({} if extractor else {"extractor": None})}
+    if real.get("part"):  # the encoder's held-out part: a reference of its own, not comparable with the whole split
+        measured["part"] = real["part"]
+    return measured
 
 
 def report_protocol(report: dict) -> dict | None:
@@ -369,11 +375,25 @@ def protocol_label(p: dict | None) -> str:
     if not p:
         return "protocol unknown"
     split = {None: "reference folder", "all": "all splits"}.get(p.get("split"), f"{p.get('split')} split")
+    if p.get("part"):
+        split += f" ({p['part']})"
     parts = [split, f"{p['generated']:,} images", str(p.get("extractor") or "no features")]
     if p.get("truncation", 1.0) != 1.0:
         parts.append(f"truncation {p['truncation']:g}")
     parts += [f"{name} filter F={p.get('filter_drop'):g}" for name in p.get("filter") or []]
     return ", ".join(parts)
+
+
+def _held_out_reference(real_source, extractor, cfg: EvaluateOptions, announce):
+    """The reference images an extractor may judge: an encoder fitted to part of the dataset is scored only
+    against the part it never saw (every metric then uses that part, so they share one reference)."""
+    if extractor is None or extractor.held_out is None or not hasattr(real_source, "restricted"):
+        return real_source
+    restricted = real_source.restricted(extractor.held_out, f"{extractor.name}'s held-out part", cfg.max_real)
+    if cfg.progress:  # the command says it; evaluation during training logs it in each result
+        announce(f"reference: the {len(restricted):,} of {len(real_source.dataset.indices(cfg.split)):,} "
+                 f"{cfg.split}-split images the {extractor.name} never saw")
+    return restricted
 
 
 def _classifier(cfg: EvaluateOptions, dataset, device):
@@ -442,6 +462,7 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     if needs & {"features", "logits"}:
         extractor = make_extractor(cfg.extractor, device=device, dataset=dataset, weights=cfg.inception_weights,
                                    progress=cfg.progress)
+    real_source = _held_out_reference(real_source, extractor, cfg, announce)
     classifier, classifier_info = _classifier(cfg, dataset, device) if "labels" in needs else (None, None)
     real, cached = collect_reference(real_source, needs - {"logits", "labels"}, extractor, cfg)
     fake = collect(fake_source, needs, extractor, cfg.batch, cfg.seed, classifier, cfg.progress, "generated images")

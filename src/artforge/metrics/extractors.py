@@ -2,15 +2,18 @@
 
     inception     FID Inception-v3 with the pytorch-fid weights: pool3 features (2048) and the
                   1008 logits the Inception Score uses. The reference every paper reports.
-    encoder       a small convolutional autoencoder trained on the dataset itself (cached): needs
-                  no download, so every metric works offline; numbers compare only across runs
-                  scored with the same dataset's encoder.
+    encoder       a small convolutional autoencoder trained on a seeded half of the dataset (cached),
+                  scored only against the other half: needs no download, so every metric works
+                  offline; numbers compare only across runs scored with the same dataset's encoder.
+    random        the encoder's architecture with fixed-seed random weights, never trained: a judge
+                  no data has shaped (the "random network features" baseline).
     PATH          a network the user supplies, as TorchScript (.pt, torch.jit.save) or as an exported
                   program (.pt2, torch.export.save): it gets float images in [0, 1] (B, 3, H, W)
                   and its output, flattened per image, is the feature.
 
 Every extractor maps uint8 images (B, C, H, W) to {"features": (B, D) float32, ...} on the CPU, and
-has an ``identity`` string: what determines its features, part of the reference-stats cache key.
+has an ``identity`` string: what determines its features, part of the reference-stats cache key. An
+extractor fitted to part of a dataset names the items it may be scored against (``held_out``).
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from ..catalog import EXTRACTORS
 from ..errors import UsageError
 from .cache import file_digest
 
@@ -34,6 +39,7 @@ class Extractor:
     run: Callable[[Tensor], dict[str, Tensor]]
     info: dict = field(default_factory=dict)  # what results record about it (resize filter, ...)
     has_logits: bool = False
+    held_out: np.ndarray | None = None  # dataset items it never saw: score only against these (None: any)
 
     @torch.no_grad()
     def __call__(self, images_uint8: Tensor) -> dict[str, Tensor]:
@@ -96,19 +102,32 @@ def torchscript_extractor(path: str, device: torch.device) -> Extractor:
     return Extractor("user", f"user:{file_digest(Path(path))}", run, {"file": str(path)})
 
 
-def encoder_extractor(dataset, device: torch.device, progress: bool = True) -> Extractor:
-    from .encoder import ENCODER_VERSION, encoder_for
+def encoder_extractor(dataset, device: torch.device, progress: bool = True, split=None) -> Extractor:
+    """The dataset's encoder, trained on ``split``'s encoder part (default ``EncoderSplit()``: a seeded half)."""
+    from .encoder import ENCODER_VERSION, EncoderSplit, encoder_for, split_indices
 
-    encoder, fingerprint = encoder_for(dataset, device, progress=progress)
+    split = split or EncoderSplit()
+    encoder, fingerprint = encoder_for(dataset, device, progress=progress, split=split)
+    trained_on, held_out = split_indices(dataset.names, split)
 
     def run(images: Tensor) -> dict[str, Tensor]:
         return {"features": encoder.features(images.to(device)).float().cpu()}
 
-    return Extractor("encoder", f"encoder:{ENCODER_VERSION}:{fingerprint}", run,
-                     {"trained_on": str(dataset.path), "input_size": encoder.size})
+    return Extractor("encoder", f"encoder:{ENCODER_VERSION}:{fingerprint}:{split.key}", run,
+                     {"trained_on": str(dataset.path), "input_size": encoder.size,
+                      "split": split.describe(len(trained_on), len(held_out))}, held_out=held_out)
 
 
-EXTRACTORS = ("inception", "encoder")  # plus any path to a TorchScript file
+def random_extractor(device: torch.device) -> Extractor:
+    from .encoder import ENCODER_VERSION, RANDOM_SEED, random_network
+
+    network = random_network(RANDOM_SEED).to(device)
+
+    def run(images: Tensor) -> dict[str, Tensor]:
+        return {"features": network.features(images.to(device)).float().cpu()}
+
+    return Extractor("random", f"random:{ENCODER_VERSION}:seed{RANDOM_SEED}", run,
+                     {"weights": f"random, seed {RANDOM_SEED}, never trained", "input_size": network.size})
 
 
 def make_extractor(spec: str, *, device: torch.device, dataset=None, weights: str | None = None,
@@ -120,7 +139,9 @@ def make_extractor(spec: str, *, device: torch.device, dataset=None, weights: st
             raise UsageError("the encoder extractor needs a prepared dataset to train on",
                              "compare with a dataset made by 'artforge prepare', or use the inception extractor")
         return encoder_extractor(dataset, device, progress)
+    if spec == "random":
+        return random_extractor(device)
     if spec.endswith((".pt", ".pt2", ".pth", ".ts", ".jit")):
         return torchscript_extractor(spec, device)
     raise UsageError(f"extractor {spec!r} is not known",
-                     "pass inception, encoder, or a saved network (.pt2 from torch.export, .pt from torch.jit)")
+                     f"pass {', '.join(EXTRACTORS)}, or a saved network (.pt2 from torch.export, .pt from torch.jit)")

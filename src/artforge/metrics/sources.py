@@ -46,14 +46,21 @@ class Source(Protocol):
 
 
 class DatasetSource:
-    """Images of one split of a prepared dataset (also StyleGAN2-ADA datasets)."""
+    """Images of one split of a prepared dataset (also StyleGAN2-ADA datasets); with ``keep``, only those of
+    its items (an extractor's held-out part, named ``part`` in reports and cache keys)."""
 
-    def __init__(self, dataset: ImageDataset, split: str = "all", max_images: int | None = None):
+    def __init__(self, dataset: ImageDataset, split: str = "all", max_images: int | None = None,
+                 keep: np.ndarray | None = None, part: str | None = None):
         self.dataset = dataset
         self.split = split
-        self.indices = dataset.indices(split)[:max_images]
+        self.part = part
+        indices = dataset.indices(split)
+        if keep is not None:
+            indices = indices[np.isin(indices, keep)]
+        self.indices = indices[:max_images]
         if len(self.indices) == 0:
-            raise DataError(f"dataset {dataset.path} has no images in its {split!r} split",
+            where = f"its {split!r} split" + (f" and the {part}" if part else "")
+            raise DataError(f"dataset {dataset.path} has no images in {where}",
                             "use the 'all' split, or another split that has images")
         self.resolution, self.channels, self.shape = dataset.resolution, dataset.channels, dataset.shape
 
@@ -71,11 +78,17 @@ class DatasetSource:
 
     @property
     def fingerprint(self) -> str:
-        return f"{dataset_fingerprint(self.dataset.path)}:{self.split}:{len(self.indices)}"
+        part = f":{self.part}" if self.part else ""  # sources without a part keep the key they always had
+        return f"{dataset_fingerprint(self.dataset.path)}:{self.split}{part}:{len(self.indices)}"
+
+    def restricted(self, keep: np.ndarray, part: str, max_images: int | None = None) -> "DatasetSource":
+        """The same split, only the items in ``keep``."""
+        return DatasetSource(self.dataset, self.split, max_images, keep=keep, part=part)
 
     def describe(self) -> dict:
-        return {"kind": "dataset", "path": str(self.dataset.path), "split": self.split, "images": len(self),
-                "resolution": self.resolution}
+        described = {"kind": "dataset", "path": str(self.dataset.path), "split": self.split, "images": len(self),
+                     "resolution": self.resolution}
+        return {**described, "part": self.part} if self.part else described
 
 
 def _fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:

@@ -144,7 +144,7 @@ def _reference(cfg, translator) -> tuple[object, np.ndarray]:
 # ----------------------------------------------------------------------------- scoring
 
 def _distribution(metrics, targets: Tensor, outputs: dict[str, Tensor], cfg, dataset, device, default_metrics: bool,
-                  announce=print) -> dict[str, dict]:
+                  announce=print, indices: np.ndarray | None = None) -> dict[str, dict]:
     """SWD and, when asked for, KID and FID of each method's outputs against the targets."""
     from .swd import swd
     results = {name: {} for name in outputs}
@@ -165,11 +165,19 @@ def _distribution(metrics, targets: Tensor, outputs: dict[str, Tensor], cfg, dat
             announce(f"note: KID and FID left out ({exc}); --extractor encoder scores them offline")
             return results
 
+        scored = np.ones(len(targets), dtype=bool)
+        if extractor.held_out is not None and indices is not None:  # an encoder judges only items it never saw
+            scored = np.isin(indices, extractor.held_out)
+            if not scored.any():
+                announce("note: KID and FID left out (the encoder saw every reference item)")
+                return results
+
         def features(images):
+            images = images[torch.from_numpy(scored)]
             return np.concatenate([extractor(chunk)["features"].numpy() for chunk in images.split(cfg.batch)])
 
         real = features(targets)
-        size = min(cfg.kid_subset_size, len(targets))
+        size = min(cfg.kid_subset_size, int(scored.sum()))
         for name, out in outputs.items():
             fake = features(out)
             if "kid" in metrics:
@@ -177,6 +185,7 @@ def _distribution(metrics, targets: Tensor, outputs: dict[str, Tensor], cfg, dat
                 results[name].update(kid=k["kid"], kid_std=k["kid_std"])
             if "fid" in metrics:
                 results[name]["fid"] = fid_from_features(real, fake)
+            results[name]["kid_fid_items"] = int(scored.sum())  # an encoder's held-out items only
     return results
 
 
@@ -208,7 +217,7 @@ def evaluate_translation(cfg, announce=print) -> dict:
     metrics = [m for m in cfg.metrics if m in ("swd", "kid", "fid")]
     default_metrics = tuple(cfg.metrics) == EVAL_METRICS_DEFAULT
     for name, extra in _distribution(metrics, targets, outputs, cfg, dataset, device, default_metrics,
-                                     announce).items():
+                                     announce, indices).items():
         results[name].update(extra)
     report = {
         "artforge_version": __version__,
