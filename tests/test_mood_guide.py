@@ -1,5 +1,6 @@
-"""Mood guidance: the differentiable mood agrees with the measurement, and its gradient moves a piece
-into the quadrant asked for."""
+"""Mood guidance: the differentiable mood agrees with the measurement it copies, and the optimiser reaches
+its objective (mechanics). Whether steered pieces are *heard* in the asked mood is not judged here by
+the objective itself: where a test asks that, an independent judge (metrics/mood_judges.py) answers."""
 
 from __future__ import annotations
 
@@ -114,23 +115,43 @@ def test_targets_and_tempos_follow_the_labels_and_the_plane():
     assert float(middle) == pytest.approx((150 * 60) ** 0.5, rel=1e-5)  # the geometric mean
 
 
-def test_following_the_gradient_moves_a_joyful_piece_into_the_asked_quadrant():
+def _descend_towards(mood: str, start: torch.Tensor, steps: int = 200) -> torch.Tensor:
     guide = MoodGuide.for_model(MOODS, EXTRAS)
-    start = as_model(piece(C_MAJOR, [48, 52, 55], FAST)[None]) * 3  # logits-like: tanh keeps it in [-1, 1]
-    before = measure_mood((start[0] > 0).numpy().astype(np.uint8), SPEC, 150, REFERENCE)
-    assert quadrant(before["valence"], before["arousal"]) == "joyful"
-    asked = torch.tensor([MOODS.index("sombre")])
-    assert float(guide.loss(torch.tanh(start), asked, 0.5)) > 0
+    asked = torch.tensor([MOODS.index(mood)])
     logits = start.clone().requires_grad_(True)
     opt = torch.optim.Adam([logits], lr=0.1)
-    for _ in range(200):
+    for _ in range(steps):
         opt.zero_grad()
         guide.loss(torch.tanh(logits), asked, 0.5).sum().backward()
         opt.step()
-    roll = (logits.detach()[0] > 0).numpy().astype(np.uint8)
-    after = measure_mood(roll, SPEC, EXTRAS["label_tempos"]["sombre"], REFERENCE)
-    assert quadrant(after["valence"], after["arousal"]) == "sombre"
-    assert float(guide.loss(torch.tanh(logits.detach()), asked, 0.5)) == 0.0
+    return logits.detach()
+
+
+def test_mechanics_descending_the_guide_reaches_its_objective():
+    """Mechanics only (not a judgement of mood): the loss reaches 0, i.e. the steering objective's own
+    measure says the asked quadrant."""
+    guide = MoodGuide.for_model(MOODS, EXTRAS)
+    start = as_model(piece(C_MAJOR, [48, 52, 55], FAST)[None]) * 3  # logits-like: tanh keeps it in [-1, 1]
+    asked = torch.tensor([MOODS.index("sombre")])
+    assert float(guide.loss(torch.tanh(start), asked, 0.5)) > 0
+    logits = _descend_towards("sombre", start)
+    assert float(guide.loss(torch.tanh(logits), asked, 0.5)) == 0.0
+    objective = measure_mood((logits[0] > 0).numpy().astype(np.uint8), SPEC, EXTRAS["label_tempos"]["sombre"],
+                             REFERENCE)  # the function the guide copies: the objective, not a judge
+    assert quadrant(objective["valence"], objective["arousal"]) == "sombre"
+
+
+def test_an_independent_key_judge_hears_the_descended_piece_turn_minor():
+    """Judged by music21's Temperley-Kostka-Payne key finder, which the guide never sees."""
+    pytest.importorskip("music21")
+    from artforge.metrics.mood_judges import roll_stream, valence_by_profiles
+
+    start = as_model(piece(C_MAJOR, [48, 52, 55], FAST)[None]) * 3
+    before = valence_by_profiles(roll_stream((start[0] > 0).numpy().astype(np.uint8), SPEC))
+    after = valence_by_profiles(roll_stream((_descend_towards("sombre", start)[0] > 0).numpy().astype(np.uint8),
+                                            SPEC))
+    assert before["key"] == "C major" and after["valence"] == -1  # (the profile-free harmony judge still
+    # hears the C major triad here: the guide adds notes around it rather than changing it)
 
 
 def test_a_guide_needs_mood_labels_and_the_mood_extras():
@@ -168,32 +189,21 @@ class _TinyMusicModel:
         return torch.tanh(self.net(z) - 1.5).reshape(len(z), 2, SPEC.steps, SPEC.pitches)
 
 
-def _moods_heard(model, z, c):
-    rolls = (model.G(z, c) > 0).numpy().astype(np.uint8)
-    heard = []
-    for roll, k in zip(rolls, c.tolist()):
-        m = measure_mood(roll, SPEC, EXTRAS["label_tempos"][MOODS[k]], REFERENCE)
-        heard.append(quadrant(m["valence"], m["arousal"]))
-    return heard
-
-
-def test_steering_moves_pieces_into_their_mood_and_leaves_those_already_there():
+def test_mechanics_steering_reaches_the_objective_and_leaves_pieces_already_there():
+    """Mechanics only (not a judgement of mood): more pieces reach zero steering loss, i.e. the
+    objective's own measure; the independent judges' figures come from artforge evaluate."""
     from artforge.composing import steer_latents
 
     model = _TinyMusicModel()
+    guide = MoodGuide.for_model(MOODS, EXTRAS)
     z = torch.randn(40, 16, generator=torch.Generator().manual_seed(1))
     c = torch.arange(40) % 4
     with torch.no_grad():
-        before = _moods_heard(model, z, c)
         steered = steer_latents(model, z, c, 50)
-        after = _moods_heard(model, steered, c)
-    asked = [MOODS[k] for k in c.tolist()]
-    hits_before = sum(a == b for a, b in zip(asked, before))
-    hits_after = sum(a == b for a, b in zip(asked, after))
-    assert hits_after >= hits_before + 8, (hits_before, hits_after)
-    with torch.no_grad():
-        loss = MoodGuide.for_model(MOODS, EXTRAS).loss(model.G(z, c), c, 0.5)
-    assert torch.equal(steered[loss == 0], z[loss == 0])  # already there: not moved at all
+        loss_before, loss_after = guide.loss(model.G(z, c), c, 0.5), guide.loss(model.G(steered, c), c, 0.5)
+    reached_before, reached_after = int((loss_before == 0).sum()), int((loss_after == 0).sum())
+    assert reached_after >= reached_before + 8, (reached_before, reached_after)
+    assert torch.equal(steered[loss_before == 0], z[loss_before == 0])  # already there: not moved at all
     assert torch.equal(steer_latents(model, z, c, 0), z)
     # a piece's steering does not depend on the others in its pass
     assert torch.allclose(steer_latents(model, z[5:6], c[5:6], 50), steered[5:6], atol=1e-5)

@@ -103,6 +103,25 @@ def test_musegan_trains_resumes_exactly_samples_moods_and_evaluates(roll_dataset
     assert report["mood_training_data"]["accuracy"] == 1.0
     for axis in ("valence", "arousal"):
         _check_sweep_correlation(report["sweep"], axis)
+    judges = report["mood_judges"]
+    from artforge.metrics.music_eval import music_summary_lines
+    from artforge.utils.synth import can_render
+    lines = "\n".join(music_summary_lines(report))
+    assert "the steering objective (not a judge" in lines and "not a judge" in report["mood"]["measured_by"]
+    try:
+        import librosa  # noqa: F401
+    except ImportError:
+        assert "librosa" in judges["unavailable"]
+        return
+    if not can_render():
+        assert "FluidSynth" in judges["unavailable"]
+        return
+    # the independent judges: the held-out real pieces are plainly major or minor and are heard so
+    real = judges["real"]
+    assert real["n"] > 0 and real["valence"]["overall"]["share"] == 1.0
+    for condition in ("steered", "label_alone"):
+        assert judges[condition]["n"] == 8 and np.array(judges[condition]["confusion"]).sum() == 8
+    assert "mood control by independent judges" in lines and "| joyful | steered | 2 |" in lines
 
 
 def _check_sweep_correlation(sweep: dict, axis: str):
@@ -148,3 +167,10 @@ def test_prepare_music_command(tmp_path, capsys):
 
 
 MOODS_ORDER = ("joyful", "tender", "sombre", "tense")
+
+
+def test_the_report_page_keeps_each_markdown_table_apart():
+    from artforge.reporting import _markdown_blocks
+
+    lines = ["| a | b |", "|---|---:|", "| x | 1 |", "", "judges:", "| c |", "|---|", "| y |", "last"]
+    assert _markdown_blocks(lines) == [lines[:3], ["", "judges:"], lines[5:8], ["last"]]

@@ -5,8 +5,8 @@ A piece comes from ``z = randn(z_dim)`` seeded by its seed alone (sampling.py) a
 (``--mood sombre``), or a point on the valence-arousal plane (``--valence -0.5 --arousal 0.8``),
 which G takes as weights over the four mood quadrants (bilinear: the corner moods' embeddings mixed
 by how close the point is to each corner). Then, unless ``--mood-steps 0``, the piece's latent is
-steered (``steer_latents``) until the piece's measured mode and density land where the mood asks: the
-label alone put 39% of a 15-minute Bach model's pieces in the asked quadrant. A note sounds where G's
+steered (``steer_latents``) until the piece's measured mode and density land where the mood asks (that
+measure is the steering objective; metrics/mood_judges.py has the independent judges). A note sounds where G's
 output is positive; a note starts where a pitch turns on. The piece plays at the median tempo of the training pieces of its mood,
 is written as MIDI, rendered to a WAV by FluidSynth with a General MIDI soundfont when installed
 (else by pretty_midi's sine synthesizer), drawn as a piano roll, and measured: its mode, note
@@ -209,12 +209,14 @@ def compose_to_folder(cfg, model, out: Path, settings: dict, replace_previous) -
         record.update(asked_mood=asked, valence=cfg.valence, arousal=cfg.arousal, tempo=tempo,
                       notes=int(len(roll_notes(roll))),
                       measured={k: v for k, v in measured.items() if k in ("valence", "arousal", "mode", "density")},
-                      measured_mood=quadrant(measured["valence"], measured["arousal"]), rendered_by=rendered,
+                      measured_mood=quadrant(measured["valence"], measured["arousal"]),
+                      measured_by="the steering objective (Krumhansl-Kessler mode, onset density), not an "
+                                  "independent judge: artforge evaluate reports those", rendered_by=rendered,
                       steered_by=round(moved[i], 4))
         atomic_write_json(out / f"{stems[i]}.json", record)
         files.append(out / f"{stems[i]}.mid")
         where = f"step {i}" if cfg.between else f"seed {seed}"
-        entries.append({"stem": stems[i], "caption": f"{where} · asked {asked or '-'} · heard "
+        entries.append({"stem": stems[i], "caption": f"{where} · asked {asked or '-'} · steering objective "
                         f"{record['measured_mood']} ({measured['mode'] or 'silent'}, {measured['density']:.1f} "
                         f"notes/s) · {tempo:.0f} BPM"})
     page = player_page(out, f"{model.run_dir.name}: {len(seeds)} pieces", entries,

@@ -152,14 +152,27 @@ def _sound_music_section(report: dict) -> str:
         return (f"<p>{esc(report['checkpoint'])}: {report['n']} sounds; sampling {fake['times_real_time']:.0f}x real "
                 f"time.</p><table><tr><th></th><th>model</th><th>held-out real clips</th></tr>{rows}</table>")
     from .metrics.music_eval import music_summary_lines
-    lines = music_summary_lines(report)
-    table = [line for line in lines if line.startswith("|")]
-    head = [c.strip() for c in table[0].strip("|").split("|")]
-    body = "".join("<tr>" + "".join(f"<td>{esc(c.strip())}</td>" for c in row.strip("|").split("|")) + "</tr>"
-                   for row in table[2:])
-    rest = "".join(f"<p>{esc(line.strip())}</p>" for line in lines if line and not line.startswith("|"))
-    return (f"<p>{esc(report['checkpoint'])}: {report['n']} pieces.</p><table><tr>"
-            + "".join(f"<th>{esc(h)}</th>" for h in head) + f"</tr>{body}</table>{rest}")
+    parts = []
+    for block in _markdown_blocks(music_summary_lines(report)):  # the metrics, the judges' table, lines
+        if block[0].startswith("|"):
+            rows = [[esc(c.strip()) for c in row.strip("|").split("|")] for row in block]
+            parts.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in rows[0]) + "</tr>"
+                        + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows[2:])
+                        + "</table>")
+        else:
+            parts += [f"<p>{esc(line.strip())}</p>" for line in block if line]
+    return f"<p>{esc(report['checkpoint'])}: {report['n']} pieces.</p>" + "".join(parts)
+
+
+def _markdown_blocks(lines: list[str]) -> list[list[str]]:
+    """Consecutive lines grouped: Markdown table rows together, other lines together."""
+    blocks: list[list[str]] = []
+    for line in lines:
+        if blocks and blocks[-1][0].startswith("|") == line.startswith("|"):
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    return blocks
 
 
 def _small_wav(path: Path, rate: int = 16000) -> bytes:
