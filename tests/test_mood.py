@@ -52,7 +52,6 @@ def test_hand_written_pieces_land_in_their_quadrant(melody, chord, steps, tempo,
     assert quadrant(m["valence"], m["arousal"]) == mood
     assert m["mode"] == ("major" if melody is C_MAJOR else "minor")
     assert m["tonic"] == (0 if melody is C_MAJOR else 9)
-    assert -1 <= m["valence"] <= 1 and -1 <= m["arousal"] <= 1
     assert abs(m["valence"]) > 0.3 and abs(m["arousal"]) > 0.3  # clearly, not by a hair
 
 

@@ -133,7 +133,7 @@ def test_mechanics_descending_the_guide_reaches_its_objective():
     guide = MoodGuide.for_model(MOODS, EXTRAS)
     start = as_model(piece(C_MAJOR, [48, 52, 55], FAST)[None]) * 3  # logits-like: tanh keeps it in [-1, 1]
     asked = torch.tensor([MOODS.index("sombre")])
-    assert float(guide.loss(torch.tanh(start), asked, 0.5)) > 0
+    assert float(guide.loss(torch.tanh(start), asked, 0.5)) > 0  # can fail: a fast C major piece is not sombre yet
     logits = _descend_towards("sombre", start)
     assert float(guide.loss(torch.tanh(logits), asked, 0.5)) == 0.0
     objective = measure_mood((logits[0] > 0).numpy().astype(np.uint8), SPEC, EXTRAS["label_tempos"]["sombre"],
@@ -160,7 +160,7 @@ def test_a_guide_needs_mood_labels_and_the_mood_extras():
     guide = MoodGuide.for_model(MOODS, EXTRAS)
     rolls = as_model(np.stack([piece(A_MINOR, [45, 48, 52], SLOW)] * 2))
     loss = guide.loss(rolls, torch.tensor([2, 0]), 0.5)  # a sombre piece asked to be sombre, then joyful
-    assert float(loss[0]) == 0.0 and float(loss[1]) > 0
+    assert float(loss[0]) == 0.0 and float(loss[1]) > 0  # can fail: a sombre piece is not joyful
     with pytest.raises(ValueError, match="four mood labels"):
         MoodGuide(["a", "b"], SPEC.to_dict(), REFERENCE, {})
 

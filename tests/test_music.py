@@ -111,14 +111,14 @@ def test_musegan_trains_resumes_exactly_samples_moods_and_evaluates(roll_dataset
     try:
         import librosa  # noqa: F401
     except ImportError:
-        assert "librosa" in judges["unavailable"]
+        assert "librosa" in judges["unavailable"]  # can fail: the message names what to install
         return
     if not can_render():
-        assert "FluidSynth" in judges["unavailable"]
+        assert "FluidSynth" in judges["unavailable"]  # can fail: the message names what to install
         return
     # the independent judges: the held-out real pieces are plainly major or minor and are heard so
     real = judges["real"]
-    assert real["n"] > 0 and real["valence"]["overall"]["share"] == 1.0
+    assert real["valence"]["overall"]["share"] == 1.0
     for condition in ("steered", "label_alone"):
         assert judges[condition]["n"] == 8 and np.array(judges[condition]["confusion"]).sum() == 8
     assert "mood control by independent judges" in lines and "| joyful | steered | 2 |" in lines

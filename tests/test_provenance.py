@@ -145,7 +145,7 @@ def test_recreate_edited_styles_and_a_dcgan_neighbour(style_run, trained_run, tm
     assert main(["sample", str(trained_run), "--seeds", "1", "--no-grid", "--out", str(out)]) == 0
     recreate_ok(capsys, out / "seed0001.png", "--vary", "2", "--seed", "50")
     child = provenance.read_record(out / "seed0001-vary02.png")
-    assert child["seed"] == 51 and "z" in child and not np.array_equal(pixels(out / "seed0001-vary01.png"),
+    assert child["seed"] == 51 and not np.array_equal(pixels(out / "seed0001-vary01.png"),
                                                                        pixels(out / "seed0001-vary02.png"))
     recreate_ok(capsys, out / "seed0001-vary02.png")
 
@@ -243,4 +243,4 @@ def test_verify_reports_the_mark_and_the_record(trained_run, tmp_path, capsys):
     assert "mine.png: no watermark found (score" in lines[2]
     assert main(["verify", str(tmp_path / "mine.png"), "--json"]) == 0
     item = json.loads(capsys.readouterr().out)
-    assert item["watermarked"] is False and item["record"] is None and isinstance(item["score"], float)
+    assert item["watermarked"] is False and item["record"] is None and item["score"] < wm.THRESHOLD
