@@ -40,6 +40,8 @@ PUBLISHED = {
             "fid (v1 same-data encoder)": ([0.55, 0.52, 0.68], [0.667, 0.729, 0.795]),
             "kid (v1 same-data encoder)": ([0.00084, 0.00036, 0.00051], [0.00085, 0.00123, 0.0023]),
         },
+        # an interval is printed, but no verdict: the judge saw the images it scored (issue 37)
+        "no_claim": {"fid (v1 same-data encoder)", "kid (v1 same-data encoder)"},
     },
 }
 
@@ -73,7 +75,8 @@ def fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def table(scores_a: dict, scores_b: dict, names: tuple[str, str], seed: int) -> list[str]:
+def table(scores_a: dict, scores_b: dict, names: tuple[str, str], seed: int,
+          no_claim: frozenset = frozenset()) -> list[str]:
     from artforge.metrics.compare import compare_groups
 
     a, b = names
@@ -86,7 +89,9 @@ def table(scores_a: dict, scores_b: dict, names: tuple[str, str], seed: int) -> 
         ga, gb, (lo, hi) = out["a"], out["b"], out["bootstrap_ci95"]
         welch = out["welch_ci95"]
         flag = ""
-        if welch and out["verdict"] != "within noise" and welch[0] <= 0 <= welch[1]:
+        if metric in no_claim:
+            out["verdict"] = "no claim: its judge saw the scored images"
+        elif welch and out["verdict"] != "within noise" and welch[0] <= 0 <= welch[1]:
             flag = " (Welch: within noise)"
         lines.append(f"| {metric} ({better} is better) | {ga['n']}, {fmt(ga['mean'])} ± {fmt(ga['std'])} "
                      f"| {gb['n']}, {fmt(gb['mean'])} ± {fmt(gb['std'])} | {fmt(out['difference'])} "
@@ -121,7 +126,8 @@ def main() -> None:
             sys.exit("error: --names takes two names, e.g. --names style,dcgan")
         metrics = [m.strip() for m in args.metric.split(",") if m.strip()]
         scores_a, scores_b = parse_group(args.a, metrics), parse_group(args.b, metrics)
-    print("\n".join(table(scores_a, scores_b, names, args.seed)))
+    no_claim = frozenset(PUBLISHED[args.published].get("no_claim", ())) if args.published else frozenset()
+    print("\n".join(table(scores_a, scores_b, names, args.seed, no_claim)))
     print(f"\n(bootstrap: each group's seeds resampled with replacement, 10,000 times, seed {args.seed}; "
           "'better' only where the bootstrap interval excludes 0)")
 

@@ -131,6 +131,8 @@ def test_compare_runs_prints_the_published_comparison_and_reads_results_files(tm
     out = run("compare_runs.py", "--published", "style-vs-dcgan").stdout
     swd = next(line for line in out.splitlines() if line.startswith("| swd"))
     assert "| 3, 14.57 ± 3.725 | 3, 15.31 ± 1.045 |" in swd and swd.endswith("| within noise |")
+    fid = next(line for line in out.splitlines() if line.startswith("| fid"))
+    assert fid.endswith("| no claim: its judge saw the scored images |")  # the same-data encoder ranks nothing
     for i, (fid_a, fid_b) in enumerate([(1.0, 2.0), (1.1, 2.1), (0.9, 1.9)]):
         (tmp_path / f"a{i}.json").write_text(json.dumps({"results": {"fid": fid_a}}))
         (tmp_path / f"b{i}.json").write_text(json.dumps({"results": {"fid": fid_b}}))
