@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -73,8 +74,15 @@ def main() -> None:
     args = parser.parse_args()
     from cpuinfo import describe
 
+    from artforge.errors import ArtforgeError
+
     started = time.perf_counter()
-    rows = measure(args.dataset)
+    try:
+        rows = measure(args.dataset)
+    except ArtforgeError as e:  # a missing dataset, librosa or FluidSynth: one line, no traceback
+        sys.exit(f"mood_judge_calibration: {e}")
+    except ImportError as e:
+        sys.exit(f"mood_judge_calibration: {e.name} is missing; fix: pip install 'artforge[music]'")
     print(f"CPU: {describe()}; {args.dataset}, calibration half; {time.perf_counter() - started:.0f} s\n")
     print("| judge | excerpts | agrees with the labels [95%] | Spearman with note density |")
     print("|---|---:|---:|---:|")

@@ -139,3 +139,11 @@ def test_compare_runs_prints_the_published_comparison_and_reads_results_files(tm
     out = run("compare_runs.py", "--a", *[str(tmp_path / f"a{i}.json") for i in range(3)],
               "--b", *[str(tmp_path / f"b{i}.json") for i in range(3)], "--metric", "fid", "--names", "new,old").stdout
     assert "| new better |" in out
+
+
+def test_mood_judge_calibration_names_a_missing_dataset_in_one_line(tmp_path):
+    missing = tmp_path / "no-bach.zip"
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "mood_judge_calibration.py"), str(missing)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1 and str(missing) in out.stderr and "artforge prepare" in out.stderr
