@@ -20,7 +20,6 @@ and scikit-learn's digits (8x8 scans, upscaled to 64) when scikit-learn is insta
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cpuinfo import cpu_model  # noqa: E402
 
 from artforge import watermark as wm  # noqa: E402
+from artforge.utils.images import jpeg_roundtrip  # noqa: E402
 
 CROPS = ("left", "right", "top", "bottom", "centre")
 
@@ -45,10 +45,7 @@ def half(a: np.ndarray, i: int = 0) -> np.ndarray:
 
 
 def jpeg(a: np.ndarray, i: int = 0, quality: int = 75) -> np.ndarray:
-    buf = io.BytesIO()
-    Image.fromarray(a).save(buf, format="JPEG", quality=quality)
-    buf.seek(0)
-    return np.asarray(Image.open(buf).convert(Image.fromarray(a).mode))
+    return np.asarray(jpeg_roundtrip(Image.fromarray(a), quality))
 
 
 def crop(a: np.ndarray, i: int = 0, frac: float = 0.1) -> np.ndarray:

@@ -31,7 +31,6 @@ against a determined remover, and its absence proves nothing (see docs/provenanc
 from __future__ import annotations
 
 import hashlib
-import io
 from functools import lru_cache
 
 import numpy as np
@@ -188,12 +187,10 @@ def _add(array: np.ndarray, strength: float) -> np.ndarray:
 def _half_jpeg(array: np.ndarray) -> np.ndarray:
     """The hardest attack embed plans for: half size (Lanczos), then JPEG quality 75."""
     im = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array[:, :, :3])
+    from .utils.images import jpeg_roundtrip  # only embed needs it; verify stays light
+
     im = im.resize((max(1, im.width // 2), max(1, im.height // 2)), Image.LANCZOS)
-    buf = io.BytesIO()
-    im.save(buf, format="JPEG", quality=75)
-    buf.seek(0)
-    with Image.open(buf) as out:
-        return _as_array(out)
+    return _as_array(jpeg_roundtrip(im, 75))
 
 
 def _planned_score(marked: np.ndarray) -> float:

@@ -14,13 +14,14 @@ and the 2.5% quantile of each step's difference must be above zero. The pure pie
 
 from __future__ import annotations
 
-import io
 from typing import Callable
 
 import numpy as np
 import torch
 from PIL import Image, ImageFilter
 from torch import Tensor
+
+from ..utils.images import jpeg_roundtrip
 
 # ----------------------------------------------------------------------------- distortions (uint8 in, uint8 out)
 
@@ -53,14 +54,7 @@ def jpeg(images: Tensor, quality: int | None) -> Tensor:
     """JPEG-compressed at ``quality`` (Pillow, 4:2:0) and decoded again; None leaves them as they are."""
     if quality is None:
         return images.clone()
-
-    def compress(im: Image.Image) -> Image.Image:
-        buf = io.BytesIO()
-        im.save(buf, format="JPEG", quality=int(quality))
-        buf.seek(0)
-        return Image.open(buf).convert(im.mode)
-
-    return _per_image(images, compress)
+    return _per_image(images, lambda im: jpeg_roundtrip(im, quality))
 
 
 def thumbnails(images: Tensor, size: int = 16) -> np.ndarray:

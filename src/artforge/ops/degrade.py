@@ -8,7 +8,6 @@ Everything comes from the ``torch.Generator`` passed in, so the same stream give
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
+
+from ..utils.images import jpeg_roundtrip
 
 STEPS = ("blur", "downscale", "noise", "jpeg")
 RESIZE_MODES = ("bilinear", "bicubic", "area")
@@ -60,9 +61,7 @@ def jpeg(x: Tensor, quality: int) -> Tensor:
     """(1, C, H, W) in [-1, 1] through a JPEG encode and decode at ``quality`` (Pillow)."""
     array = ((x[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
     image = Image.fromarray(array[..., 0] if array.shape[2] == 1 else array)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=int(quality))
-    decoded = np.asarray(Image.open(buffer).convert(image.mode))
+    decoded = np.asarray(jpeg_roundtrip(image, quality))
     decoded = decoded[..., None] if decoded.ndim == 2 else decoded
     return (torch.from_numpy(decoded.copy()).permute(2, 0, 1)[None].to(x) / 127.5 - 1)
 

@@ -41,6 +41,15 @@ def make_grid(images_hwc: Tensor | np.ndarray, cols: int | None = None, pad: int
     return to_pil(canvas)
 
 
+def jpeg_roundtrip(image: Image.Image, quality: int) -> Image.Image:
+    """``image`` JPEG-encoded at ``quality`` (Pillow's encoder, 4:2:0) and decoded again, in its own mode:
+    what sharing a picture does to it."""
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=int(quality))
+    buf.seek(0)
+    return Image.open(buf).convert(image.mode)
+
+
 def png_bytes(image: Image.Image) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG")
