@@ -9,6 +9,7 @@ import pytest
 from artforge.training.health import (
     HEALTH_CHECKS,
     REPEAT_TICKS,
+    OVERFIT_TICKS,
     HealthMonitor,
     d_overfitting,
     d_wins,
@@ -81,12 +82,39 @@ def test_settling_from_noisy_variety_to_the_data_s_is_not_mode_collapse():
     assert mode_collapse(history + [{"step": 9, "Health/diversity": 0.45}]).check == "mode_collapse"
 
 
-def test_d_overfitting_from_the_train_val_gap_and_from_rt():
-    gap = with_last(healthy(), 2, **{"Health/r_train": 0.95, "Health/r_val": 0.2})
-    assert "validation" in d_overfitting(gap).message
-    assert d_overfitting(with_last(healthy(), 1, **{"Health/r_train": 0.95, "Health/r_val": 0.2})) is None  # one tick
-    rt = with_last(healthy(), 2, **{"D/sign_real": 0.97})
-    assert "r_t" in d_overfitting(rt).message
+def without(history: list[dict], *keys: str) -> list[dict]:
+    return [{k: v for k, v in row.items() if k not in keys} for row in history]
+
+
+def test_d_overfitting_from_a_persistent_train_val_gap():
+    gap = {"Health/r_train": 0.95, "Health/r_val": 0.2}
+    warning = d_overfitting(with_last(healthy(), OVERFIT_TICKS, **gap))
+    assert "validation" in warning.message and "0.95" in warning.message
+    assert d_overfitting(with_last(healthy(), OVERFIT_TICKS // 2, **gap)) is None  # under half the window: noise
+    # most of the window decides: one quiet tick among large gaps still fires, small gaps do not
+    assert d_overfitting(with_last(with_last(healthy(), OVERFIT_TICKS, **gap), 1, **{"Health/r_val": 0.9})) is not None
+    assert d_overfitting(with_last(healthy(), OVERFIT_TICKS, **{"Health/r_train": 0.6, "Health/r_val": 0.35})) is None
+
+
+def test_with_held_out_images_a_high_rt_alone_is_no_warning():
+    """The demo's case (issue 38): early in a run D is sure of real images because G's are still poor;
+    the held-out gap, not r_t, says whether it memorizes."""
+    assert d_overfitting(with_last(healthy(), 20, **{"D/sign_real": 0.97})) is None
+
+
+def test_d_overfitting_from_a_persistent_rt_without_held_out_images():
+    no_val = without(healthy(), "Health/r_train", "Health/r_val", "Augment/p")
+    warning = d_overfitting(with_last(no_val, OVERFIT_TICKS, **{"D/sign_real": 0.97}))
+    assert "r_t" in warning.message and "--d-augment" in warning.suggestion
+    assert d_overfitting(with_last(no_val, OVERFIT_TICKS - 1, **{"D/sign_real": 0.97})) is None
+
+
+def test_with_adaptive_augmentation_rt_must_outlast_the_controller():
+    ada = [dict(row, **{"Augment/p": 0.001 * i}) for i, row in
+           enumerate(without(healthy(), "Health/r_train", "Health/r_val"))]
+    assert d_overfitting(with_last(ada, 2 * OVERFIT_TICKS - 1, **{"D/sign_real": 0.97})) is None
+    warning = d_overfitting(with_last(ada, 2 * OVERFIT_TICKS, **{"D/sign_real": 0.97}))
+    assert "--ada-kimg" in warning.suggestion and "p = 0.03" in warning.suggestion
 
 
 def test_weights_explode():

@@ -8,6 +8,7 @@ every ``REPEAT_TICKS`` ticks while it persists. NaN/Inf is not a check here: the
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Callable
 
@@ -26,6 +27,10 @@ def _last(history: list[dict], n: int, key: str) -> list[float] | None:
     return values if len(values) == n else None
 
 
+def _values(history: list[dict], key: str) -> list[float]:
+    return [row[key] for row in history if isinstance(row.get(key), (int, float))]
+
+
 def d_wins(history: list[dict]) -> HealthWarning | None:
     """D tells real from fake with near certainty for two ticks: G is learning nothing."""
     real, fake = _last(history, 2, "D/real"), _last(history, 2, "D/fake")
@@ -38,7 +43,7 @@ def g_loss_explodes(history: list[dict]) -> HealthWarning | None:
     """G's adversarial loss far above its own recent level, or above an absolute ceiling (a task whose
     G loss has other terms, pix2pix's L1, logs the adversarial part as Loss/G_adv)."""
     key = "Loss/G_adv" if any("Loss/G_adv" in row for row in history) else "Loss/G"
-    values = [row[key] for row in history if isinstance(row.get(key), (int, float))]
+    values = _values(history, key)
     if len(values) < 3:
         return None
     now, before = values[-1], sorted(values[-6:-1])[len(values[-6:-1]) // 2]
@@ -60,7 +65,7 @@ def mode_collapse(history: list[dict]) -> HealthWarning | None:
     ``Health/diversity`` is the mean pairwise distance between G's fixed-latent samples divided by
     that of real images (about 1 when G is as varied as the data).
     """
-    values = [row["Health/diversity"] for row in history if isinstance(row.get("Health/diversity"), (int, float))]
+    values = _values(history, "Health/diversity")
     if len(values) < 3:
         return None
     now, peak = values[-1], max(values[:-1])
@@ -73,24 +78,42 @@ def mode_collapse(history: list[dict]) -> HealthWarning | None:
                              "and --r1-gamma 0.1")
 
 
+OVERFIT_TICKS = 5  # D's signals over a tick's few dozen images swing by +-0.5: one or two ticks prove nothing
+OVERFIT_GAP = 0.3  # E[sign D] on training images minus held-out ones: the median over OVERFIT_TICKS ticks
+RT_CEILING = 0.9  # r_t = E[sign D(real)] above this on every tick (ADA's target is 0.6)
+
+
 def d_overfitting(history: list[dict]) -> HealthWarning | None:
-    """D is sure of training images it has seen but not of held-out ones: it memorizes them."""
-    r_train, r_val = _last(history, 2, "Health/r_train"), _last(history, 2, "Health/r_val")
-    rt = _last(history, 2, "D/sign_real")
-    p = _last(history, 1, "Augment/p")
-    fix = (f"adaptive augmentation is on (p = {p[0]:.2f}): add images, or lower --ada-target (e.g. 0.5)" if p
+    """D is sure of training images it has seen but not of held-out ones: it memorizes them.
+
+    With held-out images (a dataset with a validation split) the gap between D's verdicts on
+    training and validation images is the evidence (ADA's r_v heuristic): its median over
+    ``OVERFIT_TICKS`` ticks, so it must hold on most of them. Without them, r_t (D's sign on its training batches) is the proxy, and a
+    high r_t also fires early in every run, while G's images are still easy to tell from real ones:
+    it counts only when it persists, and with adaptive augmentation on only when the controller had
+    twice as long to act and could not bring it down.
+    """
+    train, val = _values(history, "Health/r_train"), _values(history, "Health/r_val")
+    p = _values(history, "Augment/p")
+    fix = (f"adaptive augmentation is on (p = {p[-1]:.2f}): add images, or let it react faster with a "
+           "lower --ada-kimg (e.g. 100)" if p
            else "enable adaptive augmentation (--d-augment bgc --ada-target 0.6), or add images")
-    if r_train and r_val and min(a - b for a, b in zip(r_train, r_val)) > 0.3:
-        return HealthWarning("d_overfitting", f"D overfits: E[sign D] is {r_train[-1]:.2f} on training images "
-                             f"but {r_val[-1]:.2f} on validation images", fix)
-    if rt and min(rt) > 0.9:
-        return HealthWarning("d_overfitting", f"D overfits: r_t = E[sign D(real)] is {rt[-1]:.2f}", fix)
+    if train and val:  # the direct evidence: the proxy below is not consulted
+        gaps = [a - b for a, b in zip(train[-OVERFIT_TICKS:], val[-OVERFIT_TICKS:])]
+        if len(gaps) == OVERFIT_TICKS and statistics.median(gaps) > OVERFIT_GAP:
+            return HealthWarning("d_overfitting", f"D overfits: E[sign D] is {train[-1]:.2f} on training images "
+                                 f"but {val[-1]:.2f} on validation images", fix)
+        return None
+    ticks = OVERFIT_TICKS * (2 if p else 1)
+    rt = _last(history, ticks, "D/sign_real")
+    if rt and min(rt) > RT_CEILING:
+        return HealthWarning("d_overfitting", f"D overfits: r_t = E[sign D(real)] has stayed above {RT_CEILING} "
+                             f"for {ticks} ticks ({rt[-1]:.2f} now)", fix)
 
 
 def weights_explode(history: list[dict]) -> HealthWarning | None:
     for net in ("G", "D"):
-        values = [row[f"Health/weight_norm_{net}"] for row in history
-                  if isinstance(row.get(f"Health/weight_norm_{net}"), (int, float))]
+        values = _values(history, f"Health/weight_norm_{net}")
         if len(values) >= 2 and values[-1] > 10 * values[0]:
             return HealthWarning("weights_explode", f"{net}'s weights grew {values[-1] / values[0]:.0f}x since the start: "
                                  "training is diverging", "resume from the best checkpoint with lower learning rates")
