@@ -119,9 +119,9 @@ def test_stop_signals_save_and_stop_and_a_later_second_one_quits(monkeypatch):
     from artforge.training import engine
     # what was there before (a shell starting tests in the background leaves SIGINT ignored)
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    with engine.stop_on_ctrl_c(announce=False) as flag:
+    with engine.stop_on_ctrl_c(announce=False) as token:
         os.kill(os.getpid(), signal.SIGTERM)  # a scheduler's (or torchrun's) stop: save and stop too
-        assert flag["stop"]
+        assert token.cancelled
         os.kill(os.getpid(), signal.SIGINT)  # the same request delivered again at once: ignored
         monkeypatch.setattr(engine, "REPEAT_SECONDS", 0.0)
         with pytest.raises(KeyboardInterrupt):  # a real second Ctrl-C quits now

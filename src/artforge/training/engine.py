@@ -25,6 +25,7 @@ from .._version import __version__
 from ..errors import CheckpointError, TrainingDiverged
 from ..tasks.base import NonFinite, Optimization, Task, lazy_ratio, run_step, trained_networks
 from ..utils.device import autocast, choose_precision, pick_device, precision_name
+from ..utils.events import CancelToken, Event, EventSink
 from . import checkpoint as ckpt
 from .distributed import SINGLE, Distributed, rank_seed
 from .health import HealthMonitor
@@ -58,22 +59,25 @@ class EMA:
 
 
 @contextlib.contextmanager
-def stop_on_ctrl_c(announce: bool = True):
-    """The first Ctrl-C (or SIGTERM: a scheduler's or torchrun's stop) asks the loop to save and stop
-    after the current step; a second one quits at once."""
-    flag = {"stop": False, "at": 0.0}
+def stop_on_ctrl_c(cancel: CancelToken | None = None, announce: bool = True):
+    """The first Ctrl-C (or SIGTERM: a scheduler's or torchrun's stop) cancels ``cancel``, which asks
+    the loop to save and stop after the current step, as a caller's own cancel does; a second one
+    quits at once. Yields the token."""
+    cancel = cancel or CancelToken()
     if threading.current_thread() is not threading.main_thread():
-        yield flag
+        yield cancel
         return
+    first = {"at": None}
 
     def handler(signum, frame):
         # Under torchrun a Ctrl-C arrives twice within milliseconds (from the terminal and forwarded
         # by the launcher): a repeat within REPEAT_SECONDS is the same request.
-        if flag["stop"] and time.monotonic() - flag["at"] > REPEAT_SECONDS:
+        if first["at"] is not None and time.monotonic() - first["at"] > REPEAT_SECONDS:
             raise KeyboardInterrupt
-        if flag["stop"]:
+        if first["at"] is not None:
             return
-        flag["stop"], flag["at"] = True, time.monotonic()
+        first["at"] = time.monotonic()
+        cancel.cancel()
         if announce:
             name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
             print(f"\n{name}: saving a checkpoint after this step, then stopping ({name} again quits now)",
@@ -81,7 +85,7 @@ def stop_on_ctrl_c(announce: bool = True):
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield flag
+        yield cancel
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
@@ -344,6 +348,7 @@ class Engine:
         path = ckpt.save_checkpoint(ckpt_dir, self.step, self.all_nets(), state)
         ckpt.write_index(ckpt_dir, {"latest": path.name, "best": self.best["name"], "best_metric": self.best})
         ckpt.prune(ckpt_dir, self.cfg.keep, protect={self.best["name"], path.name})
+        monitor.notify(self.step, "checkpoint", path=str(path), best=self.best["name"])
         return path
 
     def selection(self) -> tuple[str, str]:
@@ -390,16 +395,18 @@ class Engine:
         every = [self.cfg.checkpoint_every] + [c.every for c in self.callbacks if getattr(c, "every", 0)]
         return any(self.step % n == 0 for n in every)
 
-    def run(self, notes=()):
-        """Train until a stop condition (steps, kimg, minutes), Ctrl-C or divergence; returns
+    def run(self, notes=(), events: EventSink | None = None, cancel: CancelToken | None = None):
+        """Train until a stop condition (steps, kimg, minutes), Ctrl-C, ``cancel`` or divergence; returns
         (status, last checkpoint). ``notes``: (text, event kind, fields), printed above the progress
-        bar and logged at the start."""
+        bar and logged at the start. ``events`` receives every log line and event, and the step
+        about once a second (the writing process's)."""
         cfg, writes = self.cfg, self.run_dir is not None
         if writes and self.dist.is_writer:
             truncate_log(RunLayout(self.run_dir).log, self.step)
         ticks = writes and cfg.tick
         monitor = Monitor(self.run_dir, tensorboard=cfg.tensorboard, enabled=writes and self.dist.is_writer,
-                          collect=bool(ticks))
+                          collect=bool(ticks), sink=events if self.dist.is_writer else None)
+        progress = _ProgressEvents(self, events if self.dist.is_writer else None)
         health = HealthMonitor()
         ctx = self.make_context()
         bar = ProgressBar(self, enabled=cfg.progress and self.dist.is_writer)
@@ -411,11 +418,11 @@ class Engine:
         tick_nimg, last_ckpt, status = self.nimg, None, "finished"
         saved_step = None  # every process tracks it: saving is collective
         try:
-            with stop_on_ctrl_c(announce=self.dist.is_writer) as ctrl_c:
+            with stop_on_ctrl_c(cancel, announce=self.dist.is_writer) as cancel:
                 if self.step == 0 and writes:
                     self.save_preview()
                 started = tick_time = time.time()  # --minutes counts training, not set-up
-                while not self.dist.any(self._done(started) or ctrl_c["stop"]):
+                while not self.dist.any(self._done(started) or cancel.cancelled):
                     step_start = time.time()
                     log_grads = bool(ticks) and (self.step + 1) % cfg.tick == 0
                     try:
@@ -424,6 +431,7 @@ class Engine:
                         self._diverged(monitor, exc)
                     self.train_seconds += time.time() - step_start
                     bar.update(self.step, started)
+                    progress.update(started)
                     if writes and self._checkpoint_due():  # before the tick: its line gets the quality
                         last_ckpt, saved_step = self._checkpoint(monitor), self.step
                     if ticks and self.step % cfg.tick == 0:
@@ -431,7 +439,7 @@ class Engine:
                         speed = (self.nimg - tick_nimg) / max(now - tick_time, 1e-9)
                         self._tick(monitor, health, bar, speed)
                         tick_time, tick_nimg = time.time(), self.nimg
-                if ctrl_c["stop"] or self.dist.active and not self._done(started):
+                if cancel.cancelled or self.dist.active and not self._done(started):
                     status = "interrupted"
                 if writes and saved_step != self.step:
                     last_ckpt = self._checkpoint(monitor)
@@ -477,6 +485,25 @@ class Engine:
             else f"train again with lower learning rates ({rates})")
         error.lower_lrs, error.resumable = lower, bool(latest)  # the command layer words it with its options
         raise error
+
+
+class _ProgressEvents:
+    """A "progress" event with the step and images seen, at most once a second (a bar's pace)."""
+
+    def __init__(self, engine: Engine, sink: EventSink | None):
+        self.engine, self.sink, self.last = engine, sink, 0.0
+        self.total = engine._progress_total()
+
+    def update(self, started: float) -> None:
+        now = time.monotonic()
+        if self.sink is None or now - self.last < 1.0:
+            return
+        self.last = now
+        fields = {"total_steps": self.total, "kimg": round(self.engine.nimg / 1000, 3),
+                  "elapsed_s": round(time.time() - started, 1)}
+        if self.engine.cfg.minutes is not None:
+            fields["budget_s"] = self.engine.cfg.minutes * 60
+        self.sink(Event("progress", self.engine.step, fields))
 
 
 class ProgressBar:

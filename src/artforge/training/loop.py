@@ -24,6 +24,7 @@ from ..modality import MODALITIES
 from ..models.registry import ARCHITECTURES, get_architecture, make_config
 from ..tasks.generation import GenerationTask
 from ..utils.device import precision_name
+from ..utils.events import CancelToken, EventSink
 from ..utils.files import atomic_write_json
 from . import checkpoint as ckpt
 from .distributed import SINGLE, Distributed, device_for, from_environment, per_process_batch
@@ -113,9 +114,9 @@ class Trainer(Engine):
     pipe = property(lambda self: self.task.pipe)
     clusters = property(lambda self: self.task.clusters)
 
-    def run(self) -> TrainResult:
+    def run(self, events: EventSink | None = None, cancel: CancelToken | None = None) -> TrainResult:
         try:
-            return self._run()
+            return self._run(events, cancel)
         except TrainingDiverged as exc:  # the engine's advice, in the command's own options
             lower = getattr(exc, "lower_lrs", {})
             flags = " ".join(f"--lr-{k.lower()} {v:g}" for k, v in lower.items())
@@ -123,13 +124,13 @@ class Trainer(Engine):
                    if getattr(exc, "resumable", False) else f"train again with lower learning rates ({flags})")
             raise TrainingDiverged(exc.message, fix) from None
 
-    def _run(self) -> TrainResult:
+    def _run(self, events: EventSink | None, cancel: CancelToken | None) -> TrainResult:
         notes = []
         if self.step == 0:
             if self.sizing is not None:
                 notes.append((self.sizing.summary(), "sizing", self.sizing.to_json()))
             notes += [(text, "start", fields) for text, fields in start_notes(self)]
-        status, last = super().run(notes)
+        status, last = super().run(notes, events=events, cancel=cancel)
         return TrainResult(self.run_dir, self.step, status, last, self.task.name)
 
 
@@ -175,16 +176,18 @@ def _dataset_record(ds, cfg: TrainConfig) -> dict:
             "width": ds.width, "channels": ds.channels}
 
 
-def train(dataset: str | Path | None = None, *, resume: str | Path | None = None, **options) -> TrainResult:
+def train(dataset: str | Path | None = None, *, resume: str | Path | None = None, events: EventSink | None = None,
+          cancel: CancelToken | None = None, **options) -> TrainResult:
     """Train a GAN on a prepared dataset; or continue a run exactly where it stopped (``resume``).
 
     Options are the fields of ``artforge.config.TrainConfig`` (the CLI's flags). Returns when a stop
-    condition (steps, kimg, minutes) is met or after Ctrl-C, with a checkpoint saved either way.
-    Started by torchrun, every process runs this; rank 0 alone writes (distributed.py).
+    condition (steps, kimg, minutes) is met, or after Ctrl-C or ``cancel.cancel()`` (from any thread),
+    with a checkpoint saved either way. ``events`` receives the log's lines and events as they happen
+    (utils/events.py). Started by torchrun, every process runs this; rank 0 alone writes (distributed.py).
     """
     dist = from_environment()
     if resume is not None:
-        return _resume(resume, dataset, options, dist)
+        return _resume(resume, dataset, options, dist).run(events, cancel)
     if dataset is None and options.get("task") != "cyclegan":  # cyclegan's data are its domains, a and b
         raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare', or resume=RUN")
     arch = options.get("arch", TrainConfig.arch)
@@ -228,7 +231,7 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     trainer.sizing = sized
     if dist.is_writer:
         _write_options(run_dir, trainer.cfg, trainer)
-    return trainer.run()
+    return trainer.run(events, cancel)
 
 
 def _modality_augment(cfg: TrainConfig, ds: ImageDataset, options: dict) -> TrainConfig:
@@ -340,7 +343,8 @@ def _changed_options(saved_train: dict, options: dict) -> list[str]:
     return [k for k in fixed if getattr(before, k, None) != getattr(after, k, None)]
 
 
-def _resume(resume: str | Path, dataset, options: dict, dist: Distributed = SINGLE) -> TrainResult:
+def _resume(resume: str | Path, dataset, options: dict, dist: Distributed = SINGLE) -> Trainer:
+    """The Trainer of a stopped run, at its latest checkpoint, with the options a resume may change."""
     run_dir = resolve_run(resume, options_optional=True)
     saved, note = read_run_options(run_dir)  # rebuilt from the latest checkpoint when options.json is damaged
     if note and dist.is_writer:
@@ -371,5 +375,4 @@ def _resume(resume: str | Path, dataset, options: dict, dist: Distributed = SING
                        f"trained on {shape_text(trained)} px with {saved['dataset']['channels']}",
                        "pass the run's original dataset")
     per_process_batch(cfg.batch, dist.world)
-    trainer = Trainer(cfg, run_dir, ds, resume_from=latest, dist=dist)
-    return trainer.run()
+    return Trainer(cfg, run_dir, ds, resume_from=latest, dist=dist)

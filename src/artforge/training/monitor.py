@@ -15,11 +15,13 @@ from pathlib import Path
 
 import torch
 
+from ..utils.events import Event, EventSink
 from .rundir import RunLayout
 
 
 class Monitor:
-    def __init__(self, run_dir: Path | None, tensorboard: bool = True, enabled: bool = True, collect: bool = True):
+    def __init__(self, run_dir: Path | None, tensorboard: bool = True, enabled: bool = True, collect: bool = True,
+                 sink: EventSink | None = None):
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.enabled = enabled and run_dir is not None  # False on non-zero ranks of a distributed run
         self.collect = collect  # False: nothing is ever logged (no ticks), so reports are dropped at once
@@ -30,6 +32,7 @@ class Monitor:
         self._log = open(RunLayout(self.run_dir).log, "a", encoding="utf-8") if self.enabled else None
         self._tb = self._open_tensorboard() if (self.enabled and tensorboard) else None
         self.history: list[dict] = []
+        self.sink = sink  # the caller's: every line written to the log, as an event
 
     def _open_tensorboard(self):
         try:
@@ -82,6 +85,8 @@ class Monitor:
             for k, v in line.items():
                 if k not in ("step", "time") and isinstance(v, (int, float)):
                     self._tb.add_scalar(k, v, step)
+        if self.sink:
+            self.sink(Event("tick", step, {k: v for k, v in line.items() if k != "step"}))
         return line
 
     def event(self, step: int, kind: str, **fields) -> dict:
@@ -89,7 +94,14 @@ class Monitor:
         if self._log:
             self._log.write(json.dumps(line) + "\n")
             self._log.flush()
+        if self.sink:
+            self.sink(Event(kind, step, {k: v for k, v in line.items() if k not in ("step", "event")}))
         return line
+
+    def notify(self, step: int, kind: str, **fields) -> None:
+        """Tell the caller's sink only (what the log need not keep, such as a checkpoint's path)."""
+        if self.sink:
+            self.sink(Event(kind, step, fields))
 
     def close(self) -> None:
         if self._log:
