@@ -346,11 +346,8 @@ def cmd_train(args) -> None:
     verb = "stopped (Ctrl-C)" if result.status == "interrupted" else "finished"
     print(f"{verb} at step {result.step}: {result.run_dir}")
     print(f"  checkpoint: {result.checkpoint}")
-    if result.task == "generation":
-        print(f"  next: artforge sample {result.run_dir} --n 64   |   artforge report {result.run_dir}")
-    else:  # a translation run: apply it to new images
-        verb = "upscale" if result.task == "sr" else "translate"
-        print(f"  next: artforge {verb} {result.run_dir} IMAGES... --out DIR   |   artforge report {result.run_dir}")
+    from .tasks.specs import task_spec
+    print(f"  next: {task_spec(result.task).next_steps(result.run_dir)}")
     if result.status == "interrupted":
         print(f"  continue: artforge train --resume {result.run_dir}")
 

@@ -28,14 +28,6 @@ CURVES = (
     ("Health signals", ("Health/diversity", "Health/r_train", "Health/r_val"), False),
     ("Speed (img/s)", ("Speed/img_per_s",), False),
 )
-# What each task's fixed-input previews show (the grids), and how they change over training.
-PREVIEWS = {
-    "generation": ("Latest samples", "Samples over time (fixed latents)"),
-    "pix2pix": ("Latest previews: input | output | target", "Previews over time (fixed held-out pairs)"),
-    "cyclegan": ("Latest previews: A | A to B | back to A, then B | B to A | back to B",
-                 "Previews over time (fixed images of both domains)"),
-    "sr": ("Latest previews: bicubic | model | original", "Previews over time (fixed held-out crops)"),
-}
 TRANSLATION_KEYS = ("psnr", "ssim", "mae", "swd", "kid", "fid")
 EVAL_KEYS = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "swd", "near_copy_share",
              "class_coverage", "class_kl")
@@ -248,7 +240,8 @@ def build_html(run_dir: Path) -> str:
             f"{esc(options['model']['arch'])}, recipe {esc(str(train.get('recipe', '-')))}; {last.get('step', 0)} steps, "
             f"{last.get('kimg', 0)} kimg; {esc(options.get('device', '?'))}, {esc(options.get('precision', ''))}.</p>"]
     grids = _grid_timeline(run_dir)
-    latest, timeline = PREVIEWS.get(train.get("task", "generation"), PREVIEWS["generation"])
+    from .tasks.specs import TASKS
+    latest, timeline = TASKS.get(train.get("task") or "generation", TASKS["generation"]).previews
     if grids:
         body.append(f"<h2>{latest} (step {int(grids[-1].stem)})</h2>{_file_img(grids[-1])}")
         body.append(f"<h2>{timeline}</h2><div class=row>" + "".join(

@@ -25,6 +25,7 @@ from .config import SampleConfig, to_dict
 from .draws import filter_left_out
 from .errors import CheckpointError, UsageError
 from .models.registry import get_architecture
+from .tasks.specs import task_spec
 from .training import checkpoint as ckpt
 from .training.rundir import RunLayout, resolve_run
 from .training.selfcond import weighted_label
@@ -272,10 +273,10 @@ def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announ
     device = pick_device(device)
     loaded = ckpt.load_checkpoint(ckpt_path, device=device, training=False)
     state = loaded["state"]
-    if state.get("task", "generation") != "generation":
-        raise CheckpointError(f"{run_dir} is a {state['task']} run: it translates images, it has no latents to "
-                              "sample from", f"apply it to images: 'artforge {'upscale' if state['task'] == 'sr' else 'translate'} "
-                              f"{run_dir} IMAGES... --out DIR'")
+    spec = task_spec(state.get("task"))
+    if spec.offers != "sample":
+        raise CheckpointError(f"{run_dir} is a {spec.name} run: it {spec.makes}, it has no latents to sample from",
+                              f"apply it to images: 'artforge {spec.offers} {run_dir} IMAGES... --out DIR'")
     model_cfg, G = build_generator(state["family"], state.get("model_config"), loaded["models"].get("G_ema", {}),
                                    device, f"checkpoint {ckpt_path}",
                                    "use the artforge version that wrote it, or another checkpoint")

@@ -25,12 +25,10 @@ from torch import Tensor, nn
 
 from .errors import CheckpointError, UsageError
 from .models.registry import get_family
+from .tasks.specs import TASKS, TaskSpec, Tiling, task_spec
 from .training import checkpoint as ckpt
 from .training.rundir import resolve_run, read_run_options
 from .utils.device import pick_device
-
-TRANSLATION_TASKS = ("pix2pix", "cyclegan", "sr")
-
 
 @dataclass
 class Translator:
@@ -49,29 +47,23 @@ class Translator:
         return self.arch
 
     @property
+    def spec(self) -> TaskSpec:
+        return TASKS[self.task]
+
+    @property
     def scale(self) -> int:
         return getattr(self.model_cfg, "scale", 1)
 
     @property
     def channels(self) -> int:
         """Channels of the images G takes."""
-        cfg = self.model_cfg
-        if self.task == "cyclegan":
-            return cfg.channels_b if self.settings.get("direction") == "b2a" else cfg.channels_a
+        cfg, direction = self.model_cfg, self.settings.get("direction")
+        if direction:  # a two-way family's channels per domain: a2b takes a's
+            return getattr(cfg, f"channels_{direction[0]}")
         return getattr(cfg, "channels_in", None) or cfg.channels
 
-    def _layout(self) -> tuple[int, int, int, int]:
-        """(tile, overlap, context pad, side multiple) for tiled inference, in input pixels.
-
-        pix2pix's U-Net sees its whole training square (its bottleneck is 1x1): tiles are exactly that
-        size, with no context; cyclegan's and the upscaler's fully convolutional G take larger tiles
-        with context around them."""
-        if self.task == "pix2pix":
-            res = self.model_cfg.resolution
-            return res, res // 4, 0, 2 ** self.model_cfg.depth
-        if self.task == "cyclegan":
-            return 256, 32, 32, 4
-        return 128, 16, 24, 1
+    def _layout(self) -> Tiling:
+        return self.spec.tiling(self.model_cfg)
 
     def __call__(self, x: Tensor) -> Tensor:
         return self.G(x)
@@ -83,7 +75,8 @@ class Translator:
         from .ops.tiling import tiled
         from .utils.images import to_uint8
 
-        size, overlap, pad, multiple = self._layout()
+        layout = self._layout()
+        size, overlap, pad, multiple = layout.tile, layout.overlap, layout.pad, layout.multiple
         if tile is not None and tile % multiple:
             raise UsageError(f"--tile {tile} is not a multiple of {multiple}, which this {self.task} model's "
                              "downsamplings need", f"pass --tile {max(multiple, tile // multiple * multiple)}")
@@ -92,7 +85,7 @@ class Translator:
         x = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float().div(127.5).sub(1)
         x = _match_channels(x, self.channels).to(self.device)
         h, w = x.shape[2:]
-        need_h, need_w = _padded_side(h, size, multiple, self.task), _padded_side(w, size, multiple, self.task)
+        need_h, need_w = _padded_side(h, size, multiple, layout.exact), _padded_side(w, size, multiple, layout.exact)
         x = F.pad(x, (0, need_w - w, 0, need_h - h), mode="replicate") if (need_h, need_w) != (h, w) else x
         with _dropout(self.G, seed):
             out = tiled(self.G, x, tile=size, overlap=overlap, pad=pad, scale=self.scale, progress=progress)
@@ -100,10 +93,10 @@ class Translator:
         return to_uint8(out)[0].numpy()
 
 
-def _padded_side(side: int, tile: int, multiple: int, task: str) -> int:
-    """The side an image is padded to: at least one tile for pix2pix (its tiles are exact), and a multiple
+def _padded_side(side: int, tile: int, multiple: int, exact: bool) -> int:
+    """The side an image is padded to: at least one tile where tiles are exact (pix2pix), and a multiple
     of what G's downsamplings need."""
-    if task == "pix2pix":
+    if exact:
         side = max(side, tile)
     return -(-side // multiple) * multiple
 
@@ -153,17 +146,18 @@ def load_translator(run: str | os.PathLike, checkpoint: str = "best", device: st
     run_dir = resolve_run(path, announce=announce)
     device = pick_device(device)
     ckpt_path, state, weights, step = _load_g(ckpt_dir or run_dir, checkpoint, device)
-    task = state.get("task", "generation")
-    if task not in TRANSLATION_TASKS:
-        raise UsageError(f"{run_dir} is a {task} run: it makes images from latents, not from images",
-                         f"sample it with 'artforge sample {run_dir}'")
-    if reverse and task != "cyclegan":
-        raise UsageError(f"--reverse is for cyclegan runs; {run_dir} is a {task} run", "leave it out")
+    spec = task_spec(state.get("task"))
+    task = spec.name
+    if not spec.translates:
+        raise UsageError(f"{run_dir} is a {task} run: it {spec.makes}",
+                         f"sample it with 'artforge {spec.offers} {run_dir}'")
+    if reverse and len(spec.directions) < 2:
+        raise UsageError(f"--reverse is for {_tasks_with('directions')} runs; {run_dir} is a {task} run", "leave it out")
     settings: dict = {}
-    if task == "cyclegan":
-        settings["direction"] = "b2a" if reverse else "a2b"
+    if spec.directions:
+        settings["direction"] = spec.directions[1 if reverse else 0]
     if strength is not None:
-        weights = _blend(run_dir, task, weights, strength, device, announce)
+        weights = _blend(run_dir, spec, weights, strength, device, announce)
         settings["strength"] = strength
     family = get_family(state["family"])
     try:
@@ -173,17 +167,23 @@ def load_translator(run: str | os.PathLike, checkpoint: str = "best", device: st
     except (TypeError, KeyError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"checkpoint {ckpt_path} does not match its family ({' '.join(str(exc).split())[:120]})",
                               "use the artforge version that wrote it, or another checkpoint") from None
-    if task == "cyclegan":
-        G = G.ba if reverse else G.ab
+    if spec.directions:  # the family's generator holds one network per direction
+        G = getattr(G, settings["direction"].replace("2", ""))
     G = G.to(device).eval().requires_grad_(False)
     return Translator(run_dir, ckpt_path, step, task, family.name, model_cfg, G, device, settings)
 
 
-def _blend(run_dir: Path, task: str, weights: dict, strength: float, device, announce) -> dict:
+def _tasks_with(feature: str) -> str:
+    """The tasks that have a feature of TaskSpec, for messages: 'cyclegan', 'pix2pix or sr'."""
+    return " or ".join(name for name, spec in TASKS.items() if getattr(spec, feature))
+
+
+def _blend(run_dir: Path, spec: TaskSpec, weights: dict, strength: float, device, announce) -> dict:
     """The GAN upscaler's weights moved toward the fidelity model it started from (ESRGAN sec. 3.4)."""
     from .models.esrgan import interpolate_weights
-    if task != "sr":
-        raise UsageError(f"--strength is for upscalers (sr runs); {run_dir} is a {task} run", "leave it out")
+    if not spec.blends:
+        raise UsageError(f"--strength is for upscalers ({_tasks_with('blends')} runs); {run_dir} is a {spec.name} run",
+                         "leave it out")
     if not 0 <= strength <= 1:
         raise UsageError(f"--strength must be in [0, 1], got {strength}", "pass e.g. --strength 0.8")
     saved, _ = read_run_options(run_dir)
@@ -260,7 +260,7 @@ def translate_files(translator: Translator, inputs: list[str], out: Path, *, kin
             result = translator.apply(image, tile=tile, seed=draw, progress=_tiles(bar, image, translator))
             record = provenance.describe(translator, kind, seed=draw, settings={
                 **translator.settings, **(settings or {}), "task": translator.task, "source": source,
-                "tile": tile or translator._layout()[0]})
+                "tile": tile or translator._layout().tile})
             target = out / output_name(rel, suffix)
             target.parent.mkdir(parents=True, exist_ok=True)
             written.append(provenance.save_image(target, result, record, watermark=watermark))
@@ -308,9 +308,9 @@ def _tiles(bar, image: np.ndarray, translator: Translator):
 def translate(cfg, announce=print) -> Translated:
     """``artforge translate RUN INPUT... --out DIR`` (a ``config.TranslateConfig``)."""
     translator = load_translator(cfg.run, cfg.checkpoint, cfg.device, reverse=cfg.reverse, announce=announce)
-    if cfg.variations and translator.task != "pix2pix":
-        raise UsageError(f"--variations draws pix2pix's dropout; {translator.run_dir} is a {translator.task} run",
-                         "leave it out")
+    if cfg.variations and not translator.spec.variations:
+        raise UsageError(f"--variations draws {_tasks_with('variations')}'s dropout; {translator.run_dir} is a "
+                         f"{translator.task} run", "leave it out")
     if cfg.variations and not any(isinstance(m, nn.Dropout) for m in translator.G.modules()):
         raise UsageError(f"--variations needs G's dropout; {translator.run_dir} was trained with --dropout 0",
                          "leave it out")
@@ -321,8 +321,8 @@ def translate(cfg, announce=print) -> Translated:
 def upscale(cfg, announce=print) -> Translated:
     """``artforge upscale RUN IMAGE... --out DIR`` (a ``config.UpscaleConfig``)."""
     translator = load_translator(cfg.run, cfg.checkpoint, cfg.device, strength=cfg.strength, announce=announce)
-    if translator.task != "sr":
+    if translator.spec.offers != "upscale":
         raise UsageError(f"{translator.run_dir} is a {translator.task} run, not an upscaler",
-                         f"use 'artforge translate {translator.run_dir} ...', or an sr run")
+                         f"use 'artforge {translator.spec.offers} {translator.run_dir} ...', or an sr run")
     return translate_files(translator, list(cfg.inputs), Path(cfg.out), kind="upscale", tile=cfg.tile,
                            watermark=cfg.watermark, progress=cfg.progress, settings={"scale": translator.scale})

@@ -432,11 +432,12 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     training loop passes its live EMA generator this way.
     """
     from ..sampling import load
+    from ..tasks.specs import TASKS
     from ..utils.device import pick_device
     from .extractors import make_extractor
     from .sources import FolderSource
 
-    if model is None and cfg.run is not None and run_task(cfg.run) != "generation":
+    if model is None and cfg.run is not None and TASKS[run_task(cfg.run)].translates:
         from .translation import evaluate_translation
         return evaluate_translation(cfg, announce)
     cfg = dataclasses.replace(cfg, split=cfg.split or "all")

@@ -117,8 +117,9 @@ def _reference(cfg, translator) -> tuple[object, np.ndarray]:
     from ..training.rundir import read_run_options
 
     path = cfg.real
+    spec = translator.spec
     if path is None:
-        if translator.task == "cyclegan":
+        if not spec.reference_from_run:
             raise UsageError(f"{translator.run_dir} trained on unpaired domains: scoring it needs true pairs",
                              "give a paired dataset of the same domains as the reference images (real), e.g. "
                              "datasets/openmoji-pairs-64.zip")
@@ -127,7 +128,7 @@ def _reference(cfg, translator) -> tuple[object, np.ndarray]:
         raise UsageError(f"the reference dataset {path} does not exist",
                          "give a prepared dataset as the reference images (real)")
     dataset = open_dataset(path)
-    paired = translator.task in ("pix2pix", "cyclegan")
+    paired = spec.scored_on == "pairs"
     if paired and not dataset.pairs:
         raise UsageError(f"the reference dataset {path} holds single images; a {translator.task} run is scored on pairs",
                          "pass a dataset made by 'artforge prepare pairs' (e.g. datasets/openmoji-pairs-64.zip)")
@@ -202,7 +203,7 @@ def evaluate_translation(cfg, announce=print) -> dict:
     dataset, indices = _reference(cfg, translator)
     items = decode_all(dataset, indices, cfg.progress)
     G, device = translator.G, translator.device
-    if translator.task == "sr":
+    if translator.spec.scored_on == "images":  # true high-resolution images, shrunk for the input
         targets = items
         h, w = targets.shape[2:]
         small = pil_resize(targets, (h // translator.scale, w // translator.scale), "bicubic")
@@ -228,7 +229,7 @@ def evaluate_translation(cfg, announce=print) -> dict:
         "extractor": cfg.extractor if {"kid", "fid"} & set(metrics) else None,
         "results": results,
     }
-    if translator.task == "pix2pix" and any(isinstance(m, torch.nn.Dropout) for m in G.modules()):
+    if translator.spec.variations and any(isinstance(m, torch.nn.Dropout) for m in G.modules()):
         report["diversity"] = _dropout_diversity(translator, inputs[:DIVERSITY_INPUTS])
     out = Path(cfg.out) if cfg.out else RunLayout(translator.run_dir).eval_result(translator.checkpoint.name)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -171,6 +171,10 @@ class Task:
         """What samplers need besides the weights (label names, cluster shares), saved with them."""
         return {}
 
+    def more_datasets(self) -> dict:
+        """Datasets besides ``self.dataset`` that the run's options record, by key (cyclegan's domain B)."""
+        return {}
+
 
 def held_out_first(dataset, split: str, n: int) -> np.ndarray:
     """``n`` fixed item indices for previews: validation and test items first, topped up from ``split``;

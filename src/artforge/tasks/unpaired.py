@@ -115,6 +115,9 @@ class CycleGANTask(Task):
         self.cfg, self.dataset, self.dataset_b = cfg, dataset_a, dataset_b
         self.pools = (ImagePool(cfg.pool_size), ImagePool(cfg.pool_size))
 
+    def more_datasets(self) -> dict:
+        return {"dataset_b": self.dataset_b}
+
     def attach(self, engine) -> None:
         super().attach(engine)
         self.source_a = training_batches(self.dataset, self.cfg, engine)

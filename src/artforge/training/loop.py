@@ -23,6 +23,7 @@ from ..errors import NoCheckpointYet, RunError, TrainingDiverged, UsageError
 from ..modality import MODALITIES
 from ..models.registry import ARCHITECTURES, get_architecture, make_config
 from ..tasks.generation import GenerationTask
+from ..tasks.specs import task_spec
 from ..utils.device import precision_name
 from ..utils.events import CancelToken, EventSink
 from ..utils.files import atomic_write_json
@@ -98,9 +99,8 @@ class Trainer(Engine):
         cfg = cfg.resolved()  # recipe values for every option left unset
         self.dataset = dataset
         self.sizing = None  # train() sizes a --minutes run to the machine (sizing.Sizing), before building this
-        setup = generation_setup if cfg.task == "generation" else TRANSLATION_SETUPS[cfg.task]
-        family, model_cfg, task = setup(cfg, dataset)
-        callbacks = (EvalCallback(cfg),) if cfg.eval_every and cfg.task == "generation" else ()
+        family, model_cfg, task = SETUPS[cfg.task](cfg, dataset)
+        callbacks = (EvalCallback(cfg),) if cfg.eval_every and task_spec(cfg.task).scored_while_training else ()
         super().__init__(cfg, family, model_cfg, task, run_dir, resume_from, dist, callbacks)
 
     # The generation task's networks and state, by the names this class has always had.
@@ -149,6 +149,9 @@ def generation_setup(cfg: TrainConfig, dataset: ImageDataset):
                                              MODALITIES[family.modality], MODALITIES[family.trains_on])
 
 
+SETUPS = {"generation": generation_setup, **TRANSLATION_SETUPS}  # task -> (cfg, dataset) -> (family, model cfg, task)
+
+
 # ---------------------------------------------------------------------------- API
 
 def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
@@ -162,7 +165,7 @@ def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
         "dataset": {"path": str(Path(ds.path).resolve()), "name": ds.display_name, "images": len(ds),
                     "train_images": len(ds.indices(cfg.split)), "resolution": ds.resolution,
                     "height": ds.height, "width": ds.width, "channels": ds.channels, "label_names": ds.label_names},
-        **({"dataset_b": _dataset_record(trainer.task.dataset_b, cfg)} if cfg.task == "cyclegan" else {}),
+        **{key: _dataset_record(ds, cfg) for key, ds in trainer.task.more_datasets().items()},
         "device": str(trainer.device),
         "precision": precision_name(trainer.dtype),
         "precision_reason": trainer.precision.reason,
@@ -188,7 +191,7 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     dist = from_environment()
     if resume is not None:
         return _resume(resume, dataset, options, dist).run(events, cancel)
-    if dataset is None and options.get("task") != "cyclegan":  # cyclegan's data are its domains, a and b
+    if dataset is None and task_spec(options.get("task") or TrainConfig.task).needs_dataset:
         raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare', or resume=RUN")
     arch = options.get("arch", TrainConfig.arch)
     foreign = foreign_options(arch, options)
@@ -201,27 +204,26 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
         owners = " or ".join(f"--task {t}" for t, names in TASK_OPTIONS.items() if task_option in names)
         raise UsageError(f"--{task_option.replace('_', '-')} is an option of {owners}, not of --task {cfg.task}",
                          "leave it out, or pass the task it belongs to")
-    if cfg.task != "generation" and cfg.eval_every:
+    spec = task_spec(cfg.task)
+    if not spec.scored_while_training and cfg.eval_every:
         raise UsageError(f"--eval-every scores generated images during training; a {cfg.task} run is scored "
                          "against the true images afterwards", "leave it out and run 'artforge evaluate RUN'")
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
     cfg = _modality_augment(cfg, ds, options)
-    if cfg.task != "generation":
-        TRANSLATION_SETUPS[cfg.task](cfg.resolved(), ds, check_only=True)  # fail before making a folder
+    if spec.translates:
+        SETUPS[cfg.task](cfg.resolved(), ds, check_only=True)  # fail before making a folder
     else:
         refuse_pairs(ds)
         _check_shape(cfg.arch, ds)
     per_process_batch(cfg.batch, dist.world)
     sized = None
     # Sizing's candidates are DCGAN widths (sizing.py); a style run takes its --preset's size.
-    sizable = cfg.task == "generation" and cfg.arch == "dcgan" and not {"width", "batch"} & options.keys()
+    sizable = spec.sized_to_budget and cfg.arch == "dcgan" and not {"width", "batch"} & options.keys()
     if cfg.minutes is not None and cfg.size_to_budget and sizable:
         sized = dist.broadcast(_size_to_budget(cfg, ds, dist) if dist.is_writer else None)  # rank 0 measures
         cfg = dataclasses.replace(cfg, width=sized.size.width, batch=sized.size.batch)
-    kind = {"generation": cfg.arch, "sr": f"sr-x{cfg.scale}-{'gan' if cfg.task_value('gan_weight') else 'fidelity'}"}.get(
-        cfg.task, cfg.task)
-    run_dir = dist.broadcast(new_run_dir(cfg.out, f"{ds.display_name}-{kind}") if dist.is_writer else None)
+    run_dir = dist.broadcast(new_run_dir(cfg.out, f"{ds.display_name}-{spec.run_name(cfg)}") if dist.is_writer else None)
     try:
         trainer = Trainer(cfg, run_dir, ds, dist=dist)
     except BaseException:
@@ -243,7 +245,7 @@ def _modality_augment(cfg: TrainConfig, ds: ImageDataset, options: dict) -> Trai
             raise UsageError(f"--augment transpose shifts piano rolls; dataset {ds.display_name} holds images",
                              "leave it out")
         return cfg
-    if cfg.task != "generation":
+    if task_spec(cfg.task).translates:
         raise UsageError(f"dataset {ds.display_name} holds {what}; --task {cfg.task} translates images",
                          "train it with the generation task and a fitting --arch")
     own = ("transpose",) if ds.modality == "pianoroll" else ()
