@@ -165,7 +165,7 @@ def test_past_the_check_the_command_fails_for_its_own_reason(tmp_path):
 def test_images_need_no_extra(tmp_path):
     """Image datasets and runs, translation and export commands: nothing optional is asked for."""
     images = manifest_zip(tmp_path, None)
-    assert needs.needs("train", {"dataset": str(images)}) == []
+    assert needs.needs("train", {"dataset": str(images), "tensorboard": True}) == []  # logs to it only if installed
     assert needs.needs("sample", {"run": str(run_folder(tmp_path, "dcgan"))}) == []
     assert needs.needs("explore", {"action": "interpolate", "format": ("gif",)}) == []
     assert needs.needs("export", {"run": str(run_folder(tmp_path, "wavegan").parent)}) == []
@@ -201,3 +201,24 @@ def test_extras_match_pyproject():
     assert extras.EXTRAS == as_modules
     test_modules = {re.match(r"[A-Za-z0-9_.-]+", r).group().lower().replace("-", "_") for r in declared["test"]}
     assert set().union(*extras.EXTRAS.values()) - {"tensorboard"} <= test_modules  # the tests run every extra but one
+
+
+def test_images_prepare_with_every_extra_missing(tmp_path):
+    """The core install (no extra at all) prepares a folder of images: nothing optional is asked for."""
+    from PIL import Image
+
+    folder = tmp_path / "art"
+    folder.mkdir()
+    for i, colour in enumerate(("red", "blue", "green", "white")):
+        Image.new("RGB", (24, 24), colour).save(folder / f"{i}.png")
+    every = tuple(m for modules in extras.EXTRAS.values() for m in modules)
+    proc = run_cli(["prepare", str(folder), "--size", "16", "--out", "out/art.zip", "--workers", "1", "--quiet"],
+                   tmp_path, blocked=every)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "art.zip").is_file() and "prepared 4 images" in proc.stdout
+
+
+def test_needs_are_declared_for_real_commands():
+    from artforge.cli import COMMANDS
+
+    assert set(needs.NEEDS) <= set(COMMANDS)

@@ -37,6 +37,8 @@ from typing import Callable
 
 from PIL import Image, ImageDraw, ImageFont, features
 
+from ..extras import EXTRAS
+
 
 
 class RenderSkip(Exception):
@@ -276,6 +278,8 @@ def _check_registry(registry: dict[str, Builtin]) -> None:
     for key, entry in registry.items():
         if key != entry.name or not key.replace("-", "_").isidentifier() or key != key.lower():
             raise RuntimeError(f"built-in dataset registry entry {key!r} is malformed")
+        if not set(entry.extras) <= set(EXTRAS):
+            raise RuntimeError(f"built-in dataset {key!r} names an unknown extra: {entry.extras}")
 
 
 _check_registry(BUILTINS)
