@@ -19,7 +19,9 @@ def prepare(source, **options):
     """Prepare a folder, zip or built-in dataset; options are ``artforge.config.PrepareConfig`` fields."""
     from .config import PrepareConfig
     from .data.ingest import prepare as _prepare
+    from .needs import check
 
+    check("prepare", {"source": str(source), **options})
     progress = options.pop("progress", True)
     return _prepare(PrepareConfig(source=str(source), **options), progress=progress)
 
@@ -29,7 +31,9 @@ def prepare_audio(source, **options):
     ``artforge.config.AudioPrepareConfig`` fields (``sample_rate``, ``length``, ``labels``, ...)."""
     from .config import AudioPrepareConfig
     from .data.audio_ingest import prepare_audio as _prepare
+    from .needs import check
 
+    check("prepare-audio", {"source": str(source), **options})
     progress = options.pop("progress", True)
     return _prepare(AudioPrepareConfig(source=str(source), **options), progress=progress)
 
@@ -39,7 +43,9 @@ def prepare_music(source, **options):
     labels; options are ``artforge.config.MusicPrepareConfig`` fields (``bars``, ``labels``, ``limit``, ...)."""
     from .config import MusicPrepareConfig, to_dict
     from .data.music_ingest import prepare_music as _prepare
+    from .needs import check
 
+    check("prepare-music", {"source": str(source), **options})
     progress = options.pop("progress", True)
     cfg = MusicPrepareConfig(source=str(source), **options)
     return _prepare(cfg.source, progress=progress, **{k: v for k, v in to_dict(cfg).items() if k != "source"})
@@ -50,8 +56,10 @@ def sample(run, **options):
     (WAVs, spectrograms, a page of players) or music (MIDI, WAVs, piano rolls; ``mood=`` or ``valence=``
     and ``arousal=``); options are ``artforge.config.SampleConfig`` fields. Returns what was written."""
     from .config import SampleConfig
+    from .needs import check
     from .sampling import sample_to_folder
 
+    check("sample", {"run": run, **options})
     return sample_to_folder(SampleConfig(run=str(run), **options), announce=lambda *a: None)
 
 
@@ -61,15 +69,19 @@ def evaluate(run=None, **options):
     the report dict (also written as JSON)."""
     from .config import EvaluateConfig
     from .metrics.evaluate import evaluate as _evaluate
+    from .needs import check
 
+    check("evaluate", {"run": run, **options})
     options.setdefault("progress", False)
     return _evaluate(EvaluateConfig(run=None if run is None else str(run), **options), announce=lambda *a: None)
 
 
 def train(dataset=None, **options):
     """Train on a prepared dataset, or ``resume=RUN``; options are ``artforge.config.TrainConfig`` fields."""
+    from .needs import check
     from .training.loop import train as _train
 
+    check("train", {"dataset": dataset, **options})
     return _train(dataset, **options)
 
 
@@ -91,8 +103,10 @@ def export(run, out=None, checkpoint: str = "best", force: bool = False):
 
 def report(run, out=None):
     """Write the run's self-contained HTML report; returns its path."""
+    from .needs import check
     from .reporting import write_report
 
+    check("report", {"run": run})
     return write_report(run, out=out)
 
 

@@ -19,6 +19,7 @@ from . import __version__
 from .config import (TASK_OPTIONS, AudioPrepareConfig, MusicPrepareConfig, EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, RecreateConfig,
                      SampleConfig, ToyBenchConfig, TrainConfig, TranslateConfig, UpscaleConfig, VerifyConfig, flag_name)
 from .errors import ArtforgeError, UsageError
+from .needs import check as check_needs
 
 EXAMPLES = {
     "prepare": """examples:
@@ -645,6 +646,7 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         command = f"artforge {args.command.replace('-', ' ')}"
+        check_needs(args.command, vars(args))  # a missing extra is one line now, not a traceback later
         COMMANDS[args.command](args)
         return 0
     except ArtforgeError as exc:

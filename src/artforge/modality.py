@@ -35,6 +35,7 @@ class Modality:
     name: str
     layout: str  # the model tensor's axes, batch first
     value_range: tuple[float, float]
+    extras: tuple[str, ...] = ()  # the optional extras (extras.EXTRAS) its readers and writers import
 
     def summary(self, x: Tensor) -> Tensor:
         """(B, ...) -> (B, F): a small vector per item, for diversity and health statistics."""
@@ -222,7 +223,8 @@ class RollModality(Modality):
 
 IMAGE = ImageModality("image", "B, C, H, W", (-1.0, 1.0))
 POINTS = PointModality("points", "B, 2", (float("-inf"), float("inf")))
-WAVE = WaveModality("audio", "B, 1, L", (-1.0, 1.0))
-SPECTROGRAM = SpectrogramModality("spectrogram", "B, 1, F, T", (-1.0, 1.0))
-PIANOROLL = RollModality("pianoroll", "B, tracks, steps, pitches", (-1.0, 1.0))
+WAVE = WaveModality("audio", "B, 1, L", (-1.0, 1.0), extras=("audio",))  # WAVs: soundfile
+SPECTROGRAM = SpectrogramModality("spectrogram", "B, 1, F, T", (-1.0, 1.0), extras=("audio",))  # heard as WAVs
+# MIDI (pretty_midi), WAV renders (soundfile), the mood judges (music21, librosa)
+PIANOROLL = RollModality("pianoroll", "B, tracks, steps, pitches", (-1.0, 1.0), extras=("music",))
 MODALITIES = {m.name: m for m in (IMAGE, POINTS, WAVE, SPECTROGRAM, PIANOROLL)}

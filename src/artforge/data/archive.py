@@ -321,6 +321,22 @@ def _json(data: bytes, what: str, path: Path) -> dict:
     return out if isinstance(out, dict) else {}
 
 
+def dataset_modality(path: str | os.PathLike) -> str | None:
+    """What a prepared dataset holds ("image", "audio", "pianoroll"), from its manifest alone (its items are
+    not listed); None when ``path`` is not a readable dataset, which ``open_dataset`` then explains."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            data = (path / MANIFEST_NAME).read_bytes() if (path / MANIFEST_NAME).is_file() else b"{}"
+        else:
+            with zipfile.ZipFile(path) as zf:
+                data = zf.read(MANIFEST_NAME) if MANIFEST_NAME in zf.namelist() else b"{}"
+        manifest = json.loads(data)
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return None
+    return str(manifest.get("modality", "image")) if isinstance(manifest, dict) else None
+
+
 def open_dataset(path: str | os.PathLike) -> ImageDataset:
     """Open a prepared dataset; clear errors for anything that is not one."""
     path = Path(path)

