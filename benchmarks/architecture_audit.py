@@ -19,13 +19,14 @@ an expression (the subject) and a name's string literal, a tuple/list/set of lit
 or an UPPER_CASE module constant defined anywhere in the package as such a tuple/list/set
 (``TRANSLATION_TASKS``); and a ``match`` case on such a literal. Every comparison counts, wherever it
 is: in an ``if``/``elif``/``while``, a conditional expression, or a boolean that is assigned or
-returned (a predicate computed here is branched on elsewhere). ``a == "x" or a == "y"`` counts twice.
+returned (a predicate computed here is branched on elsewhere). A line counts once per kind of name
+(``a == "x" or a == "y"`` is one branch; ``task == "generation" and arch == "dcgan"`` one of each).
 A comparison in a module that owns every name it compares with is the part's own business and is not
 counted. Some names belong to two kinds ("pix2pix", "cyclegan" and "toy" are tasks and families); the
 subject decides: a subject whose text says ``task`` is a task, ``arch``/``family`` a family,
 ``modality``/``trains_on`` a modality, ``kind`` a report kind; a subject that says none of these is
-the first of task, family that the literal names. A modality or a report kind counts only under a
-subject that says its word (the words "image", "audio", "sound" and "music" are common: an option
+the one of task, family that names most of the literals (task on a tie). A modality or a report kind
+counts only under a subject that says its word (the words "image", "audio", "sound" and "music" are common: an option
 named "image" or a sub-command "prepare audio" is not a modality); a subject that says ``recipe``,
 ``preset``, ``loss``, ``dataset`` or ``source`` is another registry's name and is not counted. The
 registries own every name of their kind (``models/registry.py``, ``catalog.py``: their lookups and
@@ -40,7 +41,7 @@ A **feature probe** is ``hasattr(x, "attr")`` or ``getattr(x, "attr", default)``
 an attribute that a network class of ``models/`` defines (a method, a class attribute, or
 ``self.attr = ...``; network classes are the classes in ``models/`` that are not dataclasses) and the
 object's text does not say ``cfg`` or ``config`` (a config's optional field is not a network's
-feature). Probes inside the module that defines the attribute are not counted.
+feature). A line counts once per attribute; probes inside the module that defines it are not counted.
 
 **Package cycles**: the packages are the subpackages (``training``, ``metrics``, ...) and the top-level
 modules (``cli``, ``config``, ...; the root ``__init__`` is ``artforge``). An arrow A -> B is an import
@@ -134,8 +135,9 @@ def _task_names(source: Source) -> dict[str, set[str]]:
             continue
         for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
             for stmt in cls.body:
-                if (isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "name" for t in stmt.targets)
-                        and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)):
+                named = isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "name"
+                                                             for t in stmt.targets)
+                if named and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
                     owners.setdefault(stmt.value.value, set()).add(rel)
     return owners
 
@@ -229,7 +231,7 @@ def classify(subject: str, literals: list[str], owners: dict[str, dict[str, set[
     if said:
         return said[0]
     unsaid = [kind for kind in kinds if kind in UNSAID_KINDS]
-    return unsaid[0] if unsaid else None
+    return max(unsaid, key=lambda kind: sum(name in owners[kind] for name in literals)) if unsaid else None
 
 
 def _owned_here(rel: str, kind: str, literals: list[str], owners: dict[str, dict[str, set[str]]]) -> bool:
@@ -475,7 +477,8 @@ def audit(root: Path = ROOT) -> dict:
                 for h in sorted(set(hits), key=lambda h: (h.file, h.line, h.kind))]
 
     return {
-        "names": {kind: {name: sorted(files) for name, files in sorted(names.items())} for kind, names in owners.items()},
+        "names": {kind: {name: sorted(files) for name, files in sorted(names.items())}
+                  for kind, names in owners.items()},
         "branches": {kind: sum(h.kind == kind for h in set(branch_hits)) for kind in KINDS},
         "branches_by_file": dict(Counter(h.file for h in set(branch_hits)).most_common()),
         "tables": {kind: sum(h.kind == kind for h in set(table_hits)) for kind in KINDS if kind != "report"},
