@@ -341,12 +341,13 @@ def package_of(module: str) -> str:
 
 
 def _top_level_nodes(tree: ast.Module):
-    """The statements that run at import: the module body and its if/try blocks, not function bodies."""
+    """The statements that run at import: the module body, its if/try/with blocks and class bodies, not
+    function bodies."""
     stack = list(tree.body)
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, (ast.If, ast.Try)):
+        if isinstance(node, (ast.If, ast.Try, ast.ExceptHandler, ast.With)):
             stack.extend(ast.iter_child_nodes(node))
         elif isinstance(node, ast.ClassDef):
             stack.extend(node.body)
@@ -480,7 +481,8 @@ def audit(root: Path = ROOT) -> dict:
         "names": {kind: {name: sorted(files) for name, files in sorted(names.items())}
                   for kind, names in owners.items()},
         "branches": {kind: sum(h.kind == kind for h in set(branch_hits)) for kind in KINDS},
-        "branches_by_file": dict(Counter(h.file for h in set(branch_hits)).most_common()),
+        "branches_by_file": dict(sorted(Counter(h.file for h in set(branch_hits)).items(),
+                                        key=lambda item: (-item[1], item[0]))),
         "tables": {kind: sum(h.kind == kind for h in set(table_hits)) for kind in KINDS if kind != "report"},
         "probes": len(set(probe_hits)),
         "cycles": {scope: cycle_figures(graph) for scope, graph in graphs.items()},
