@@ -99,7 +99,7 @@ class Scorer:
         import torch
 
         from artforge.metrics.kid import kid
-        from artforge.metrics.swd import swd
+        from artforge.ops.swd import swd
         from artforge.utils.images import to_uint8
 
         with torch.no_grad():

@@ -193,7 +193,7 @@ def test_swd_evaluates_a_non_square_run(wide_run, monkeypatch, tmp_path):
     from artforge.metrics.evaluate import evaluate
 
     monkeypatch.setenv("ARTFORGE_CACHE", str(tmp_path / "cache"))
-    from artforge.metrics.swd import swd
+    from artforge.ops.swd import swd
     from artforge.sampling import load
 
     report = evaluate(EvaluateConfig(run=str(wide_run), metrics=("swd",), n=8, progress=False, device="cpu"))
@@ -231,7 +231,7 @@ def test_swd_and_the_encoder_take_non_square_images():
     import torch
 
     from artforge.metrics.encoder import SmallEncoder
-    from artforge.metrics.swd import laplacian_pyramid, swd
+    from artforge.ops.swd import laplacian_pyramid, swd
 
     x = torch.rand(4, 3, 36, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
     assert [tuple(level.shape[-2:]) for level in laplacian_pyramid(x)] == [(36, 64), (18, 32), (9, 16)]

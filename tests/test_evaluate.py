@@ -259,7 +259,7 @@ def test_cli_json_on_stdout_for_two_folders(tmp_path, trained_run, capsys):
     assert code == 0
     data = json.loads(out)
     assert data["fake"]["kind"] == "folder" and data["real"]["images"] == 12
-    from artforge.metrics.swd import swd  # the same score from the function, on the PNGs read here
+    from artforge.ops.swd import swd  # the same score from the function, on the PNGs read here
     real, fake = ([np.asarray(Image.open(f)) for f in sorted((tmp_path / name).glob("*.png"))] for name in ("real", "fake"))
     reference = swd(*(torch.from_numpy(np.stack(x)).permute(0, 3, 1, 2) / 127.5 - 1 for x in (real, fake)),
                     patches_per_image=64, seed=0)

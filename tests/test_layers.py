@@ -313,13 +313,13 @@ def test_lower_layer_errors_do_not_name_cli_flags():
 LAYERS: dict[str, tuple[str, ...]] = {
     # errors, helpers and the torch-free option metadata (the registries' names, the filters' arithmetic,
     # aspect-ratio shapes)
-    "base": ("errors", "_version", "catalog", "draws", "aspect", "utils", "utils.batching", "utils.device",
+    "base": ("errors", "_version", "catalog", "draws", "aspect", "extras", "utils", "utils.batching", "utils.device",
              "utils.events", "utils.files", "utils.images", "utils.synth"),
     # data, ops and objectives: pure functions of tensors and files. The augmentations of D (diffaug) and
     # the mood measurement (which the music data and the metrics both use) belong here.
     "pieces": ("data", "data.archive", "data.augment", "data.builtin", "data.derive", "data.drums", "data.imaging",
                "data.loader", "data.pianoroll", "data.rolls", "data.sound", "training.diffaug", "metrics.mood",
-               "ops", "ops.degrade", "ops.image_pool", "ops.mood_guide", "ops.spectral", "ops.tiling",
+               "ops", "ops.degrade", "ops.image_pool", "ops.mood_guide", "ops.spectral", "ops.swd", "ops.tiling",
                "losses", "penalties", "recipes", "sample_filters"),
     "models": ("models", "models.cyclegan", "models.dcgan", "models.esrgan", "models.family", "models.heads",
                "models.musegan", "models.pix2pix", "models.registry", "models.specgan", "models.style",
@@ -328,7 +328,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "runs": ("training", "training.rundir", "training.checkpoint", "training.migrations", "training.monitor"),
     "engine": ("training.engine", "training.distributed", "training.health"),
     # self-conditioning and the image-to-image set-ups go with the tasks
-    "tasks": ("tasks", "tasks.base", "tasks.generation", "tasks.paired", "tasks.sr", "tasks.toy", "tasks.unpaired",
+    "tasks": ("tasks", "tasks.base", "tasks.generation", "tasks.paired", "tasks.specs", "tasks.sr", "tasks.toy",
+              "tasks.unpaired",
               "training.selfcond", "training.setups"),
     # inference and metrics: one layer
     "inference": ("sampling", "translating", "composing", "listening", "explore", "explore._output",
@@ -337,10 +338,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
                   "metrics", "metrics.cache", "metrics.classes", "metrics.classifier", "metrics.compare",
                   "metrics.encoder", "metrics.extractors", "metrics.fid", "metrics.inception",
                   "metrics.inception_score", "metrics.kid", "metrics.mood_judges", "metrics.music", "metrics.novelty",
-                  "metrics.prdc", "metrics.sanity", "metrics.sound", "metrics.sources", "metrics.swd"),
+                  "metrics.prdc", "metrics.sanity", "metrics.sound", "metrics.sources"),
     # the commands and their options (config.py: every command's options; the redesign splits it into the
     # metadata, in base, and each command's own options module, here)
-    "commands": ("config", "training.loop", "training.sizing", "data.ingest", "data.audio_ingest", "data.music_ingest",
+    "commands": ("config", "needs", "training.loop", "training.sizing", "data.ingest", "data.audio_ingest", "data.music_ingest",
                  "metrics.evaluate", "metrics.translation", "metrics.music_eval", "exporting", "recreate", "reporting",
                  "bench", "bench.toy"),
     "interface": ("cli", "__main__", "__init__"),
@@ -361,10 +362,7 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("explore.palette", "config"): "the explore command's options (PaletteConfig)",
     ("explore.project", "config"): "the explore command's options (ProjectConfig)",
     ("translating", "data.ingest"): "IMAGE_EXTENSIONS: belongs with the image readers (data.imaging)",
-    # tasks: the quality signal is a metric; the set-ups read the whole TrainConfig and load a translator
-    ("tasks.generation", "metrics.swd"): "the quality signal: SWD as a piece below the tasks",
-    ("tasks.sr", "metrics.swd"): "the quality signal: SWD as a piece below the tasks",
-    ("tasks.unpaired", "metrics.swd"): "the quality signal: SWD as a piece below the tasks",
+    # tasks: the set-ups read the whole TrainConfig and load a translator
     ("training.setups", "config"): "TrainConfig: each task's own options dataclass",
     ("training.setups", "translating"): "load_translator for --init (sr from a trained run): a loader in the runs layer",
     # the engine runs a task through tasks/base.py's step machinery

@@ -1,4 +1,4 @@
-"""Tests of the multi-scale sliced Wasserstein distance (metrics/swd.py)."""
+"""Tests of the multi-scale sliced Wasserstein distance (ops/swd.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from artforge.metrics.swd import (
+from artforge.ops.swd import (
     _normalize,
     laplacian_pyramid,
     pyramid_down,

@@ -23,7 +23,7 @@ from .._version import __version__
 from ..catalog import EXTRACTORS
 from ..draws import filter_draws
 from ..errors import UsageError
-from .swd import PatchDescriptors, swd_from_descriptors
+from ..ops.swd import PatchDescriptors, swd_from_descriptors
 
 PIXEL_SIZE = 32  # novelty in pixel space compares images shrunk to 32x32
 SWD_PATCHES = 64  # per image and level: 10k images give 640k descriptors, plenty for SWD

@@ -147,7 +147,7 @@ def _reference(cfg, translator) -> tuple[object, np.ndarray]:
 def _distribution(metrics, targets: Tensor, outputs: dict[str, Tensor], cfg, dataset, device, default_metrics: bool,
                   announce=print, indices: np.ndarray | None = None) -> dict[str, dict]:
     """SWD and, when asked for, KID and FID of each method's outputs against the targets."""
-    from .swd import swd
+    from ..ops.swd import swd
     results = {name: {} for name in outputs}
     if "swd" in metrics:
         real = targets.float().div(127.5).sub(1)

@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from ..data.loader import BatchSource, decode_all
 from ..errors import UsageError
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
-from ..metrics.swd import swd
+from ..ops.swd import swd
 from ..modality import IMAGE, Modality
 from ..penalties import (clip_weights, gradient_penalty, instance_noise, interpolate, mode_seeking,
                          path_length_penalty, path_lengths, r1_penalty)

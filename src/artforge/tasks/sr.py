@@ -186,7 +186,7 @@ class SRTask(Task):
 
     def quality(self) -> dict[str, float]:
         """L1 to the originals of the fixed held-out crops; and their SWD (how alike the textures are)."""
-        from ..metrics.swd import swd
+        from ..ops.swd import swd
         out = self._upscale(self.fixed_lr)
         texture = swd(self.fixed_hr.cpu(), out.cpu(), patches_per_image=64, directions=256, repeats=1,
                       seed=self.cfg.seed)

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from ..data.loader import decode_all
 from ..losses import AdversarialLoss, get_loss
-from ..metrics.swd import swd
+from ..ops.swd import swd
 from ..modality import IMAGE
 from ..ops.image_pool import ImagePool
 from ..utils.device import autocast
