@@ -219,6 +219,7 @@ def test_images_prepare_with_every_extra_missing(tmp_path):
 
 
 def test_needs_are_declared_for_real_commands():
-    from artforge.cli import COMMANDS
+    from artforge.cli import OWN_COMMANDS
+    from artforge.commands import COMMANDS
 
-    assert set(needs.NEEDS) <= set(COMMANDS)
+    assert set(needs.NEEDS) <= set(COMMANDS) | set(OWN_COMMANDS)

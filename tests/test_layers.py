@@ -341,7 +341,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
                   "metrics.prdc", "metrics.sanity", "metrics.sound", "metrics.sources"),
     # the commands and their options (config.py: every command's options; the redesign splits it into the
     # metadata, in base, and each command's own options module, here)
-    "commands": ("config", "needs", "training.loop", "training.sizing", "data.ingest", "data.audio_ingest", "data.music_ingest",
+    "commands": ("commands", "commands.apply", "commands.bench", "commands.explore", "commands.export",
+                 "commands.prepare", "commands.provenance", "commands.report", "commands.train",
+                 "config", "needs", "training.loop", "training.sizing", "data.ingest", "data.audio_ingest", "data.music_ingest",
                  "metrics.evaluate", "metrics.translation", "metrics.music_eval", "exporting", "recreate", "reporting",
                  "bench", "bench.toy"),
     "interface": ("cli", "__main__", "__init__"),

@@ -1,4 +1,4 @@
-"""The ``artforge`` command: thin argument parsing over the Python API.
+"""The ``artforge`` command: thin argument parsing over the commands layer (``commands/``).
 
 Options come from the config dataclasses (one source of defaults). Only options the user typed are
 passed on, so the API applies the defaults, and a resumed run can tell an explicit change from a
@@ -13,11 +13,12 @@ import dataclasses
 import os
 import sys
 import typing
-from pathlib import Path
 
-from . import __version__
-from .config import (TASK_OPTIONS, AudioPrepareConfig, MusicPrepareConfig, EvaluateConfig, ExportConfig, InterpolateConfig, MixConfig, PrepareConfig, RecreateConfig,
-                     SampleConfig, ToyBenchConfig, TrainConfig, TranslateConfig, UpscaleConfig, VerifyConfig, flag_name)
+from . import __version__, commands
+from .config import (TASK_OPTIONS, AudioPrepareConfig, EvaluateConfig, ExportConfig, MusicPrepareConfig, PrepareConfig,
+                     RecreateConfig, SampleConfig, ToyBenchConfig, TrainConfig, TranslateConfig, UpscaleConfig,
+                     VerifyConfig, flag_name)
+from .commands.explore import ACTIONS as EXPLORE_ACTIONS
 from .errors import ArtforgeError, UsageError
 from .needs import check as check_needs
 
@@ -255,13 +256,12 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
     p.add_argument("run", metavar="RUN", help="run folder")
     p.add_argument("--out", help="output file (default: RUN/report.html)")
 
-    if EXPLORE_ACTIONS:
-        p = command("explore", "creative control of a style-based model: " + ", ".join(EXPLORE_ACTIONS))
-        actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-        for name, (cls, help_text, examples, _) in EXPLORE_ACTIONS.items():
-            a = actions.add_parser(name, help=help_text, description=help_text, epilog=examples,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-            add_config_arguments(a, cls)
+    p = command("explore", "creative control of a style-based model: " + ", ".join(EXPLORE_ACTIONS))
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    for name, action in EXPLORE_ACTIONS.items():
+        a = actions.add_parser(name, help=action.help, description=action.help, epilog=action.examples,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        add_config_arguments(a, action.options)
 
     p = command("export", "write a run's EMA generator as a standalone model folder (weights, model.json, "
                 "a README model card) that 'artforge sample' and artforge.load take like a run")
@@ -291,52 +291,25 @@ def _options(args: argparse.Namespace, drop: tuple[str, ...]) -> dict:
     return {k: v for k, v in vars(args).items() if k not in drop and v is not None}
 
 
-def cmd_prepare(args) -> None:
-    from .aspect import shape_text
-    from .data.archive import manifest_shape
-    from .data.ingest import prepare
-
-    cfg = PrepareConfig(**_options(args, ("command", "quiet")))
-    result = prepare(cfg, progress=not args.quiet)
-    m = result.manifest
-    counts = m.get("split_counts") or m.get("counts") or {}
-    split = "/".join(str(counts.get(k, 0)) for k in ("train", "val", "test"))
-    colour = 'RGB' if m['channels'] == 3 else 'grayscale'
-    if m.get("pairs"):
-        height, width = manifest_shape(m)
-        print(f"prepared {result.count} pairs ({shape_text((height, width // 2))} each side, {colour}; input: "
-              f"{m['pairs']['input']}, target: {m['pairs']['target']}, side by side) -> {result.path}")
-    else:
-        print(f"prepared {result.count} images ({shape_text(manifest_shape(m))}, {colour}) -> {result.path}")
-    print(f"  train/val/test: {split}; labels: {', '.join(m.get('label_names') or []) or 'none'}")
-    if result.rejects or result.duplicates:
-        print(f"  set aside: {len(result.rejects)} rejected, {len(result.duplicates)} duplicates "
-              f"(see {result.rejects_path})")
+# Commands whose --quiet the CLI adds itself (the others' options have a quiet of their own, or none).
+QUIET_FLAG = {"prepare", "prepare-audio", "prepare-music", "train", "evaluate", "bench", "translate", "upscale"}
 
 
-def cmd_prepare_audio(args) -> None:
-    from .data.audio_ingest import prepare_audio, summary
-
-    cfg = AudioPrepareConfig(**_options(args, ("command", "quiet")))
-    print(summary(prepare_audio(cfg, progress=not args.quiet)))
-
-
-def cmd_prepare_music(args) -> None:
-    from .config import to_dict
-    from .data.music_ingest import prepare_music, summary
-
-    cfg = MusicPrepareConfig(**_options(args, ("command", "quiet")))
-    options = {k: v for k, v in to_dict(cfg).items() if k != "source"}
-    print(summary(prepare_music(cfg.source, progress=not args.quiet, **options)))
+def run_command(name: str, args) -> None:
+    """Any command of the commands layer: the typed options in, its summary lines out."""
+    options = _options(args, ("command",))
+    if name in QUIET_FLAG:  # the CLI's own --quiet: the command's progress option, inverted
+        options["progress"] = not options.pop("quiet")
+    result = commands.run(name, options)
+    for line in commands.summary(name, result):
+        print(line)
 
 
 def cmd_train(args) -> None:
-    from .training.loop import train
-
-    options = _options(args, ("command", "quiet", "resume", "dataset"))
+    options = _options(args, ("command", "quiet"))
     if args.quiet:
         options["progress"] = False
-    result = train(getattr(args, "dataset", None), resume=args.resume, **options)
+    result = commands.run("train", options)
     if result.status == "interrupted" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         # torchrun forwards the terminal's Ctrl-C a second time, maybe late: the run is saved and
         # stopping, so a late copy must not interrupt this process's exit with a traceback
@@ -344,16 +317,12 @@ def cmd_train(args) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     if os.environ.get("RANK", "0") != "0":  # torchrun: rank 0 reports for every process
         return
-    verb = "stopped (Ctrl-C)" if result.status == "interrupted" else "finished"
-    print(f"{verb} at step {result.step}: {result.run_dir}")
-    print(f"  checkpoint: {result.checkpoint}")
-    from .tasks.specs import task_spec
-    print(f"  next: {task_spec(result.task).next_steps(result.run_dir)}")
-    if result.status == "interrupted":
-        print(f"  continue: artforge train --resume {result.run_dir}")
+    for line in commands.summary("train", result):
+        print(line)
 
 
 def cmd_sample(args) -> None:
+    check_needs("sample", vars(args))  # a missing extra is one line now, not a traceback later
     from .sampling import sample_to_folder
 
     cfg = SampleConfig(**_options(args, ("command",)))
@@ -377,6 +346,7 @@ def cmd_sample(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
+    check_needs("evaluate", vars(args))
     import json
 
     from .metrics.evaluate import evaluate, summary_lines
@@ -410,219 +380,9 @@ def cmd_evaluate(args) -> None:
                                                if report.get("nearest_grid") else ""))
 
 
-def cmd_bench(args) -> None:
-    from .bench.toy import run_benchmark
-
-    cfg = ToyBenchConfig(**_options(args, ("command", "quiet")), progress=not args.quiet)
-    result = run_benchmark(cfg)
-    print(result["table"])
-    print(f"plot: {result['plot']}; all numbers: {result['out'] / 'toy-bench.json'}")
-
-
-def cmd_report(args) -> None:
-    from .reporting import write_report
-
-    print(f"report: {write_report(args.run, args.out)}")
-
-
-def cmd_export(args) -> None:
-    from .exporting import export_model
-
-    result = export_model(ExportConfig(**_options(args, ("command",))))
-    print(f"exported {result.checkpoint} (step {result.step}) to {result.out}")
-    print(f"  next: artforge sample {result.out} --seeds 0-15")
-
-
-def cmd_explore(args) -> None:
-    if not getattr(args, "action", None):
-        raise UsageError("no explore action given", f"pass one of: {', '.join(EXPLORE_ACTIONS)}")
-    cls, _, _, run = EXPLORE_ACTIONS[args.action]
-    run(cls(**_options(args, ("command", "action"))))
-
-
-# artforge explore ACTION: name -> (its config class in config.py, help, examples, runner(cfg)); the
-# runners import their module when called, so --help stays free of torch.
-EXPLORE_ACTIONS: dict[str, tuple[type, str, str, typing.Callable]] = {}
-
-
-# --- explore mix / interpolate
-
-def _explore_mix(cfg) -> None:
-    from .explore.mixing import mix_to_folder
-
-    result = mix_to_folder(cfg)
-    print(f"mixed {len(cfg.row_seeds())}x{len(cfg.col_seeds())} cells (layers {_spans(result['layers'])} from the "
-          f"columns) from {result['checkpoint']} (step {result['step']}) in {result['seconds']:.1f} s")
-    print(f"  grid: {result['grid']}; cells: {result['out']}/row*-col*.png")
-
-
-def _explore_interpolate(cfg) -> None:
-    from .explore.interpolate import interpolate_to_folder
-
-    result = interpolate_to_folder(cfg)
-    print(f"rendered {result['frames']} frames through {', '.join(result['keyframes'])} from {result['checkpoint']} "
-          f"(step {result['step']}) in {result['seconds']:.1f} s")
-    videos = [str(result[k]) for k in ("gif", "mp4") if result[k]]
-    print(f"  frames: {result['frames_dir']}" + (f"; videos: {', '.join(videos)}" if videos else ""))
-
-
-def _spans(ids: list[int]) -> str:
-    """[0, 1, 2, 5] -> '0-2,5'."""
-    runs: list[list[int]] = []
-    for i in ids:
-        if runs and i == runs[-1][-1] + 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
-
-
-MIX_EXAMPLES = """examples:
-  artforge explore mix runs/00007-faces-64-style                      # rows 0-3 x columns 4-7, coarse layers
-  artforge explore mix runs/00007-faces-64-style --rows 1,5,9 --cols 20-25 --layers fine
-  artforge explore mix runs/00007-faces-64-style --layers 0-3 --truncation 0.7 --out mixes/
-The column seeds give the layers --layers names; the row seeds give the rest."""
-INTERPOLATE_EXAMPLES = """examples:
-  artforge explore interpolate runs/00007-faces-64-style --seeds 3,17,42 --loop   # GIF, MP4 and frames/
-  artforge explore interpolate runs/00007-faces-64-style --seeds 0,1 --space z --ease smooth --frames 60
-  artforge explore interpolate runs/00007-faces-64-style --latents a.json,b.json --format gif
-MP4 needs imageio-ffmpeg: pip install 'artforge[video]'."""
-
-
-EXPLORE_ACTIONS["mix"] = (MixConfig, "style mixing grid: row seeds' images with the named layers (coarse, middle, "
-                          "fine or indices) from the column seeds'", MIX_EXAMPLES, _explore_mix)
-EXPLORE_ACTIONS["interpolate"] = (InterpolateConfig, "interpolation video through seeds or saved styles (linear in "
-                                  "w or spherical in z, looping, eased): frames, GIF and MP4",
-                                  INTERPOLATE_EXAMPLES, _explore_interpolate)
-
-
-# --- explore project / palette / layout
-
-from .config import LayoutConfig, PaletteConfig, ProjectConfig  # noqa: E402 (beside the actions that use them)
-
-
-def _explore_project(cfg) -> None:
-    from .explore.project import project_to_folder
-
-    r = project_to_folder(cfg)
-    how = "pixels + D features" if r["used_d"] else "pixels only"
-    how += " (no D: an exported model)" if cfg.d_weight and not r["used_d"] else ""
-    if cfg.held_out:
-        print(f"projected {r['held_out']} held-out images of {r['dataset']} into {cfg.space} ({how}) in "
-              f"{r['seconds']:.1f} s: mean PSNR {r['psnr']:.2f} dB (the mean image: {r['start_psnr']:.2f} dB)")
-        return
-    print(f"projected {cfg.image} into {cfg.space} ({how}) in {r['seconds']:.1f} s: PSNR {r['psnr']:.2f} dB "
-          f"(the mean image: {r['start_psnr']:.2f} dB), loss {r['loss'][0]:.4f} -> {r['loss'][1]:.4f}")
-    print(f"  wrote {len(r['files'])} images to {r['out']}; styles: {r['latents']}")
-    print(f"  next: artforge explore interpolate {cfg.run} --latents {r['latents']},...")
-
-
-def _explore_palette(cfg) -> None:
-    from .explore.palette import palette_to_folder
-
-    r = palette_to_folder(cfg)
-    print(f"recoloured {_count(len(r['files']) // 2, 'image')} toward {', '.join(r['palette'])} "
-          f"(strength {cfg.strength}) in {r['seconds']:.1f} s: palette distance {r['distance_before']:.1f} -> "
-          f"{r['distance_after']:.1f} (mean Delta E to the nearest palette colour)")
-    print(f"  wrote {r['out']}: before-*.png, after-*.png, comparison.png")
-
-
-def _explore_layout(cfg) -> None:
-    from .explore.layout import layout_to_folder
-
-    r = layout_to_folder(cfg)
-    print(f"steered {_count(len(r['files']) // 2, 'image')} toward the layout (strength {cfg.strength}) in "
-          f"{r['seconds']:.1f} s: layout distance {r['distance_before']:.1f} -> {r['distance_after']:.1f} "
-          "(mean Delta E over the layout)")
-    print(f"  wrote {r['out']}: layout.png, before-*.png, after-*.png, comparison.png")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-PROJECT_EXAMPLES = """examples:
-  artforge explore project runs/00007-faces-64-style photo.jpg              # w+, 300 steps -> projected.png
-  artforge explore project runs/00007-faces-64-style photo.jpg --space w --vary 8   # plus 8 variations
-  artforge explore project runs/00007-faces-64-style --held-out 16          # mean PSNR on test images
-The styles are saved in projected.json: artforge explore interpolate RUN --latents projected.json,..."""
-PALETTE_EXAMPLES = """examples:
-  artforge explore palette runs/00007-faces-64-style --colors '#264653,#2a9d8f,#e9c46a,#f4a261' --seeds 0-3
-  artforge explore palette runs/00007-faces-64-style --palette-image sunset.jpg --k 4 --strength 0.8"""
-LAYOUT_EXAMPLES = """examples:
-  artforge explore layout runs/00007-faces-64-style --blobs '0.5,0.65,0.3,#e63946;0.5,0.15,0.2,#1d3557'
-  artforge explore layout runs/00007-faces-64-style --mask mask.png --color '#ffd166' --background '#073b4c'
-Blobs: x,y,r,#colour with x, y in [0, 1] from the top left and r a fraction of the shorter side."""
-
-EXPLORE_ACTIONS["project"] = (ProjectConfig, "project a real image into the model (w or w+), then re-render, vary "
-                              "and mix it; or report reconstruction PSNR on held-out images", PROJECT_EXAMPLES,
-                              _explore_project)
-EXPLORE_ACTIONS["palette"] = (PaletteConfig, "recolour seeds' images toward a palette (colours or a reference "
-                              "image) by moving their styles", PALETTE_EXAMPLES, _explore_palette)
-EXPLORE_ACTIONS["layout"] = (LayoutConfig, "steer seeds' images toward a rough layout (coloured blobs or a mask)",
-                             LAYOUT_EXAMPLES, _explore_layout)
-
-def cmd_recreate(args) -> None:
-    from .recreate import recreate
-
-    result = recreate(RecreateConfig(**_options(args, ("command",))))
-    if result["identical"]:
-        verdict = "pixel-identical to the given image"
-    elif result["max_diff"] is None:
-        verdict = (f"NOT identical: {result['shape'][1]}x{result['shape'][0]}, the given image is "
-                   f"{result['given_shape'][1]}x{result['given_shape'][0]} (resized or cropped since?)")
-    else:
-        verdict = (f"NOT identical: pixels differ by up to {result['max_diff']} levels (edited since, or another "
-                   "model, hardware, batch size or artforge version)")
-    print(f"recreated the {result['kind']} image with {result['model']}: {result['out']}; {verdict}")
-    if result["vary"]:
-        print(f"wrote {len(result['vary'])} neighbours: {', '.join(p.name for p in result['vary'])}")
-
-
-def cmd_verify(args) -> None:
-    import json
-
-    from .recreate import verify
-
-    cfg = VerifyConfig(**_options(args, ("command",)))
-    for item in verify(cfg):
-        if cfg.json:
-            print(json.dumps(item))
-            continue
-        verdict = "watermarked" if item["watermarked"] else "no watermark found"
-        record = f"record: {item['record']}" if item["record"] else "no artforge record"
-        print(f"{item['image']}: {verdict} (score {item['score']:.1f}); {record}")
-
-
-def _report_translated(result, what: str, out: str) -> None:
-    print(f"{what} {len(result.written)} images into {out}")
-    if result.skipped:
-        first = result.skipped[0]
-        print(f"  skipped {len(result.skipped)} unreadable inputs (e.g. {first['file']}: {first['reason']}); "
-              f"see {Path(out) / 'skipped.csv'}")
-
-
-def cmd_translate(args) -> None:
-    from .translating import translate
-
-    options = _options(args, ("command", "quiet"))
-    options["inputs"] = tuple(args.inputs)
-    cfg = TranslateConfig(**options, progress=not args.quiet)
-    _report_translated(translate(cfg), "translated: wrote", cfg.out)
-
-
-def cmd_upscale(args) -> None:
-    from .translating import upscale
-
-    options = _options(args, ("command", "quiet"))
-    options["inputs"] = tuple(args.inputs)
-    cfg = UpscaleConfig(**options, progress=not args.quiet)
-    _report_translated(upscale(cfg), "upscaled: wrote", cfg.out)
-
-
-COMMANDS = {"prepare": cmd_prepare, "prepare-audio": cmd_prepare_audio, "prepare-music": cmd_prepare_music, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
-            "bench": cmd_bench, "report": cmd_report, "export": cmd_export, "explore": cmd_explore,
-            "recreate": cmd_recreate, "verify": cmd_verify, "translate": cmd_translate, "upscale": cmd_upscale}
+# The commands the CLI runs itself (sample and evaluate print per kind of result); every other one of
+# the commands layer goes through run_command.
+OWN_COMMANDS = {"train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate}
 
 
 def _prepare_kind(argv: list[str]) -> list[str]:
@@ -646,8 +406,10 @@ def main(argv: typing.Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         command = f"artforge {args.command.replace('-', ' ')}"
-        check_needs(args.command, vars(args))  # a missing extra is one line now, not a traceback later
-        COMMANDS[args.command](args)
+        if args.command in OWN_COMMANDS:
+            OWN_COMMANDS[args.command](args)
+        else:
+            run_command(args.command, args)
         return 0
     except ArtforgeError as exc:
         if os.environ.get("ARTFORGE_DEBUG"):

@@ -206,6 +206,7 @@ def _blend(run_dir: Path, spec: TaskSpec, weights: dict, strength: float, device
 class Translated:
     written: list[Path]
     skipped: list[dict]  # {"file", "reason"}
+    out: Path | None = None  # the folder written to
 
 
 def input_files(inputs: list[str]) -> tuple[list[tuple[Path, str]], list[dict]]:
@@ -270,7 +271,7 @@ def translate_files(translator: Translator, inputs: list[str], out: Path, *, kin
         bar.close()
     if skipped:
         _write_skipped(out, skipped)
-    return Translated(written, skipped)
+    return Translated(written, skipped, out)
 
 
 def _write_skipped(out: Path, skipped: list[dict]) -> None:

@@ -1,0 +1,59 @@
+"""``recreate`` and ``verify``: an image re-made from the record artforge wrote into it; the watermark checked."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+
+def recreate(options: dict, events=None, cancel=None) -> dict:
+    from ..config import RecreateConfig
+    from ..recreate import recreate as _recreate
+
+    return _recreate(RecreateConfig(**options))
+
+
+def recreate_summary(result: dict) -> list[str]:
+    if result["identical"]:
+        verdict = "pixel-identical to the given image"
+    elif result["max_diff"] is None:
+        verdict = (f"NOT identical: {result['shape'][1]}x{result['shape'][0]}, the given image is "
+                   f"{result['given_shape'][1]}x{result['given_shape'][0]} (resized or cropped since?)")
+    else:
+        verdict = (f"NOT identical: pixels differ by up to {result['max_diff']} levels (edited since, or another "
+                   "model, hardware, batch size or artforge version)")
+    lines = [f"recreated the {result['kind']} image with {result['model']}: {result['out']}; {verdict}"]
+    if result["vary"]:
+        lines.append(f"wrote {len(result['vary'])} neighbours: {', '.join(p.name for p in result['vary'])}")
+    return lines
+
+
+@dataclass
+class Verified:
+    """The verdicts, one dict per image, made as they are read (an unreadable image stops the rest with a
+    one-line error after the earlier ones were reported), and whether to show them as JSON lines."""
+
+    items: Iterator[dict]
+    json: bool = False
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+def verify(options: dict, events=None, cancel=None) -> Verified:
+    from ..config import VerifyConfig
+    from ..recreate import verify as _verify
+
+    cfg = VerifyConfig(**options)
+    return Verified(_verify(cfg), cfg.json)
+
+
+def verify_summary(result: Verified) -> Iterator[str]:
+    for item in result:
+        if result.json:
+            yield json.dumps(item)
+            continue
+        verdict = "watermarked" if item["watermarked"] else "no watermark found"
+        record = f"record: {item['record']}" if item["record"] else "no artforge record"
+        yield f"{item['image']}: {verdict} (score {item['score']:.1f}); {record}"
