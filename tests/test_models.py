@@ -227,16 +227,20 @@ def test_build_returns_the_family_s_named_networks():
     assert "dcgan" in registry.ARCHITECTURES  # can fail: a family the CLI does not offer
 
 
+# Each family's smallest config, for the tests that build every family.
+TINY = {"dcgan": dict(resolution=16, z_dim=8, width=8), "toy": dict(z_dim=8, hidden=8),
+        "style": dict(resolution=16, z_dim=8, w_dim=8, width=8, mapping_layers=2),
+        "pix2pix": dict(resolution=32, width=8), "cyclegan": dict(resolution=32, width=4, blocks=1, d_width=4),
+        "esrgan": dict(scale=2, width=4, blocks=1, growth=4, d_width=4),
+        "wavegan": dict(width=2, z_dim=8), "specgan": dict(width=2, z_dim=8),
+        "musegan": dict(resolution=16, bars=2, channels=2, pitches=24, part_dim=4, width=4)}
+
+
 def test_every_family_builds_what_it_declares():
     """The shared test every family passes: its networks, EMA sources and sampler exist and run."""
     import torch
     from artforge.modality import MODALITIES
-    small = {"dcgan": dict(resolution=16, z_dim=8, width=8), "toy": dict(z_dim=8, hidden=8),
-             "style": dict(resolution=16, z_dim=8, w_dim=8, width=8, mapping_layers=2),
-             "pix2pix": dict(resolution=32, width=8), "cyclegan": dict(resolution=32, width=4, blocks=1, d_width=4),
-             "esrgan": dict(scale=2, width=4, blocks=1, growth=4, d_width=4),
-             "wavegan": dict(width=2, z_dim=8), "specgan": dict(width=2, z_dim=8),
-             "musegan": dict(resolution=16, bars=2, channels=2, pitches=24, part_dim=4, width=4)}
+    small = TINY
     assert set(small) == set(registry.FAMILIES)  # a new family adds its tiny config here
     for name, family in registry.FAMILIES.items():
         cfg = family.config(**small[name])
@@ -256,6 +260,67 @@ def test_every_family_builds_what_it_declares():
             assert out.shape[0] == 3 and out.shape[2:] == (side * scale, side * scale) and torch.isfinite(out).all()
             scored = torch.cat([x, out], dim=1) if name == "pix2pix" else out
             assert D(scored).shape[:2] == (3, 1)
+
+
+# Each capability a Family declares, the network that has it and the attributes callers then use; a
+# family that does not declare it has none of them (so no caller needs to probe a network).
+CAPABILITIES = {
+    "styles": ("G", ("map", "synthesis", "broadcast", "num_ws")),
+    "spectral": ("G", ("fit_data", "encode_real", "to_wave")),
+    "output_bias": ("G", ("init_output_bias", "output_bias")),
+    "classifier": ("D", ("classify",)),
+}
+
+
+def test_every_family_declares_what_its_networks_can_do():
+    """A declaration cannot drift from the networks: each capability <=> its network's attributes."""
+    assert set(CAPABILITIES) | {"sized_to_budget"} == {
+        f.name for f in dataclasses.fields(registry.Family) if f.type in (bool, "bool")}  # a new capability adds its row
+    for name, family in registry.FAMILIES.items():
+        nets = family.build(family.config(**TINY[name]))
+        for capability, (net, attributes) in CAPABILITIES.items():
+            found = {attr: hasattr(nets[net], attr) for attr in attributes}
+            declared = getattr(family, capability)
+            assert found == dict.fromkeys(attributes, declared), f"{name}: {capability}={declared} but {net} has {found}"
+        if family.styles:
+            assert nets["G"].num_ws == family.config(**TINY[name]).num_ws > 0  # what style mixing needs
+
+
+@pytest.mark.parametrize("name", [n for n, f in registry.FAMILIES.items() if f.output_bias])
+def test_has_output_bias_follows_the_config_as_g_does(name):
+    family = registry.get_family(name)
+    for on in (True, False):
+        cfg = family.config(**TINY[name], output_bias=on)
+        assert family.has_output_bias(cfg) is on
+        G = family.build(cfg)["G"]
+        assert [p.shape[0] for n, p in G.named_parameters() if n == "output_bias"] == ([cfg.channels] if on else [])
+
+
+def test_budget_sizing_applies_to_dcgan_alone_and_its_candidates_build():
+    from artforge.training import sizing
+    sized = [name for name, family in registry.FAMILIES.items() if family.sized_to_budget]
+    assert sized == ["dcgan"]  # as before the declaration: a style run takes its --preset's size
+    params = [n_params(registry.build("dcgan", registry.make_config("dcgan", **{**TINY["dcgan"], "width": c.width}))["G"])
+              for c in sizing.CANDIDATES]  # widest first
+    assert params == sorted(params, reverse=True) and len(set(params)) == len(params)
+
+
+def test_sampler_weights_are_the_family_s_sampler_entry():
+    models = {"G": {"w": 1}, "D": {"w": 2}, "G_ema": {"w": 3}}
+    assert registry.sampler_weights("dcgan", models) == {"w": 3}
+    assert registry.sampler_weights("stylegan9", models) == {}  # unknown: the loader names it
+    assert registry.sampler_weights(["dcgan"], models) == {}  # a damaged checkpoint's family
+    assert registry.get_family("toy").sampler_weights({"G": {}}) == {}
+
+
+def test_family_refuses_declarations_its_networks_cannot_keep():
+    base = dict(name="x", build=None, inputs=("latent",), modality="image", summary="")
+    with pytest.raises(ValueError, match="sampler 'D_ema'"):
+        registry.Family(config=DCGANConfig, ema=("G",), sampler="D_ema", **base)
+    from artforge.models.wavegan import WaveGANConfig
+    with pytest.raises(ValueError, match="output_bias field in WaveGANConfig"):
+        registry.Family(config=WaveGANConfig, ema=("G",), sampler="G_ema", output_bias=True, **base)
+    assert registry.Family(config=DCGANConfig, ema=("G",), sampler="G_ema", output_bias=True, **base).output_bias
 
 
 # ----------------------------------------------------------------------------- memory format

@@ -29,6 +29,7 @@ from safetensors.torch import save_file
 from ._version import __version__
 from .config import ExportConfig
 from .errors import CheckpointError, UsageError
+from .models.registry import sampler_weights
 # The folder's format and its reading live with the loading of runs (sampling.py), which exporting builds on.
 from .sampling import (CARD_FILE, FORMAT, FORMAT_VERSION, MODEL_JSON, PREFIX, REEXPORT, WEIGHTS_FILE,  # noqa: F401
                        build_generator, is_export, load, load_export, resolve_checkpoint)
@@ -63,7 +64,7 @@ def export_model(cfg: ExportConfig, announce=print) -> ExportResult:
 
     loaded = ckpt.load_checkpoint(ckpt_path, device="cpu", training=False)
     state, step = loaded["state"], loaded["step"]
-    weights = loaded["models"].get("G_ema", {})
+    weights = sampler_weights(state["family"], loaded["models"])
     model_cfg, _ = build_generator(state["family"], state.get("model_config"), weights, torch.device("cpu"),
                                    f"checkpoint {ckpt_path}", "export another checkpoint, e.g. --checkpoint latest")
     options = _read_options(run_dir)

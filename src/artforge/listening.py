@@ -41,12 +41,13 @@ def render_waves(model, z: torch.Tensor, labels: torch.Tensor | None, seeds: lis
     """float32 (N, L) sounds of latents z (N, z_dim) and class indices, in fixed-size passes; a SpecGAN's
     spectrograms are turned into sound with Griffin-Lim phases seeded by each sound's seed."""
     G, device, out = model.G, model.device, []
+    spectral = model.family.spectral  # G makes spectrograms: G.to_wave makes them sound
     for start in range(0, len(z), RENDER_BATCH):
         n = min(RENDER_BATCH, len(z) - start)
         zs = padded(z[start:start + RENDER_BATCH]).to(device)
         cs = None if labels is None else padded(labels[start:start + RENDER_BATCH]).to(device)
         made = G(zs, cs).float()
-        if hasattr(G, "to_wave"):  # each sound's phases from its own seed, in a pass of the same fixed size
+        if spectral:  # each sound's phases from its own seed, in a pass of the same fixed size
             phase_seeds = [int(seeds[start + min(i, n - 1)]) for i in range(len(made))]
             made = G.to_wave(made, [torch.Generator().manual_seed(s) for s in phase_seeds])
         out.append(made[:n, 0].cpu())
@@ -88,7 +89,7 @@ def project_sound(model, target: np.ndarray, label: int | None = None, steps: in
     G, device = model.G, model.device
     labels = [label] if label is not None else (list(range(model.num_classes)) or [None])
     wave = torch.from_numpy(np.asarray(target, dtype=np.float32))[None, None].to(device)
-    spectral = hasattr(G, "encode_real")
+    spectral = model.family.spectral  # compared in G's own spectrogram space (G.encode_real)
     goal = G.encode_real(wave) if spectral else log_magnitude(wave[:, 0])
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(len(labels) * PROJECT_STARTS, model.model_config.z_dim, generator=gen).to(device)

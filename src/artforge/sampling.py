@@ -24,7 +24,7 @@ from . import provenance
 from .config import SampleConfig, to_dict
 from .draws import filter_left_out
 from .errors import CheckpointError, UsageError
-from .models.registry import get_architecture
+from .models.registry import get_architecture, get_family, sampler_weights
 from .tasks.specs import task_spec
 from .training import checkpoint as ckpt
 from .training.rundir import RunLayout, resolve_run
@@ -74,9 +74,14 @@ class LoadedRun:
     # ------------------------------------------------------------------ style-based families (w space)
 
     @property
+    def family(self):
+        """The model family of ``arch`` (models/family.py): what its networks can do."""
+        return get_family(self.arch)
+
+    @property
     def has_styles(self) -> bool:
         """G maps z to styles w and renders them (``G.map``, ``G.synthesis``): mixing, projection, ..."""
-        return hasattr(self.G, "synthesis") and hasattr(self.G, "map")
+        return self.family.styles
 
     def _require_styles(self, what: str) -> None:
         if not self.has_styles:
@@ -277,9 +282,9 @@ def load(run: str | Path, checkpoint: str = "best", device: str = "auto", announ
     if spec.offers != "sample":
         raise CheckpointError(f"{run_dir} is a {spec.name} run: it {spec.makes}, it has no latents to sample from",
                               f"apply it to images: 'artforge {spec.offers} {run_dir} IMAGES... --out DIR'")
-    model_cfg, G = build_generator(state["family"], state.get("model_config"), loaded["models"].get("G_ema", {}),
-                                   device, f"checkpoint {ckpt_path}",
-                                   "use the artforge version that wrote it, or another checkpoint")
+    weights = sampler_weights(state["family"], loaded["models"])
+    model_cfg, G = build_generator(state["family"], state.get("model_config"), weights, device,
+                                   f"checkpoint {ckpt_path}", "use the artforge version that wrote it, or another checkpoint")
     return LoadedRun(run_dir, ckpt_path, loaded["step"], state["family"], model_cfg, G, device,
                      list(state.get("label_names") or []), list(state.get("label_weights") or []),
                      dict(state.get("extras") or {}))

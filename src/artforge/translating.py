@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .errors import CheckpointError, UsageError
-from .models.registry import get_family
+from .models.registry import get_family, sampler_weights
 from .tasks.specs import TASKS, TaskSpec, Tiling, task_spec
 from .training import checkpoint as ckpt
 from .training.rundir import resolve_run, read_run_options
@@ -130,11 +130,12 @@ def _dropout(G: nn.Module, seed: int | None):
 # ----------------------------------------------------------------------------- loading
 
 def _load_g(run_dir: Path, which: str, device: torch.device) -> tuple[Path, dict, dict, int]:
-    """(checkpoint path, its state, G_ema's weights, step) of a run."""
+    """(checkpoint path, its state, the weights of its family's sampler, step) of a run."""
     from .sampling import resolve_checkpoint
     path = run_dir if (run_dir / ckpt.STATE_FILE).exists() else resolve_checkpoint(run_dir, which)
     loaded = ckpt.load_checkpoint(path, device=device, training=False)
-    return path, loaded["state"], loaded["models"].get("G_ema", {}), loaded["step"]
+    state = loaded["state"]
+    return path, state, sampler_weights(state.get("family"), loaded["models"]), loaded["step"]
 
 
 def load_translator(run: str | os.PathLike, checkpoint: str = "best", device: str = "auto", *,

@@ -201,4 +201,5 @@ def build(cfg: DCGANConfig) -> dict[str, nn.Module]:
 
 
 FAMILY = Family("dcgan", DCGANConfig, build, ema=("G",), sampler="G_ema", inputs=("latent", "label"),
-                modality="image", summary="DCGAN (Radford et al. 2015): transposed convolutions, batch norm; 16-512 px")
+                modality="image", summary="DCGAN (Radford et al. 2015): transposed convolutions, batch norm; 16-512 px",
+                output_bias=True, sized_to_budget=True)

@@ -167,4 +167,5 @@ def build(cfg: MuseGANConfig) -> dict[str, nn.Module]:
 
 FAMILY = Family("musegan", MuseGANConfig, build, ema=("G",), sampler="G_ema", inputs=("latent", "label"),
                 modality="pianoroll", summary="MuseGAN: multi-track piano rolls, shared and per-track temporal "
-                "generators, a bar-level D (Dong et al. 2018)", trains_on="pianoroll")
+                "generators, a bar-level D (Dong et al. 2018)", trains_on="pianoroll",
+                classifier=True)

@@ -1,7 +1,8 @@
 """Model families: a name maps to a config dataclass and the named networks built from it.
 
 A family says which of its networks get an EMA copy (``ema``: "G" gives "G_ema"), which network
-samplers use (``sampler``), what it takes (``inputs``) and makes (``modality``). Checkpoints store the
+samplers use (``sampler``), what it takes (``inputs``) and makes (``modality``), and what its networks
+can do (``styles``, ``spectral``, ...: models/family.py), which callers ask instead of probing a network. Checkpoints store the
 family name and its config as JSON; ``Family.build`` rebuilds the networks from them, so no code is
 ever pickled. A new family is a new file with its config, networks and ``FAMILY``, plus one line here.
 """
@@ -36,6 +37,13 @@ def get_architecture(name: str) -> Family:
         raise UsageError(f"unknown architecture {name!r}; known: {', '.join(ARCHITECTURES)}",
                          "use one of them, e.g. dcgan")
     return ARCHITECTURES[name]
+
+
+def sampler_weights(name: str, models: dict[str, dict]) -> dict:
+    """The weights of family ``name``'s ``sampler`` among a checkpoint's networks; empty for an unknown
+    family, so that loading reports it as it reports every checkpoint that does not fit its family."""
+    family = FAMILIES.get(name) if isinstance(name, str) else None
+    return family.sampler_weights(models) if family else {}
 
 
 def make_config(name: str, **options: Any):

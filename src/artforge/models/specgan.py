@@ -129,4 +129,4 @@ def build(cfg: SpecGANConfig) -> dict[str, nn.Module]:
 
 FAMILY = Family("specgan", SpecGANConfig, build, ema=("G",), sampler="G_ema", inputs=("latent", "label"),
                 modality="spectrogram", summary="SpecGAN: one-shot sounds as spectrograms, a DCGAN with Griffin-Lim "
-                "inversion (Donahue et al. 2019)", trains_on="audio")
+                "inversion (Donahue et al. 2019)", trains_on="audio", spectral=True)

@@ -483,4 +483,4 @@ def build(cfg: StyleConfig) -> dict[str, nn.Module]:
 
 FAMILY = Family("style", StyleConfig, build, ema=("G",), sampler="G_ema", inputs=("latent", "label"),
                 modality="image", summary="style-based generator (StyleGAN2): mapping network, modulated "
-                "convolutions, noise, skip outputs; residual D")
+                "convolutions, noise, skip outputs; residual D", styles=True, output_bias=True)

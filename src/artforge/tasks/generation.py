@@ -307,7 +307,7 @@ class GenerationTask(Task):
     @property
     def styled(self) -> bool:
         """G maps latents to per-layer styles (style mixing and path length apply)."""
-        return bool(getattr(self.engine.nets["G"], "num_ws", 0))
+        return self.engine.family.styles
 
     def phases(self) -> list[Phase]:
         return build_phases(self.cfg, self.path_length)
@@ -318,20 +318,20 @@ class GenerationTask(Task):
     def real_view(self, stored: Tensor) -> Tensor:
         """Stored items (uint8 images, int16 sounds) -> what D sees of real data (before augmentation)."""
         x = self.data_modality.to_model(stored.to(self.engine.device))
-        encode = getattr(self.engine.nets["G"], "encode_real", None)
-        return encode(x) if encode is not None else x
+        return self.engine.nets["G"].encode_real(x) if self.engine.family.spectral else x
 
     def init_from_data(self) -> None:
         """G's output bias starts at the training images' mean image (when the family has one); a G
         that encodes real data (SpecGAN's spectrogram statistics) fits that encoding."""
+        family = self.engine.family
         nets = self.engine.all_nets()
         generators = [net for name, net in nets.items() if name.startswith("G")]
-        if any(hasattr(G, "fit_data") for G in generators):
+        if family.spectral:
             n = min(len(self.source.indices), 1024)
             real = self.data_modality.to_model(self.source.fixed_sample(n, self.cfg.seed + 3)[0])
             for G in generators:
                 G.fit_data(real.to(self.engine.device))
-        if not any(getattr(G, "output_bias", None) is not None for G in generators):
+        if not family.has_output_bias(self.engine.model_cfg):
             return
         per_image = self.dataset.channels * self.dataset.height * self.dataset.width
         n = min(len(self.source.indices), max(256, MEAN_IMAGE_BYTES // per_image))
@@ -391,7 +391,7 @@ class GenerationTask(Task):
         """The view of this run that phase losses get; its real batches continue the data order."""
         cfg, engine = self.cfg, self.engine
 
-        encode = getattr(engine.nets["G"], "encode_real", None)
+        encode = engine.nets["G"].encode_real if engine.family.spectral else None
 
         def prepare_real(items):  # stored -> [-1, 1], the run's layout, dataset augmentation (, G's encoding)
             x = self.data_modality.augment(self.data_modality.to_model(items, cfg.channels_last), cfg.augment,
@@ -412,7 +412,7 @@ class GenerationTask(Task):
 
     def aux_weight(self) -> float:
         """The AC-GAN weight, where it applies: labels, and a D with a classifier head."""
-        usable = self.num_classes and hasattr(self.engine.nets["D"], "classify")
+        usable = self.num_classes and self.engine.family.classifier
         return float(getattr(self.cfg, "aux_weight", 0.0) or 0.0) if usable else 0.0
 
     def noise_std(self) -> float:

@@ -77,7 +77,7 @@ class EvalCallback:
         cfg, task = self.cfg, engine.task
         name = ckpt.checkpoint_name(engine.step)
         model = LoadedRun(engine.run_dir, Path(name), engine.step, cfg.arch, engine.model_cfg,
-                          engine.ema_nets["G_ema"], engine.device, task.label_names, task.label_weights)
+                          engine.ema_nets[engine.family.sampler], engine.device, task.label_names, task.label_weights)
         eval_cfg = EvaluateConfig(run=str(engine.run_dir), real=str(task.dataset.path), split=cfg.split,
                                   metrics=cfg.eval_metrics, extractor=cfg.eval_extractor, n=cfg.eval_n,
                                   inception_weights=cfg.inception_weights, device=str(engine.device), progress=False,
@@ -219,7 +219,8 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     per_process_batch(cfg.batch, dist.world)
     sized = None
     # Sizing's candidates are DCGAN widths (sizing.py); a style run takes its --preset's size.
-    sizable = spec.sized_to_budget and cfg.arch == "dcgan" and not {"width", "batch"} & options.keys()
+    sizable = (spec.sized_to_budget and get_architecture(cfg.arch).sized_to_budget
+               and not {"width", "batch"} & options.keys())
     if cfg.minutes is not None and cfg.size_to_budget and sizable:
         sized = dist.broadcast(_size_to_budget(cfg, ds, dist) if dist.is_writer else None)  # rank 0 measures
         cfg = dataclasses.replace(cfg, width=sized.size.width, batch=sized.size.batch)
