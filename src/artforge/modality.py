@@ -1,9 +1,12 @@
-"""What one item is: tensor layout, value range, how it is read, written and previewed.
+"""What one item is: tensor layout, value range, how it is read, written, previewed and reported.
 
 Training and inference ask the modality instead of assuming 2-D images: the engine saves a task's
 preview through ``preview_image``, health statistics compare ``summary`` vectors, and readers and
 writers turn stored items into model tensors and back: images; 2-D points (the toy benchmark);
 waveforms (WaveGAN) and the spectrograms made of them (SpecGAN); multi-track piano rolls (MuseGAN).
+The words the commands print about a modality's items, which dataset augmentations and family
+options a dataset of them brings, and what a run's report and sample results hold are the record's
+fields too, so nothing outside this module branches on a modality's name.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from .aspect import SQUARE
 from .data.augment import augment
 
 
@@ -36,6 +40,27 @@ class Modality:
     layout: str  # the model tensor's axes, batch first
     value_range: tuple[float, float]
     extras: tuple[str, ...] = ()  # the optional extras (extras.EXTRAS) its readers and writers import
+    noun: str = "items"  # what a dataset of them holds, in messages: "images", "sounds", "piano rolls"
+    prepare: str = ""  # the command that prepares a dataset of them, in messages
+    # Its datasets take the image augmentations and the image-to-image tasks (images do; sounds and rolls not).
+    pictures: bool = False
+    own_augments: tuple[str, ...] = ()  # dataset augmentations only its items take (and its default then)
+    own_augments_do: str = ""  # what they do, for the message that refuses them on another modality
+    players: str = ""  # a run's report embeds players of the best checkpoint under this title ("Sounds")
+    report_kind: str = ""  # the "kind" of the report that 'evaluate' writes for a run making these items
+    samples_kind: str = ""  # the "kind" of what sampling a run making these items returns
+
+    def family_options(self, dataset, fields: set[str]) -> dict:
+        """What a family's config (of ``fields``) takes from a dataset of these items besides its resolution."""
+        return {}
+
+    def non_square(self, dataset) -> bool:
+        """Whether a dataset of these items has a shape only families with an ``aspect`` can draw."""
+        return False
+
+    def sample_lines(self, result: dict) -> list[str]:
+        """What the terminal says about a sampling result of these items."""
+        raise NotImplementedError
 
     def summary(self, x: Tensor) -> Tensor:
         """(B, ...) -> (B, F): a small vector per item, for diversity and health statistics."""
@@ -64,6 +89,23 @@ class Modality:
 
 
 class ImageModality(Modality):
+    def family_options(self, dataset, fields: set[str]) -> dict:
+        return {"aspect": dataset.aspect} if "aspect" in fields else {}
+
+    def non_square(self, dataset) -> bool:
+        return dataset.aspect != SQUARE
+
+    def sample_lines(self, result: dict) -> list[str]:
+        lines = [f"wrote {len(result['files'])} images from {result['checkpoint']} (step {result['step']}) to "
+                 f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else "")]
+        if result["removed"]:
+            lines.append(f"removed {len(result['removed'])} images an earlier call wrote there and this one did not")
+        if result["dropped"]:
+            n = len(result["dropped"])
+            lines.append(f"left out {n} seed{'s' if n > 1 else ''} where G's Jacobian is largest: "
+                         f"{', '.join(map(str, result['dropped'][:20]))}" + (" ..." if n > 20 else ""))
+        return lines
+
     def to_model(self, images: Tensor, channels_last: bool = False) -> Tensor:
         """uint8 (B, C, H, W) as stored -> float32 in [-1, 1]."""
         x = images.float().div_(127.5).sub_(1.0)
@@ -134,6 +176,13 @@ QUALITY_FLOOR = -3.0  # log STFT magnitude; a full-scale tone peaks near log(64)
 class WaveModality(Modality):
     """Mono waveforms (B, 1, L) in [-1, 1], stored as int16; previewed as spectrograms."""
 
+    def family_options(self, dataset, fields: set[str]) -> dict:
+        return {"sample_rate": dataset.sample_rate} if "sample_rate" in fields else {}
+
+    def sample_lines(self, result: dict) -> list[str]:
+        return [f"wrote {len(result['files'])} sounds ({result['seconds_of_sound']:.1f} s) from {result['checkpoint']} "
+                f"(step {result['step']}) to {result['out']} in {result['sample_s']:.2f} s; listen: {result['page']}"]
+
     def to_model(self, pcm: Tensor, channels_last: bool = False) -> Tensor:
         """int16 (B, 1, L) as stored -> float32 in [-1, 1)."""
         return pcm.float().div_(32768.0)
@@ -189,6 +238,13 @@ class RollModality(Modality):
     """Multi-track piano rolls (B, tracks, steps, pitches) in [-1, 1], a note sounding where > 0;
     stored as uint8 (0 silent, 1 held, 2 onset). Previewed as coloured piano-roll pictures."""
 
+    def family_options(self, dataset, fields: set[str]) -> dict:
+        return {"pitches": dataset.height, "bars": dataset.spec.bars} if "pitches" in fields else {}
+
+    def sample_lines(self, result: dict) -> list[str]:
+        return [f"wrote {len(result['files'])} pieces (MIDI, WAV, piano roll) from {result['checkpoint']} (step "
+                f"{result['step']}) to {result['out']}; listen: {result['page']}"]
+
     def to_model(self, rolls: Tensor, channels_last: bool = False) -> Tensor:
         return (rolls > 0).float() * 2 - 1
 
@@ -221,10 +277,22 @@ class RollModality(Modality):
         return make_grid(pictures, cols=min(4, len(pictures)), pad=3, background=255)
 
 
-IMAGE = ImageModality("image", "B, C, H, W", (-1.0, 1.0))
-POINTS = PointModality("points", "B, 2", (float("-inf"), float("inf")))
-WAVE = WaveModality("audio", "B, 1, L", (-1.0, 1.0), extras=("audio",))  # WAVs: soundfile
-SPECTROGRAM = SpectrogramModality("spectrogram", "B, 1, F, T", (-1.0, 1.0), extras=("audio",))  # heard as WAVs
+IMAGE = ImageModality("image", "B, C, H, W", (-1.0, 1.0), noun="images", prepare="'artforge prepare SRC'",
+                      pictures=True)
+POINTS = PointModality("points", "B, 2", (float("-inf"), float("inf")), noun="points")
+SOUNDS = dict(noun="sounds", players="Sounds", report_kind="sound", samples_kind="sounds",
+              prepare="'artforge prepare audio SRC' (e.g. the built-in drums)")
+WAVE = WaveModality("audio", "B, 1, L", (-1.0, 1.0), extras=("audio",), **SOUNDS)  # WAVs: soundfile
+# a SpecGAN makes spectrograms and is heard, sampled and scored as the sounds they become
+SPECTROGRAM = SpectrogramModality("spectrogram", "B, 1, F, T", (-1.0, 1.0), extras=("audio",), **SOUNDS)
 # MIDI (pretty_midi), WAV renders (soundfile), the mood judges (music21, librosa)
-PIANOROLL = RollModality("pianoroll", "B, tracks, steps, pitches", (-1.0, 1.0), extras=("music",))
+PIANOROLL = RollModality("pianoroll", "B, tracks, steps, pitches", (-1.0, 1.0), extras=("music",), noun="piano rolls",
+                         prepare="'artforge prepare music SRC' (e.g. the built-in bach)", own_augments=("transpose",),
+                         own_augments_do="shifts piano rolls", players="Pieces", report_kind="music",
+                         samples_kind="music")
 MODALITIES = {m.name: m for m in (IMAGE, POINTS, WAVE, SPECTROGRAM, PIANOROLL)}
+
+
+def of_samples(result: dict) -> Modality:
+    """The modality of a sampling result's items (images unless its "kind" says otherwise)."""
+    return next((m for m in MODALITIES.values() if m.samples_kind and m.samples_kind == result.get("kind")), IMAGE)
