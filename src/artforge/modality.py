@@ -51,8 +51,9 @@ class Modality:
     samples_kind: str = ""  # the "kind" of what sampling a run making these items returns
 
     def family_options(self, dataset, fields: set[str]) -> dict:
-        """What a family's config (of ``fields``) takes from a dataset of these items besides its resolution."""
-        return {}
+        """What a family's config (of ``fields``) takes from a dataset of these items besides its resolution:
+        the aspect ratio, for families that draw non-square items (their config has an ``aspect``)."""
+        return {"aspect": dataset.aspect} if "aspect" in fields else {}
 
     def non_square(self, dataset) -> bool:
         """Whether a dataset of these items has a shape only families with an ``aspect`` can draw."""
@@ -89,9 +90,6 @@ class Modality:
 
 
 class ImageModality(Modality):
-    def family_options(self, dataset, fields: set[str]) -> dict:
-        return {"aspect": dataset.aspect} if "aspect" in fields else {}
-
     def non_square(self, dataset) -> bool:
         return dataset.aspect != SQUARE
 
@@ -177,7 +175,8 @@ class WaveModality(Modality):
     """Mono waveforms (B, 1, L) in [-1, 1], stored as int16; previewed as spectrograms."""
 
     def family_options(self, dataset, fields: set[str]) -> dict:
-        return {"sample_rate": dataset.sample_rate} if "sample_rate" in fields else {}
+        rate = {"sample_rate": dataset.sample_rate} if "sample_rate" in fields else {}
+        return {**super().family_options(dataset, fields), **rate}
 
     def sample_lines(self, result: dict) -> list[str]:
         return [f"wrote {len(result['files'])} sounds ({result['seconds_of_sound']:.1f} s) from {result['checkpoint']} "
@@ -239,7 +238,8 @@ class RollModality(Modality):
     stored as uint8 (0 silent, 1 held, 2 onset). Previewed as coloured piano-roll pictures."""
 
     def family_options(self, dataset, fields: set[str]) -> dict:
-        return {"pitches": dataset.height, "bars": dataset.spec.bars} if "pitches" in fields else {}
+        shape = {"pitches": dataset.height, "bars": dataset.spec.bars} if "pitches" in fields else {}
+        return {**super().family_options(dataset, fields), **shape}
 
     def sample_lines(self, result: dict) -> list[str]:
         return [f"wrote {len(result['files'])} pieces (MIDI, WAV, piano roll) from {result['checkpoint']} (step "
