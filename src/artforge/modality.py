@@ -7,18 +7,27 @@ waveforms (WaveGAN) and the spectrograms made of them (SpecGAN); multi-track pia
 The words the commands print about a modality's items, which dataset augmentations and family
 options a dataset of them brings, and what a run's report and sample results hold are the record's
 fields too, so nothing outside this module branches on a modality's name.
+
+Importing this module imports no torch (each method imports it when it runs): ``needs.py`` reads a
+modality's ``extras`` and ``topic`` to check what a command needs before any work starts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
-from torch import Tensor
-from torch.nn import functional as F
+from typing import TYPE_CHECKING
 
 from .aspect import SQUARE
-from .data.augment import augment
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
+
+def _pooled(x: Tensor, size) -> Tensor:
+    """(B, C, H, W) averaged down to ``size``, flattened per item: a summary blind to fine detail."""
+    from torch.nn import functional as F
+    return F.adaptive_avg_pool2d(x, size).flatten(1)
 
 
 class _IdentityPipe:
@@ -40,6 +49,7 @@ class Modality:
     layout: str  # the model tensor's axes, batch first
     value_range: tuple[float, float]
     extras: tuple[str, ...] = ()  # the optional extras (extras.EXTRAS) its readers and writers import
+    topic: str = ""  # what its extras are needed for, in needs.py's messages ("sampling sounds", "... music")
     noun: str = "items"  # what a dataset of them holds, in messages: "images", "sounds", "piano rolls"
     prepare: str = ""  # the command that prepares a dataset of them, in messages
     # Its datasets take the image augmentations and the image-to-image tasks (images do; sounds and rolls not).
@@ -69,6 +79,8 @@ class Modality:
 
     def diversity(self, x: Tensor) -> float:
         """Mean pairwise L2 distance of the items' summaries."""
+        import torch
+
         small = self.summary(x)
         return torch.pdist(small).mean().item() if len(small) > 1 else 0.0
 
@@ -106,6 +118,8 @@ class ImageModality(Modality):
 
     def to_model(self, images: Tensor, channels_last: bool = False) -> Tensor:
         """uint8 (B, C, H, W) as stored -> float32 in [-1, 1]."""
+        import torch
+
         x = images.float().div_(127.5).sub_(1.0)
         return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
@@ -114,7 +128,8 @@ class ImageModality(Modality):
         return to_uint8(x)
 
     def augment(self, x: Tensor, names: tuple[str, ...], gen: torch.Generator) -> Tensor:
-        return augment(x, names, gen)  # every training step: imported once, at the top
+        from .data.augment import augment
+        return augment(x, names, gen)
 
     def d_view_pipe(self, names: tuple[str, ...], p: float, gen: torch.Generator):
         from .training.diffaug import AugmentPipe
@@ -122,7 +137,7 @@ class ImageModality(Modality):
 
     def summary(self, x: Tensor) -> Tensor:
         # shrunk to 16x16: cheap, and blind to pixel noise
-        return F.adaptive_avg_pool2d(x.float(), 16).flatten(1)
+        return _pooled(x.float(), 16)
 
     def preview_image(self, x: Tensor):
         from .utils.images import make_grid, to_uint8
@@ -152,6 +167,7 @@ def spectrogram_picture(log_mag: Tensor, lo: float | None = None, hi: float | No
     """(B, F, T) log magnitudes -> one grid picture (low frequencies at the bottom, magma colours),
     scaled from ``lo`` to ``hi`` (default: the batch's 1st and 99.9th percentiles)."""
     import numpy as np
+    import torch
     from matplotlib import colormaps
 
     from .utils.images import make_grid
@@ -192,7 +208,7 @@ class WaveModality(Modality):
 
     def summary(self, x: Tensor) -> Tensor:
         # a coarse log spectrogram: phase-blind, so a sound and its slightly shifted copy are alike
-        return F.adaptive_avg_pool2d(self.spectrogram(x)[:, None], 16).flatten(1)
+        return _pooled(self.spectrogram(x)[:, None], 16)
 
     def quality_view(self, x: Tensor) -> Tensor:
         """What the cheap quality signal (SWD) compares: log spectrograms as 1-channel pictures, with
@@ -211,7 +227,7 @@ class SpectrogramModality(Modality):
     """Normalized log-magnitude spectrograms (B, 1, F, T) in [-1, 1] (SpecGAN's): what its G makes."""
 
     def summary(self, x: Tensor) -> Tensor:
-        return F.adaptive_avg_pool2d(x.float(), 16).flatten(1)
+        return _pooled(x.float(), 16)
 
     def quality_view(self, x: Tensor) -> Tensor:
         return x.float()
@@ -226,6 +242,8 @@ TRANSPOSE_RANGE = (-5, 6)  # semitones: every key of the octave once
 def transpose_batch(x: Tensor, shifts: Tensor, fill: float = -1.0) -> Tensor:
     """Shift each roll of (B, T, S, P) up by ``shifts[b]`` semitones (pitch is the last axis); notes
     pushed past either end are dropped, the vacated pitches filled with ``fill`` (silence)."""
+    import torch
+
     pitches = x.shape[-1]
     source = torch.arange(pitches, device=x.device)[None] - shifts.to(x.device)[:, None]  # (B, P)
     valid = (source >= 0) & (source < pitches)
@@ -254,17 +272,20 @@ class RollModality(Modality):
             raise ValueError(f"piano rolls have one augmentation, transpose; asked for {', '.join(unknown)}")
         if not names:
             return x
+        import torch
+
         shifts = torch.randint(TRANSPOSE_RANGE[0], TRANSPOSE_RANGE[1] + 1, (len(x),), generator=gen)
         return transpose_batch(x, shifts)
 
     def summary(self, x: Tensor) -> Tensor:
-        return F.adaptive_avg_pool2d(x.float(), (16, 12)).flatten(1)
+        return _pooled(x.float(), (16, 12))
 
     def quality_view(self, x: Tensor) -> Tensor:
         return x.float()  # tracks as channels: SWD over (time, pitch) patches
 
     def preview_image(self, x: Tensor, steps_per_bar: int = 16):
         import numpy as np
+        import torch
 
         from .data.pianoroll import RollSpec, render_roll_png
         from .utils.images import make_grid
@@ -280,16 +301,16 @@ class RollModality(Modality):
 IMAGE = ImageModality("image", "B, C, H, W", (-1.0, 1.0), noun="images", prepare="'artforge prepare SRC'",
                       pictures=True)
 POINTS = PointModality("points", "B, 2", (float("-inf"), float("inf")), noun="points")
-SOUNDS = dict(noun="sounds", players="Sounds", report_kind="sound", samples_kind="sounds",
+SOUNDS = dict(noun="sounds", topic="sounds", players="Sounds", report_kind="sound", samples_kind="sounds",
               prepare="'artforge prepare audio SRC' (e.g. the built-in drums)")
 WAVE = WaveModality("audio", "B, 1, L", (-1.0, 1.0), extras=("audio",), **SOUNDS)  # WAVs: soundfile
 # a SpecGAN makes spectrograms and is heard, sampled and scored as the sounds they become
 SPECTROGRAM = SpectrogramModality("spectrogram", "B, 1, F, T", (-1.0, 1.0), extras=("audio",), **SOUNDS)
 # MIDI (pretty_midi), WAV renders (soundfile), the mood judges (music21, librosa)
-PIANOROLL = RollModality("pianoroll", "B, tracks, steps, pitches", (-1.0, 1.0), extras=("music",), noun="piano rolls",
-                         prepare="'artforge prepare music SRC' (e.g. the built-in bach)", own_augments=("transpose",),
-                         own_augments_do="shifts piano rolls", players="Pieces", report_kind="music",
-                         samples_kind="music")
+PIANOROLL = RollModality("pianoroll", "B, tracks, steps, pitches", (-1.0, 1.0), extras=("music",), topic="music",
+                         noun="piano rolls", prepare="'artforge prepare music SRC' (e.g. the built-in bach)",
+                         own_augments=("transpose",), own_augments_do="shifts piano rolls", players="Pieces",
+                         report_kind="music", samples_kind="music")
 MODALITIES = {m.name: m for m in (IMAGE, POINTS, WAVE, SPECTROGRAM, PIANOROLL)}
 
 
