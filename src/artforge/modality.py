@@ -301,11 +301,12 @@ class RollModality(Modality):
 IMAGE = ImageModality("image", "B, C, H, W", (-1.0, 1.0), noun="images", prepare="'artforge prepare SRC'",
                       pictures=True)
 POINTS = PointModality("points", "B, 2", (float("-inf"), float("inf")), noun="points")
-SOUNDS = dict(noun="sounds", topic="sounds", players="Sounds", report_kind="sound", samples_kind="sounds",
-              prepare="'artforge prepare audio SRC' (e.g. the built-in drums)")
-WAVE = WaveModality("audio", "B, 1, L", (-1.0, 1.0), extras=("audio",), **SOUNDS)  # WAVs: soundfile
-# a SpecGAN makes spectrograms and is heard, sampled and scored as the sounds they become
-SPECTROGRAM = SpectrogramModality("spectrogram", "B, 1, F, T", (-1.0, 1.0), extras=("audio",), **SOUNDS)
+WAVE = WaveModality("audio", "B, 1, L", (-1.0, 1.0), extras=("audio",), topic="sounds",  # WAVs: soundfile
+                    noun="sounds", prepare="'artforge prepare audio SRC' (e.g. the built-in drums)", players="Sounds",
+                    report_kind="sound", samples_kind="sounds")
+# what a SpecGAN makes; it learns from, and is sampled, scored and heard as, the sounds (WAVE) they become
+SPECTROGRAM = SpectrogramModality("spectrogram", "B, 1, F, T", (-1.0, 1.0), extras=("audio",), topic="sounds",
+                                  noun="spectrograms")
 # MIDI (pretty_midi), WAV renders (soundfile), the mood judges (music21, librosa)
 PIANOROLL = RollModality("pianoroll", "B, tracks, steps, pitches", (-1.0, 1.0), extras=("music",), topic="music",
                          noun="piano rolls", prepare="'artforge prepare music SRC' (e.g. the built-in bach)",
