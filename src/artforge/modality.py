@@ -106,8 +106,9 @@ class ImageModality(Modality):
         return dataset.aspect != SQUARE
 
     def sample_lines(self, result: dict) -> list[str]:
+        grid = f"; grid: {result['grid']}" if result["grid"] else ""
         lines = [f"wrote {len(result['files'])} images from {result['checkpoint']} (step {result['step']}) to "
-                 f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else "")]
+                 f"{result['out']} in {result['sample_s']:.2f} s{grid}"]
         if result["removed"]:
             lines.append(f"removed {len(result['removed'])} images an earlier call wrote there and this one did not")
         if result["dropped"]:

@@ -601,7 +601,7 @@ def summary_lines(report: dict) -> list[str]:
 
 
 def report_lines(report: dict) -> list[str]:
-    """What the terminal says about a generation run's evaluation: which run, its scores, where they are."""
+    """What the terminal says about an evaluation of generated items: what was scored, its scores, where they are."""
     own = RUN_REPORTS.get(report.get("kind"))
     if own is not None:
         return [f"evaluated {report['checkpoint']} (step {report['step']}, {own.noun}):", *own.lines(report),
