@@ -119,3 +119,21 @@ def test_a_runs_evaluation_and_players_follow_its_modality():
     lines = report_lines(report)
     assert lines[0] == "evaluated step-000010 (step 10, sounds):" and lines[-1] == "  results: /r/x.json"
     assert lines[2] == "  inception score (classifier)          1.5           2"
+
+
+def test_a_sound_or_music_run_is_scored_against_what_it_learned_from(monkeypatch):
+    from pathlib import Path
+
+    from artforge.data import archive
+    from artforge.metrics import evaluate, music_eval
+
+    images = SimpleNamespace(modality="image", path="d.zip")
+    monkeypatch.setattr(archive, "open_dataset", lambda path: images)
+    sound_run = SimpleNamespace(arch="wavegan", run_dir=Path("runs/00001-drums"))
+    cfg = SimpleNamespace(real="d.zip")
+    assert refusal(lambda: evaluate._evaluate_sound_run(cfg, sound_run, print)) == (
+        "d.zip holds images; 00001-drums makes sounds",
+        "compare with the sound dataset it was trained on (or leave the real option out)")
+    assert refusal(lambda: music_eval.check_dataset(images, "pianoroll", "00002-bach")) == (
+        "d.zip is not a piano-roll dataset; 00002-bach makes music",
+        "compare with the dataset it was trained on (or leave the real option out)")

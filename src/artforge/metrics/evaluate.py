@@ -510,7 +510,7 @@ def _evaluate_sound_run(cfg: EvaluateOptions, model, announce) -> dict:
 
     path = cfg.real or _trained_on(model.run_dir)
     dataset = open_dataset(path)
-    if dataset.modality != "audio":
+    if dataset.modality != _learned_from(model):
         raise UsageError(f"{path} holds images; {model.run_dir.name} makes sounds",
                          "compare with the sound dataset it was trained on (or leave the real option out)")
     n = min(cfg.n, SOUND_MAX_N)
@@ -547,7 +547,7 @@ def _evaluate_music_run(cfg: EvaluateOptions, model, announce) -> dict:
 
     path = cfg.real or _trained_on(model.run_dir)
     dataset = open_dataset(path)
-    check_dataset(dataset, model.run_dir.name)
+    check_dataset(dataset, _learned_from(model), model.run_dir.name)
     n = min(cfg.n, MUSIC_MAX_N)
     if n < cfg.n:
         announce(f"scoring {n:,} pieces (at most {MUSIC_MAX_N:,} for a music model)")
@@ -634,3 +634,9 @@ def run_report(arch: str) -> RunReport | None:
     """The record of how a run of ``arch`` is evaluated, when its modality has one (else: images)."""
     from ..models.registry import get_architecture
     return RUN_REPORTS.get(MODALITIES[get_architecture(arch).trains_on].report_kind)
+
+
+def _learned_from(model) -> str:
+    """The modality of a loaded run's training data: what a reference dataset must hold."""
+    from ..models.registry import get_architecture
+    return get_architecture(model.arch).trains_on

@@ -298,8 +298,9 @@ def judge_lines(judges: dict) -> list[str]:
     return lines
 
 
-def check_dataset(dataset, run_name: str) -> None:
-    if dataset.modality != "pianoroll":
+def check_dataset(dataset, modality: str, run_name: str) -> None:
+    """The reference of a music run holds what it learned from (``modality``, its family's ``trains_on``)."""
+    if dataset.modality != modality:
         raise UsageError(f"{dataset.path} is not a piano-roll dataset; {run_name} makes music",
                          "compare with the dataset it was trained on (or leave the real option out)")
 
