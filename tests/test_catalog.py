@@ -22,13 +22,11 @@ def test_each_catalog_tuple_is_its_registry_keys():
     assert catalog.AUGMENTS == tuple(AUGMENTS)
 
 
-def test_family_modalities_and_modality_extras_are_the_records():
-    from artforge.modality import MODALITIES
+def test_family_modalities_are_the_records():
     from artforge.models.registry import FAMILIES
 
     made_and_learned = {name: tuple(dict.fromkeys((f.modality, f.trains_on))) for name, f in FAMILIES.items()}
     assert catalog.FAMILY_MODALITIES == made_and_learned
-    assert catalog.MODALITY_EXTRAS == {name: m.extras for name, m in MODALITIES.items()}
 
 
 def test_config_choices_come_from_the_catalog():

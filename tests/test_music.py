@@ -170,7 +170,7 @@ MOODS_ORDER = ("joyful", "tender", "sombre", "tense")
 
 
 def test_the_report_page_keeps_each_markdown_table_apart():
-    from artforge.reporting import _markdown_blocks
+    from artforge.metrics.music_eval import _markdown_blocks
 
     lines = ["| a | b |", "|---|---:|", "| x | 1 |", "", "judges:", "| c |", "|---|", "| y |", "last"]
     assert _markdown_blocks(lines) == [lines[:3], ["", "judges:"], lines[5:8], ["last"]]

@@ -30,14 +30,11 @@ NAMES: dict[str, tuple[str, ...]] = {
     "augment": AUGMENTS,
 }
 
-# What each model family makes and learns from (models.registry.FAMILIES: ``modality`` and ``trains_on``),
-# and the optional extras each modality needs (modality.MODALITIES' ``extras``): what ``needs.py``
-# reads to check a run's or a dataset's extras before a command starts, without importing torch.
+# What each model family makes and learns from (models.registry.FAMILIES: ``modality`` and ``trains_on``):
+# what ``needs.py`` reads to find a run's modalities (and so its extras, modality.MODALITIES' ``extras``)
+# before a command starts, without importing torch.
 FAMILY_MODALITIES: dict[str, tuple[str, ...]] = {
     "dcgan": ("image",), "style": ("image",), "toy": ("points", "image"), "pix2pix": ("image",),
     "cyclegan": ("image",), "esrgan": ("image",), "wavegan": ("audio",), "specgan": ("spectrogram", "audio"),
     "musegan": ("pianoroll",),
-}
-MODALITY_EXTRAS: dict[str, tuple[str, ...]] = {
-    "image": (), "points": (), "audio": ("audio",), "spectrogram": ("audio",), "pianoroll": ("music",),
 }

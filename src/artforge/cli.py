@@ -322,34 +322,21 @@ def cmd_train(args) -> None:
 
 
 def cmd_sample(args) -> None:
+    from .modality import of_samples
+
     check_needs("sample", vars(args))  # a missing extra is one line now, not a traceback later
     from .sampling import sample_to_folder
 
     cfg = SampleConfig(**_options(args, ("command",)))
     result = sample_to_folder(cfg)
-    if result.get("kind") == "sounds":
-        print(f"wrote {len(result['files'])} sounds ({result['seconds_of_sound']:.1f} s) from {result['checkpoint']} "
-              f"(step {result['step']}) to {result['out']} in {result['sample_s']:.2f} s; listen: {result['page']}")
-        return
-    if result.get("kind") == "music":
-        print(f"wrote {len(result['files'])} pieces (MIDI, WAV, piano roll) from {result['checkpoint']} (step "
-              f"{result['step']}) to {result['out']}; listen: {result['page']}")
-        return
-    print(f"wrote {len(result['files'])} images from {result['checkpoint']} (step {result['step']}) to "
-          f"{result['out']} in {result['sample_s']:.2f} s" + (f"; grid: {result['grid']}" if result["grid"] else ""))
-    if result["removed"]:
-        print(f"removed {len(result['removed'])} images an earlier call wrote there and this one did not")
-    if result["dropped"]:
-        n = len(result["dropped"])
-        print(f"left out {n} seed{'s' if n > 1 else ''} where G's Jacobian is largest: "
-              f"{', '.join(map(str, result['dropped'][:20]))}" + (" ..." if n > 20 else ""))
+    print("\n".join(of_samples(result).sample_lines(result)))
 
 
 def cmd_evaluate(args) -> None:
     check_needs("evaluate", vars(args))
     import json
 
-    from .metrics.evaluate import evaluate, summary_lines
+    from .metrics.evaluate import evaluate, report_lines
 
     cfg = EvaluateConfig(**_options(args, ("command", "quiet")), progress=not args.quiet)
     report = evaluate(cfg, announce=lambda text: print(text, file=sys.stderr))
@@ -362,22 +349,7 @@ def cmd_evaluate(args) -> None:
         print("\n".join(translation_lines(report)))
         print(f"  results: {report['path']}")
         return
-    if report.get("kind") == "music":
-        from .metrics.music_eval import music_summary_lines
-        print(f"evaluated {report['checkpoint']} (step {report['step']}, music):")
-        print("\n".join(music_summary_lines(report)))
-        print(f"  results: {report['path']}")
-        return
-    if report.get("kind") == "sound":
-        print(f"evaluated {report['checkpoint']} (step {report['step']}, sounds):")
-        print("\n".join(summary_lines(report)))
-        print(f"  results: {report['path']}")
-        return
-    print(f"evaluated {report['fake'].get('checkpoint') or report['fake']['path']}:")
-    print("\n".join(summary_lines(report)))
-    if report.get("path"):
-        print(f"  results: {report['path']}" + (f"; nearest training images: {report['nearest_grid']}"
-                                               if report.get("nearest_grid") else ""))
+    print("\n".join(report_lines(report)))
 
 
 # The commands the CLI runs itself (sample and evaluate print per kind of result); every other one of

@@ -24,6 +24,7 @@ import torch
 from . import provenance
 from .errors import UsageError
 from .metrics.mood import MOODS  # the label order prepare music writes
+from .modality import PIANOROLL
 from .models.registry import get_architecture
 from .utils.batching import RENDER_BATCH, padded
 from .utils.files import atomic_write_bytes, atomic_write_json
@@ -32,7 +33,8 @@ RATE = 22050
 
 
 def is_music_model(model) -> bool:
-    return get_architecture(model.arch).trains_on == "pianoroll"
+    """Whether a loaded run makes piano rolls: the items this module writes."""
+    return get_architecture(model.arch).trains_on == PIANOROLL.name
 
 
 def roll_spec(model):

@@ -28,8 +28,8 @@ PAGE = "index.html"
 
 
 def is_sound_model(model) -> bool:
-    """Whether a loaded run (``sampling.LoadedRun``) makes sounds."""
-    return get_architecture(model.arch).trains_on == "audio"
+    """Whether a loaded run (``sampling.LoadedRun``) makes sounds: the items this module writes."""
+    return get_architecture(model.arch).trains_on == WAVE.name
 
 
 def sample_rate(model) -> int:

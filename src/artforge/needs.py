@@ -5,7 +5,7 @@
 * ``prepare audio``: audio; the built-in drums also music (their hits are written as MIDI).
 * ``prepare music``: music.
 * ``train``, ``sample``, ``evaluate``, ``report``: the extras of what the dataset or run holds
-  (``modality.Modality.extras``, mirrored torch-free in ``catalog.MODALITY_EXTRAS``): audio for sounds,
+  (``modality.Modality.extras``, worded by its ``topic``; the records import no torch): audio for sounds,
   music for piano rolls, none for images. The dataset's manifest or the run's options.json is read,
   nothing else; a path that is neither is left to the command, which says what is wrong with it.
 * ``explore interpolate`` writing MP4: video.
@@ -24,23 +24,24 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .catalog import FAMILY_MODALITIES, MODALITY_EXTRAS
+from .catalog import FAMILY_MODALITIES
 from .errors import RunError
 from .extras import need
 
 Need = tuple[tuple[str, ...], str]  # (extras, what needs them: "preparing sounds")
 
-# How the needs name what a dataset or run holds.
-HOLDS = {"audio": "sounds", "spectrogram": "sounds", "pianoroll": "music"}
 DRUMS_EXTRAS = ("audio", "music")  # the built-in drums: hits written as MIDI (pretty_midi), read back as WAVs
 
 
 def _of_modalities(modalities: tuple[str, ...], what: Callable[[str], str]) -> list[Need]:
-    """The extras of ``modalities``, or none; ``what(noun)`` words the need ("sampling sounds ...")."""
-    extras = tuple(dict.fromkeys(e for m in modalities for e in MODALITY_EXTRAS.get(m, ())))
+    """The extras of ``modalities``, or none; ``what(topic)`` words the need ("sampling sounds ...")."""
+    from .modality import MODALITIES  # torch-free records
+
+    records = [MODALITIES[m] for m in modalities if m in MODALITIES]
+    extras = tuple(dict.fromkeys(e for record in records for e in record.extras))
     if not extras:
         return []
-    return [(extras, what(next(HOLDS[m] for m in modalities if m in HOLDS)))]
+    return [(extras, what(next(record.topic for record in records if record.topic)))]
 
 
 def dataset_modalities(dataset: str | Path) -> tuple[str, ...]:

@@ -108,7 +108,7 @@ def _training_protocol(events: list[dict], options: dict) -> str | None:
 
 
 def _evaluation_section(run_dir: Path) -> str:
-    from .metrics.evaluate import metric_name
+    from .metrics.evaluate import RUN_REPORTS, metric_name
 
     report = _latest_evaluation(run_dir)
     if report is None:
@@ -116,8 +116,9 @@ def _evaluation_section(run_dir: Path) -> str:
     esc = html.escape
     if "task" in report:
         return _translation_section(report)
-    if report.get("kind") in ("sound", "music"):
-        return _sound_music_section(report)
+    own = RUN_REPORTS.get(report.get("kind"))
+    if own is not None:  # sounds and music: their own scores
+        return own.html(report)
     r = report["results"]
     cells = "".join(f"<tr><td>{esc(metric_name(k, report))}</td><td>{r[k]:.4g}</td></tr>"
                     for k in EVAL_KEYS if isinstance(r.get(k), (int, float)))
@@ -132,41 +133,6 @@ def _evaluation_section(run_dir: Path) -> str:
     return "".join(parts)
 
 
-def _sound_music_section(report: dict) -> str:
-    """A sound run's classifier scores beside the real clips', or a music run's MuseGAN metrics and moods."""
-    esc = html.escape
-    if report["kind"] == "sound":
-        fake, real = report["generated"], report["real_held_out"]
-        keys = [("inception score (classifier)", "inception_score"), ("Fréchet distance (classifier)", "frechet_distance"),
-                ("label accuracy", "label_accuracy"), ("novelty (NN distance ratio)", "novelty_ratio")]
-        rows = "".join(f"<tr><td>{esc(name)}</td><td>{fake[k]:.4g}</td><td>{real[k]:.4g}</td></tr>"
-                       for name, k in keys if k in fake and k in real)
-        return (f"<p>{esc(report['checkpoint'])}: {report['n']} sounds; sampling {fake['times_real_time']:.0f}x real "
-                f"time.</p><table><tr><th></th><th>model</th><th>held-out real clips</th></tr>{rows}</table>")
-    from .metrics.music_eval import music_summary_lines
-    parts = []
-    for block in _markdown_blocks(music_summary_lines(report)):  # the metrics, the judges' table, lines
-        if block[0].startswith("|"):
-            rows = [[esc(c.strip()) for c in row.strip("|").split("|")] for row in block]
-            parts.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in rows[0]) + "</tr>"
-                        + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows[2:])
-                        + "</table>")
-        else:
-            parts += [f"<p>{esc(line.strip())}</p>" for line in block if line]
-    return f"<p>{esc(report['checkpoint'])}: {report['n']} pieces.</p>" + "".join(parts)
-
-
-def _markdown_blocks(lines: list[str]) -> list[list[str]]:
-    """Consecutive lines grouped: Markdown table rows together, other lines together."""
-    blocks: list[list[str]] = []
-    for line in lines:
-        if blocks and blocks[-1][0].startswith("|") == line.startswith("|"):
-            blocks[-1].append(line)
-        else:
-            blocks.append([line])
-    return blocks
-
-
 def _small_wav(path: Path, rate: int = 16000) -> bytes:
     """A WAV's bytes as 16-bit mono at ``rate``: a rendered piece (stereo, 22 kHz) embeds at a quarter the size."""
     import soundfile as sf
@@ -177,7 +143,7 @@ def _small_wav(path: Path, rate: int = 16000) -> bytes:
     return wav_bytes(resample(audio.mean(axis=1), source_rate, rate), rate)
 
 
-def _players_section(run_dir: Path, modality: str, count: int = 8) -> str:
+def _players_section(run_dir: Path, title: str, count: int = 8) -> str:
     """Sounds (or pieces) of the best checkpoint, embedded as players, so the report is heard where it is read."""
     import tempfile
 
@@ -194,8 +160,7 @@ def _players_section(run_dir: Path, modality: str, count: int = 8) -> str:
             cards.append(f"<figure>{_file_img(wav.with_suffix('.png'), 256)}<br><audio controls "
                          f"src=\"data:audio/wav;base64,{audio}\"></audio><figcaption>{html.escape(caption)}"
                          "</figcaption></figure>")
-    what = "Pieces" if modality == "pianoroll" else "Sounds"
-    return f"<h2>{what} of the best checkpoint</h2><div class=row>{''.join(cards)}</div>"
+    return f"<h2>{title} of the best checkpoint</h2><div class=row>{''.join(cards)}</div>"
 
 
 def _translation_section(report: dict) -> str:
@@ -246,10 +211,12 @@ def build_html(run_dir: Path) -> str:
         body.append(f"<h2>{latest} (step {int(grids[-1].stem)})</h2>{_file_img(grids[-1])}")
         body.append(f"<h2>{timeline}</h2><div class=row>" + "".join(
             f"<figure>{_file_img(g, 220)}<figcaption>step {int(g.stem)}</figcaption></figure>" for g in grids) + "</div>")
+    from .modality import MODALITIES
     from .models.registry import FAMILIES
     family = FAMILIES.get(options["model"]["arch"])
-    if family is not None and family.trains_on in ("audio", "pianoroll") and grids:
-        body.append(_players_section(run_dir, family.trains_on))
+    players = MODALITIES[family.trains_on].players if family is not None else ""
+    if players and grids:  # sounds and pieces are heard where the report is read
+        body.append(_players_section(run_dir, players))
     charts = [line_chart(metrics, keys, name, log) for name, keys, log in CURVES]
     protocol = _training_protocol(events, options)  # FID/KID logged in training are not those of artforge evaluate
     quality = line_chart(_metric_rows(events), ("swd", "l1", "fid", "kid"), "Quality per checkpoint (lower is better)"

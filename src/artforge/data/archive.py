@@ -321,6 +321,10 @@ def _json(data: bytes, what: str, path: Path) -> dict:
     return out if isinstance(out, dict) else {}
 
 
+# The reader of each modality's datasets, by the modality their manifests name (none: images).
+DATASETS = {reader.modality: reader for reader in (ImageDataset, SoundDataset, RollDataset)}
+
+
 def dataset_modality(path: str | os.PathLike) -> str | None:
     """What a prepared dataset holds ("image", "audio", "pianoroll"), from its manifest alone (its items are
     not listed); None when ``path`` is not a readable dataset, which ``open_dataset`` then explains."""
@@ -372,7 +376,7 @@ def open_dataset(path: str | os.PathLike) -> ImageDataset:
     else:  # a StyleGAN2-ADA dataset: everything trains
         split = {"train": np.arange(len(names)), "val": np.zeros(0, np.int64), "test": np.zeros(0, np.int64)}
 
-    kind = {"audio": SoundDataset, "pianoroll": RollDataset}.get(manifest.get("modality"), ImageDataset)
+    kind = DATASETS.get(manifest.get("modality"), ImageDataset)
     ds = kind(path=path, names=names, labels=labels, label_names=label_names,
                       height=0, width=0, channels=0, split=split, manifest=manifest)
     if "resolution" in manifest and "channels" in manifest:

@@ -23,7 +23,10 @@ from .._version import __version__
 from ..catalog import EXTRACTORS
 from ..draws import filter_draws
 from ..errors import UsageError
+from ..modality import MODALITIES
 from ..ops.swd import PatchDescriptors, swd_from_descriptors
+from .music_eval import music_report_html, music_summary_lines
+from .sound import sound_report_html, sound_summary_lines
 
 PIXEL_SIZE = 32  # novelty in pixel space compares images shrunk to 32x32
 SWD_PATCHES = 64  # per image and level: 10k images give 640k descriptors, plenty for SWD
@@ -445,12 +448,9 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None) -> dict:
     device = pick_device(cfg.device)
     if model is None and cfg.run is not None:
         model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
-        from ..composing import is_music_model
-        from ..listening import is_sound_model
-        if is_sound_model(model):
-            return _evaluate_sound_run(cfg, model, announce)
-        if is_music_model(model):
-            return _evaluate_music_run(cfg, model, announce)
+        own = run_report(model.arch)
+        if own is not None:  # sounds and music: scored their own way
+            return own.evaluate(cfg, model, announce)
     shape = model.image_shape[1:] if model is not None else None  # (height, width)
     real_source, dataset = _reference_source(cfg, model.run_dir if model is not None else None, shape)
     if model is not None:
@@ -510,7 +510,7 @@ def _evaluate_sound_run(cfg: EvaluateOptions, model, announce) -> dict:
 
     path = cfg.real or _trained_on(model.run_dir)
     dataset = open_dataset(path)
-    if dataset.modality != "audio":
+    if dataset.modality != _learned_from(model):
         raise UsageError(f"{path} holds images; {model.run_dir.name} makes sounds",
                          "compare with the sound dataset it was trained on (or leave the real option out)")
     n = min(cfg.n, SOUND_MAX_N)
@@ -547,7 +547,7 @@ def _evaluate_music_run(cfg: EvaluateOptions, model, announce) -> dict:
 
     path = cfg.real or _trained_on(model.run_dir)
     dataset = open_dataset(path)
-    check_dataset(dataset, model.run_dir.name)
+    check_dataset(dataset, _learned_from(model), model.run_dir.name)
     n = min(cfg.n, MUSIC_MAX_N)
     if n < cfg.n:
         announce(f"scoring {n:,} pieces (at most {MUSIC_MAX_N:,} for a music model)")
@@ -571,27 +571,11 @@ def metric_name(key: str, report: dict) -> str:
     return f"{key.upper()} ({protocol_label(report_protocol(report))})"
 
 
-def sound_summary_lines(report: dict) -> list[str]:
-    """A sound run's scores beside the held-out real clips'."""
-    fake, real = report["generated"], report["real_held_out"]
-    rows = [("inception score (classifier)", "inception_score", "{:.3g}"),
-            ("Fréchet distance (classifier)", "frechet_distance", "{:.4g}"),
-            ("label accuracy", "label_accuracy", "{:.1%}"), ("novelty (NN distance ratio)", "novelty_ratio", "{:.3g}")]
-    lines = [f"  {'':<30} {'model':>10} {'real clips':>11}"]
-    for name, key, fmt in rows:
-        if key in fake:
-            lines.append(f"  {name:<30} {fmt.format(fake[key]):>10} {fmt.format(real[key]) if key in real else '':>11}")
-    info = report["classifier"]
-    lines.append(f"  sampling speed: {fake['times_real_time']:.0f}x real time; {report['n']} sounds vs "
-                 f"{info.get('held_out_clips', 0)} held-out clips; classifier held-out accuracy "
-                 f"{info.get('held_out_accuracy', float('nan')):.1%}; {report['seconds']['total']:.0f} s")
-    return lines
-
-
 def summary_lines(report: dict) -> list[str]:
     """A few readable lines for the terminal."""
-    if report.get("kind") == "sound":
-        return sound_summary_lines(report)
+    own = RUN_REPORTS.get(report.get("kind"))
+    if own is not None:
+        return own.lines(report)
     r = report["results"]
     rows = []
     for key in SUMMARY_KEYS:
@@ -614,3 +598,45 @@ def summary_lines(report: dict) -> list[str]:
                  + (f"; features: {ext['name']}" + (f", resize {ext['resize']}" if "resize" in ext else "") if ext else "")
                  + f"; {report['seconds']['total']:.0f} s")
     return lines
+
+
+def report_lines(report: dict) -> list[str]:
+    """What the terminal says about an evaluation of generated items: what was scored, its scores, where they are."""
+    own = RUN_REPORTS.get(report.get("kind"))
+    if own is not None:
+        return [f"evaluated {report['checkpoint']} (step {report['step']}, {own.noun}):", *own.lines(report),
+                f"  results: {report['path']}"]
+    lines = [f"evaluated {report['fake'].get('checkpoint') or report['fake']['path']}:", *summary_lines(report)]
+    if report.get("path"):
+        lines.append(f"  results: {report['path']}" + (f"; nearest training images: {report['nearest_grid']}"
+                                                       if report.get("nearest_grid") else ""))
+    return lines
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """The evaluation of a run whose items have their own scores (sounds, music): how it is made and read.
+    A modality's ``report_kind`` names its record; images, without one, take the metrics above."""
+    kind: str  # the report's "kind"
+    noun: str  # what the terminal's first line calls the run's items
+    evaluate: Callable[..., dict]  # (cfg, model, announce) -> the report, written to the run
+    lines: Callable[[dict], list[str]]  # its scores, for the terminal
+    html: Callable[[dict], str]  # its scores, for the run's report.html
+
+
+RUN_REPORTS = {report.kind: report for report in (
+    RunReport("sound", "sounds", _evaluate_sound_run, sound_summary_lines, sound_report_html),
+    RunReport("music", "music", _evaluate_music_run, music_summary_lines, music_report_html),
+)}
+
+
+def run_report(arch: str) -> RunReport | None:
+    """The record of how a run of ``arch`` is evaluated, when its modality has one (else: images)."""
+    from ..models.registry import get_architecture
+    return RUN_REPORTS.get(MODALITIES[get_architecture(arch).trains_on].report_kind)
+
+
+def _learned_from(model) -> str:
+    """The modality of a loaded run's training data: what a reference dataset must hold."""
+    from ..models.registry import get_architecture
+    return get_architecture(model.arch).trains_on

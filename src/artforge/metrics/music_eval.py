@@ -22,6 +22,7 @@ metrics row, mood accuracy and sweep), so what the steering adds, and what it co
 
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
@@ -226,6 +227,31 @@ def music_summary_lines(report: dict, tracks: list[str] | None = None) -> list[s
     return lines
 
 
+def music_report_html(report: dict) -> str:
+    """A music run's MuseGAN metrics and moods, for its report.html: the summary lines' tables as tables."""
+    esc, parts = html.escape, []
+    for block in _markdown_blocks(music_summary_lines(report)):  # the metrics, the judges' table, lines
+        if block[0].startswith("|"):
+            rows = [[esc(c.strip()) for c in row.strip("|").split("|")] for row in block]
+            parts.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in rows[0]) + "</tr>"
+                         + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows[2:])
+                         + "</table>")
+        else:
+            parts += [f"<p>{esc(line.strip())}</p>" for line in block if line]
+    return f"<p>{esc(report['checkpoint'])}: {report['n']} pieces.</p>" + "".join(parts)
+
+
+def _markdown_blocks(lines: list[str]) -> list[list[str]]:
+    """Consecutive lines grouped: Markdown table rows together, other lines together."""
+    blocks: list[list[str]] = []
+    for line in lines:
+        if blocks and blocks[-1][0].startswith("|") == line.startswith("|"):
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    return blocks
+
+
 JUDGE_COLUMNS = (("in_quadrant", "in the asked quadrant"), ("valence", "valence (both judges)"),
                  ("valence_profiles", "valence: key profiles"), ("valence_harmony", "valence: harmony"),
                  ("arousal_audio", "arousal: audio"))
@@ -272,8 +298,9 @@ def judge_lines(judges: dict) -> list[str]:
     return lines
 
 
-def check_dataset(dataset, run_name: str) -> None:
-    if dataset.modality != "pianoroll":
+def check_dataset(dataset, modality: str, run_name: str) -> None:
+    """The reference of a music run holds what it learned from (``modality``, its family's ``trains_on``)."""
+    if dataset.modality != modality:
         raise UsageError(f"{dataset.path} is not a piano-roll dataset; {run_name} makes music",
                          "compare with the dataset it was trained on (or leave the real option out)")
 

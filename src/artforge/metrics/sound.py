@@ -16,6 +16,7 @@ Every score is reported for held-out real clips too (``real``), the row a model 
 
 from __future__ import annotations
 
+import html
 import math
 import time
 
@@ -185,3 +186,32 @@ def evaluate_sounds(model, dataset, n: int = 1000, seed: int = 0, progress: bool
             "label_names": list(dataset.label_names), "sample_rate": rate,
             "note": "Fréchet distance against the training clips' classifier features; real_held_out is the "
                     "val and test clips scored the same way"}
+
+
+def sound_summary_lines(report: dict) -> list[str]:
+    """A sound run's scores beside the held-out real clips'."""
+    fake, real = report["generated"], report["real_held_out"]
+    rows = [("inception score (classifier)", "inception_score", "{:.3g}"),
+            ("Fréchet distance (classifier)", "frechet_distance", "{:.4g}"),
+            ("label accuracy", "label_accuracy", "{:.1%}"), ("novelty (NN distance ratio)", "novelty_ratio", "{:.3g}")]
+    lines = [f"  {'':<30} {'model':>10} {'real clips':>11}"]
+    for name, key, fmt in rows:
+        if key in fake:
+            lines.append(f"  {name:<30} {fmt.format(fake[key]):>10} {fmt.format(real[key]) if key in real else '':>11}")
+    info = report["classifier"]
+    lines.append(f"  sampling speed: {fake['times_real_time']:.0f}x real time; {report['n']} sounds vs "
+                 f"{info.get('held_out_clips', 0)} held-out clips; classifier held-out accuracy "
+                 f"{info.get('held_out_accuracy', float('nan')):.1%}; {report['seconds']['total']:.0f} s")
+    return lines
+
+
+def sound_report_html(report: dict) -> str:
+    """A sound run's classifier scores beside the real clips', for its report.html."""
+    esc = html.escape
+    fake, real = report["generated"], report["real_held_out"]
+    keys = [("inception score (classifier)", "inception_score"), ("Fréchet distance (classifier)", "frechet_distance"),
+            ("label accuracy", "label_accuracy"), ("novelty (NN distance ratio)", "novelty_ratio")]
+    rows = "".join(f"<tr><td>{esc(name)}</td><td>{fake[k]:.4g}</td><td>{real[k]:.4g}</td></tr>"
+                   for name, k in keys if k in fake and k in real)
+    return (f"<p>{esc(report['checkpoint'])}: {report['n']} sounds; sampling {fake['times_real_time']:.0f}x real "
+            f"time.</p><table><tr><th></th><th>model</th><th>held-out real clips</th></tr>{rows}</table>")

@@ -240,20 +240,24 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
 def _modality_augment(cfg: TrainConfig, ds: ImageDataset, options: dict) -> TrainConfig:
     """Sounds and piano rolls train with the generation task only, and with their own augmentations:
     none for sounds, transposition for rolls (the image default, flip, means nothing to them)."""
-    what = {"audio": "sounds", "pianoroll": "piano rolls"}.get(ds.modality)
-    if what is None:
-        if "transpose" in cfg.augment:
-            raise UsageError(f"--augment transpose shifts piano rolls; dataset {ds.display_name} holds images",
-                             "leave it out")
+    modality = MODALITIES[ds.modality]
+    if modality.pictures:
+        for other in MODALITIES.values():
+            foreign = [name for name in other.own_augments if name in cfg.augment]
+            if foreign:
+                raise UsageError(f"--augment {','.join(foreign)} {other.own_augments_do}; dataset {ds.display_name} "
+                                 f"holds {modality.noun}", "leave it out")
         return cfg
+    what = modality.noun
     if task_spec(cfg.task).translates:
         raise UsageError(f"dataset {ds.display_name} holds {what}; --task {cfg.task} translates images",
                          "train it with the generation task and a fitting --arch")
-    own = ("transpose",) if ds.modality == "pianoroll" else ()
+    own = modality.own_augments
     given = [name for name in options.get("augment") or () if name not in own]
     if given:
+        takes = f" ({what} take --augment {','.join(own)})" if own else ""
         raise UsageError(f"--augment {','.join(given)} transforms images; dataset {ds.display_name} holds {what}",
-                         f"leave it out{' (piano rolls take --augment transpose)' if own else ''}")
+                         f"leave it out{takes}")
     return dataclasses.replace(cfg, augment=tuple(options["augment"]) if "augment" in options else own)
 
 
@@ -289,31 +293,23 @@ def _size_to_budget(cfg: TrainConfig, ds: ImageDataset, dist: Distributed = SING
 
 
 def shape_options(family, ds: ImageDataset) -> dict:
-    """The dataset's shape as the family's config takes it: the aspect ratio, for families that draw
-    non-square images (their config has an ``aspect``), the sample rate for sound families; the
-    others take the resolution alone."""
+    """The dataset's shape as the family's config takes it (``Modality.family_options``): the aspect
+    ratio, for families that draw non-square images (their config has an ``aspect``), the sample rate
+    for sound families, pitches and bars for roll families; the others take the resolution alone."""
     fields = {f.name for f in dataclasses.fields(family.config)}
-    options = {"aspect": ds.aspect} if "aspect" in fields else {}
-    if "sample_rate" in fields and ds.modality == "audio":
-        options["sample_rate"] = ds.sample_rate
-    if "pitches" in fields and ds.modality == "pianoroll":
-        options.update(pitches=ds.height, bars=ds.spec.bars)
-    return options
+    return MODALITIES[ds.modality].family_options(ds, fields)
 
 
 def _check_shape(arch: str, ds: ImageDataset) -> None:
     """The architecture trains images of the dataset's size and aspect; else a one-line error with the fix."""
     family = get_architecture(arch)
     if family.trains_on != ds.modality:
-        what = {"audio": "sounds", "pianoroll": "piano rolls", "image": "images"}
+        makes, holds = MODALITIES[family.trains_on], MODALITIES[ds.modality]
         fits = " or ".join(f"--arch {n}" for n, f in ARCHITECTURES.items() if f.trains_on == ds.modality)
-        prepare = {"audio": "'artforge prepare audio SRC' (e.g. the built-in drums)",
-                   "pianoroll": "'artforge prepare music SRC' (e.g. the built-in bach)", "image": "'artforge prepare SRC'"}
-        raise UsageError(f"--arch {arch} makes {what[family.trains_on]}; dataset {ds.display_name} holds "
-                         f"{what[ds.modality]}", f"use {fits}, or prepare {what[family.trains_on]} with "
-                         f"{prepare[family.trains_on]}")
+        raise UsageError(f"--arch {arch} makes {makes.noun}; dataset {ds.display_name} holds {holds.noun}",
+                         f"use {fits}, or prepare {makes.noun} with {makes.prepare}")
     options = shape_options(family, ds)
-    if ds.modality == "image" and ds.aspect != SQUARE and not options:
+    if MODALITIES[ds.modality].non_square(ds) and not options:
         others = [name for name, f in ARCHITECTURES.items() if shape_options(f, ds)]
         raise UsageError(f"--arch {arch} trains square images; dataset {ds.display_name} is {shape_text(ds.shape)}",
                          f"use --arch {' or '.join(others)}, or prepare it with --aspect 1:1")
