@@ -342,9 +342,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # the commands and their options (config.py: every command's options; the redesign splits it into the
     # metadata, in base, and each command's own options module, here)
     "commands": ("commands", "commands.apply", "commands.bench", "commands.explore", "commands.export",
-                 "commands.prepare", "commands.provenance", "commands.report", "commands.train",
+                 "commands.evaluate", "commands.prepare", "commands.provenance", "commands.report", "commands.sample",
+                 "commands.train",
                  "config", "needs", "training.loop", "training.sizing", "data.ingest", "data.audio_ingest", "data.music_ingest",
-                 "metrics.evaluate", "metrics.translation", "metrics.music_eval", "exporting", "recreate", "reporting",
+                 "metrics.evaluate", "metrics.translation", "metrics.music_eval", "exporting", "recreating", "reporting",
                  "bench", "bench.toy"),
     "interface": ("cli", "__main__", "__init__"),
 }

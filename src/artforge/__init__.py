@@ -6,83 +6,63 @@
     images = artforge.load(result.run_dir).sample(n=16, seed=0)
     artforge.translate("runs/00006-pairs-pix2pix", ["sketches/"], out="coloured/")   # image-to-image runs
 
+Each function is a command of the commands layer (``artforge.commands``), as ``artforge COMMAND`` on
+the command line runs it: the same options by the same names, the same defaults and checks, the same
+result (``explore`` and ``bench``, whose names are subpackages here, are ``artforge.commands.run("explore",
+{...})``). Long commands take ``events=`` (a callable receiving ``artforge.commands.Event``s) and
+``train`` takes ``cancel=`` (an ``artforge.commands.CancelToken``, cancelled from any thread).
+
 Heavy modules are imported on first use, so ``import artforge`` stays fast and side-effect free.
 """
 
 from ._version import __version__
 
 __all__ = ["prepare", "prepare_audio", "prepare_music", "train", "load", "sample", "evaluate", "export", "report",
-           "translate", "upscale", "__version__"]
+           "translate", "upscale", "recreate", "verify", "__version__"]
 
 
-def prepare(source, **options):
+def _run(name: str, options: dict, events=None, cancel=None):
+    from . import commands
+
+    return commands.run(name, options, events=events, cancel=cancel)
+
+
+def prepare(source, *, events=None, **options):
     """Prepare a folder, zip or built-in dataset; options are ``artforge.config.PrepareConfig`` fields."""
-    from .config import PrepareConfig
-    from .data.ingest import prepare as _prepare
-    from .needs import check
-
-    check("prepare", {"source": str(source), **options})
-    progress = options.pop("progress", True)
-    return _prepare(PrepareConfig(source=str(source), **options), progress=progress)
+    return _run("prepare", {"source": str(source), **options}, events)
 
 
-def prepare_audio(source, **options):
+def prepare_audio(source, *, events=None, **options):
     """Prepare one-shot sounds (a folder, a zip or the built-in ``"drums"``); options are
     ``artforge.config.AudioPrepareConfig`` fields (``sample_rate``, ``length``, ``labels``, ...)."""
-    from .config import AudioPrepareConfig
-    from .data.audio_ingest import prepare_audio as _prepare
-    from .needs import check
-
-    check("prepare-audio", {"source": str(source), **options})
-    progress = options.pop("progress", True)
-    return _prepare(AudioPrepareConfig(source=str(source), **options), progress=progress)
+    return _run("prepare-audio", {"source": str(source), **options}, events)
 
 
-def prepare_music(source, **options):
+def prepare_music(source, *, events=None, **options):
     """Prepare MIDI/MusicXML/ABC files or the built-in ``"bach"`` or ``"folk"`` corpus as piano rolls with mood
     labels; options are ``artforge.config.MusicPrepareConfig`` fields (``bars``, ``labels``, ``limit``, ...)."""
-    from .config import MusicPrepareConfig, to_dict
-    from .data.music_ingest import prepare_music as _prepare
-    from .needs import check
-
-    check("prepare-music", {"source": str(source), **options})
-    progress = options.pop("progress", True)
-    cfg = MusicPrepareConfig(source=str(source), **options)
-    return _prepare(cfg.source, progress=progress, **{k: v for k, v in to_dict(cfg).items() if k != "source"})
+    return _run("prepare-music", {"source": str(source), **options}, events)
 
 
-def sample(run, **options):
+def sample(run, *, events=None, **options):
     """Write samples of a run to a folder, as ``artforge sample`` does: images (PNGs and a grid), sounds
     (WAVs, spectrograms, a page of players) or music (MIDI, WAVs, piano rolls; ``mood=`` or ``valence=``
     and ``arousal=``); options are ``artforge.config.SampleConfig`` fields. Returns what was written."""
-    from .config import SampleConfig
-    from .needs import check
-    from .sampling import sample_to_folder
-
-    check("sample", {"run": run, **options})
-    return sample_to_folder(SampleConfig(run=str(run), **options), announce=lambda *a: None)
+    return _run("sample", {"run": str(run), **options}, events)
 
 
-def evaluate(run=None, **options):
+def evaluate(run=None, *, events=None, **options):
     """Score a run as ``artforge evaluate`` does (images: FID, KID, ...; sounds: classifier scores; music:
     MuseGAN's metrics and mood control); options are ``artforge.config.EvaluateConfig`` fields. Returns
     the report dict (also written as JSON)."""
-    from .config import EvaluateConfig
-    from .metrics.evaluate import evaluate as _evaluate
-    from .needs import check
-
-    check("evaluate", {"run": run, **options})
-    options.setdefault("progress", False)
-    return _evaluate(EvaluateConfig(run=None if run is None else str(run), **options), announce=lambda *a: None)
+    return _run("evaluate", {"run": None if run is None else str(run), **options}, events)
 
 
-def train(dataset=None, **options):
-    """Train on a prepared dataset, or ``resume=RUN``; options are ``artforge.config.TrainConfig`` fields."""
-    from .needs import check
-    from .training.loop import train as _train
-
-    check("train", {"dataset": dataset, **options})
-    return _train(dataset, **options)
+def train(dataset=None, *, events=None, cancel=None, **options):
+    """Train on a prepared dataset, or ``resume=RUN``; options are ``artforge.config.TrainConfig`` fields.
+    ``events`` receives the log's lines and events as they happen; ``cancel.cancel()`` (from any thread)
+    stops the run after its step with a checkpoint saved, as Ctrl-C does."""
+    return _run("train", {"dataset": dataset, **options}, events, cancel)
 
 
 def load(run, checkpoint: str = "best", device: str = "auto"):
@@ -95,39 +75,36 @@ def load(run, checkpoint: str = "best", device: str = "auto"):
 def export(run, out=None, checkpoint: str = "best", force: bool = False):
     """Write a run's EMA generator as a standalone model folder (default: exports/<run name>) that
     ``load`` takes like a run; returns an ``ExportResult`` (``.out``, ``.step``, ``.load()``)."""
-    from .config import ExportConfig
-    from .exporting import export_model
-
-    return export_model(ExportConfig(run=run, out=out, checkpoint=checkpoint, force=force))
+    return _run("export", {"run": run, "out": out, "checkpoint": checkpoint, "force": force})
 
 
 def report(run, out=None):
     """Write the run's self-contained HTML report; returns its path."""
-    from .needs import check
-    from .reporting import write_report
-
-    check("report", {"run": run})
-    return write_report(run, out=out)
+    return _run("report", {"run": run, "out": out})
 
 
-def translate(run, inputs, **options):
+def translate(run, inputs, *, events=None, **options):
     """Apply a pix2pix, cyclegan or sr run to image files or folders; options are
     ``artforge.config.TranslateConfig`` fields (``out``, ``reverse``, ``variations``, ``tile``, ...).
     Returns the written paths (``.written``) and the skipped inputs with reasons (``.skipped``)."""
-    from .config import TranslateConfig
-    from .translating import translate as _translate
-
     options.setdefault("progress", False)
-    return _translate(TranslateConfig(run=run, inputs=tuple([inputs] if isinstance(inputs, (str, bytes)) or
-                                                           hasattr(inputs, "__fspath__") else inputs), **options))
+    return _run("translate", {"run": run, "inputs": inputs, **options}, events)
 
 
-def upscale(run, inputs, **options):
+def upscale(run, inputs, *, events=None, **options):
     """Upscale image files or folders with an sr run; options are ``artforge.config.UpscaleConfig`` fields
     (``out``, ``strength``, ``tile``, ...). Returns ``.written`` and ``.skipped`` as ``translate`` does."""
-    from .config import UpscaleConfig
-    from .translating import upscale as _upscale
-
     options.setdefault("progress", False)
-    return _upscale(UpscaleConfig(run=run, inputs=tuple([inputs] if isinstance(inputs, (str, bytes)) or
-                                                       hasattr(inputs, "__fspath__") else inputs), **options))
+    return _run("upscale", {"run": run, "inputs": inputs, **options}, events)
+
+
+def recreate(image, **options):
+    """Re-make an image from the provenance record artforge wrote into it, as ``artforge recreate`` does;
+    options are ``artforge.config.RecreateConfig`` fields. Returns whether it is pixel-identical, and more."""
+    return _run("recreate", {"image": str(image), **options})
+
+
+def verify(images, **options) -> list[dict]:
+    """The watermark's verdict and score, and the record's kind, of each image (``artforge verify``)."""
+    images = [images] if isinstance(images, (str, bytes)) or hasattr(images, "__fspath__") else images
+    return list(_run("verify", {"images": tuple(images), **options}))

@@ -20,7 +20,6 @@ from .config import (TASK_OPTIONS, AudioPrepareConfig, EvaluateConfig, ExportCon
                      VerifyConfig, flag_name)
 from .commands.explore import ACTIONS as EXPLORE_ACTIONS
 from .errors import ArtforgeError, UsageError
-from .needs import check as check_needs
 
 EXAMPLES = {
     "prepare": """examples:
@@ -293,6 +292,19 @@ def _options(args: argparse.Namespace, drop: tuple[str, ...]) -> dict:
 
 # Commands whose --quiet the CLI adds itself (the others' options have a quiet of their own, or none).
 QUIET_FLAG = {"prepare", "prepare-audio", "prepare-music", "train", "evaluate", "bench", "translate", "upscale"}
+# Where each command's notes go (which run of a folder was picked, what is being computed): sample's
+# have always gone to stdout with its results, the others' to stderr.
+NOTES_TO_STDOUT = {"sample"}
+
+
+def _printer(name: str):
+    """The CLI's event sink: notes printed as lines (train draws its own progress bar)."""
+    stream = sys.stdout if name in NOTES_TO_STDOUT else sys.stderr
+
+    def show(event) -> None:
+        if event.kind == "note":
+            print(event.fields["text"], file=stream)
+    return show
 
 
 def run_command(name: str, args) -> None:
@@ -300,8 +312,8 @@ def run_command(name: str, args) -> None:
     options = _options(args, ("command",))
     if name in QUIET_FLAG:  # the CLI's own --quiet: the command's progress option, inverted
         options["progress"] = not options.pop("quiet")
-    result = commands.run(name, options)
-    for line in commands.summary(name, result):
+    result = commands.run(name, dict(options), events=_printer(name))
+    for line in commands.summary(name, result, options):
         print(line)
 
 
@@ -321,40 +333,8 @@ def cmd_train(args) -> None:
         print(line)
 
 
-def cmd_sample(args) -> None:
-    from .modality import of_samples
-
-    check_needs("sample", vars(args))  # a missing extra is one line now, not a traceback later
-    from .sampling import sample_to_folder
-
-    cfg = SampleConfig(**_options(args, ("command",)))
-    result = sample_to_folder(cfg)
-    print("\n".join(of_samples(result).sample_lines(result)))
-
-
-def cmd_evaluate(args) -> None:
-    check_needs("evaluate", vars(args))
-    import json
-
-    from .metrics.evaluate import evaluate, report_lines
-
-    cfg = EvaluateConfig(**_options(args, ("command", "quiet")), progress=not args.quiet)
-    report = evaluate(cfg, announce=lambda text: print(text, file=sys.stderr))
-    if cfg.json:
-        print(json.dumps(report, indent=2))
-        return
-    if "task" in report:  # a translation run, scored against true images
-        from .metrics.translation import summary_lines as translation_lines
-        print(f"evaluated {report['checkpoint']} (step {report['step']}, {report['task']}):")
-        print("\n".join(translation_lines(report)))
-        print(f"  results: {report['path']}")
-        return
-    print("\n".join(report_lines(report)))
-
-
-# The commands the CLI runs itself (sample and evaluate print per kind of result); every other one of
-# the commands layer goes through run_command.
-OWN_COMMANDS = {"train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate}
+# The commands the CLI runs with more than the generic runner: train stops quietly under torchrun.
+OWN_COMMANDS = {"train": cmd_train}
 
 
 def _prepare_kind(argv: list[str]) -> list[str]:

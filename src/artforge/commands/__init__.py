@@ -2,7 +2,7 @@
 
 A command is a plain function of its options (a dict by option name: the CLI's parsed flags, the
 API's keywords), an optional event sink and an optional cancel token (``utils.events``), returning a
-result object; ``summary(result)`` gives the lines the CLI prints about it. Nothing here parses
+result object; ``summary(result, options)`` gives the lines the CLI prints about it. Nothing here parses
 arguments or prints: the front ends do. ``run(name, options)`` checks that the optional packages the
 command needs for these inputs are installed (``needs.py``) before any work starts.
 
@@ -23,7 +23,7 @@ __all__ = ["COMMANDS", "Command", "run", "summary", "CancelToken", "Event", "Eve
 class Command:
     name: str  # as the CLI spells it ("prepare-audio" is `artforge prepare audio`)
     run: Callable[..., Any]  # (options: dict, events, cancel) -> result
-    summary: Callable[[Any], Iterable[str]]  # result -> the lines the CLI prints (a list, or made as they come)
+    summary: Callable[..., Iterable[str]]  # (result, options) -> the lines the CLI prints (a list, or made as they come)
 
 
 def _lazy(module: str, function: str) -> Callable:
@@ -48,6 +48,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     _command("train", "train"),
     _command("export", "export"),
     _command("report", "report"),
+    _command("sample", "sample"),
+    _command("evaluate", "evaluate"),
     _command("translate", "apply"),
     _command("upscale", "apply"),
     _command("recreate", "provenance"),
@@ -65,5 +67,6 @@ def run(name: str, options: dict, events: EventSink | None = None, cancel: Cance
     return COMMANDS[name].run(dict(options), events=events or ignore, cancel=cancel)
 
 
-def summary(name: str, result) -> Iterable[str]:
-    return COMMANDS[name].summary(result)
+def summary(name: str, result, options: dict | None = None) -> Iterable[str]:
+    """The lines that tell a person what ``result`` is (``options``: the command's, e.g. ``json``)."""
+    return COMMANDS[name].summary(result, options or {})

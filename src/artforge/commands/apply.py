@@ -33,9 +33,9 @@ def _summary(result, what: str) -> list[str]:
     return lines
 
 
-def translate_summary(result) -> list[str]:
+def translate_summary(result, options: dict | None = None) -> list[str]:
     return _summary(result, "translated: wrote")
 
 
-def upscale_summary(result) -> list[str]:
+def upscale_summary(result, options: dict | None = None) -> list[str]:
     return _summary(result, "upscaled: wrote")

@@ -10,5 +10,5 @@ def bench(options: dict, events=None, cancel=None) -> dict:
     return run_benchmark(ToyBenchConfig(**options))
 
 
-def bench_summary(result: dict) -> list[str]:
+def bench_summary(result: dict, options: dict | None = None) -> list[str]:
     return [result["table"], f"plot: {result['plot']}; all numbers: {result['out'] / 'toy-bench.json'}"]

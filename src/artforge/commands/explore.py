@@ -41,7 +41,7 @@ def explore(options: dict, events=None, cancel=None) -> Explored:
     return Explored(name, cfg, action.run(cfg))
 
 
-def explore_summary(explored: Explored) -> list[str]:
+def explore_summary(explored: Explored, options: dict | None = None) -> list[str]:
     return ACTIONS[explored.action].summary(explored.options, explored.result)
 
 

@@ -10,6 +10,6 @@ def export(options: dict, events=None, cancel=None):
     return export_model(ExportConfig(**options))
 
 
-def export_summary(result) -> list[str]:
+def export_summary(result, options: dict | None = None) -> list[str]:
     return [f"exported {result.checkpoint} (step {result.step}) to {result.out}",
             f"  next: artforge sample {result.out} --seeds 0-15"]

@@ -12,7 +12,7 @@ def prepare(options: dict, events=None, cancel=None):
     return _prepare(PrepareConfig(**options), progress=progress)
 
 
-def prepare_summary(result) -> list[str]:
+def prepare_summary(result, options: dict | None = None) -> list[str]:
     from ..aspect import shape_text
     from ..data.archive import manifest_shape
 
@@ -40,7 +40,7 @@ def prepare_audio(options: dict, events=None, cancel=None):
     return _prepare(AudioPrepareConfig(**options), progress=progress)
 
 
-def prepare_audio_summary(result) -> list[str]:
+def prepare_audio_summary(result, options: dict | None = None) -> list[str]:
     from ..data.audio_ingest import summary
 
     return [summary(result)]
@@ -54,7 +54,7 @@ def prepare_music(options: dict, events=None, cancel=None):
     return _prepare(cfg.source, progress=progress, **{k: v for k, v in to_dict(cfg).items() if k != "source"})
 
 
-def prepare_music_summary(result) -> list[str]:
+def prepare_music_summary(result, options: dict | None = None) -> list[str]:
     from ..data.music_ingest import summary
 
     return [summary(result)]

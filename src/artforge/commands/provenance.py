@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Iterator
 
 
 def recreate(options: dict, events=None, cancel=None) -> dict:
     from ..config import RecreateConfig
-    from ..recreate import recreate as _recreate
+    from ..recreating import recreate as _recreate
 
     return _recreate(RecreateConfig(**options))
 
 
-def recreate_summary(result: dict) -> list[str]:
+def recreate_summary(result: dict, options: dict | None = None) -> list[str]:
     if result["identical"]:
         verdict = "pixel-identical to the given image"
     elif result["max_diff"] is None:
@@ -29,29 +28,18 @@ def recreate_summary(result: dict) -> list[str]:
     return lines
 
 
-@dataclass
-class Verified:
-    """The verdicts, one dict per image, made as they are read (an unreadable image stops the rest with a
-    one-line error after the earlier ones were reported), and whether to show them as JSON lines."""
-
-    items: Iterator[dict]
-    json: bool = False
-
-    def __iter__(self):
-        return iter(self.items)
-
-
-def verify(options: dict, events=None, cancel=None) -> Verified:
+def verify(options: dict, events=None, cancel=None) -> Iterator[dict]:
+    """The verdicts, one dict per image, made as they are read: an unreadable image stops the rest with a
+    one-line error after the earlier ones were reported."""
     from ..config import VerifyConfig
-    from ..recreate import verify as _verify
+    from ..recreating import verify as _verify
 
-    cfg = VerifyConfig(**options)
-    return Verified(_verify(cfg), cfg.json)
+    return _verify(VerifyConfig(**options))
 
 
-def verify_summary(result: Verified) -> Iterator[str]:
+def verify_summary(result: Iterator[dict], options: dict | None = None) -> Iterator[str]:
     for item in result:
-        if result.json:
+        if (options or {}).get("json"):
             yield json.dumps(item)
             continue
         verdict = "watermarked" if item["watermarked"] else "no watermark found"

@@ -9,5 +9,5 @@ def report(options: dict, events=None, cancel=None):
     return write_report(options["run"], options.get("out"))
 
 
-def report_summary(path) -> list[str]:
+def report_summary(path, options: dict | None = None) -> list[str]:
     return [f"report: {path}"]

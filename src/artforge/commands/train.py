@@ -15,7 +15,7 @@ def train(options: dict, events=None, cancel=None):
     return _train(dataset, resume=resume, events=events, cancel=cancel, **options)
 
 
-def train_summary(result) -> list[str]:
+def train_summary(result, options: dict | None = None) -> list[str]:
     from ..tasks.specs import task_spec
 
     verb = "stopped (Ctrl-C)" if result.status == "interrupted" else "finished"
