@@ -92,7 +92,7 @@ def test_d_overfitting_from_a_persistent_train_val_gap():
     assert "validation" in warning.message and "0.95" in warning.message
     assert d_overfitting(with_last(healthy(), OVERFIT_TICKS // 2, **gap)) is None  # under half the window: noise
     # most of the window decides: one quiet tick among large gaps still fires, small gaps do not
-    assert d_overfitting(with_last(with_last(healthy(), OVERFIT_TICKS, **gap), 1, **{"Health/r_val": 0.9})) is not None
+    assert d_overfitting(with_last(with_last(healthy(), OVERFIT_TICKS, **gap), 1, **{"Health/r_val": 0.9})).check == "d_overfitting"
     assert d_overfitting(with_last(healthy(), OVERFIT_TICKS, **{"Health/r_train": 0.6, "Health/r_val": 0.35})) is None
 
 
