@@ -166,10 +166,11 @@ def _artforge_run(cfg, ds, marks: list[float], out: Path, scorer: Scorer, tag: s
             g = torch.Generator().manual_seed(12345)
             z = torch.randn(n, self.model_cfg.z_dim, generator=g)
             c = None
-            if self.num_classes:
-                weights = torch.tensor(self.label_weights) if self.label_weights else torch.ones(self.num_classes)
+            task, G_ema = self.task, self.ema_nets[self.family.sampler]
+            if task.num_classes:
+                weights = torch.tensor(task.label_weights) if task.label_weights else torch.ones(task.num_classes)
                 c = torch.multinomial(weights, n, replacement=True, generator=g)
-            return torch.cat([self.G_ema(z[i:i + 64], None if c is None else c[i:i + 64]) for i in range(0, n, 64)])
+            return torch.cat([G_ema(z[i:i + 64], None if c is None else c[i:i + 64]) for i in range(0, n, 64)])
 
     with tempfile.TemporaryDirectory(prefix="quality-run-") as tmp:
         trainer = BudgetTrainer(cfg, Path(tmp), ds)

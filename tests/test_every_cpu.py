@@ -98,7 +98,7 @@ def test_training_starts_the_bias_at_the_training_images_mean(blob_dataset, tmp_
     trainer = Trainer(TrainConfig(dataset=str(blob_dataset), **TINY), tmp_path, ds)
     images = decode_all(ds, ds.indices("train")).float() / 127.5 - 1  # every one: fewer than 256 here
     expected = torch.atanh(images.mean(0).clamp(-0.98, 0.98))
-    for g in (trainer.G, trainer.G_ema):
+    for g in (trainer.nets["G"], trainer.ema_nets["G_ema"]):
         torch.testing.assert_close(g.output_bias, expected, atol=1e-4, rtol=0)
 
 

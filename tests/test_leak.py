@@ -53,13 +53,13 @@ def train_corner_gan(dataset, tmp_path, real_only: bool) -> float:
     ctx = trainer.make_context()
     if real_only:  # the mistake: augment the real images only, D sees fakes as they are
         prepare = ctx.prepare_real
-        ctx.prepare_real = lambda images: trainer.pipe(prepare(images))
+        ctx.prepare_real = lambda images: trainer.task.pipe(prepare(images))
         ctx.d_view = lambda x: x
     monitor = Monitor(tmp_path, tensorboard=False)
     for _ in range(STEPS):
         trainer.train_step(ctx, monitor, log_grads=False)
     with torch.no_grad():
-        samples = trainer.G_ema(torch.randn(256, 16, generator=torch.Generator().manual_seed(1)))
+        samples = trainer.ema_nets["G_ema"](torch.randn(256, 16, generator=torch.Generator().manual_seed(1)))
     return top_left_share(samples)
 
 

@@ -99,8 +99,8 @@ def test_one_generator_forward_per_step_shared_by_the_d_and_g_phases(blob_datase
     cfg = TrainConfig(dataset=str(blob_dataset), recipe="dcgan", **TINY)
     trainer = Trainer(cfg, tmp_path, open_dataset(blob_dataset))
     calls = {"G": 0, "D": 0}
-    trainer.G.register_forward_hook(lambda *_: calls.__setitem__("G", calls["G"] + 1))
-    trainer.D.register_forward_hook(lambda *_: calls.__setitem__("D", calls["D"] + 1))
+    trainer.nets["G"].register_forward_hook(lambda *_: calls.__setitem__("G", calls["G"] + 1))
+    trainer.nets["D"].register_forward_hook(lambda *_: calls.__setitem__("D", calls["D"] + 1))
     ctx = trainer.make_context()
     trainer.train_step(ctx, Monitor(tmp_path, tensorboard=False), log_grads=True)
     assert calls == {"G": 1, "D": 3}  # D on real, on fake (detached), on fake for G's loss

@@ -118,6 +118,7 @@ class Task:
     modality = None  # a modality.Modality: how items are previewed and written
     progress_keys: dict[str, str] = {}  # short name -> logged value, shown on the progress bar
     quality_metric = "swd"  # the key of quality() that picks the best checkpoint (lower is better)
+    self_cond = 0  # clusters the task conditions on in place of labels (the generation task's self-conditioning)
 
     def attach(self, engine) -> None:
         """Called once the engine has built the networks: open data streams (no randomness yet)."""

@@ -82,11 +82,6 @@ class Pix2PixTask(Task):
     modality = IMAGE
     progress_keys = {"D": "Loss/D", "G": "Loss/G", "L1": "Loss/L1"}
     quality_metric = "l1"
-    # what the image-GAN commands ask of a task, none of which a paired task has
-    num_classes = self_cond = 0
-    label_names: list = []
-    label_weights: list = []
-    pipe = clusters = None
 
     def __init__(self, cfg, dataset):
         self.cfg, self.dataset = cfg, dataset  # a paired dataset (the command checks it is one)

@@ -105,10 +105,6 @@ class SRTask(Task):
     modality = IMAGE
     progress_keys = {"G": "Loss/G", "L1": "Loss/L1"}
     quality_metric = "l1"  # the fidelity model's; the GAN model's is "swd" (a sharper output has a larger L1)
-    num_classes = self_cond = 0
-    label_names: list = []
-    label_weights: list = []
-    pipe = clusters = None
 
     def __init__(self, cfg, dataset, init_weights: dict[str, Tensor] | None = None, perceptual=None):
         self.cfg, self.dataset = cfg, dataset

@@ -105,11 +105,6 @@ class CycleGANTask(Task):
     name = "cyclegan"
     modality = IMAGE
     progress_keys = {"D": "Loss/D", "G": "Loss/G", "cyc": "Loss/cycle"}
-    # what the image-GAN commands ask of a task, none of which a translation task has
-    num_classes = self_cond = 0
-    label_names: list = []
-    label_weights: list = []
-    pipe = clusters = None
 
     def __init__(self, cfg, dataset_a, dataset_b):
         self.cfg, self.dataset, self.dataset_b = cfg, dataset_a, dataset_b

@@ -103,17 +103,6 @@ class Trainer(Engine):
         callbacks = (EvalCallback(cfg),) if cfg.eval_every and task_spec(cfg.task).scored_while_training else ()
         super().__init__(cfg, family, model_cfg, task, run_dir, resume_from, dist, callbacks)
 
-    # The generation task's networks and state, by the names this class has always had.
-    G = property(lambda self: self.nets["G"])
-    D = property(lambda self: self.nets["D"])
-    G_ema = property(lambda self: self.ema_nets["G_ema"])
-    num_classes = property(lambda self: self.task.num_classes)
-    self_cond = property(lambda self: self.task.self_cond)
-    label_names = property(lambda self: self.task.label_names)
-    label_weights = property(lambda self: self.task.label_weights)
-    pipe = property(lambda self: self.task.pipe)
-    clusters = property(lambda self: self.task.clusters)
-
     def run(self, events: EventSink | None = None, cancel: CancelToken | None = None) -> TrainResult:
         try:
             return self._run(events, cancel)
