@@ -29,7 +29,7 @@ def measure(dataset_path: str) -> list[dict]:
 
     from artforge.data.archive import open_dataset
     from artforge.metrics import mood_judges as J
-    from artforge.metrics.mood import MOOD_SIGNS
+    from artforge.data.mood import MOOD_SIGNS
 
     ds = open_dataset(dataset_path)
     items = ds.manifest["items"]

@@ -318,7 +318,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # data, ops and objectives: pure functions of tensors and files. The augmentations of D (diffaug) and
     # the mood measurement (which the music data and the metrics both use) belong here.
     "pieces": ("data", "data.archive", "data.augment", "data.builtin", "data.derive", "data.drums", "data.imaging",
-               "data.loader", "data.pianoroll", "data.rolls", "data.sound", "training.diffaug", "metrics.mood",
+               "data.loader", "data.pianoroll", "data.rolls", "data.sound", "training.diffaug", "data.mood",
                "ops", "ops.degrade", "ops.image_pool", "ops.mood_guide", "ops.spectral", "ops.swd", "ops.tiling",
                "losses", "penalties", "recipes", "sample_filters"),
     "models": ("models", "models.cyclegan", "models.dcgan", "models.esrgan", "models.family", "models.heads",
@@ -376,12 +376,12 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
 # imports between packages today, each cycle as its sorted members, and the pairs that import each
 # other directly. Both can only shrink: the test fails on a new one and on one that is gone.
 KNOWN_PACKAGE_CYCLES: list[list[str]] = [
-    ["composing", "data", "listening", "metrics", "modality", "models", "ops", "sampling", "tasks", "training",
-     "translating"],
+    ["composing", "listening", "metrics", "modality", "sampling", "tasks", "training", "translating"],
 ]
 KNOWN_MUTUAL_IMPORTS: set[tuple[str, str]] = {
-    ("composing", "metrics"), ("data", "metrics"), ("metrics", "ops"), ("metrics", "training"),
-    ("modality", "training"), ("sampling", "training"), ("tasks", "training"), ("training", "translating"),
+    # all through training/, which holds both the run layer below them and the train command above them
+    ("metrics", "training"), ("modality", "training"), ("sampling", "training"), ("tasks", "training"),
+    ("training", "translating"),
 }
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from artforge.data.pianoroll import RollSpec
-from artforge.metrics.mood import (
+from artforge.data.mood import (
     MOODS,
     arousal_of,
     consonance,

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from artforge.data.pianoroll import RollSpec
-from artforge.metrics.mood import measure_mood, quadrant
+from artforge.data.mood import measure_mood, quadrant
 from artforge.ops.mood_guide import (
     MoodGuide,
     arousal_argument,

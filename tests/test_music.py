@@ -11,7 +11,7 @@ import torch
 
 import artforge
 from artforge.errors import UsageError
-from artforge.metrics.mood import quadrant
+from artforge.data.mood import quadrant
 
 pretty_midi = pytest.importorskip("pretty_midi")
 
@@ -44,7 +44,7 @@ def test_transposition_shifts_pitches_and_fills_silence():
 def test_soft_mood_weights_are_bilinear_and_a_corner_is_its_mood():
     from artforge.composing import mood_weights
     from artforge.config import MOODS as OFFERED
-    from artforge.metrics.mood import MOODS
+    from artforge.data.mood import MOODS
 
     assert OFFERED == MOODS  # --mood's choices (config stays free of numpy) are the measured moods
     assert torch.allclose(mood_weights(1, 1), torch.tensor([1.0, 0, 0, 0]))  # joyful

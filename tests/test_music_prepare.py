@@ -16,7 +16,7 @@ from artforge.data.music_ingest import prepare_music, summary
 from artforge.data.pianoroll import RollSpec, midi_to_rolls
 from artforge.data.rolls import read_roll_bytes, roll_bytes
 from artforge.errors import DataError, UsageError
-from artforge.metrics.mood import MOODS, arousal_of, measure_mood, quadrant
+from artforge.data.mood import MOODS, arousal_of, measure_mood, quadrant
 
 pretty_midi = pytest.importorskip("pretty_midi")
 

@@ -23,7 +23,7 @@ import torch
 
 from . import provenance
 from .errors import UsageError
-from .metrics.mood import MOODS  # the label order prepare music writes
+from .data.mood import MOODS  # the label order prepare music writes
 from .modality import PIANOROLL
 from .models.registry import get_architecture
 from .utils.batching import RENDER_BATCH, padded
@@ -170,7 +170,7 @@ def compose_to_folder(cfg, model, out: Path, settings: dict, replace_previous) -
     """The ``artforge sample`` command for a music model: seedNNNN.mid/.wav/.png/.json and index.html."""
     from .data.pianoroll import render_roll_png, roll_notes, roll_to_midi
     from .listening import PAGE, player_page
-    from .metrics.mood import measure_mood, quadrant
+    from .data.mood import measure_mood, quadrant
 
     from .listening import between_latents
 

@@ -248,7 +248,7 @@ def _split_fractions(cfg) -> None:
 
 
 AUDIO_SAMPLE_RATES = (16000, 22050, 44100)
-MOODS = ("joyful", "tender", "sombre", "tense")  # metrics.mood.MOODS (tests/test_mood.py keeps them equal)
+MOODS = ("joyful", "tender", "sombre", "tense")  # data.mood.MOODS (tests/test_mood.py keeps them equal)
 MOOD_STEPS = 50  # latent steering steps toward the asked mood (composing.steer_latents), sample and evaluate
 MOOD_STEPS_HELP = ("music models: at most this many steps of steering each piece's latent until its measured mode "
                    "and note density land in the mood asked for (pieces already there do not move); 0: the "

@@ -39,7 +39,7 @@ Duplicates (the first in source order is kept, the others reported)
 
 Measurements and labels
     Per item: the piece's tempo (first tempo mark, 120 when none), the roll's key (``detect_key``:
-    ``key`` = tonic pitch class 0-11, ``mode``) and its mood (``metrics.mood.measure_mood`` at that
+    ``key`` = tonic pitch class 0-11, ``mode``) and its mood (``data.mood.measure_mood`` at that
     tempo). ``mood_labels`` splits arousal at the dataset's median density; the manifest's arousal and
     mood use that reference (``mood_reference``: give it to ``measure_mood`` to judge generated rolls
     alike). ``labels="mood"``: each item's label is its mood's index in ``MOODS``; ``"none"``: no labels
@@ -75,7 +75,7 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import DataError, UsageError
-from ..metrics.mood import MOODS, arousal_of, measure_mood, mood_labels
+from .mood import MOODS, arousal_of, measure_mood, mood_labels
 from ..utils.files import atomic_write_text
 from . import ingest
 from .archive import FORMAT, FORMAT_VERSION, ArchiveWriter, archive_name

@@ -293,7 +293,7 @@ def judged_accuracy(requested: Sequence[str], verdicts: Sequence[dict[str, Any]]
     For each of ``in_quadrant`` (the combined verdict), ``valence`` (both valence judges right),
     ``valence_profiles``, ``valence_harmony`` and ``arousal_audio``: ``overall`` and ``per_mood``
     {share, low, high, hits, n}; ``confusion`` rows asked, columns judged (MOODS, then undecided)."""
-    from .mood import MOOD_SIGNS, MOODS
+    from ..data.mood import MOOD_SIGNS, MOODS
 
     if len(requested) != len(verdicts):
         raise ValueError(f"{len(requested)} requested moods vs {len(verdicts)} verdicts")

@@ -35,7 +35,7 @@ OBJECTIVE = "the steering objective (not a judge): Krumhansl-Kessler mode and on
 
 
 def _measure(rolls: np.ndarray, spec, tempos: list[float], reference) -> list[dict]:
-    from .mood import measure_mood
+    from ..data.mood import measure_mood
     return [measure_mood(roll, spec, tempo, reference) for roll, tempo in zip(rolls, tempos)]
 
 
@@ -45,7 +45,7 @@ def evaluate_music(model, dataset, n: int = 400, seed: int = 0, sweep_seeds: int
     hears each stage (steering takes about 0.2 s a piece on a 2-core CPU)."""
     from ..composing import MOODS, render_rolls, roll_spec, steer_latents, tempo_for
     from ..data.loader import decode_all
-    from .mood import mood_accuracy
+    from ..data.mood import mood_accuracy
     from .music import music_metrics
 
     spec = roll_spec(model)
@@ -268,7 +268,7 @@ def judge_lines(judges: dict) -> list[str]:
     intervals in brackets, then the confusion matrices."""
     if "unavailable" in judges:
         return [f"mood control by independent judges: unavailable ({judges['unavailable']})"]
-    from .mood import MOODS
+    from ..data.mood import MOODS
 
     t = judges["thresholds"]
     lines = [f"mood control by independent judges ({judges['judges']}; arousal thresholds from "

@@ -18,7 +18,7 @@ temporal convolution over the bars' features judges how they follow each other, 
 Conditioning (moods): G embeds a label beside the codes; D adds a projection term. A label can also
 be *soft*, a (B, classes) vector of weights (rows summing to 1): G's embedding is linear, so a soft
 label mixes the classes' embeddings. With the four mood quadrants that is a continuous
-valence/arousal control (``mood_weights`` in metrics/mood.py gives the weights).
+valence/arousal control (``mood_weights`` in data/mood.py gives the weights).
 """
 
 from __future__ import annotations

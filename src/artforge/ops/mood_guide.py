@@ -1,4 +1,4 @@
-"""Mood steering: the mood measurement of metrics/mood.py made differentiable, on G's output.
+"""Mood steering: the mood measurement of data/mood.py made differentiable, on G's output.
 
 A mood label asks for a target on each axis of the valence-arousal plane. The measurement that judges
 a piece (``measure_mood``) reads a binary roll: valence from the Krumhansl-Kessler correlations of
@@ -27,7 +27,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ..data.pianoroll import KK_MAJOR, KK_MINOR
-from ..metrics.mood import MOOD_SIGNS
+from ..data.mood import MOOD_SIGNS
 
 
 def straight_through_notes(x: Tensor) -> Tensor:

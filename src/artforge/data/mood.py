@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from artforge.data.pianoroll import RollSpec, key_scores, roll_notes
+from .pianoroll import RollSpec, key_scores, roll_notes
 
 MOODS = ("joyful", "tender", "sombre", "tense")
 MOOD_SIGNS = {"joyful": (1, 1), "tender": (1, -1), "sombre": (-1, -1), "tense": (-1, 1)}  # (valence, arousal)
