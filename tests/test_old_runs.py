@@ -39,8 +39,8 @@ def _skip_unless_same_platform() -> None:
     round differently); everything before this call is checked everywhere."""
     here = (torch.__version__, torch.backends.cpu.get_cpu_capability())
     if here != (EXPECTED["torch"], EXPECTED["cpu_capability"]):
-        pytest.skip(f"identity with the old outputs: made with torch {EXPECTED['torch']} ({EXPECTED['cpu_capability']}), "
-                    f"this is {here[0]} ({here[1]})")
+        made = f"torch {EXPECTED['torch']} ({EXPECTED['cpu_capability']})"
+        pytest.skip(f"identity with the old outputs: made with {made}, this is torch {here[0]} ({here[1]})")
 
 
 def _copy(name: str, tmp_path: Path) -> Path:
@@ -60,7 +60,8 @@ def _copy(name: str, tmp_path: Path) -> Path:
 def _recorded(run: Path) -> list[str]:
     """The absolute dataset paths the old run recorded (a temporary folder of the machine that made it)."""
     options = json.loads((run / "options.json").read_text())
-    return [options["train"][k] for k in ("dataset", "a", "b") if options["train"].get(k)] + [options["dataset"]["path"]]
+    train = options["train"]
+    return [train[k] for k in ("dataset", "a", "b") if train.get(k)] + [options["dataset"]["path"]]
 
 
 def _outputs(name: str, run: Path, out: Path) -> dict:
@@ -70,7 +71,8 @@ def _outputs(name: str, run: Path, out: Path) -> dict:
     elif name == "sr":
         args = ["upscale", str(run), str(FIXTURES / "inputs" / "disc-8.png"), "--no-watermark", "--quiet"]
     else:
-        args = ["translate", str(run), str(FIXTURES / "inputs" / "disc.png"), "--seed", "0", "--no-watermark", "--quiet"]
+        args = ["translate", str(run), str(FIXTURES / "inputs" / "disc.png"), "--seed", "0", "--no-watermark",
+                "--quiet"]
     assert main([*args, "--out", str(out)]) == 0
     return make_fixtures.outputs(out)
 
