@@ -1,7 +1,8 @@
 """Runs made before issue 38's redesign (commit ca4152c, one per family and task) load, sample and resume.
 
 tests/fixtures/runs-ca4152c/ holds the runs, their tiny datasets, a dcgan export and expected.json:
-the shape and sha256 of what the old code sampled (seeds 0-1), translated and upscaled from them.
+the shape and sha256 of what the old code sampled (seeds 0-1), translated and upscaled from them, and
+of the weights its own resume of each run two steps on trained.
 make_fixtures.py there remakes them with the old code; its README says how. Fixtures are copied to a
 temporary folder first: nothing here writes into them.
 """
@@ -83,14 +84,15 @@ def test_an_old_run_makes_what_it_made_and_resumes(name, tmp_path, one_thread):
     got = _outputs(name, run, tmp_path / "out")
     expected = EXPECTED["runs"][name]["outputs"]
     assert {k: v["shape"] for k, v in got.items()} == {k: v["shape"] for k, v in expected.items()}
-    step = EXPECTED["runs"][name]["step"]
+    step, old_resume = EXPECTED["runs"][name]["step"], EXPECTED["runs"][name]["resumed"]
     shrink = make_fixtures.SHRINK.get(name)  # made with a smaller D than any option gives: resumed so too
     with make_fixtures.shrunk(*shrink) if shrink else contextlib.nullcontext():
-        resumed = artforge.train(resume=run, steps=step + 2)
-    assert resumed.step == step + 2
+        resumed = artforge.train(resume=run, steps=old_resume["step"])
+    assert resumed.step == old_resume["step"] == step + 2
     assert [p.name for p in ckpt.list_checkpoints(run / "checkpoints")][-1] == f"step-{step + 2:06d}"
     _skip_unless_same_platform()
     assert {k: v["sha256"] for k, v in got.items()} == {k: v["sha256"] for k, v in expected.items()}
+    assert make_fixtures.weights_hash(resumed.checkpoint) == old_resume["weights_sha256"]  # the old code's resume
 
 
 def test_an_old_export_loads_and_samples_what_it_sampled(tmp_path, one_thread):
