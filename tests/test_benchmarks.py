@@ -128,11 +128,17 @@ def test_assertion_audit_counts_each_shape_and_skips_the_real_checks(tmp_path, c
 
 
 def test_compare_runs_prints_the_published_comparison_and_reads_results_files(tmp_path):
-    out = run("compare_runs.py", "--published", "style-vs-dcgan").stdout
+    out = run("compare_runs.py", "--published", "style-vs-dcgan-zen4").stdout
     swd = next(line for line in out.splitlines() if line.startswith("| swd"))
     assert "| 3, 14.57 ± 3.725 | 3, 15.31 ± 1.045 |" in swd and swd.endswith("| within noise |")
     fid = next(line for line in out.splitlines() if line.startswith("| fid"))
     assert fid.endswith("| no claim: its judge saw the scored images |")  # the same-data encoder ranks nothing
+    out = run("compare_runs.py", "--published", "style-vs-dcgan").stdout
+    swd = next(line for line in out.splitlines() if line.startswith("| swd"))
+    assert "| 3, 13.43 ± 0.8874 | 3, 15.31 ± 1.046 |" in swd  # the bootstrap says style, Welch's interval does not:
+    assert swd.endswith("| style better (Welch: within noise) |")  # three seeds, flagged
+    fid = next(line for line in out.splitlines() if line.startswith("| fid"))
+    assert fid.endswith("| no claim: its judge fails the sanity table (benchmarks/extractor_sanity.py) |")
     for i, (fid_a, fid_b) in enumerate([(1.0, 2.0), (1.1, 2.1), (0.9, 1.9)]):
         (tmp_path / f"a{i}.json").write_text(json.dumps({"results": {"fid": fid_a}}))
         (tmp_path / f"b{i}.json").write_text(json.dumps({"results": {"fid": fid_b}}))
