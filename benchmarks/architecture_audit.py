@@ -387,32 +387,21 @@ def package_graph(source: Source, top_level_only: bool) -> dict[str, dict[str, t
 
 
 def strongly_connected(graph: dict[str, dict]) -> list[list[str]]:
-    """Components of more than one node (Tarjan), each sorted, sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    components = []
+    """Components of more than one node (scipy's strongly connected components), each sorted, sorted."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        for w in graph.get(v, {}):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while component[-1:] != [v]:
-                component.append(stack.pop())
-            if len(component) > 1:
-                components.append(sorted(component))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return sorted(components)
+    nodes = sorted(set(graph) | {w for targets in graph.values() for w in targets})
+    at = {name: i for i, name in enumerate(nodes)}
+    edges = [(at[v], at[w]) for v, targets in graph.items() for w in targets]
+    rows, cols = zip(*edges) if edges else ((), ())
+    adjacency = csr_matrix((np.ones(len(edges)), (rows, cols)), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(adjacency, directed=True, connection="strong")
+    groups: dict[int, list[str]] = {}
+    for name, label in zip(nodes, labels):
+        groups.setdefault(int(label), []).append(name)
+    return sorted(sorted(group) for group in groups.values() if len(group) > 1)
 
 
 def mutual_pairs(graph: dict[str, dict]) -> list[tuple[str, str]]:
