@@ -35,6 +35,7 @@ import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -133,14 +134,24 @@ def write_songs(folder: Path) -> None:
             song.write(str(folder / f"{name}{i}.mid"))
 
 
-# Each dataset: how to make its source material, and the `artforge prepare` arguments that turn it into a zip.
+@dataclass(frozen=True)
+class Dataset:
+    """A tiny dataset: how to write its source material, and the `artforge prepare` that turns it into a zip."""
+
+    write: Callable[[Path], None]
+    prepare: tuple[str, ...]  # `artforge prepare` arguments before SRC: a kind of data (pairs, audio, music) or none
+    options: tuple[str, ...]  # after SRC
+    zip_name: str
+
+
+IMAGE_OPTIONS = ("--size", "32", "--workers", "1")
 DATASETS = {
-    "images": (lambda d: write_discs(d, 40, seed=0), ("--size", "32", "--workers", "1"), "discs-32.zip"),
-    "images_b": (lambda d: write_discs(d, 20, seed=1), ("--size", "32", "--workers", "1"), "other-discs-32.zip"),
-    "pairs": (lambda d: write_discs(d, 24, seed=2), ("pairs", "--derive", "gray", "--size", "32", "--workers", "1"),
-              "pairs-32.zip"),
-    "sounds": (write_tones, ("audio", "--workers", "1"), "tones-16k.zip"),
-    "music": (write_songs, ("music", "--split", "0.7,0.15,0.15"), "songs-4bars.zip"),
+    "images": Dataset(lambda d: write_discs(d, 40, seed=0), (), IMAGE_OPTIONS, "discs-32.zip"),
+    "images_b": Dataset(lambda d: write_discs(d, 20, seed=1), (), IMAGE_OPTIONS, "other-discs-32.zip"),
+    "pairs": Dataset(lambda d: write_discs(d, 24, seed=2), ("pairs",), ("--derive", "gray") + IMAGE_OPTIONS,
+                     "pairs-32.zip"),
+    "sounds": Dataset(write_tones, ("audio",), ("--workers", "1"), "tones-16k.zip"),
+    "music": Dataset(write_songs, ("music",), ("--split", "0.7,0.15,0.15"), "songs-4bars.zip"),
 }
 
 
@@ -151,11 +162,11 @@ def prepare_datasets(names: set[str], src: Path, tmp: Path, data: Path | None) -
         if name == "images" and data is not None:
             paths[name] = data
             continue
-        write, prepare_args, zip_name = DATASETS[name]
-        source, out = tmp / "sources" / name, tmp / "datasets" / zip_name
-        write(source)
-        sub, rest = (prepare_args[:1], prepare_args[1:]) if not prepare_args[0].startswith("-") else ((), prepare_args)
-        artforge(src, ["prepare", *sub, str(source), "--out", str(out), *rest], cwd=tmp, what=f"preparing {name}")
+        dataset = DATASETS[name]
+        source, out = tmp / "sources" / name, tmp / "datasets" / dataset.zip_name
+        dataset.write(source)
+        artforge(src, ["prepare", *dataset.prepare, str(source), "--out", str(out), *dataset.options], cwd=tmp,
+                 what=f"preparing {name}")
         paths[name] = out
     return paths
 
