@@ -3,8 +3,9 @@
 For refactors that must neither change what training computes nor slow it down: checks out REV into
 a temporary git worktree, prepares one tiny dataset per kind of data with REV's code (so both
 checkouts train on the same bytes), then for each case runs the same short training command in both
-checkouts, alternating which goes first round by round (the machine is shared and noisy), each in
-its own process with the given thread count. A run's speed is the median of its log's tick speeds
+checkouts, alternating which goes first round by round (the machine is shared and noisy; an even
+--rounds lets each go first equally often, and the second of a pair often ran slower here), each
+in its own process with the given thread count. A run's speed is the median of its log's tick speeds
 after the first tick (warm-up). Prints one markdown row per case: the medians, the ratio this/base,
 and whether the final weights are bit-identical (same options, same seed).
 
