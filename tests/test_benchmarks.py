@@ -153,3 +153,26 @@ def test_mood_judge_calibration_names_a_missing_dataset_in_one_line(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert out.stderr.count("\n") == 1 and str(missing) in out.stderr and "artforge prepare" in out.stderr
+
+
+def test_compare_checkouts_finds_a_revision_bit_identical_to_itself_and_names_an_unknown_case():
+    # HEAD against this working tree: the same training code, so the same weights (dcgan) and samples (toy)
+    out = run("compare_checkouts.py", "--base", "HEAD", "--cases", "dcgan,toy", "--rounds", "1", "--steps", "4",
+              "--threads", "1").stdout
+    rows = [line.split("|")[1:-1] for line in out.splitlines() if line.startswith(("| dcgan", "| toy"))]
+    assert [cells[0].strip() for cells in rows] == ["dcgan", "toy"]
+    for case, steps, base, this, ratio, same in (map(str.strip, cells) for cells in rows):
+        assert steps == "4" and same == "yes" and float(ratio) == pytest.approx(float(this) / float(base), abs=2e-3)
+    refused = subprocess.run([sys.executable, str(BENCHMARKS / "compare_checkouts.py"), "--base", "HEAD",
+                              "--cases", "dcgan,nosuch"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr and refused.stderr.count("\n") == 1
+    assert "'nosuch'" in refused.stderr and "--cases" in refused.stderr and "musegan" in refused.stderr
+
+
+def test_compare_checkouts_says_identical_only_when_every_run_of_both_codes_agrees():
+    sys.path.insert(0, str(BENCHMARKS))
+    from compare_checkouts import identical
+
+    assert identical({"abc123": {"x"}, "this": {"x"}}, "abc123") == "yes"
+    assert identical({"abc123": {"x"}, "this": {"y"}}, "abc123") == "no"
+    assert identical({"abc123": {"x"}, "this": {"x", "y"}}, "abc123") == "no (this: runs differ among themselves)"
