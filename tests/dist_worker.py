@@ -38,8 +38,8 @@ def dcgan(steps: int, out: Path, dataset: str):
     captured = {}
     original = loop.Trainer.run
 
-    def run(self):
-        result = original(self)
+    def run(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
         captured["nets"] = self.all_nets()
         return result
 
