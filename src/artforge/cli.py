@@ -312,7 +312,7 @@ def run_command(name: str, args) -> None:
     options = _options(args, ("command",))
     if name in QUIET_FLAG:  # the CLI's own --quiet: the command's progress option, inverted
         options["progress"] = not options.pop("quiet")
-    result = commands.run(name, dict(options), events=_printer(name))
+    result = commands.run(name, options, events=_printer(name))  # it works on a copy
     for line in commands.summary(name, result, options):
         print(line)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from .sample import _notes
+from ..utils.events import announcer
 
 
 def evaluate(options: dict, events=None, cancel=None) -> dict:
@@ -14,7 +14,7 @@ def evaluate(options: dict, events=None, cancel=None) -> dict:
     from ..metrics.evaluate import evaluate as _evaluate
 
     options.setdefault("progress", False)
-    return _evaluate(EvaluateConfig(**options), announce=_notes(events))
+    return _evaluate(EvaluateConfig(**options), announce=announcer(events))
 
 
 def evaluate_summary(report: dict, options: dict | None = None) -> list[str]:

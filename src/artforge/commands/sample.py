@@ -3,14 +3,14 @@ a page of players. Notes on the way (which run of a folder was picked) are "note
 
 from __future__ import annotations
 
-from ..utils.events import Event
+from ..utils.events import announcer
 
 
 def sample(options: dict, events=None, cancel=None) -> dict:
     from ..config import SampleConfig
     from ..sampling import sample_to_folder
 
-    return sample_to_folder(SampleConfig(**options), announce=_notes(events))
+    return sample_to_folder(SampleConfig(**options), announce=announcer(events))
 
 
 def sample_summary(result: dict, options: dict | None = None) -> list[str]:
@@ -18,9 +18,3 @@ def sample_summary(result: dict, options: dict | None = None) -> list[str]:
 
     return of_samples(result).sample_lines(result)
 
-
-def _notes(events):
-    def announce(text: str) -> None:
-        if events is not None:
-            events(Event("note", None, {"text": str(text)}))
-    return announce

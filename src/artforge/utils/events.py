@@ -28,6 +28,15 @@ def ignore(event: Event) -> None:
     """The sink of a caller who does not listen."""
 
 
+def announcer(events: EventSink | None) -> Callable[[str], None]:
+    """An ``announce(text)`` for code that reports a line of text (which run was picked, what is being
+    computed), turned into "note" events for ``events`` (nothing when it is None)."""
+    def announce(text) -> None:
+        if events is not None:
+            events(Event("note", None, {"text": str(text)}))
+    return announce
+
+
 class CancelToken:
     """Set from any thread (a button, a signal handler, another command); read by the running command."""
 
