@@ -23,7 +23,7 @@ PALETTE = "#264653,#2a9d8f,#e9c46a,#f4a261,#e76f51"
 
 
 def layout_example(run: str, seeds: str, steps: int, strength: float, work: Path, out: Path) -> None:
-    from artforge.config import LayoutConfig
+    from artforge.options import LayoutConfig
     from artforge.explore.layout import layout_to_folder
 
     r = layout_to_folder(LayoutConfig(run=run, blobs=BLOBS, seeds=seeds, steps=steps, strength=strength,
@@ -33,7 +33,7 @@ def layout_example(run: str, seeds: str, steps: int, strength: float, work: Path
 
 
 def palette_example(run: str, seeds: str, steps: int, strength: float, work: Path, out: Path) -> None:
-    from artforge.config import PaletteConfig
+    from artforge.options import PaletteConfig
     from artforge.explore.palette import palette_to_folder
 
     r = palette_to_folder(PaletteConfig(run=run, colors=PALETTE, seeds=seeds, steps=steps, strength=strength,

@@ -122,7 +122,7 @@ def save_grid(images, path: Path) -> None:
 def train_artforge(dataset: Path, budgets: list[float], out: Path, scorer: Scorer, tag: str,
                    sizes: list | None) -> list[dict]:
     """artforge's defaults as ``artforge train --minutes`` sizes them, one run per distinct size."""
-    from artforge.config import TrainConfig
+    from artforge.options import TrainConfig
     from artforge.data.archive import open_dataset
     from artforge.training import sizing
 
@@ -157,7 +157,7 @@ def _artforge_run(cfg, ds, marks: list[float], out: Path, scorer: Scorer, tag: s
                 begin = time.process_time()
                 fake = self.generate_samples(EVAL_IMAGES)
                 rows.append(_row(tag, "artforge", self.marks.pop(0), self.step, scorer(fake), fake, out,
-                                 {"width": self.cfg.width, "batch": self.cfg.batch}))
+                                 {"width": self.options.family.width, "batch": self.cfg.batch}))
                 self.not_counted += time.process_time() - begin
             return not self.marks
 

@@ -87,7 +87,7 @@ def reference(steps: int, warmup: int, res: int = RES) -> dict:
 
 
 def artforge_step(dataset: Path, steps: int, warmup: int, **options) -> dict:
-    from artforge.config import TrainConfig
+    from artforge.options import TrainConfig
     from artforge.data.archive import open_dataset
     from artforge.training.loop import Trainer
     from artforge.training.monitor import Monitor
@@ -109,13 +109,13 @@ def artforge_step(dataset: Path, steps: int, warmup: int, **options) -> dict:
     for _ in range(steps):  # lazy R1 and the other intervals fall in their share of these steps
         step()
     seconds = time.perf_counter() - start
-    interval = trainer.cfg.r1_interval if trainer.cfg.r1_gamma else 1
+    interval = trainer.options.task.r1_interval if trainer.options.task.r1_gamma else 1
     if trainer.step % interval == 0:
         trainer.step += 1  # a step without R1: FlopCounterMode cannot follow R1's autograd.grad
     flops = count_flops(step)
     batch = trainer.cfg.batch
     return {"img_per_s": steps * batch / seconds, "flops_per_img": flops / batch, "batch": batch,
-            "width": trainer.cfg.width, "precision": trainer.precision.reason}
+            "width": trainer.options.family.width, "precision": trainer.precision.reason}
 
 
 def sampling_time(dataset: Path, repeats: int = 5) -> float:

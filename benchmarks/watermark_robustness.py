@@ -98,7 +98,7 @@ def synthetic(n: int, size: int, seed: int = 0) -> list[np.ndarray]:
 def openmoji(n: int, seed: int) -> list[np.ndarray]:
     path = Path(__file__).resolve().parents[1] / "datasets" / "openmoji-64.zip"
     if not path.exists():
-        from artforge.config import PrepareConfig
+        from artforge.options import PrepareConfig
         from artforge.data.ingest import prepare
         prepare(PrepareConfig(source="openmoji", size=64, out=str(path)), progress=False)
     from artforge.data.archive import open_dataset

@@ -106,7 +106,7 @@ def pairs_dataset(tmp_path_factory):
     import torch
     from PIL import ImageDraw
 
-    from artforge.config import PrepareConfig
+    from artforge.options import PrepareConfig
     from artforge.data.ingest import prepare
 
     root = tmp_path_factory.mktemp("pairs")

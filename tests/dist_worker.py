@@ -13,7 +13,7 @@ from safetensors.torch import save_file
 
 
 def toy(steps: int):
-    from artforge.config import TrainConfig
+    from artforge.options import TrainConfig
     from artforge.models.registry import get_family
     from artforge.models.toy_mlp import ToyConfig
     from artforge.tasks.toy import MIXTURES, ToyTask
@@ -24,8 +24,9 @@ def toy(steps: int):
     cfg = TrainConfig(dataset="toy-ring", recipe="stable", batch=16, d_augment=(), augment=(), ada_target=0.0,
                       seed=3, steps=steps, device="cpu", precision="fp32", progress=False, tensorboard=False,
                       self_cond=0, r1_gamma=0.1, r1_interval=2).resolved()
-    task = ToyTask(cfg, MIXTURES["ring"], 0)
-    engine = Engine(cfg, get_family("toy"), ToyConfig(hidden=16), task, run_dir=None, dist=dist)
+    parts = cfg.sections()
+    task = ToyTask(parts, MIXTURES["ring"], 0)
+    engine = Engine(parts, get_family("toy"), ToyConfig(hidden=16), task, run_dir=None, dist=dist)
     engine.run()
     return dist, engine.all_nets()
 

@@ -189,7 +189,7 @@ def test_a_style_run_on_4_3_images_samples_4_3_images(wide_run, tmp_path, capsys
 
 @pytest.mark.usefixtures("one_thread")
 def test_swd_evaluates_a_non_square_run(wide_run, monkeypatch, tmp_path):
-    from artforge.config import EvaluateConfig
+    from artforge.options import EvaluateConfig
     from artforge.metrics.evaluate import evaluate
 
     monkeypatch.setenv("ARTFORGE_CACHE", str(tmp_path / "cache"))

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from artforge.config import TrainConfig
+from artforge.options import TrainConfig
 from artforge.data.augment import AUGMENTS, augment, crop_matrix, flip_mask, rotate_matrix, scale_matrix
 from artforge.errors import UsageError
 

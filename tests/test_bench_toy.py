@@ -111,14 +111,14 @@ def test_full_is_the_published_protocol():
     import inspect
 
     from artforge.bench.toy import ToyConfig
-    from artforge.config import ToyBenchConfig
+    from artforge.options import ToyBenchConfig
     cli, steps = ToyBenchConfig(full=True), inspect.signature(train_toy).parameters["steps"].default
     assert (cli.width, cli.steps, cli.seeds, cli.datasets()) == (ToyConfig().hidden, steps, 10, ["ring", "grid"])
     assert main(["bench", "toy", "--full", "--seeds", "0"]) == 2  # --full parses, and is validated like the rest
 
 
 def test_the_default_is_a_quick_look_and_given_options_win():
-    from artforge.config import ToyBenchConfig
+    from artforge.options import ToyBenchConfig
     quick, full = ToyBenchConfig(), ToyBenchConfig(full=True)
     assert (quick.datasets(), quick.seeds, quick.steps) == (["grid"], 2, 3_000)
     runs = len(quick.datasets()) * quick.seeds * quick.steps

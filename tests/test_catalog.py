@@ -30,7 +30,8 @@ def test_family_modalities_are_the_records():
 
 
 def test_config_choices_come_from_the_catalog():
-    from artforge.config import TrainConfig, _registry
+    from artforge.options import TrainConfig
+    from artforge.options.fields import registry
 
-    assert _registry("d_augment") == catalog.D_AUGMENT_POLICIES + catalog.D_AUGMENTS
+    assert registry("d_augment") == catalog.D_AUGMENT_POLICIES + catalog.D_AUGMENTS
     assert TrainConfig(dataset="x", d_augment="bgc,cutout").d_augment == ("bgc", "cutout")

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 import artforge
-from artforge.config import TrainConfig
+from artforge.options import TrainConfig
 from artforge.data.archive import open_dataset
 from artforge.errors import CheckpointError, TrainingDiverged
 from artforge.training import checkpoint as ckpt

@@ -183,7 +183,7 @@ def test_bench(tmp_path):
 
 def test_the_api_keywords_are_the_cli_options():
     """One metadata source: each command's options dataclass is what both the CLI and the API take."""
-    from artforge.config import (EvaluateConfig, ExportConfig, PrepareConfig, RecreateConfig, SampleConfig,
+    from artforge.options import (EvaluateConfig, ExportConfig, PrepareConfig, RecreateConfig, SampleConfig,
                                  ToyBenchConfig, TranslateConfig, UpscaleConfig, VerifyConfig)
 
     parser = build_parser()

@@ -1,4 +1,4 @@
-"""Tests of the option dataclasses and their validation (config.py)."""
+"""Tests of the option dataclasses and their validation (options/)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ import sys
 
 import pytest
 
-from artforge.config import (
+from artforge.options import (
     PrepareConfig,
     SampleConfig,
     TrainConfig,
     flag_name,
     from_dict,
-    option,
     parse_seeds,
     to_dict,
 )
 from artforge.errors import UsageError
+from artforge.options.fields import option
 
 NAN, INF = float("nan"), float("inf")
 
@@ -313,9 +313,9 @@ def test_configs_are_frozen():
 
 
 @pytest.mark.parametrize("code", [
-    "import artforge.config, sys; assert 'torch' not in sys.modules",
+    "import artforge.options, sys; assert 'torch' not in sys.modules",
     "import artforge, sys; assert 'torch' not in sys.modules",
-    "import sys; from artforge.config import PrepareConfig, SampleConfig, parse_seeds; "
+    "import sys; from artforge.options import PrepareConfig, SampleConfig, parse_seeds; "
     "PrepareConfig(source='x'); SampleConfig(run='r'); parse_seeds('1-3'); assert 'torch' not in sys.modules",
 ])
 def test_import_does_not_pull_in_torch(code):
@@ -328,37 +328,115 @@ def test_import_does_not_pull_in_torch(code):
 def test_each_family_offered_has_an_option_section_its_config_reads():
     import dataclasses
     from artforge import catalog
-    from artforge.config import FAMILY_OPTIONS, family_option_names
+    from artforge.options.families import FAMILY_OPTIONS
     from artforge.models.registry import ARCHITECTURES
     assert tuple(FAMILY_OPTIONS) == catalog.ARCHITECTURES
     for name, family in ARCHITECTURES.items():
         fields = {f.name for f in dataclasses.fields(family.config)}
-        assert set(family_option_names(name, network_only=True)) <= fields  # every network option reaches them
+        network = {f.name for f in dataclasses.fields(FAMILY_OPTIONS[name]) if f.metadata["network"]}
+        assert network <= fields, name  # every network option reaches the family's config
+
+
+def test_each_task_offered_has_an_option_section():
+    from artforge.options.train import TASK_OPTIONS, TASKS
+    from artforge.tasks.specs import TASKS as SPECS
+    assert TASKS == tuple(TASK_OPTIONS) == tuple(SPECS)
 
 
 def test_family_options_are_the_run_s_model_section():
-    from artforge.config import TrainConfig
+    from artforge.options import TrainConfig
     cfg = TrainConfig(dataset="x", width=48, mbstd_group=0)
     assert cfg.family_options() == {"z_dim": 128, "width": 48, "max_width": 512, "mbstd_group": 0,
                                     "output_bias": True, "d_norm": None, "g_spectral": None}
 
 
-def test_options_of_another_family_are_refused(blob_dataset, tmp_path):
-    from artforge import config
-    assert config.foreign_options("dcgan", {"width": 8, "mapping_layers": 4, "steps": 3}) == ["mapping_layers"]
-    assert config.foreign_options("style", {"width": 8, "d_norm": "batch"}) == ["d_norm"]  # width: both have it
+def test_options_of_another_family_or_task_are_refused(blob_dataset, tmp_path):
+    from artforge.options.train import foreign_option
+    assert "--mapping-layers is not an option of --arch dcgan" in str(
+        foreign_option("generation", "dcgan", {"width": 8, "mapping_layers": 4, "steps": 3}))
+    assert foreign_option("generation", "style", {"width": 8, "preset": "small", "steps": 3}) is None
+    assert "--d-norm" in str(foreign_option("generation", "style", {"width": 8, "d_norm": "batch"}))
+    # width is pix2pix's too (its own default); d-augment is the generation task's, crop sr's
+    assert foreign_option("pix2pix", "dcgan", {"width": 8, "l1_weight": 3}) is None
+    assert "--d-augment is an option of --task generation, not of --task pix2pix" in str(
+        foreign_option("pix2pix", "dcgan", {"d_augment": "bgc"}))
+    assert "--crop is an option of --task sr, not of --task generation --arch dcgan" in str(
+        foreign_option("generation", "dcgan", {"crop": 32}))
     import artforge
     with pytest.raises(UsageError, match="--mapping-layers is not an option of --arch dcgan"):
         artforge.train(blob_dataset, out=tmp_path, steps=1, mapping_layers=4, progress=False)
 
 
-def test_shared_options_take_each_architecture_s_default_unless_given():
-    from artforge.config import DCGAN_DEFAULTS, STYLE_PRESETS, TrainConfig
-    assert TrainConfig(dataset="x").family_options()["width"] == DCGAN_DEFAULTS["width"]
+def test_shared_options_take_each_part_s_default_unless_given():
+    from artforge.options import TrainConfig
+    from artforge.options.families import STYLE_PRESETS, DCGANOptions
+    assert TrainConfig(dataset="x").family_options()["width"] == DCGANOptions.DEFAULTS["width"]
     style = TrainConfig(dataset="x", arch="style", preset="small").family_options()
     assert style["width"] == STYLE_PRESETS["small"]["width"] and style["w_dim"] == STYLE_PRESETS["small"]["w_dim"]
     given = TrainConfig(dataset="x", arch="style", preset="small", width=24, pl_weight=0.5).resolved()
     assert (given.width, given.pl_weight, given.z_dim, given.recipe) == (24, 0.5, 256, "stylegan2")
+    # one flag, each part's own default: pix2pix's L1 weight is the paper's 100, sr's 1
+    assert TrainConfig(dataset="x", task="pix2pix").sections().task.l1_weight == 100.0
+    assert TrainConfig(dataset="x", task="sr").sections().task.l1_weight == 1.0
+    assert TrainConfig(dataset="x", task="sr", l1_weight=3.0).sections().task.l1_weight == 3.0
+
+
+def test_a_run_records_only_its_own_parts_options():
+    from artforge.options import TrainConfig
+    dcgan = TrainConfig(dataset="x").resolved().record()
+    assert {"z_dim", "d_norm", "gp_weight", "batch", "arch"} <= dcgan.keys()
+    assert not {"cycle_weight", "pool_size", "vgg_weights", "griffin_lim_iters", "phase_shuffle", "preset",
+                "w_dim"} & dcgan.keys()
+    pix2pix = TrainConfig(dataset="x", task="pix2pix").resolved().record()
+    assert {"l1_weight", "dropout", "width", "lr_g", "beta1"} <= pix2pix.keys()
+    assert not {"arch", "z_dim", "gp_weight", "d_augment", "self_cond", "eval_every", "crop"} & pix2pix.keys()
+    style = TrainConfig(dataset="x", arch="style").resolved().record()
+    assert {"preset", "w_dim", "pl_weight"} <= style.keys() and "d_norm" not in style
+
+
+def test_sections_are_the_flat_options_by_owner():
+    from artforge.options import TrainConfig
+    cfg = TrainConfig(dataset="x", arch="style", batch=8, gp_weight=1.0, w_dim=64).resolved()
+    sections = cfg.sections()
+    assert (sections.engine.batch, sections.task.gp_weight, sections.family.w_dim) == (8, 1.0, 64)
+    assert sections.run.recipe == "style-cpu" and sections.family.preset == "lite"
+    assert TrainConfig(dataset="x", task="cyclegan", b="y").sections().family is None
+
+
+def test_old_run_options_are_migrated_to_the_run_s_own():
+    import json
+    from pathlib import Path
+    from artforge.training.migrations import migrate_run_options
+    fixture = Path(__file__).parent / "fixtures" / "runs-ca4152c" / "runs"
+    for run in ("00000-blobs-dcgan", "00000-pairs-pix2pix", "00000-blobs-style"):
+        old = json.loads((fixture / run / "options.json").read_text())
+        assert "cycle_weight" in old["train"]  # format 1 held every option
+        new = migrate_run_options(old)
+        assert new["options_format"] == 2 and "cycle_weight" not in new["train"]
+        assert all(new["train"][k] == v for k, v in old["train"].items() if k in new["train"] and v is not None)
+        assert new["model"] == old["model"] and migrate_run_options(new) is new
+
+
+def test_options_that_did_not_exist_take_their_old_meaning():
+    from artforge.training.migrations import migrate_run_options
+    old = {"train": {"dataset": "d.zip", "arch": "dcgan", "task": "generation", "width": 8}, "model": {}}
+    new = migrate_run_options(old)["train"]
+    assert (new["output_bias"], new["mbstd_group"], new["width"]) == (False, 0, 8)
+
+
+def test_train_help_lists_only_the_run_s_parts(capsys):
+    from artforge.cli import main
+    with pytest.raises(SystemExit):
+        main(["train", "--task", "sr", "--help"])
+    out = capsys.readouterr().out
+    section = out.split("options of --task sr:")[1]
+    assert "--crop" in section and "--vgg-weights" in section and "(default: 4)" in section.split("--blocks")[1][:80]
+    assert "--d-augment" not in out and "--z-dim" not in out and "--cycle-weight" not in out
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "options of --task generation:" in out and "options of --arch dcgan:" in out
+    assert "--crop" not in out and "--w-dim" not in out and "--batch" in out
 
 
 def test_train_help_lists_the_family_s_options_under_it(capsys):

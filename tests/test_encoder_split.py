@@ -9,7 +9,7 @@ import torch
 import artforge.data.loader as loader
 import artforge.metrics.encoder as encoder_module
 import artforge.metrics.sources as sources
-from artforge.config import EvaluateConfig
+from artforge.options import EvaluateConfig
 from artforge.metrics.encoder import EncoderSplit, SmallEncoder, random_network, split_indices
 from artforge.metrics.evaluate import evaluate
 from artforge.metrics.extractors import encoder_extractor, make_extractor

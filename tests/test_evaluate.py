@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from artforge.cli import main
-from artforge.config import EvaluateConfig, SampleConfig
+from artforge.options import EvaluateConfig, SampleConfig
 from artforge.errors import UsageError
 from artforge.metrics.evaluate import evaluate
 from artforge.sampling import sample_to_folder

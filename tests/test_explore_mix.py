@@ -13,7 +13,8 @@ from PIL import Image
 import artforge
 from artforge import provenance, watermark
 from artforge.cli import main
-from artforge.config import LAYER_GROUP_NAMES, InterpolateConfig, MixConfig, split_layer_spec
+from artforge.options import InterpolateConfig, MixConfig, split_layer_spec
+from artforge.options.explore import LAYER_GROUP_NAMES
 from artforge.errors import UsageError
 from artforge.explore import interpolate as ip
 from artforge.explore.mixing import mix_cells, mix_grid, parse_layers

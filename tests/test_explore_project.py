@@ -153,7 +153,7 @@ def test_run_dataset_is_the_runs_own(model, blob_dataset):
 
 def test_an_exported_model_is_projected_with_pixels_alone(style_run, tmp_path, one_thread):
     import artforge
-    from artforge.config import ExportConfig
+    from artforge.options import ExportConfig
     from artforge.exporting import export_model
 
     out = export_model(ExportConfig(run=str(style_run), out=str(tmp_path / "export"))).out

@@ -118,7 +118,7 @@ def test_evaluate_an_export_against_the_dataset_it_records_or_the_one_given(run,
     report = json.loads((out / "eval" / "model.json").read_text())  # beside the model, as sample writes there
     assert report["fake"]["kind"] == "generator" and report["fake"]["step"] == 10
     # the export draws what its run drew at step 10: the same score as the run's checkpoint
-    from artforge.config import EvaluateConfig
+    from artforge.options import EvaluateConfig
     from artforge.metrics.evaluate import evaluate as evaluate_run
     of_run = evaluate_run(EvaluateConfig(run=str(run), checkpoint="10", real=str(blob_dataset), metrics=("swd",),
                                          n=8, device="cpu", progress=False, out=str(tmp_path / "run-eval.json")))

@@ -15,7 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from artforge.config import TrainConfig
+from artforge.options import TrainConfig
 from artforge.data.archive import ArchiveWriter, open_dataset
 from artforge.training.loop import Trainer
 from artforge.training.monitor import Monitor

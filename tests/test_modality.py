@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from artforge.config import TrainConfig
+from artforge.options import TrainConfig
 from artforge.errors import UsageError
 from artforge.modality import IMAGE, MODALITIES, PIANOROLL, WAVE, of_samples
 from artforge.training import loop

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from artforge.config import TrainConfig
+from artforge.options import TrainConfig
 from artforge.errors import UsageError
 from artforge.losses import get_loss
 from artforge.penalties import mode_seeking

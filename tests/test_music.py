@@ -43,7 +43,7 @@ def test_transposition_shifts_pitches_and_fills_silence():
 
 def test_soft_mood_weights_are_bilinear_and_a_corner_is_its_mood():
     from artforge.composing import mood_weights
-    from artforge.config import MOODS as OFFERED
+    from artforge.options.shared import MOODS as OFFERED
     from artforge.data.mood import MOODS
 
     assert OFFERED == MOODS  # --mood's choices (config stays free of numpy) are the measured moods
@@ -139,14 +139,14 @@ def _check_sweep_correlation(sweep: dict, axis: str):
 
 
 def test_mood_options_are_checked(roll_dataset, tmp_path):
-    from artforge.config import SampleConfig
+    from artforge.options import SampleConfig
     with pytest.raises(UsageError, match="--valence must be between -1 and 1"):
         SampleConfig(run="r", valence=2.0)
     with pytest.raises(UsageError, match="pass --mood or --label"):
         SampleConfig(run="r", mood="sombre", label="x")
     with pytest.raises(UsageError, match="--mood-steps must be an integer >= 0"):
         SampleConfig(run="r", mood_steps=-1)
-    from artforge.config import EvaluateConfig
+    from artforge.options import EvaluateConfig
     with pytest.raises(UsageError, match="--mood-steps must be an integer >= 0"):
         EvaluateConfig(run="r", mood_steps=2.5)
     with pytest.raises(UsageError, match="--augment flip transforms images"):

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from artforge import __version__ as artforge_version
-from artforge.config import PrepareConfig
+from artforge.options import PrepareConfig
 from artforge.data.archive import open_dataset
 from artforge.data.ingest import prepare
 from artforge.errors import DataError, UsageError

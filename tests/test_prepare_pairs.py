@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from artforge.cli import main
-from artforge.config import PrepareConfig
+from artforge.options import PrepareConfig
 from artforge.data.archive import open_dataset
 from artforge.data.derive import derive, halves, side_by_side
 from artforge.data.ingest import prepare

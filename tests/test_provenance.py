@@ -17,7 +17,7 @@ import artforge
 from artforge import provenance
 from artforge import watermark as wm
 from artforge.cli import main
-from artforge.config import RecreateConfig, VerifyConfig
+from artforge.options import RecreateConfig, VerifyConfig
 from artforge.errors import UsageError
 
 pytestmark = pytest.mark.usefixtures("one_thread")

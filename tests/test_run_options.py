@@ -65,13 +65,12 @@ def test_damaged_options_are_rebuilt_from_the_latest_checkpoint(run_copy, damage
 
 def test_rebuilt_options_resume_the_run_as_loop_resume_uses_them(run_copy):
     """The rebuilt dict is a drop-in for read_json(run_dir / OPTIONS_FILE) in loop._resume."""
-    from artforge.config import TrainConfig, from_dict
+    from artforge.options import TrainConfig, from_dict
     from artforge.data.archive import open_dataset
 
     (run_copy / OPTIONS_FILE).write_text('{"train": {"steps": ')
     saved, note = read_run_options(run_copy)
     assert note
-    saved["train"] = {**loop.OPTIONS_BEFORE_THEY_EXISTED, **saved["train"]}  # as _resume does
     cfg = from_dict(TrainConfig, {**saved["train"], "steps": 12, "dataset": saved["dataset"]["path"]})
     ds = open_dataset(saved["dataset"]["path"])
     assert (ds.resolution, ds.channels) == (saved["dataset"]["resolution"], saved["dataset"]["channels"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from artforge.config import filter_draws, filter_left_out
+from artforge.draws import filter_draws, filter_left_out
 from artforge.sample_filters import d_scores, filter_samples, jacobian_norm_estimate, jacobian_scores
 
 from conftest import gen
@@ -113,7 +113,8 @@ def test_filter_left_out_is_the_drop_share_rounded_down(n, drop, left_out):
 
 
 def test_filter_options_mean_the_same_in_sample_evaluate_and_bench():
-    from artforge.config import SAMPLE_FILTER_DROP, EvaluateConfig, SampleConfig, ToyBenchConfig
+    from artforge.options.shared import SAMPLE_FILTER_DROP
+    from artforge.options import EvaluateConfig, SampleConfig, ToyBenchConfig
     from artforge.errors import UsageError
 
     commands = (lambda **kw: SampleConfig(run="r", **kw), lambda **kw: EvaluateConfig(run="r", **kw), ToyBenchConfig)
@@ -130,5 +131,5 @@ def test_filter_options_mean_the_same_in_sample_evaluate_and_bench():
             make(filter="best")
     assert ToyBenchConfig(filter="jacobian,d").filter == ("jacobian", "d")  # the benchmark scores several
     from artforge.catalog import SAMPLE_FILTERS
-    from artforge.config import IMAGE_FILTERS
+    from artforge.options.shared import IMAGE_FILTERS
     assert set(IMAGE_FILTERS) <= set(SAMPLE_FILTERS)  # can fail: the image commands offer a subset of the same names

@@ -13,7 +13,7 @@ from PIL import Image
 
 import artforge
 from artforge import watermark
-from artforge.config import SampleConfig
+from artforge.options import SampleConfig
 from artforge.errors import UsageError
 from artforge.sampling import sample_to_folder, weighted_label
 from artforge.utils.images import to_uint8

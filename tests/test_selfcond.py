@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from artforge.config import TrainConfig
+from artforge.options import TrainConfig
 from artforge.errors import UsageError
 from artforge.losses import get_loss
 from artforge.tasks.generation import StepContext

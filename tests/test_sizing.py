@@ -48,11 +48,11 @@ def test_only_what_was_measured_is_chosen():
 
 @pytest.mark.parametrize("speed, timed", [(10.0, [8]), (1e6, [8, 16])])
 def test_measure_times_the_cheapest_first_and_stops_at_the_first_miss(blob_dataset, monkeypatch, speed, timed):
-    from artforge.config import TrainConfig
+    from artforge.options import TrainConfig
     from artforge.training import sizing
 
     seen = []
-    monkeypatch.setattr(sizing, "_img_per_s", lambda trainer, steps: seen.append(trainer.cfg.width) or speed)
+    monkeypatch.setattr(sizing, "_img_per_s", lambda trainer, steps: seen.append(trainer.options.family.width) or speed)
     options = {k: v for k, v in TINY.items() if k not in ("width", "batch")}
     cfg = TrainConfig(dataset=str(blob_dataset), **options).resolved()
     wide, cheap = Size(16, 8), Size(8, 8)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import artforge
-from artforge.config import AudioPrepareConfig
+from artforge.options import AudioPrepareConfig
 from artforge.data import sound
 from artforge.data.archive import open_dataset
 from artforge.data.audio_ingest import prepare_audio

@@ -9,6 +9,7 @@ import artforge
 from artforge.errors import UsageError
 from artforge.models.esrgan import ESRGANConfig, RRDBNet
 from artforge.ops.tiling import tiled
+from artforge.options.translation import SROptions
 from artforge.training import checkpoint as ckpt
 from artforge.training.monitor import read_log
 
@@ -95,6 +96,6 @@ def test_clean_inputs_are_a_bicubic_downscale_of_the_crops(blob_dataset, tmp_pat
     assert json.loads((run.run_dir / "options.json").read_text())["train"]["degrade"] == "clean"
     from artforge.tasks.sr import SRTask
     task = SRTask.__new__(SRTask)
-    task.cfg = type("Cfg", (), {"degrade": "clean", "scale": 4})()
+    task.cfg = type("Sections", (), {"task": SROptions(degrade="clean", scale=4)})()
     hr = torch.rand(2, 3, 32, 32) * 2 - 1
     assert torch.equal(task.make_inputs(hr, torch.Generator()), downscale(hr, 4, "bicubic").clamp(-1, 1))

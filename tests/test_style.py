@@ -275,7 +275,7 @@ def test_layer_groups_cover_every_layer_once():
 
 def test_the_style_family_trains_on_the_engine_and_resumes(blob_dataset, tmp_path):
     """A new family is a new file and one registry line: the engine and the generation task train it."""
-    from artforge.config import TrainConfig
+    from artforge.options import TrainConfig
     from artforge.data.archive import open_dataset
     from artforge.models.registry import get_family
     from artforge.tasks.generation import GenerationTask
@@ -283,13 +283,14 @@ def test_the_style_family_trains_on_the_engine_and_resumes(blob_dataset, tmp_pat
     from artforge.training.engine import Engine
 
     ds = open_dataset(blob_dataset)
-    cfg = TrainConfig(dataset=str(blob_dataset), steps=4, **{**TINY, "checkpoint_every": 4, "tick": 2}).resolved()
+    cfg = TrainConfig(dataset=str(blob_dataset), arch="style", steps=4, **{**TINY, "checkpoint_every": 4, "tick": 2}).resolved()
     model_cfg = StyleConfig(resolution=32, z_dim=16, w_dim=16, width=8, max_width=16, mapping_layers=2)
 
     def engine(resume=None, steps=4):
         import dataclasses
         run_cfg = dataclasses.replace(cfg, steps=steps)
-        return Engine(run_cfg, get_family("style"), model_cfg, GenerationTask(run_cfg, ds, 0, 0), tmp_path, resume)
+        parts = run_cfg.sections()
+        return Engine(parts, get_family("style"), model_cfg, GenerationTask(parts, ds, 0, 0), tmp_path, resume)
 
     status, path = engine().run()
     assert status == "finished" and path.name == "step-000004"
@@ -357,7 +358,7 @@ def test_a_style_run_with_minutes_keeps_its_preset_size(blob_dataset, tmp_path):
     import json
 
     import artforge
-    from artforge.config import STYLE_PRESETS
+    from artforge.options.families import STYLE_PRESETS
     options = {k: v for k, v in TINY.items() if k not in ("width", "batch", "z_dim")}
     result = artforge.train(blob_dataset, out=tmp_path, arch="style", minutes=0.01, **options)
     saved = json.loads((result.run_dir / "options.json").read_text())
@@ -431,13 +432,14 @@ def test_a_style_run_made_before_the_mapping_rate_upsampling_and_class_gain_resu
     import json
 
     import artforge
-    from artforge.config import STYLE_PRESETS
+    from artforge.options.families import STYLE_PRESETS
     monkeypatch.setitem(STYLE_PRESETS, "lite", {**STYLE_PRESETS["lite"], "mapping_lr_mul": 0.1,
                                                 "upsample": "transposed", "class_gain": 0.2})
     first = artforge.train(blob_dataset, out=tmp_path, arch="style", steps=2, mapping_lr_mul=0.01,
                            upsample="bilinear", class_gain=1.0, **TINY)
     options_path = first.run_dir / "options.json"
     options = json.loads(options_path.read_text())
+    del options["options_format"]  # a run from before the options were split
     for name in ("mapping_lr_mul", "upsample", "class_gain"):
         del options["train"][name]
         options["model"].pop(name)

@@ -91,7 +91,7 @@ def test_empty_split_is_a_clear_error(tmp_path):
 
 
 def test_one_generator_forward_per_step_shared_by_the_d_and_g_phases(blob_dataset, tmp_path):
-    from artforge.config import TrainConfig
+    from artforge.options import TrainConfig
     from artforge.data.archive import open_dataset
     from artforge.training.loop import Trainer
     from artforge.training.monitor import Monitor

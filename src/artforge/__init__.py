@@ -28,38 +28,38 @@ def _run(name: str, options: dict, events=None, cancel=None):
 
 
 def prepare(source, *, events=None, **options):
-    """Prepare a folder, zip or built-in dataset; options are ``artforge.config.PrepareConfig`` fields."""
+    """Prepare a folder, zip or built-in dataset; options are ``artforge.options.PrepareConfig`` fields."""
     return _run("prepare", {"source": str(source), **options}, events)
 
 
 def prepare_audio(source, *, events=None, **options):
     """Prepare one-shot sounds (a folder, a zip or the built-in ``"drums"``); options are
-    ``artforge.config.AudioPrepareConfig`` fields (``sample_rate``, ``length``, ``labels``, ...)."""
+    ``artforge.options.AudioPrepareConfig`` fields (``sample_rate``, ``length``, ``labels``, ...)."""
     return _run("prepare-audio", {"source": str(source), **options}, events)
 
 
 def prepare_music(source, *, events=None, **options):
     """Prepare MIDI/MusicXML/ABC files or the built-in ``"bach"`` or ``"folk"`` corpus as piano rolls with mood
-    labels; options are ``artforge.config.MusicPrepareConfig`` fields (``bars``, ``labels``, ``limit``, ...)."""
+    labels; options are ``artforge.options.MusicPrepareConfig`` fields (``bars``, ``labels``, ``limit``, ...)."""
     return _run("prepare-music", {"source": str(source), **options}, events)
 
 
 def sample(run, *, events=None, **options):
     """Write samples of a run to a folder, as ``artforge sample`` does: images (PNGs and a grid), sounds
     (WAVs, spectrograms, a page of players) or music (MIDI, WAVs, piano rolls; ``mood=`` or ``valence=``
-    and ``arousal=``); options are ``artforge.config.SampleConfig`` fields. Returns what was written."""
+    and ``arousal=``); options are ``artforge.options.SampleConfig`` fields. Returns what was written."""
     return _run("sample", {"run": str(run), **options}, events)
 
 
 def evaluate(run=None, *, events=None, **options):
     """Score a run as ``artforge evaluate`` does (images: FID, KID, ...; sounds: classifier scores; music:
-    MuseGAN's metrics and mood control); options are ``artforge.config.EvaluateConfig`` fields. Returns
+    MuseGAN's metrics and mood control); options are ``artforge.options.EvaluateConfig`` fields. Returns
     the report dict (also written as JSON)."""
     return _run("evaluate", {"run": None if run is None else str(run), **options}, events)
 
 
 def train(dataset=None, *, events=None, cancel=None, **options):
-    """Train on a prepared dataset, or ``resume=RUN``; options are ``artforge.config.TrainConfig`` fields.
+    """Train on a prepared dataset, or ``resume=RUN``; options are ``artforge.options.TrainConfig`` fields.
     ``events`` receives the log's lines and events as they happen; ``cancel.cancel()`` (from any thread)
     stops the run after its step with a checkpoint saved, as Ctrl-C does."""
     return _run("train", {"dataset": dataset, **options}, events, cancel)
@@ -85,14 +85,14 @@ def report(run, out=None):
 
 def translate(run, inputs, *, events=None, **options):
     """Apply a pix2pix, cyclegan or sr run to image files or folders; options are
-    ``artforge.config.TranslateConfig`` fields (``out``, ``reverse``, ``variations``, ``tile``, ...).
+    ``artforge.options.TranslateConfig`` fields (``out``, ``reverse``, ``variations``, ``tile``, ...).
     Returns the written paths (``.written``) and the skipped inputs with reasons (``.skipped``)."""
     options.setdefault("progress", False)
     return _run("translate", {"run": run, "inputs": inputs, **options}, events)
 
 
 def upscale(run, inputs, *, events=None, **options):
-    """Upscale image files or folders with an sr run; options are ``artforge.config.UpscaleConfig`` fields
+    """Upscale image files or folders with an sr run; options are ``artforge.options.UpscaleConfig`` fields
     (``out``, ``strength``, ``tile``, ...). Returns ``.written`` and ``.skipped`` as ``translate`` does."""
     options.setdefault("progress", False)
     return _run("upscale", {"run": run, "inputs": inputs, **options}, events)
@@ -100,7 +100,7 @@ def upscale(run, inputs, *, events=None, **options):
 
 def recreate(image, **options):
     """Re-make an image from the provenance record artforge wrote into it, as ``artforge recreate`` does;
-    options are ``artforge.config.RecreateConfig`` fields. Returns whether it is pixel-identical, and more."""
+    options are ``artforge.options.RecreateConfig`` fields. Returns whether it is pixel-identical, and more."""
     return _run("recreate", {"image": str(image), **options})
 
 

@@ -15,9 +15,12 @@ import sys
 import typing
 
 from . import __version__, commands
-from .config import (TASK_OPTIONS, AudioPrepareConfig, EvaluateConfig, ExportConfig, MusicPrepareConfig, PrepareConfig,
-                     RecreateConfig, SampleConfig, ToyBenchConfig, TrainConfig, TranslateConfig, UpscaleConfig,
-                     VerifyConfig, flag_name)
+from .options import (AudioPrepareConfig, EvaluateConfig, ExportConfig, MusicPrepareConfig, PrepareConfig,
+                      RecreateConfig, SampleConfig, ToyBenchConfig, TranslateConfig, UpscaleConfig, VerifyConfig,
+                      flag_name)
+from .options.engine import EngineOptions
+from .options.families import FAMILY_OPTIONS
+from .options.train import TASK_OPTIONS, RunChoices
 from .commands.explore import ACTIONS as EXPLORE_ACTIONS
 from .errors import ArtforgeError, UsageError
 
@@ -142,66 +145,74 @@ def _number_parser(kind, flag: str):
     return parse
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = (),
-                         family: str | None = None) -> None:
-    """One argparse option per dataclass field; defaults shown in --help but not injected.
-
-    A model family's options go in a group of their own, listed when ``family`` (the --arch given,
-    or the default) is theirs; another family's are still parsed (so the API can refuse them).
-    """
-    hints = {f.name: str(f.type) for f in dataclasses.fields(cls)}
-    groups: dict[str, argparse._ArgumentGroup] = {}
+def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
+    """One argparse option per dataclass field; defaults shown in --help but not injected."""
     for f in dataclasses.fields(cls):
-        meta = f.metadata
-        if f.name in skip or not meta.get("cli", True):
-            continue
+        if f.name not in skip:
+            _add_option(parser, f)
+
+
+def add_train_arguments(parser: argparse.ArgumentParser, argv: typing.Sequence[str]) -> None:
+    """`artforge train`'s options, part by part (options/train.py): the run's choices and the engine's, then
+    the given --task's (the default's) and, for a task that trains --arch's networks, that family's, each
+    in a group of its own. The other parts' options are still parsed (so the API can refuse them) but not
+    listed; an option two parts share is listed under the part shown, with that part's default."""
+    task = _given(argv, "--task", RunChoices.task)
+    arch = _given(argv, "--arch", RunChoices.arch)
+    task_cls = TASK_OPTIONS.get(task, TASK_OPTIONS[RunChoices.task])
+    parts = [(None, RunChoices), (None, EngineOptions)]
+    parts += [(f"--task {name}", cls) for name, cls in TASK_OPTIONS.items()]
+    parts += [(f"--arch {name}", cls) for name, cls in FAMILY_OPTIONS.items()]
+    shown = {RunChoices, EngineOptions, task_cls}
+    if task_cls.uses_family:
+        shown.add(FAMILY_OPTIONS.get(arch, FAMILY_OPTIONS[RunChoices.arch]))
+    listed: set[str] = set()
+    for label, cls in sorted(parts, key=lambda part: part[1] not in shown):  # the shown parts first
         target = parser
-        families = (meta["family"],) if isinstance(meta.get("family"), str) else tuple(meta.get("family") or ())
-        if families:  # an option several families share is listed under the one given
-            name = family if family in families else families[0]
-            if name not in groups:
-                groups[name] = parser.add_argument_group(f"options of --arch {name}")
-            target = groups[name]
-        owners = [task for task, names in TASK_OPTIONS.items() if f.name in names] if cls is TrainConfig else []
-        if owners and not families:  # an image-to-image task's own option: listed under its task(s)
-            name = "options of " + " and ".join(f"--task {t}" for t in owners)
-            if name not in groups:
-                groups[name] = parser.add_argument_group(name)
-            target = groups[name]
-        flag = flag_name(f.name)
-        default = f.default
-        shown = (",".join(map(str, default)) or "none") if isinstance(default, tuple) else default
-        help_text = f"{meta['help']} (default: {shown})" if default not in (None, "") else meta["help"]
-        kind = _base_type(hints[f.name])
-        kwargs: dict = dict(help=help_text, default=argparse.SUPPRESS)
-        if meta.get("choices"):
-            choices = meta["choices"]
-            kwargs["choices"] = choices() if callable(choices) else choices
-        if meta.get("metavar"):
-            kwargs["metavar"] = meta["metavar"]
-        if kind == "bool":
-            kwargs["action"] = argparse.BooleanOptionalAction
-        elif kind == "tuple":
-            kwargs["type"] = _tuple_parser(default, flag)
-        elif kind in ("int", "float"):
-            kwargs["type"] = _number_parser(int if kind == "int" else float, flag)
-        if families and family is not None and family not in families:
-            kwargs["help"] = argparse.SUPPRESS
-        if meta.get("positional"):
-            kwargs.pop("default")
-            target.add_argument(f.name, nargs="?", **{k: v for k, v in kwargs.items() if k != "action"})
-        else:
-            target.add_argument(flag, dest=f.name, **kwargs)
+        if label is not None and cls in shown:
+            target = parser.add_argument_group(f"options of {label}")
+        for f in dataclasses.fields(cls):
+            if f.name not in listed:
+                listed.add(f.name)
+                _add_option(target, f, hidden=cls not in shown)
 
 
-def _arch_given(argv: typing.Sequence[str]) -> str:
-    """The --arch of a command line (for which family's options --help lists), else the default."""
+def _add_option(target, f: dataclasses.Field, hidden: bool = False) -> None:
+    meta = f.metadata
+    if not meta.get("cli", True):
+        return
+    flag = flag_name(f.name)
+    default = f.default
+    shown = (",".join(map(str, default)) or "none") if isinstance(default, tuple) else default
+    help_text = f"{meta['help']} (default: {shown})" if default not in (None, "") else meta["help"]
+    kind = _base_type(str(f.type))
+    kwargs: dict = dict(help=argparse.SUPPRESS if hidden else help_text, default=argparse.SUPPRESS)
+    if meta.get("choices"):
+        choices = meta["choices"]
+        kwargs["choices"] = choices() if callable(choices) else choices
+    if meta.get("metavar"):
+        kwargs["metavar"] = meta["metavar"]
+    if kind == "bool":
+        kwargs["action"] = argparse.BooleanOptionalAction
+    elif kind == "tuple":
+        kwargs["type"] = _tuple_parser(default, flag)
+    elif kind in ("int", "float"):
+        kwargs["type"] = _number_parser(int if kind == "int" else float, flag)
+    if meta.get("positional"):
+        kwargs.pop("default")
+        target.add_argument(f.name, nargs="?", **{k: v for k, v in kwargs.items() if k != "action"})
+    else:
+        target.add_argument(flag, dest=f.name, **kwargs)
+
+
+def _given(argv: typing.Sequence[str], flag: str, default: str) -> str:
+    """The value of ``flag`` on a command line (which task's and family's options --help lists), else the default."""
     for i, arg in enumerate(argv):
-        if arg == "--arch" and i + 1 < len(argv):
+        if arg == flag and i + 1 < len(argv):
             return argv[i + 1]
-        if arg.startswith("--arch="):
+        if arg.startswith(flag + "="):
             return arg.partition("=")[2]
-    return TrainConfig.arch
+    return default
 
 
 def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -232,7 +243,7 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = command("train", "train a GAN on a prepared dataset, or resume a run")
-    add_config_arguments(p, TrainConfig, family=_arch_given(argv))
+    add_train_arguments(p, argv)
     p.add_argument("--resume", metavar="RUN", help="continue this run from its latest checkpoint, exactly")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -179,7 +179,7 @@ def compose_to_folder(cfg, model, out: Path, settings: dict, replace_previous) -
     spec = roll_spec(model)
     started = time.perf_counter()
     if cfg.between:  # a row from seed A's piece to seed B's, in A's mood (or the one asked for)
-        from .config import parse_seeds
+        from .options import parse_seeds
         a, b = parse_seeds(cfg.between)
         seeds, latents = [a] * cfg.n, between_latents(model, a, b, cfg.n)
         stems = [f"step{i:02d}" for i in range(cfg.n)]

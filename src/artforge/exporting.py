@@ -27,7 +27,7 @@ from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from ._version import __version__
-from .config import ExportConfig
+from .options import ExportConfig
 from .errors import CheckpointError, UsageError
 from .models.registry import sampler_weights
 # The folder's format and its reading live with the loading of runs (sampling.py), which exporting builds on.
@@ -109,7 +109,10 @@ def _read_options(run_dir: Path) -> dict:
         options = read_json(RunLayout(run_dir).options)
     except (OSError, ValueError):
         return {}
-    return options if isinstance(options, dict) else {}
+    if not isinstance(options, dict):
+        return {}
+    from .training.migrations import migrate_run_options
+    return migrate_run_options(options)
 
 
 def _write_folder(out: Path, tensors: dict, meta: dict, card: str, step: int) -> None:

@@ -156,7 +156,7 @@ def _plan(cfg, model) -> tuple[list[str], list[int | None], torch.Tensor, torch.
     seeds, or neighbours of a projected sound (--like). A row's first half takes seed A's Griffin-Lim
     phases and the second half B's (``notes["phase_seeds"]``), so its ends are those seeds' sounds."""
     if cfg.between:
-        from .config import parse_seeds
+        from .options import parse_seeds
         a, b = parse_seeds(cfg.between)
         labels = model.labels([a] * cfg.n, cfg.label)
         phases = [a if 2 * i < cfg.n - 1 else b for i in range(cfg.n)]

@@ -128,7 +128,7 @@ def _on_run(verb: str) -> Callable[[Mapping[str, Any]], list[Need]]:
 def _explore(o: Mapping[str, Any]) -> list[Need]:
     if o.get("action") != "interpolate":
         return []
-    from .config import VIDEO_FORMATS  # explore interpolate's default formats
+    from .options.explore import VIDEO_FORMATS  # explore interpolate's default formats
 
     return [(("video",), "writing MP4")] if "mp4" in (o.get("format") or VIDEO_FORMATS) else []
 

@@ -17,7 +17,7 @@ import torch
 
 from . import provenance
 from . import watermark as wm
-from .config import RecreateConfig, VerifyConfig
+from .options import RecreateConfig, VerifyConfig
 from .errors import ArtforgeError, DataError, UsageError
 
 

@@ -147,7 +147,7 @@ def _players_section(run_dir: Path, title: str, count: int = 8) -> str:
     """Sounds (or pieces) of the best checkpoint, embedded as players, so the report is heard where it is read."""
     import tempfile
 
-    from .config import SampleConfig
+    from .options import SampleConfig
     from .sampling import sample_to_folder
 
     with tempfile.TemporaryDirectory(prefix="artforge-report-") as tmp:
@@ -193,8 +193,10 @@ def _image_size(dataset: dict) -> str:
 
 
 def build_html(run_dir: Path) -> str:
+    from .training.migrations import migrate_run_options
+
     layout = RunLayout(run_dir)
-    options = read_json(layout.options)
+    options = migrate_run_options(read_json(layout.options))  # a run made before: its own options only
     metrics, events = read_log(layout.log)
     esc = html.escape
     title = f"artforge run {run_dir.name}"

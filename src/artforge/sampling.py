@@ -21,7 +21,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from . import provenance
-from .config import SampleConfig, to_dict
+from .options import SampleConfig, to_dict
 from .draws import filter_left_out
 from .errors import CheckpointError, UsageError
 from .models.registry import get_architecture, get_family, sampler_weights

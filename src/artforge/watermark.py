@@ -36,7 +36,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from .config import WATERMARK_THRESHOLD
+from .options.shared import WATERMARK_THRESHOLD
 
 KEY = "artforge-watermark-v1"  # the project key: the pattern is drawn from its hash
 CANON = 64  # the canonical frame the pattern is drawn on, stretched over the image

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..config import TrainConfig
+from ..options import TrainConfig
 from ..models.registry import get_family
 from ..models.toy_mlp import ToyConfig
 from ..sample_filters import LABELS, filter_samples
@@ -123,8 +123,9 @@ def _train_toy(dataset, recipe, seed, steps, batch, toy, lr_scale, decay, width,
                       tensorboard=False, **options).resolved()
     toy = toy or ToyConfig(hidden=width, d_norm="none" if cfg.d_norm == "batch" else cfg.d_norm,
                            g_spectral=cfg.g_spectral, num_classes=cfg.self_cond)
-    task = ToyTask(cfg, mixture, toy.num_classes, lr_scale=lr_scale, decay=decay)
-    engine = Engine(cfg, get_family("toy"), toy, task, run_dir=None)  # no run folder: nothing is written
+    parts = cfg.sections()
+    task = ToyTask(parts, mixture, toy.num_classes, lr_scale=lr_scale, decay=decay)
+    engine = Engine(parts, get_family("toy"), toy, task, run_dir=None)  # no run folder: nothing is written
     engine.run()
     G_ema, D = engine.ema_nets["G_ema"], engine.nets["D"]
     labels = task.clusters.sample_labels if task.clusters else None  # a conditional G draws clusters by their size

@@ -11,14 +11,14 @@ def _inputs(options: dict) -> tuple:
 
 
 def translate(options: dict, events=None, cancel=None):
-    from ..config import TranslateConfig
+    from ..options import TranslateConfig
     from ..translating import translate as _translate
 
     return _translate(TranslateConfig(**{**options, "inputs": _inputs(options)}))
 
 
 def upscale(options: dict, events=None, cancel=None):
-    from ..config import UpscaleConfig
+    from ..options import UpscaleConfig
     from ..translating import upscale as _upscale
 
     return _upscale(UpscaleConfig(**{**options, "inputs": _inputs(options)}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def bench(options: dict, events=None, cancel=None) -> dict:
     from ..bench.toy import run_benchmark
-    from ..config import ToyBenchConfig
+    from ..options import ToyBenchConfig
 
     return run_benchmark(ToyBenchConfig(**options))
 

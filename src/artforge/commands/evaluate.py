@@ -10,7 +10,7 @@ from ..utils.events import announcer
 
 
 def evaluate(options: dict, events=None, cancel=None) -> dict:
-    from ..config import EvaluateConfig
+    from ..options import EvaluateConfig
     from ..metrics.evaluate import evaluate as _evaluate
 
     options.setdefault("progress", False)

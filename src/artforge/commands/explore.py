@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..config import InterpolateConfig, LayoutConfig, MixConfig, PaletteConfig, ProjectConfig
+from ..options import InterpolateConfig, LayoutConfig, MixConfig, PaletteConfig, ProjectConfig
 from ..errors import UsageError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def export(options: dict, events=None, cancel=None):
-    from ..config import ExportConfig
+    from ..options import ExportConfig
     from ..exporting import export_model
 
     return export_model(ExportConfig(**options))

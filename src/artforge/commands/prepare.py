@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import AudioPrepareConfig, MusicPrepareConfig, PrepareConfig, to_dict
+from ..options import AudioPrepareConfig, MusicPrepareConfig, PrepareConfig, to_dict
 
 
 def prepare(options: dict, events=None, cancel=None):

@@ -7,7 +7,7 @@ from typing import Iterator
 
 
 def recreate(options: dict, events=None, cancel=None) -> dict:
-    from ..config import RecreateConfig
+    from ..options import RecreateConfig
     from ..recreating import recreate as _recreate
 
     return _recreate(RecreateConfig(**options))
@@ -31,7 +31,7 @@ def recreate_summary(result: dict, options: dict | None = None) -> list[str]:
 def verify(options: dict, events=None, cancel=None) -> Iterator[dict]:
     """The verdicts, one dict per image, made as they are read: an unreadable image stops the rest with a
     one-line error after the earlier ones were reported."""
-    from ..config import VerifyConfig
+    from ..options import VerifyConfig
     from ..recreating import verify as _verify
 
     return _verify(VerifyConfig(**options))

@@ -7,7 +7,7 @@ from ..utils.events import announcer
 
 
 def sample(options: dict, events=None, cancel=None) -> dict:
-    from ..config import SampleConfig
+    from ..options import SampleConfig
     from ..sampling import sample_to_folder
 
     return sample_to_folder(SampleConfig(**options), announce=announcer(events))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .._version import __version__
-from ..config import AudioPrepareConfig, to_dict
+from ..options import AudioPrepareConfig, to_dict
 from ..errors import DataError
 from ..utils.files import atomic_write_text
 from . import ingest

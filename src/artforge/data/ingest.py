@@ -79,7 +79,7 @@ from typing import IO, Iterator
 
 
 from .._version import __version__
-from ..config import PrepareConfig, to_dict
+from ..options import PrepareConfig, to_dict
 from ..errors import DataError, UsageError
 from ..utils.files import atomic_write_text
 from ..aspect import aspect_shape, parse_aspect, shape_text

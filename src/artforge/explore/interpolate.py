@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 from .. import provenance
-from ..config import EASES, InterpolateConfig, to_dict
+from ..options import InterpolateConfig, to_dict
+from ..options.explore import EASES
 from ..errors import UsageError, require
 from ._output import default_folder, remove_stale, slug
 

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from .. import provenance
-from ..config import LayoutConfig, parse_seeds, to_dict
+from ..options import LayoutConfig, parse_seeds, to_dict
 from ..errors import UsageError
 from .palette import as_rgb
 from .steering import delta_e, model_to_rgb, output_folder, parse_colour, read_image, rgb_to_lab, steer, uint8_to_lab

@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 from .. import provenance
-from ..config import MixConfig, split_layer_spec, to_dict
+from ..options import MixConfig, split_layer_spec, to_dict
 from ..errors import UsageError
 from ..models.style import LAYER_GROUPS, mix_styles
 from ..utils.images import make_grid

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from .. import provenance
-from ..config import PaletteConfig, parse_seeds, to_dict
+from ..options import PaletteConfig, parse_seeds, to_dict
 from ..errors import UsageError
 from .steering import (delta_e, model_to_rgb, output_folder, parse_colour, read_image, rgb_to_lab, steer,
                        uint8_to_lab)

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .. import provenance
-from ..config import ProjectConfig, to_dict
+from ..options import ProjectConfig, to_dict
 from ..errors import DataError, UsageError
 from .steering import output_folder, read_image, steer, to_model_range
 

@@ -32,7 +32,7 @@ PIXEL_SIZE = 32  # novelty in pixel space compares images shrunk to 32x32
 SWD_PATCHES = 64  # per image and level: 10k images give 640k descriptors, plenty for SWD
 CACHE_VERSION = 1
 
-# The command's options: an ``artforge.config.EvaluateConfig``, read by field name; this layer does not
+# The command's options: an ``artforge.options.EvaluateConfig``, read by field name; this layer does not
 # import config (the training loop and the CLI build the options and pass them in).
 EvaluateOptions = Any
 

@@ -37,7 +37,7 @@ LAYER_GROUPS = ("coarse", "middle", "fine")  # 4-8 px, 16-32 px, 64 px and up (K
 
 
 @dataclass(frozen=True)
-class StyleConfig:  # defaults: the "lite" preset (config.STYLE_PRESETS)
+class StyleConfig:  # defaults: the "lite" preset (options/families.py's STYLE_PRESETS)
     resolution: int = 64  # the longer side: the base's longer side times a power of two, 8..1024
     channels: int = 3
     z_dim: int = 128

@@ -119,6 +119,7 @@ class Task:
     progress_keys: dict[str, str] = {}  # short name -> logged value, shown on the progress bar
     quality_metric = "swd"  # the key of quality() that picks the best checkpoint (lower is better)
     self_cond = 0  # clusters the task conditions on in place of labels (the generation task's self-conditioning)
+    label_classes = 0  # the dataset's labels the task conditions on
 
     def attach(self, engine) -> None:
         """Called once the engine has built the networks: open data streams (no randomness yet)."""
@@ -224,10 +225,10 @@ def training_batches(dataset, cfg, engine, seed: int | None = None, what: str = 
     from ..data.loader import BatchSource
     from ..errors import UsageError
 
-    indices = dataset.indices(cfg.split)
+    indices = dataset.indices(cfg.engine.split)
     if len(indices) == 0:
-        raise UsageError(f"dataset {dataset.path} has no {what} in the {cfg.split!r} split",
+        raise UsageError(f"dataset {dataset.path} has no {what} in the {cfg.engine.split!r} split",
                          "use the 'all' split, or prepare the dataset with a larger train fraction")
     dist = engine.dist
-    return BatchSource(dataset, indices, cfg.batch, cfg.seed if seed is None else seed, engine.device, cfg.cache_gb,
-                       cfg.workers, progress=cfg.progress and dist.is_writer, rank=dist.rank, world=dist.world)
+    return BatchSource(dataset, indices, cfg.engine.batch, cfg.engine.seed if seed is None else seed, engine.device, cfg.engine.cache_gb,
+                       cfg.engine.workers, progress=cfg.engine.progress and dist.is_writer, rank=dist.rank, world=dist.world)

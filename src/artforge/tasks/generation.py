@@ -235,7 +235,7 @@ def g_path_length(ctx: StepContext, weight: float, mean: PathLengthMean) -> dict
 
 
 def mode_seeking_weight(cfg) -> float:
-    return float(getattr(cfg, "mode_seeking", 0.0) or 0.0)
+    return float(getattr(cfg.task, "mode_seeking", 0.0) or 0.0)
 
 
 def build_phases(cfg, path_length: PathLengthMean | None = None) -> list[Phase]:
@@ -243,18 +243,18 @@ def build_phases(cfg, path_length: PathLengthMean | None = None) -> list[Phase]:
 
     D's phases keep G's graph: the fake batch they make is the one the G phase back-propagates through.
     """
-    after_d = functools.partial(clip_weights, limit=cfg.clip) if cfg.clip else None
-    phases = [Phase("D", "D", functools.partial(d_adversarial, gp_weight=cfg.gp_weight, gp_center=cfg.gp_center),
-                    repeats=cfg.n_critic, after_step=after_d, keeps_graph=("G",))]
-    if cfg.r1_gamma:
-        weight = cfg.r1_gamma / 2 * cfg.r1_interval
-        phases.append(Phase("Dreg", "D", functools.partial(d_r1, weight=weight), interval=cfg.r1_interval,
+    after_d = functools.partial(clip_weights, limit=cfg.task.clip) if cfg.task.clip else None
+    phases = [Phase("D", "D", functools.partial(d_adversarial, gp_weight=cfg.task.gp_weight, gp_center=cfg.task.gp_center),
+                    repeats=cfg.task.n_critic, after_step=after_d, keeps_graph=("G",))]
+    if cfg.task.r1_gamma:
+        weight = cfg.task.r1_gamma / 2 * cfg.task.r1_interval
+        phases.append(Phase("Dreg", "D", functools.partial(d_r1, weight=weight), interval=cfg.task.r1_interval,
                             keeps_graph=("G",)))
     phases.append(Phase("G", "G", functools.partial(g_adversarial, mode_seeking_weight=mode_seeking_weight(cfg),
-                                                    mode_seeking_size=getattr(cfg, "mode_seeking_size", 0))))
-    if path_length is not None and getattr(cfg, "pl_weight", 0):
-        phases.append(Phase("Greg", "G", functools.partial(g_path_length, weight=cfg.pl_weight * cfg.pl_interval,
-                                                           mean=path_length), interval=cfg.pl_interval))
+                                                    mode_seeking_size=getattr(cfg.task, "mode_seeking_size", 0))))
+    if path_length is not None and getattr(cfg.family, "pl_weight", 0):
+        phases.append(Phase("Greg", "G", functools.partial(g_path_length, weight=cfg.family.pl_weight * cfg.family.pl_interval,
+                                                           mean=path_length), interval=cfg.family.pl_interval))
     return phases
 
 
@@ -275,11 +275,12 @@ class GenerationTask(Task):
 
     def __init__(self, cfg, dataset, num_classes: int, self_cond: int, modality: Modality = IMAGE,
                  data_modality: Modality = IMAGE):
-        self.cfg = cfg  # a resolved TrainConfig
+        self.cfg = cfg  # the run's resolved options by part (options/train.py's TrainSections)
         self.modality, self.data_modality = modality, data_modality
         self.dataset = dataset
         self.num_classes = num_classes  # dataset classes or self-conditioning clusters
         self.self_cond = self_cond
+        self.label_classes = 0 if self_cond else num_classes
         self.clusters: SelfConditioner | None = None
         self._self_cond_state = None  # a checkpoint's clusters, restored once the data is loaded
         self.fixed_z = self.fixed_c = None
@@ -290,18 +291,18 @@ class GenerationTask(Task):
     def attach(self, engine) -> None:
         super().attach(engine)
         cfg = self.cfg
-        self.ada = AdaptiveStrength(cfg.ada_target, cfg.ada_kimg) if cfg.ada_target and cfg.d_augment else None
-        self.pipe = self.modality.d_view_pipe(cfg.d_augment, 0.0 if self.ada else cfg.d_augment_p, engine.gen)
+        self.ada = AdaptiveStrength(cfg.task.ada_target, cfg.task.ada_kimg) if cfg.task.ada_target and cfg.task.d_augment else None
+        self.pipe = self.modality.d_view_pipe(cfg.task.d_augment, 0.0 if self.ada else cfg.task.d_augment_p, engine.gen)
         self.ada_images = 0  # real images since the last adaptive update
-        if self.styled and cfg.pl_weight:
+        if self.styled and cfg.family.pl_weight:
             self.path_length = PathLengthMean(average=lambda v: engine.dist.mean({"pl": v})["pl"])
-        indices = self.dataset.indices(cfg.split)
+        indices = self.dataset.indices(cfg.engine.split)
         if len(indices) == 0:
-            raise UsageError(f"dataset {self.dataset.path} has no images in the {cfg.split!r} split",
+            raise UsageError(f"dataset {self.dataset.path} has no images in the {cfg.engine.split!r} split",
                              "use the 'all' split, or prepare the dataset with a larger train fraction")
         dist = engine.dist
-        self.source = BatchSource(self.dataset, indices, cfg.batch, cfg.seed, engine.device, cfg.cache_gb,
-                                  cfg.workers, progress=cfg.progress and dist.is_writer,
+        self.source = BatchSource(self.dataset, indices, cfg.engine.batch, cfg.engine.seed, engine.device, cfg.engine.cache_gb,
+                                  cfg.engine.workers, progress=cfg.engine.progress and dist.is_writer,
                                   rank=dist.rank, world=dist.world)
 
     @property
@@ -313,7 +314,7 @@ class GenerationTask(Task):
         return build_phases(self.cfg, self.path_length)
 
     def learning_rates(self) -> dict[str, float]:
-        return {"G": self.cfg.lr_g, "D": self.cfg.lr_d}
+        return {"G": self.cfg.engine.lr_g, "D": self.cfg.engine.lr_d}
 
     def real_view(self, stored: Tensor) -> Tensor:
         """Stored items (uint8 images, int16 sounds) -> what D sees of real data (before augmentation)."""
@@ -328,29 +329,29 @@ class GenerationTask(Task):
         generators = [net for name, net in nets.items() if name.startswith("G")]
         if family.spectral:
             n = min(len(self.source.indices), 1024)
-            real = self.data_modality.to_model(self.source.fixed_sample(n, self.cfg.seed + 3)[0])
+            real = self.data_modality.to_model(self.source.fixed_sample(n, self.cfg.engine.seed + 3)[0])
             for G in generators:
                 G.fit_data(real.to(self.engine.device))
         if not family.has_output_bias(self.engine.model_cfg):
             return
         per_image = self.dataset.channels * self.dataset.height * self.dataset.width
         n = min(len(self.source.indices), max(256, MEAN_IMAGE_BYTES // per_image))
-        images = self.source.fixed_sample(n, self.cfg.seed + 3)[0]  # uint8 (N, C, H, W)
+        images = self.source.fixed_sample(n, self.cfg.engine.seed + 3)[0]  # uint8 (N, C, H, W)
         mean = images.sum(dim=0, dtype=torch.float32) / (127.5 * len(images)) - 1  # (C, H, W) in [-1, 1]
         for G in generators:
             G.init_output_bias(mean.to(self.engine.device))
 
     def start(self) -> None:
         cfg = self.cfg
-        self.fixed_z, self.fixed_c = self._fixed_latents(max(GRID_IMAGES, cfg.eval_images))
+        self.fixed_z, self.fixed_c = self._fixed_latents(max(GRID_IMAGES, cfg.task.eval_images))
         if self.self_cond:
             self._start_self_conditioning()
-        self.fixed_real = self.source.fixed_sample(cfg.eval_images, cfg.seed)[0] if cfg.eval_images else None
+        self.fixed_real = self.source.fixed_sample(cfg.task.eval_images, cfg.engine.seed)[0] if cfg.task.eval_images else None
         self._health_batches()
 
     def _start_self_conditioning(self) -> None:
-        images = self.source.fixed_sample(min(len(self.source.indices), SELF_COND_IMAGES), self.cfg.seed + 2)[0]
-        self.clusters = SelfConditioner(self.self_cond, self.real_view(images), self.cfg.seed)
+        images = self.source.fixed_sample(min(len(self.source.indices), SELF_COND_IMAGES), self.cfg.engine.seed + 2)[0]
+        self.clusters = SelfConditioner(self.self_cond, self.real_view(images), self.cfg.engine.seed)
         if self._self_cond_state is not None:
             self.clusters.load_state_dict(self._self_cond_state, self.engine.nets["D"])
             self._weight_fixed_labels()
@@ -369,7 +370,7 @@ class GenerationTask(Task):
         self.fixed_c = torch.tensor([weighted_label(i, weights) for i in range(len(self.fixed_z))]).to(self.engine.device)
 
     def _fixed_latents(self, n: int):
-        g = torch.Generator().manual_seed(self.cfg.seed + 1_000_003)
+        g = torch.Generator().manual_seed(self.cfg.engine.seed + 1_000_003)
         z = torch.randn(n, self.engine.model_cfg.z_dim, generator=g).to(self.engine.device)
         c = (torch.arange(n) % self.num_classes).to(self.engine.device) if self.num_classes else None
         return z, c
@@ -394,18 +395,18 @@ class GenerationTask(Task):
         encode = engine.nets["G"].encode_real if engine.family.spectral else None
 
         def prepare_real(items):  # stored -> [-1, 1], the run's layout, dataset augmentation (, G's encoding)
-            x = self.data_modality.augment(self.data_modality.to_model(items, cfg.channels_last), cfg.augment,
+            x = self.data_modality.augment(self.data_modality.to_model(items, cfg.engine.channels_last), cfg.engine.augment,
                                            engine.gen)
             return encode(x) if encode is not None else x
 
         def d_view(x):  # everything D sees: differentiable augmentation, then instance noise
             return instance_noise(self.pipe(x), self.noise_std(), engine.gen)
 
-        ctx = StepContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.loss), self.source.batches(engine.draws),
-                          engine.gen, engine.device, cfg.batch, engine.model_cfg.z_dim, self.num_classes,
-                          prepare_real, d_view, cfg.label_smoothing, self.ada.observe if self.ada else None,
+        ctx = StepContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.engine.loss), self.source.batches(engine.draws),
+                          engine.gen, engine.device, cfg.engine.batch, engine.model_cfg.z_dim, self.num_classes,
+                          prepare_real, d_view, cfg.task.label_smoothing, self.ada.observe if self.ada else None,
                           labeler=self.clusters.assign if self.clusters else None, shared=engine.shared_gen,
-                          part=engine.dist.part(cfg.batch), style_mixing=cfg.style_mixing if self.styled else 0.0,
+                          part=engine.dist.part(cfg.engine.batch), style_mixing=cfg.family.style_mixing if self.styled else 0.0,
                           aux_weight=self.aux_weight(), pair_labels=mode_seeking_weight(cfg) > 0)
         ctx.draws = engine.draws
         return ctx
@@ -413,15 +414,15 @@ class GenerationTask(Task):
     def aux_weight(self) -> float:
         """The AC-GAN weight, where it applies: labels, and a D with a classifier head."""
         usable = self.num_classes and self.engine.family.classifier
-        return float(getattr(self.cfg, "aux_weight", 0.0) or 0.0) if usable else 0.0
+        return float(getattr(self.cfg.task, "aux_weight", 0.0) or 0.0) if usable else 0.0
 
     def noise_std(self) -> float:
         """Instance noise fades linearly to 0 over --instance-noise-kimg."""
-        fade = 1 - self.engine.nimg / (self.cfg.instance_noise_kimg * 1000)
-        return self.cfg.instance_noise * max(fade, 0.0)
+        fade = 1 - self.engine.nimg / (self.cfg.task.instance_noise_kimg * 1000)
+        return self.cfg.task.instance_noise * max(fade, 0.0)
 
     def before_step(self, step: int) -> None:
-        if self.clusters and step and step % self.cfg.self_cond_every == 0:
+        if self.clusters and step and step % self.cfg.task.self_cond_every == 0:
             self._recluster()
 
     def after_step(self, new_images: int, report) -> None:
@@ -455,11 +456,11 @@ class GenerationTask(Task):
     def _health_batches(self) -> None:
         """Fixed real images for the health signals: a training batch, and validation images if any."""
         n, device = 64, self.engine.device
-        train_images, train_labels = self.source.fixed_sample(n, self.cfg.seed + 1)
+        train_images, train_labels = self.source.fixed_sample(n, self.cfg.engine.seed + 1)
         val = self.dataset.indices("val")[:n]
         self.health_train = (self.real_view(train_images), train_labels)
         self.health_val = None
-        if len(val) and self.cfg.split == "train":
+        if len(val) and self.cfg.engine.split == "train":
             use_labels = self.num_classes and not self.self_cond  # self-conditioned: clusters, assigned per check
             labels = torch.from_numpy(self.dataset.labels[val]).to(device) if use_labels else None
             self.health_val = (self.real_view(decode_all(self.dataset, val)), labels)
@@ -487,9 +488,9 @@ class GenerationTask(Task):
         if self.fixed_real is None:
             return None
         view = self.modality.quality_view
-        fake = view(self.generate_fixed(self.cfg.eval_images)).cpu()
+        fake = view(self.generate_fixed(self.cfg.task.eval_images)).cpu()
         real = view(self.real_view(self.fixed_real)).cpu()
-        return swd(real, fake, patches_per_image=64, directions=256, repeats=1, seed=self.cfg.seed)
+        return swd(real, fake, patches_per_image=64, directions=256, repeats=1, seed=self.cfg.engine.seed)
 
     # ------------------------------------------------------------------ state
 

@@ -91,17 +91,17 @@ class Pix2PixTask(Task):
         self.source = training_batches(self.dataset, self.cfg, engine, what="pairs")
 
     def phases(self) -> list[Phase]:
-        if self.cfg.task_value("gan_weight") == 0:
+        if self.cfg.task.gan_weight == 0:
             return [Phase("G", "G", g_paired)]
         return [Phase("D", "D", d_paired, keeps_graph=("G",)), Phase("G", "G", g_paired)]
 
     def learning_rates(self) -> dict[str, float]:
-        if self.cfg.task_value("gan_weight") == 0:
-            return {"G": self.cfg.lr_g}
-        return {"G": self.cfg.lr_g, "D": self.cfg.lr_d}
+        if self.cfg.task.gan_weight == 0:
+            return {"G": self.cfg.engine.lr_g}
+        return {"G": self.cfg.engine.lr_g, "D": self.cfg.engine.lr_d}
 
     def start(self) -> None:
-        fixed = held_out_first(self.dataset, self.cfg.split, PREVIEW_PAIRS)
+        fixed = held_out_first(self.dataset, self.cfg.engine.split, PREVIEW_PAIRS)
         images = IMAGE.to_model(decode_all(self.dataset, fixed)).to(self.engine.device)
         self.fixed_inputs, self.fixed_targets = split_pairs(images)
 
@@ -109,13 +109,13 @@ class Pix2PixTask(Task):
         cfg, engine = self.cfg, self.engine
 
         def prepare(images):  # uint8 side-by-side -> (input, target) in [-1, 1], flipped together
-            inputs, targets = split_pairs(IMAGE.to_model(images, cfg.channels_last))
-            if "flip" in cfg.augment:
+            inputs, targets = split_pairs(IMAGE.to_model(images, cfg.engine.channels_last))
+            if "flip" in cfg.engine.augment:
                 inputs, targets = flip_pairs(inputs, targets, engine.gen)
             return inputs.contiguous(), targets.contiguous()
 
-        ctx = PairedContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.loss), self.source.batches(engine.draws),
-                            engine.gen, prepare, cfg.task_value("l1_weight"), cfg.task_value("gan_weight"))
+        ctx = PairedContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.engine.loss), self.source.batches(engine.draws),
+                            engine.gen, prepare, cfg.task.l1_weight, cfg.task.gan_weight)
         ctx.draws = engine.draws
         return ctx
 

@@ -56,7 +56,7 @@ def _generation_name(cfg) -> str:
 
 
 def _sr_name(cfg) -> str:
-    return f"sr-x{cfg.scale}-{'gan' if cfg.task_value('gan_weight') else 'fidelity'}"
+    return f"sr-x{cfg.scale}-{'gan' if cfg.gan_weight else 'fidelity'}"
 
 
 def _pix2pix_tiling(model_cfg) -> Tiling:

@@ -109,7 +109,7 @@ class SRTask(Task):
     def __init__(self, cfg, dataset, init_weights: dict[str, Tensor] | None = None, perceptual=None):
         self.cfg, self.dataset = cfg, dataset
         self.init_weights, self.perceptual = init_weights, perceptual
-        self.gan = cfg.task_value("gan_weight") > 0
+        self.gan = cfg.task.gan_weight > 0
         if self.gan:
             self.quality_metric = "swd"
 
@@ -125,7 +125,7 @@ class SRTask(Task):
         return [Phase("D", "D", d_sr, keeps_graph=("G",)), Phase("G", "G", g_sr)]
 
     def learning_rates(self) -> dict[str, float]:
-        return {"G": self.cfg.lr_g, "D": self.cfg.lr_d} if self.gan else {"G": self.cfg.lr_g}
+        return {"G": self.cfg.engine.lr_g, "D": self.cfg.engine.lr_d} if self.gan else {"G": self.cfg.engine.lr_g}
 
     def init_from_data(self) -> None:
         """The GAN model starts from the fidelity model (--init): G and its EMA copy take its weights."""
@@ -136,35 +136,35 @@ class SRTask(Task):
 
     def start(self) -> None:
         cfg = self.cfg
-        fixed = held_out_first(self.dataset, cfg.split, QUALITY_IMAGES)
-        hr = center_crops(IMAGE.to_model(decode_all(self.dataset, fixed)), cfg.crop)
-        gen = torch.Generator().manual_seed(cfg.seed)  # the same degraded inputs at every preview
+        fixed = held_out_first(self.dataset, cfg.engine.split, QUALITY_IMAGES)
+        hr = center_crops(IMAGE.to_model(decode_all(self.dataset, fixed)), cfg.task.crop)
+        gen = torch.Generator().manual_seed(cfg.engine.seed)  # the same degraded inputs at every preview
         self.fixed_lr = self.make_inputs(hr, gen).to(self.engine.device)
         self.fixed_hr = hr.to(self.engine.device)
 
     def make_inputs(self, hr: Tensor, gen: torch.Generator) -> Tensor:
         """Low-resolution inputs of (B, C, H, W) crops: the random degradation chain, or a clean downscale."""
-        if self.cfg.degrade == "clean":
+        if self.cfg.task.degrade == "clean":
             with torch.autocast(hr.device.type, enabled=False):  # data preparation, in float32
-                return downscale(hr.float(), self.cfg.scale, "bicubic").clamp(-1, 1)
-        return degrade(hr, self.cfg.scale, gen)
+                return downscale(hr.float(), self.cfg.task.scale, "bicubic").clamp(-1, 1)
+        return degrade(hr, self.cfg.task.scale, gen)
 
     def context(self) -> SRContext:
         cfg, engine = self.cfg, self.engine
 
         def prepare(images):  # uint8 full images -> (degraded low-res crop, crop) in [-1, 1]
-            hr = IMAGE.to_model(random_crops(images, cfg.crop, engine.gen))
-            if "flip" in cfg.augment:
+            hr = IMAGE.to_model(random_crops(images, cfg.task.crop, engine.gen))
+            if "flip" in cfg.engine.augment:
                 flip = (torch.rand(len(hr), generator=engine.gen) < 0.5).to(hr.device)[:, None, None, None]
                 hr = torch.where(flip, hr.flip(-1), hr)
             lr = self.make_inputs(hr.cpu(), engine.gen).to(hr.device)
-            memory = torch.channels_last if cfg.channels_last else torch.contiguous_format
+            memory = torch.channels_last if cfg.engine.channels_last else torch.contiguous_format
             return lr.contiguous(memory_format=memory), hr.contiguous(memory_format=memory)
 
-        weights = {"l1": cfg.task_value("l1_weight"), "gan": cfg.task_value("gan_weight"),
-                   "feature": cfg.feature_weight, "vgg": cfg.vgg_weight}
+        weights = {"l1": cfg.task.l1_weight, "gan": cfg.task.gan_weight,
+                   "feature": cfg.task.feature_weight, "vgg": cfg.task.vgg_weight}
         D = engine.nets["D"] if self.gan else None
-        ctx = SRContext(engine.nets["G"], D, get_loss(cfg.loss), self.source.batches(engine.draws), prepare, weights,
+        ctx = SRContext(engine.nets["G"], D, get_loss(cfg.engine.loss), self.source.batches(engine.draws), prepare, weights,
                         self.perceptual)
         ctx.draws = engine.draws
         return ctx
@@ -178,12 +178,12 @@ class SRTask(Task):
         """The first fixed crops as bicubic | model | original, at the high resolution."""
         shown = slice(None, None, max(1, len(self.fixed_lr) // PREVIEW_IMAGES))  # spread over the fixed crops
         lr, hr = self.fixed_lr[shown], self.fixed_hr[shown]
-        return torch.cat([bicubic_up(lr, self.cfg.scale), self._upscale(lr), hr], dim=-1)
+        return torch.cat([bicubic_up(lr, self.cfg.task.scale), self._upscale(lr), hr], dim=-1)
 
     def quality(self) -> dict[str, float]:
         """L1 to the originals of the fixed held-out crops; and their SWD (how alike the textures are)."""
         from ..ops.swd import swd
         out = self._upscale(self.fixed_lr)
         texture = swd(self.fixed_hr.cpu(), out.cpu(), patches_per_image=64, directions=256, repeats=1,
-                      seed=self.cfg.seed)
+                      seed=self.cfg.engine.seed)
         return {"l1": (out - self.fixed_hr).abs().mean().item(), **texture}

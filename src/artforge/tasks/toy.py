@@ -50,7 +50,7 @@ def sample_mixture(mixture: Mixture, n: int, gen: torch.Generator) -> Tensor:
 
 
 class ToyTask(Task):
-    """``cfg``: a resolved TrainConfig (recipe, batch, seed, steps); ``lr_scale`` multiplies its rates."""
+    """``cfg``: a resolved TrainConfig's sections (recipe, batch, seed, steps); ``lr_scale`` multiplies its rates."""
 
     name = "toy"
     modality = POINTS
@@ -65,36 +65,36 @@ class ToyTask(Task):
         return build_phases(self.cfg)
 
     def learning_rates(self) -> dict[str, float]:
-        return {"G": self.cfg.lr_g * self.lr_scale, "D": self.cfg.lr_d * self.lr_scale}
+        return {"G": self.cfg.engine.lr_g * self.lr_scale, "D": self.cfg.engine.lr_d * self.lr_scale}
 
     def start(self) -> None:
         self.base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in self.engine.opt.items()}
         if self.num_classes:  # clustered at step 0 (before_step), as the benchmark always did
-            fixed = sample_mixture(self.mixture, SELF_COND_SAMPLES, torch.Generator().manual_seed(30_000 + self.cfg.seed))
-            self.clusters = SelfConditioner(self.num_classes, fixed, self.cfg.seed)
+            fixed = sample_mixture(self.mixture, SELF_COND_SAMPLES, torch.Generator().manual_seed(30_000 + self.cfg.engine.seed))
+            self.clusters = SelfConditioner(self.num_classes, fixed, self.cfg.engine.seed)
             if self._self_cond_state:
                 self.clusters.load_state_dict(self._self_cond_state, self.engine.nets["D"])
 
     def _data(self):
-        engine, batch = self.engine, self.cfg.batch
+        engine, batch = self.engine, self.cfg.engine.batch
         part = engine.dist.part(batch)
         while True:  # the global batch from the shared stream; this process keeps its part
             yield sample_mixture(self.mixture, batch, engine.shared_gen)[part], None
 
     def context(self) -> StepContext:
         engine = self.engine
-        ctx = StepContext(engine.nets["G"], engine.nets["D"], get_loss(self.cfg.loss), self._data(), engine.gen,
-                          engine.device, self.cfg.batch, engine.model_cfg.z_dim, num_classes=self.num_classes,
-                          label_smoothing=self.cfg.label_smoothing,
+        ctx = StepContext(engine.nets["G"], engine.nets["D"], get_loss(self.cfg.engine.loss), self._data(), engine.gen,
+                          engine.device, self.cfg.engine.batch, engine.model_cfg.z_dim, num_classes=self.num_classes,
+                          label_smoothing=self.cfg.task.label_smoothing,
                           labeler=self.clusters.assign if self.clusters else None, shared=engine.shared_gen,
-                          part=engine.dist.part(self.cfg.batch))
+                          part=engine.dist.part(self.cfg.engine.batch))
         ctx.draws = engine.draws
         return ctx
 
     def before_step(self, step: int) -> None:
-        if self.clusters and step % self.cfg.self_cond_every == 0:
+        if self.clusters and step % self.cfg.task.self_cond_every == 0:
             self.clusters.recluster(self.engine.nets["D"])
-        steps = self.cfg.steps
+        steps = self.cfg.engine.steps
         left = (steps - step) / max(self.decay * steps, 1)
         for name, opt in self.engine.opt.items():  # linear decay to 0 over the last ``decay`` of the steps
             for group, lr in zip(opt.param_groups, self.base_lr[name]):
@@ -102,7 +102,7 @@ class ToyTask(Task):
 
     def preview(self) -> Tensor:
         with torch.no_grad():
-            z = torch.randn(1000, self.engine.model_cfg.z_dim, generator=torch.Generator().manual_seed(self.cfg.seed))
+            z = torch.randn(1000, self.engine.model_cfg.z_dim, generator=torch.Generator().manual_seed(self.cfg.engine.seed))
             labels = self.clusters.sample_labels(1000, torch.Generator().manual_seed(1)) if self.clusters else None
             return self.engine.ema_nets["G_ema"](z, labels)
 

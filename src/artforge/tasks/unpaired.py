@@ -108,7 +108,7 @@ class CycleGANTask(Task):
 
     def __init__(self, cfg, dataset_a, dataset_b):
         self.cfg, self.dataset, self.dataset_b = cfg, dataset_a, dataset_b
-        self.pools = (ImagePool(cfg.pool_size), ImagePool(cfg.pool_size))
+        self.pools = (ImagePool(cfg.task.pool_size), ImagePool(cfg.task.pool_size))
 
     def more_datasets(self) -> dict:
         return {"dataset_b": self.dataset_b}
@@ -116,22 +116,22 @@ class CycleGANTask(Task):
     def attach(self, engine) -> None:
         super().attach(engine)
         self.source_a = training_batches(self.dataset, self.cfg, engine)
-        self.source_b = training_batches(self.dataset_b, self.cfg, engine, seed=self.cfg.seed + B_STREAM)
+        self.source_b = training_batches(self.dataset_b, self.cfg, engine, seed=self.cfg.engine.seed + B_STREAM)
 
     def phases(self) -> list[Phase]:
         return [Phase("G", "G", g_cycle), Phase("D", "D", d_cycle)]
 
     def learning_rates(self) -> dict[str, float]:
-        return {"G": self.cfg.lr_g, "D": self.cfg.lr_d}
+        return {"G": self.cfg.engine.lr_g, "D": self.cfg.engine.lr_d}
 
     def start(self) -> None:
         device = self.engine.device
-        self.fixed_a = IMAGE.to_model(decode_all(self.dataset, held_out_first(self.dataset, self.cfg.split,
+        self.fixed_a = IMAGE.to_model(decode_all(self.dataset, held_out_first(self.dataset, self.cfg.engine.split,
                                                                               PREVIEW_IMAGES))).to(device)
-        self.fixed_b = IMAGE.to_model(decode_all(self.dataset_b, held_out_first(self.dataset_b, self.cfg.split,
+        self.fixed_b = IMAGE.to_model(decode_all(self.dataset_b, held_out_first(self.dataset_b, self.cfg.engine.split,
                                                                                 PREVIEW_IMAGES))).to(device)
-        rng = np.random.default_rng(self.cfg.seed)
-        pick = [rng.permutation(ds.indices(self.cfg.split))[:QUALITY_IMAGES] for ds in (self.dataset, self.dataset_b)]
+        rng = np.random.default_rng(self.cfg.engine.seed)
+        pick = [rng.permutation(ds.indices(self.cfg.engine.split))[:QUALITY_IMAGES] for ds in (self.dataset, self.dataset_b)]
         self.quality_a = decode_all(self.dataset, np.sort(pick[0]))
         self.quality_b = IMAGE.to_model(decode_all(self.dataset_b, np.sort(pick[1])))
 
@@ -139,15 +139,15 @@ class CycleGANTask(Task):
         cfg, engine = self.cfg, self.engine
 
         def prepare(images):  # uint8 -> [-1, 1], each image mirrored with probability 1/2
-            x = IMAGE.to_model(images, cfg.channels_last)
-            if "flip" in cfg.augment:
+            x = IMAGE.to_model(images, cfg.engine.channels_last)
+            if "flip" in cfg.engine.augment:
                 flip = (torch.rand(len(x), generator=engine.gen) < 0.5).to(x.device)[:, None, None, None]
                 x = torch.where(flip, x.flip(-1), x)
-            return x.contiguous(memory_format=torch.channels_last) if cfg.channels_last else x
+            return x.contiguous(memory_format=torch.channels_last) if cfg.engine.channels_last else x
 
-        ctx = CycleContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.loss), self.source_a.batches(engine.draws),
-                           self.source_b.batches(engine.draws), prepare, self.pools, engine.gen, cfg.cycle_weight,
-                           cfg.identity_weight)
+        ctx = CycleContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.engine.loss), self.source_a.batches(engine.draws),
+                           self.source_b.batches(engine.draws), prepare, self.pools, engine.gen, cfg.task.cycle_weight,
+                           cfg.task.identity_weight)
         ctx.draws = engine.draws
         return ctx
 
@@ -171,7 +171,7 @@ class CycleGANTask(Task):
         G = self.engine.ema_nets["G_ema"]
         fake = torch.cat([self._ema(G.ab, IMAGE.to_model(chunk).to(self.engine.device)).cpu()
                           for chunk in self.quality_a.split(64)])
-        return swd(self.quality_b, fake, patches_per_image=64, directions=256, repeats=1, seed=self.cfg.seed)
+        return swd(self.quality_b, fake, patches_per_image=64, directions=256, repeats=1, seed=self.cfg.engine.seed)
 
     def state_dict(self) -> dict:
         return {"pool_a": self.pools[0].state_dict(), "pool_b": self.pools[1].state_dict()}

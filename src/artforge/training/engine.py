@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import math
 import signal
 import sys
@@ -122,15 +121,15 @@ def decay_factor(progress: float, share: float, floor: float = 0.0) -> float:
 
 
 class Engine:
-    """Trains ``family``'s networks on ``task``; ``cfg`` holds the engine's options (a TrainConfig).
-
-    Options read: seed, device, precision, channels_last, batch, beta1, beta2, lr_decay, ema_kimg,
-    ema_rampup, steps, kimg, minutes, tick, checkpoint_every, keep, progress, tensorboard.
+    """Trains ``family``'s networks on ``task``. ``options`` are the run's by part (``TrainSections``); the
+    engine reads its own, ``options.engine`` (``self.cfg``: options/engine.py's ``EngineOptions``), and
+    saves the whole record in each checkpoint.
     """
 
-    def __init__(self, cfg, family, model_cfg, task: Task, run_dir: Path | None, resume_from: Path | None = None,
+    def __init__(self, options, family, model_cfg, task: Task, run_dir: Path | None, resume_from: Path | None = None,
                  dist: Distributed = SINGLE, callbacks: tuple = ()):
-        self.cfg, self.family, self.model_cfg, self.task = cfg, family, model_cfg, task
+        cfg = options.engine
+        self.options, self.cfg, self.family, self.model_cfg, self.task = options, cfg, family, model_cfg, task
         self.run_dir = run_dir
         self.dist = dist
         self.callbacks = list(callbacks)  # evaluation during training (callbacks.py)
@@ -209,7 +208,7 @@ class Engine:
         }
 
     def cfg_dict(self) -> dict:
-        return dataclasses.asdict(self.cfg)
+        return self.options.record()
 
     def _restore(self, loaded: dict) -> None:
         state = loaded["state"]
@@ -280,13 +279,13 @@ class Engine:
         """--lr-decay: every optimizer's rate is its set rate times ``decay_factor`` (recomputed from the
         step, images or training time each step, so a resumed run continues the schedule), down to its
         network's floor (--lr-floor-g, --lr-floor-d)."""
-        share = getattr(self.cfg, "lr_decay", 0.0) or 0.0
+        share = self.cfg.lr_decay or 0.0
         if not share:
             return
         progress = self.progress()
         report("Schedule/lr_factor", decay_factor(progress, share))
         lrs = self.task.learning_rates()
-        floors = {"G": getattr(self.cfg, "lr_floor_g", 0.0) or 0.0, "D": getattr(self.cfg, "lr_floor_d", 0.0) or 0.0}
+        floors = {"G": self.cfg.lr_floor_g or 0.0, "D": self.cfg.lr_floor_d or 0.0}
         for name, opt in self.opt.items():
             factor = decay_factor(progress, share, floors.get(name, 0.0))
             for group in opt.param_groups:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from .._version import __version__
 from ..aspect import SQUARE, aspect_shape, shape_text
-from ..config import TASK_OPTIONS, TrainConfig, foreign_options, from_dict, task_option_error, to_dict
+from ..options import TrainConfig, from_dict
+from ..options.train import TrainSections, foreign_option
 from ..data.archive import ImageDataset, open_dataset
 from ..data.augment import LEAKS_INTO_G
 from ..errors import NoCheckpointYet, RunError, TrainingDiverged, UsageError
@@ -30,6 +31,7 @@ from ..utils.files import atomic_write_json
 from . import checkpoint as ckpt
 from .distributed import SINGLE, Distributed, device_for, from_environment, per_process_batch
 from .engine import Engine
+from .migrations import OPTIONS_FORMAT
 from .monitor import Monitor
 from .rundir import RunLayout, new_run_dir, no_checkpoint_error, read_run_options, resolve_run
 from .selfcond import clusters_for
@@ -39,10 +41,6 @@ from .setups import TRANSLATION_SETUPS, refuse_pairs
 RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "keep", "eval_images", "device",
                     "progress", "workers", "tensorboard", "lr_g", "lr_d", "cache_gb", "eval_every", "eval_metrics",
                     "eval_n", "eval_extractor", "inception_weights")
-# What an option that did not exist yet when a run was made meant for it (its behaviour back then).
-OPTIONS_BEFORE_THEY_EXISTED = {"output_bias": False, "mbstd_group": 0, "self_cond_min_images": 0, "lr_decay": 0.0,
-                               "mapping_lr_mul": 0.01, "upsample": "bilinear", "class_gain": 1.0,
-                               "lr_floor_g": 0.0, "lr_floor_d": 0.0, "mode_seeking": 0.0}
 
 
 @dataclass
@@ -63,14 +61,14 @@ class EvalCallback:
 
     def __init__(self, cfg: TrainConfig):
         from ..metrics.evaluate import METRICS
-        self.cfg, self.every = cfg, cfg.eval_every
+        self.cfg, self.every = cfg, cfg.eval_every  # the flat options: the run's choices and the task's
         metric = METRICS[cfg.eval_metrics[0]]
         self.selects = (metric.primary, metric.better)  # the first metric picks the best checkpoint
 
     def on_checkpoint(self, engine: Engine, monitor: Monitor) -> dict[str, float]:
         if engine.step % self.every:
             return {}
-        from ..config import EvaluateConfig
+        from ..options import EvaluateConfig
         from ..metrics.evaluate import evaluate
         from ..sampling import LoadedRun
 
@@ -99,9 +97,10 @@ class Trainer(Engine):
         cfg = cfg.resolved()  # recipe values for every option left unset
         self.dataset = dataset
         self.sizing = None  # train() sizes a --minutes run to the machine (sizing.Sizing), before building this
-        family, model_cfg, task = SETUPS[cfg.task](cfg, dataset)
+        options = cfg.sections()  # each part reads its own
+        family, model_cfg, task = SETUPS[cfg.task](options, dataset)
         callbacks = (EvalCallback(cfg),) if cfg.eval_every and task_spec(cfg.task).scored_while_training else ()
-        super().__init__(cfg, family, model_cfg, task, run_dir, resume_from, dist, callbacks)
+        super().__init__(options, family, model_cfg, task, run_dir, resume_from, dist, callbacks)
 
     def run(self, events: EventSink | None = None, cancel: CancelToken | None = None) -> TrainResult:
         try:
@@ -123,14 +122,14 @@ class Trainer(Engine):
         return TrainResult(self.run_dir, self.step, status, last, self.task.name)
 
 
-def generation_setup(cfg: TrainConfig, dataset: ImageDataset):
-    """``cfg.arch``'s family, its config for the dataset (labels or self-conditioning clusters), the task."""
+def generation_setup(cfg: TrainSections, dataset: ImageDataset):
+    """``--arch``'s family, its config for the dataset (labels or self-conditioning clusters), the task."""
     refuse_pairs(dataset)
-    num_classes = dataset.num_classes if cfg.conditional else 0
+    num_classes = dataset.num_classes if cfg.task.conditional else 0
     # Data without (used) labels: condition on clusters of D's features instead (self-conditioning).
-    self_cond = 0 if num_classes else clusters_for(cfg.self_cond, len(dataset.indices(cfg.split)),
-                                                   cfg.self_cond_min_images)
-    family = get_architecture(cfg.arch)
+    self_cond = 0 if num_classes else clusters_for(cfg.task.self_cond, len(dataset.indices(cfg.engine.split)),
+                                                   cfg.task.self_cond_min_images)
+    family = get_architecture(cfg.run.arch)
     model_cfg = family.make_config(resolution=dataset.resolution, channels=dataset.channels,
                                    num_classes=num_classes or self_cond, **shape_options(family, dataset),
                                    **cfg.family_options())
@@ -149,7 +148,8 @@ def _write_options(run_dir: Path, cfg: TrainConfig, trainer: Trainer) -> None:
         "artforge_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": " ".join(sys.argv),
-        "train": to_dict(cfg),
+        "options_format": OPTIONS_FORMAT,
+        "train": trainer.options.record(),
         "model": {"arch": trainer.family.name, **dataclasses.asdict(trainer.model_cfg)},
         "dataset": {"path": str(Path(ds.path).resolve()), "name": ds.display_name, "images": len(ds),
                     "train_images": len(ds.indices(cfg.split)), "resolution": ds.resolution,
@@ -172,7 +172,7 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
           cancel: CancelToken | None = None, **options) -> TrainResult:
     """Train a GAN on a prepared dataset; or continue a run exactly where it stopped (``resume``).
 
-    Options are the fields of ``artforge.config.TrainConfig`` (the CLI's flags). Returns when a stop
+    Options are the fields of ``artforge.options.TrainConfig`` (the CLI's flags). Returns when a stop
     condition (steps, kimg, minutes) is met, or after Ctrl-C or ``cancel.cancel()`` (from any thread),
     with a checkpoint saved either way. ``events`` receives the log's lines and events as they happen
     (utils/events.py). Started by torchrun, every process runs this; rank 0 alone writes (distributed.py).
@@ -182,26 +182,16 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
         return _resume(resume, dataset, options, dist).run(events, cancel)
     if dataset is None and task_spec(options.get("task") or TrainConfig.task).needs_dataset:
         raise UsageError("no dataset given", "pass a dataset made by 'artforge prepare', or resume=RUN")
-    arch = options.get("arch", TrainConfig.arch)
-    foreign = foreign_options(arch, options)
+    cfg = TrainConfig(dataset=str(dataset or ""), **options)  # refuses another task's or family's options ...
+    foreign = foreign_option(cfg.task, cfg.arch, options)  # ... even given at their defaults
     if foreign:
-        raise UsageError(f"--{foreign[0].replace('_', '-')} is not an option of --arch {arch}",
-                         f"leave it out; see 'artforge train --arch {arch} --help' for its options")
-    cfg = TrainConfig(dataset=str(dataset or ""), **options)
-    task_option = task_option_error(cfg.task, options)
-    if task_option:
-        owners = " or ".join(f"--task {t}" for t, names in TASK_OPTIONS.items() if task_option in names)
-        raise UsageError(f"--{task_option.replace('_', '-')} is an option of {owners}, not of --task {cfg.task}",
-                         "leave it out, or pass the task it belongs to")
+        raise foreign
     spec = task_spec(cfg.task)
-    if not spec.scored_while_training and cfg.eval_every:
-        raise UsageError(f"--eval-every scores generated images during training; a {cfg.task} run is scored "
-                         "against the true images afterwards", "leave it out and run 'artforge evaluate RUN'")
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
     cfg = _modality_augment(cfg, ds, options)
     if spec.translates:
-        SETUPS[cfg.task](cfg.resolved(), ds, check_only=True)  # fail before making a folder
+        SETUPS[cfg.task](cfg.resolved().sections(), ds, check_only=True)  # fail before making a folder
     else:
         refuse_pairs(ds)
         _check_shape(cfg.arch, ds)
@@ -252,16 +242,16 @@ def _modality_augment(cfg: TrainConfig, ds: ImageDataset, options: dict) -> Trai
 
 def start_notes(trainer: Trainer) -> list[tuple[str, dict]]:
     """What a user should know before the first step: how labels are used, augmentation that leaks."""
-    cfg, ds, notes = trainer.cfg, trainer.dataset, []
+    cfg, ds, notes = trainer.options, trainer.dataset, []
     if trainer.task.self_cond:
         notes.append((f"self-conditioning: G and D are conditioned on {trainer.task.self_cond} clusters of D's "
                       "features (--self-cond 0 turns it off)", {"labels": "clusters", "classes": trainer.task.self_cond}))
-    elif ds.num_classes and cfg.conditional:
+    elif trainer.task.label_classes:
         notes.append((f"the dataset's {ds.num_classes} labels ({', '.join(ds.label_names[:6])}"
                       f"{', ...' if ds.num_classes > 6 else ''}, from its subfolders) make this a conditional model; "
                       "--conditional false trains without them (self-conditioning then applies from "
-                      f"{cfg.self_cond_min_images:,} images)", {"labels": "dataset", "classes": ds.num_classes}))
-    leaky = [name for name in cfg.augment if name in LEAKS_INTO_G]
+                      f"{cfg.task.self_cond_min_images:,} images)", {"labels": "dataset", "classes": ds.num_classes}))
+    leaky = [name for name in cfg.engine.augment if name in LEAKS_INTO_G]
     if leaky:
         notes.append((f"warning: --augment {','.join(leaky)} transforms only the real images, so G learns to draw "
                       "them transformed; for augmentation without that leak use --d-augment (applied to everything D "
@@ -341,8 +331,6 @@ def _resume(resume: str | Path, dataset, options: dict, dist: Distributed = SING
         latest = ckpt.resolve_checkpoint(run_dir, "latest")
     except NoCheckpointYet:
         raise no_checkpoint_error(run_dir) from None
-    # Options added since the run was made take the value that reproduces how it was trained.
-    saved["train"] = {**OPTIONS_BEFORE_THEY_EXISTED, **saved["train"]}
     changed = _changed_options(saved["train"], options)
     if changed:
         flag = "--" + changed[0].replace("_", "-")

@@ -150,12 +150,13 @@ def read_run_options(run_dir: str | Path) -> tuple[dict, str | None]:
     naming the file when neither is usable.
     """
     from . import checkpoint as ckpt
+    from .migrations import migrate_run_options
 
     layout = RunLayout(run_dir)
     path = layout.options
     options, problem = _read_options_file(path)
     if options is not None:
-        return options, None
+        return migrate_run_options(options), None
     ckpt_dir = layout.checkpoints
     newest_first = list(reversed(ckpt.list_checkpoints(ckpt_dir)))
     latest = ckpt.last_good_checkpoint(ckpt_dir)
@@ -168,7 +169,7 @@ def read_run_options(run_dir: str | Path) -> tuple[dict, str | None]:
             continue
         rebuilt = _options_from_state(state, checkpoint.name)
         if rebuilt is not None:
-            return rebuilt, f"{path} {problem}; rebuilt the options from checkpoint {checkpoint.name}"
+            return migrate_run_options(rebuilt), f"{path} {problem}; rebuilt the options from checkpoint {checkpoint.name}"
     held = "no checkpoint of the run holds the options" if newest_first else "the run has no checkpoint"
     raise RunError(f"{path} {problem} and {held} to rebuild it from",
                    f"restore {path} from a backup, or start a new run")

@@ -1,7 +1,7 @@
 """The image-to-image tasks' set-ups: each checks its data, sizes its family's networks and makes its task.
 
-A set-up takes the run's resolved options and its (first) dataset and returns (family, model config,
-task); ``check_only`` runs every check without loading anything heavy, so ``train`` can refuse a bad
+A set-up takes the run's resolved options (``TrainSections``: it reads the task's own) and its (first)
+dataset and returns (family, model config, task); ``check_only`` runs every check without loading anything heavy, so ``train`` can refuse a bad
 run before it makes a folder. Errors name the option or command that fixes them.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import TrainConfig
+from ..options.train import TrainSections
 from ..data.archive import ImageDataset, open_dataset
 from ..errors import UsageError
 from ..models.registry import get_family
@@ -31,12 +31,7 @@ def _square(dataset: ImageDataset, task: str, side: int | None = None) -> int:
     return side
 
 
-def _sizes(cfg: TrainConfig, **names: str) -> dict:
-    """The family's size options from the run's (given, else the task's defaults)."""
-    return {field: cfg.task_value(option) for field, option in names.items() if cfg.task_value(option) is not None}
-
-
-def paired_setup(cfg: TrainConfig, dataset: ImageDataset, check_only: bool = False):
+def paired_setup(cfg: TrainSections, dataset: ImageDataset, check_only: bool = False):
     """The pix2pix family, its config for the dataset's pairs, and the paired task."""
     from ..tasks.paired import Pix2PixTask
 
@@ -46,18 +41,18 @@ def paired_setup(cfg: TrainConfig, dataset: ImageDataset, check_only: bool = Fal
     side = _square(dataset, "pix2pix", dataset.width // 2)
     family = get_family("pix2pix")
     model_cfg = family.make_config(resolution=side, channels_in=dataset.channels, channels_out=dataset.channels,
-                                   dropout=cfg.dropout, **_sizes(cfg, width="width"))
+                                   dropout=cfg.task.dropout, width=cfg.task.width)
     return family, model_cfg, Pix2PixTask(cfg, dataset)
 
 
-def cycle_setup(cfg: TrainConfig, dataset_a: ImageDataset, check_only: bool = False):
+def cycle_setup(cfg: TrainSections, dataset_a: ImageDataset, check_only: bool = False):
     """The cyclegan family for the two domains (--a is ``dataset_a``, --b opened here) and its task."""
     from ..tasks.unpaired import CycleGANTask
 
-    if not Path(cfg.b).exists():
-        raise UsageError(f"--b {cfg.b} does not exist", "pass a dataset made by 'artforge prepare', e.g. "
+    if not Path(cfg.task.b).exists():
+        raise UsageError(f"--b {cfg.task.b} does not exist", "pass a dataset made by 'artforge prepare', e.g. "
                          "'artforge prepare openmoji-colour'")
-    dataset_b = open_dataset(cfg.b)
+    dataset_b = open_dataset(cfg.task.b)
     for ds in (dataset_a, dataset_b):
         refuse_pairs(ds, "cyclegan")
         _square(ds, "cyclegan")
@@ -67,30 +62,30 @@ def cycle_setup(cfg: TrainConfig, dataset_a: ImageDataset, check_only: bool = Fa
                          "prepare both at the same --size")
     family = get_family("cyclegan")
     model_cfg = family.make_config(resolution=dataset_a.width, channels_a=dataset_a.channels,
-                                   channels_b=dataset_b.channels, **_sizes(cfg, width="width", blocks="blocks"))
+                                   channels_b=dataset_b.channels, width=cfg.task.width, blocks=cfg.task.blocks)
     return family, model_cfg, CycleGANTask(cfg, dataset_a, dataset_b)
 
 
-def sr_setup(cfg: TrainConfig, dataset: ImageDataset, check_only: bool = False):
+def sr_setup(cfg: TrainSections, dataset: ImageDataset, check_only: bool = False):
     """The esrgan family at --scale, its task, and the fidelity run's weights to start from (--init)."""
     from ..tasks.sr import SRTask
 
     refuse_pairs(dataset, "sr")
-    if cfg.crop > min(dataset.height, dataset.width):
-        raise UsageError(f"--crop {cfg.crop} is larger than dataset {dataset.display_name}'s "
+    if cfg.task.crop > min(dataset.height, dataset.width):
+        raise UsageError(f"--crop {cfg.task.crop} is larger than dataset {dataset.display_name}'s "
                          f"{dataset.width}x{dataset.height} images",
-                         f"pass --crop {min(dataset.height, dataset.width) // cfg.scale * cfg.scale} or less, or "
+                         f"pass --crop {min(dataset.height, dataset.width) // cfg.task.scale * cfg.task.scale} or less, or "
                          "prepare the art at a larger --size")
     family = get_family("esrgan")
-    model_cfg = family.make_config(scale=cfg.scale, channels=dataset.channels,
-                                   **_sizes(cfg, width="width", blocks="blocks"))
-    init = _init_weights(cfg.init, family.name, model_cfg, check_only) if cfg.init else None
+    model_cfg = family.make_config(scale=cfg.task.scale, channels=dataset.channels,
+                                   width=cfg.task.width, blocks=cfg.task.blocks)
+    init = _init_weights(cfg.task.init, family.name, model_cfg, check_only) if cfg.task.init else None
     perceptual = None
-    if cfg.vgg_weights and cfg.task_value("gan_weight") > 0:
+    if cfg.task.vgg_weights and cfg.task.gan_weight > 0:
         from ..models.vgg import HOW_TO_GET, PerceptualLoss
-        if not Path(cfg.vgg_weights).is_file():
-            raise UsageError(f"--vgg-weights {cfg.vgg_weights} does not exist", HOW_TO_GET)
-        perceptual = None if check_only else PerceptualLoss.from_file(cfg.vgg_weights)
+        if not Path(cfg.task.vgg_weights).is_file():
+            raise UsageError(f"--vgg-weights {cfg.task.vgg_weights} does not exist", HOW_TO_GET)
+        perceptual = None if check_only else PerceptualLoss.from_file(cfg.task.vgg_weights)
     return family, model_cfg, SRTask(cfg, dataset, init, perceptual)
 
 

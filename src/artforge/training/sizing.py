@@ -44,11 +44,11 @@ class Size:
 
 
 def _default_size() -> Size:
-    """The dcgan architecture's own --width and TrainConfig's --batch (one source of defaults): the cheapest."""
-    from ..config import DCGAN_DEFAULTS, TrainConfig
+    """The dcgan architecture's own --width and the engine's --batch (one source of defaults): the cheapest."""
+    from ..options.engine import EngineOptions
+    from ..options.families import DCGANOptions
 
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-    return Size(DCGAN_DEFAULTS["width"], defaults["batch"])
+    return Size(DCGANOptions.DEFAULTS["width"], EngineOptions.batch)
 
 
 CANDIDATES = (Size(64, 32), Size(48, 16), _default_size())  # widest first; the last is the default size
@@ -126,7 +126,8 @@ def _img_per_s(trainer, steps: int) -> float:
         trainer.train_step(ctx, monitor, False)
         return time.perf_counter() - start
 
-    interval = trainer.cfg.r1_interval if trainer.cfg.r1_gamma else 0
+    task = trainer.options.task  # the generation task's: sizing is for the families it trains
+    interval = task.r1_interval if task.r1_gamma else 0
     with_r1 = timed_step()  # step 0 has R1; it and the next build the kernels
     timed_step()
     plain = statistics.median(timed_step() for _ in range(steps))
