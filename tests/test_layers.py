@@ -59,6 +59,8 @@ CONFIG_ALLOWED = {
 # command modules above and files this change could not edit belong here; the others are debts to reword.
 FLAG_WORDING_ALLOWED: dict[str, str] = {
     **CONFIG_ALLOWED,
+    "artforge.data.output": "the `prepare` command's output checks (--out, --overwrite), split from data/ingest.py",
+    "artforge.data.pairs": "the `prepare --pairs` command's pairing (--derive, --sides), split from data/ingest.py",
 }
 
 # Imports that close a cycle and can only go once a file this change could not edit changes; each
@@ -287,12 +289,14 @@ def test_lower_layer_errors_do_not_name_cli_flags():
 LAYERS: dict[str, tuple[str, ...]] = {
     # errors, helpers and the torch-free option metadata (the registries' names, the filters' arithmetic,
     # aspect-ratio shapes)
-    "base": ("errors", "_version", "catalog", "draws", "aspect", "extras", "utils", "utils.batching", "utils.device",
-             "utils.events", "utils.files", "utils.images", "utils.synth"),
+    "base": ("errors", "_version", "catalog", "draws", "aspect", "extras", "utils", "utils.bars", "utils.batching",
+             "utils.device", "utils.events", "utils.files", "utils.images", "utils.synth"),
     # data, ops and objectives: pure functions of tensors and files. The augmentations of D (diffaug) and
     # the mood measurement (which the music data and the metrics both use) belong here.
     "pieces": ("data", "data.archive", "data.augment", "data.builtin", "data.derive", "data.drums", "data.imaging",
                "data.loader", "data.pianoroll", "data.rolls", "data.sound", "training.diffaug", "data.mood",
+               # prepare's steps that take plain values (split from data/ingest.py): sources, decoding, splits
+               "data.scan", "data.collect", "data.splits",
                "ops", "ops.degrade", "ops.image_pool", "ops.mood_guide", "ops.spectral", "ops.swd", "ops.tiling",
                "losses", "penalties", "recipes", "sample_filters"),
     "models": ("models", "models.cyclegan", "models.dcgan", "models.esrgan", "models.family", "models.heads",
@@ -319,6 +323,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
                  "commands.evaluate", "commands.prepare", "commands.provenance", "commands.report", "commands.sample",
                  "commands.train",
                  "config", "needs", "training.loop", "training.sizing", "data.ingest", "data.audio_ingest", "data.music_ingest",
+                 "data.output", "data.pairs",
                  "metrics.evaluate", "metrics.translation", "metrics.music_eval", "exporting", "recreating", "reporting",
                  "bench", "bench.toy"),
     "interface": ("cli", "__main__", "__init__"),
@@ -338,7 +343,6 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("explore.mixing", "config"): "the explore command's options (MixConfig, split_layer_spec)",
     ("explore.palette", "config"): "the explore command's options (PaletteConfig)",
     ("explore.project", "config"): "the explore command's options (ProjectConfig)",
-    ("translating", "data.ingest"): "IMAGE_EXTENSIONS: belongs with the image readers (data.imaging)",
     # tasks: the set-ups read the whole TrainConfig and load a translator
     ("training.setups", "config"): "TrainConfig: each task's own options dataclass",
     ("training.setups", "translating"): "load_translator for --init (sr from a trained run): a loader in the runs layer",

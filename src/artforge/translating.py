@@ -213,7 +213,7 @@ class Translated:
 def input_files(inputs: list[str]) -> tuple[list[tuple[Path, str]], list[dict]]:
     """(path, name relative to its input) of every image among files and folders (searched recursively),
     and the inputs that are neither."""
-    from .data.ingest import IMAGE_EXTENSIONS
+    from .data.scan import IMAGE_EXTENSIONS
     files, missing = [], []
     for item in inputs:
         path = Path(item)
