@@ -316,7 +316,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
                   "metrics", "metrics.cache", "metrics.classes", "metrics.classifier", "metrics.compare",
                   "metrics.encoder", "metrics.extractors", "metrics.fid", "metrics.inception",
                   "metrics.inception_score", "metrics.kid", "metrics.mood_judges", "metrics.music", "metrics.novelty",
-                  "metrics.prdc", "metrics.sanity", "metrics.sound", "metrics.sources"),
+                  "metrics.prdc", "metrics.sanity", "metrics.sound", "metrics.sources",
+                  # evaluate's parts that take plain values (split from metrics/evaluate.py)
+                  "metrics.collect", "metrics.image_metrics", "metrics.reference", "metrics.results"),
     # the commands and their options (config.py: every command's options; the redesign splits it into the
     # metadata, in base, and each command's own options module, here)
     "commands": ("commands", "commands.apply", "commands.bench", "commands.explore", "commands.export",
@@ -324,7 +326,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
                  "commands.train",
                  "config", "needs", "training.loop", "training.sizing", "data.ingest", "data.audio_ingest", "data.music_ingest",
                  "data.output", "data.pairs",
-                 "metrics.evaluate", "metrics.translation", "metrics.music_eval", "exporting", "recreating", "reporting",
+                 "metrics.evaluate", "metrics.run_reports", "metrics.translation", "metrics.music_eval", "exporting", "recreating", "reporting",
                  "bench", "bench.toy"),
     "interface": ("cli", "__main__", "__init__"),
 }
