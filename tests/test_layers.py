@@ -297,6 +297,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
                "data.loader", "data.pianoroll", "data.rolls", "data.sound", "training.diffaug", "data.mood",
                # prepare's steps that take plain values (split from data/ingest.py): sources, decoding, splits
                "data.scan", "data.collect", "data.splits",
+               # piano rolls' files, corpora and key (split from data/pianoroll.py)
+               "data.music_files", "data.music_corpora", "data.music_key",
                "ops", "ops.degrade", "ops.image_pool", "ops.mood_guide", "ops.spectral", "ops.swd", "ops.tiling",
                "losses", "penalties", "recipes", "sample_filters"),
     "models": ("models", "models.cyclegan", "models.dcgan", "models.esrgan", "models.family", "models.heads",

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from artforge.data.music_ingest import prepare_music, summary
-from artforge.data.pianoroll import RollSpec, midi_to_rolls
+from artforge.data.music_files import midi_to_rolls
+from artforge.data.pianoroll import RollSpec
 from artforge.data.rolls import read_roll_bytes, roll_bytes
 from artforge.errors import DataError, UsageError
 from artforge.data.mood import MOODS, arousal_of, measure_mood, quadrant

@@ -11,7 +11,7 @@ Sources
       members are read in memory; a score goes through a private temporary file (music21 reads
       paths), never next to the source. music21's pickle cache is neither read nor written for them.
     * ``bach``: the four-part Bach chorales of music21's corpus, tracks soprano/alto/tenor/bass;
-    * ``folk``: the airs of Aird's collection (``pianoroll.folk_tune_scores``), one track "melody".
+    * ``folk``: the airs of Aird's collection (``music_corpora.folk_tune_scores``), one track "melody".
     A built-in keeps only pieces whose bar is ``beats_per_bar`` quarter notes (the loaders'
     ``quarters_per_bar``), so bar lines fall on the roll's: with the default 4, the chorales in 4/4
     (315) and the airs in 4/4, C or 2/2 (a 2/2 bar is four quarters too; 504 of 1,178). 6/8, 3/4 and
@@ -80,8 +80,10 @@ from ..utils.files import atomic_write_text
 from .archive import FORMAT, FORMAT_VERSION, ArchiveWriter, archive_name
 from .imaging import digest
 from .output import PrepareResult, check_output, disk_errors, side_paths, write_rejects
-from .pianoroll import (MIDI_SUFFIXES, SCORE_SUFFIXES, RollSpec, bach_chorale_scores, detect_key,
-                        folk_tune_scores, midi_to_rolls, score_to_rolls, tempo_of)
+from .music_corpora import bach_chorale_scores, folk_tune_scores
+from .music_files import MIDI_SUFFIXES, SCORE_SUFFIXES, midi_to_rolls, score_to_rolls, tempo_of
+from .music_key import detect_key
+from .pianoroll import RollSpec
 from .rolls import roll_bytes
 from .scan import Source, scan_folder, scan_zip
 from .splits import SPLITS, rank, split_counts
