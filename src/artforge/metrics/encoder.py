@@ -6,7 +6,7 @@ dataset gives one: its 256-d bottleneck summarizes what varies across the datase
 
 The encoder never sees the images it is scored against: a seeded hash of each item's name puts it
 in the encoder's part (``EncoderSplit.fraction``, half by default) or in the held-out part, and
-FID/KID with this encoder compare against the held-out part only (metrics/evaluate.py). A network
+FID/KID with this encoder compare against the held-out part only (metrics/reference.py). A network
 fitted to the reference images would measure how well a generator reproduces what the network
 memorised, not the data distribution. The split (seed, fraction) is part of the cache key and of
 every result. The trained encoder is cached per dataset content and split, so every run on a
