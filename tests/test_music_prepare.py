@@ -151,6 +151,20 @@ def test_folder_of_midi_files(music_folder, tmp_path):
         prepare_music(str(music_folder), str(tmp_path / "out" / "songs.zip"))
 
 
+def test_files_are_counted_and_a_cancelled_prepare_writes_nothing(music_folder, tmp_path):
+    from artforge.utils.events import CancelToken, Cancelled
+
+    seen = []
+    prepare_music(str(music_folder), str(tmp_path / "done" / "songs.zip"), events=seen.append)
+    counts = [e.fields for e in seen if e.kind == "progress"]
+    assert counts[-1] == {"done": 6, "total": 6, "what": "files", "stage": "prepare songs"}  # notes.txt is no music
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        prepare_music(str(music_folder), str(tmp_path / "stopped" / "songs.zip"), cancel=token,
+                      events=lambda e: token.cancel())
+    assert not (tmp_path / "stopped").exists()  # stopped while reading, before any output
+
+
 def test_zip_source_no_labels_and_repeated_rolls(music_folder, tmp_path):
     # a piece that repeats its first 4 bars, then plays the first 4 bars of another piece: kept once each
     d_major = [[p + 2 for p in bar] for bar in MAJOR_FAST[:4]]

@@ -99,6 +99,21 @@ def sound_folder(tmp_path):
     return root
 
 
+def test_prepare_audio_counts_files_and_a_cancelled_one_writes_nothing(sound_folder, tmp_path):
+    from artforge.utils.events import CancelToken, Cancelled
+
+    seen = []
+    prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "done" / "ds.zip")),
+                  events=seen.append)
+    counts = [e.fields for e in seen if e.kind == "progress"]
+    assert counts[-1] == {"done": 13, "total": 13, "what": "files", "stage": "prepare sounds"}
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "stopped" / "ds.zip")),
+                      events=lambda e: token.cancel(), cancel=token)
+    assert list((tmp_path / "stopped").iterdir()) == []  # no zip, manifest, rejects or spool
+
+
 def test_prepare_audio_conditions_labels_splits_and_reports(sound_folder, tmp_path):
     before = {p: p.read_bytes() for p in sound_folder.rglob("*") if p.is_file()}
     result = prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "ds.zip")))

@@ -16,21 +16,16 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
 
 from .._version import __version__
 from ..draws import filter_draws
 from ..errors import UsageError
 from ..utils.events import CancelToken, EventSink, Progress
-from .collect import collect, collect_reference
+from .collect import EvaluateOptions, collect, collect_reference
 from .image_metrics import METRICS, EvalContext
 from .reference import held_out_reference, label_distribution, reference_source
 from .results import measured_protocol, metric_name, plain, result_path, settings
 from .run_reports import RUN_REPORTS, run_report
-
-# The command's options: an ``artforge.config.EvaluateConfig``, read by field name; this layer does not
-# import config (the training loop and the CLI build the options and pass them in).
-EvaluateOptions = Any
 
 
 def _nearest_grid(ctx: EvalContext, path: Path) -> Path | None:
@@ -66,7 +61,6 @@ def _generator_source(model, cfg: EvaluateOptions, announce, events: EventSink |
     progress.finish()
     sampler = {"filter": cfg.filter[0], "filter_drop": cfg.filter_drop, "draws": len(draws), "dropped_seeds": dropped}
     return GeneratorSource(model, truncation=cfg.truncation, seeds=kept, sampler=sampler)
-
 
 
 def _classifier(cfg: EvaluateOptions, dataset, device):
@@ -174,7 +168,6 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None, events: EventSink
 
 SUMMARY_KEYS = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "swd", "near_copy_share",
                 "near_copy_share_pixel", "class_coverage", "class_kl", "class_accuracy")
-
 
 
 def summary_lines(report: dict) -> list[str]:

@@ -7,18 +7,14 @@ The metric functions themselves are pure and live beside this module (fid.py, ki
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from ..errors import UsageError
 from ..ops.swd import swd_from_descriptors
-from .collect import Collected
+from .collect import Collected, EvaluateOptions
 from .results import plain
-
-# The command's options: an ``artforge.config.EvaluateConfig``, read by field name; this layer does not
-# import config (the training loop and the CLI build the options and pass them in).
-EvaluateOptions = Any
 
 
 @dataclass(frozen=True)
@@ -40,7 +36,6 @@ class EvalContext:
     classifier: Callable | None = None
     fake_is_generator: bool = False
     extras: dict = field(default_factory=dict)  # side products (the nearest-neighbour grid)
-
 
 
 def _fid(real: Collected, fake: Collected, ctx: EvalContext) -> dict:

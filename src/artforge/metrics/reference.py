@@ -4,15 +4,11 @@ or the one given, or a folder) and, for an encoder fitted to part of a dataset, 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..errors import UsageError
-
-# The command's options: an ``artforge.config.EvaluateConfig``, read by field name; this layer does not
-# import config (the training loop and the CLI build the options and pass them in).
-EvaluateOptions = Any
+from .collect import EvaluateOptions
 
 
 def trained_on(run_dir: Path) -> str:
@@ -53,7 +49,6 @@ def label_distribution(dataset) -> np.ndarray | None:
     if dataset is None or dataset.labels is None:
         return None
     return np.bincount(dataset.labels, minlength=dataset.num_classes).astype(np.float64)
-
 
 
 def held_out_reference(real_source, extractor, cfg: EvaluateOptions, announce):

@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..catalog import EXTRACTORS
-from .collect import PIXEL_SIZE, SWD_PATCHES
-
-# The command's options: an ``artforge.config.EvaluateConfig``, read by field name; this layer does not
-# import config (the training loop and the CLI build the options and pass them in).
-EvaluateOptions = Any
+from .collect import EvaluateOptions, PIXEL_SIZE, SWD_PATCHES
 
 
 def plain(value):
@@ -31,8 +26,8 @@ def plain(value):
     return value
 
 
-
 def result_path(cfg: EvaluateOptions, model) -> Path | None:
+    """Where a result is written: the out option, else RUN/eval/<checkpoint>.json for a run, else nowhere."""
     if cfg.out:
         return Path(cfg.out)
     if model is not None:
@@ -40,7 +35,6 @@ def result_path(cfg: EvaluateOptions, model) -> Path | None:
 
         return RunLayout(model.run_dir).eval_result(model.checkpoint.name)
     return None
-
 
 
 REPORTED_SETTINGS = ("n", "seed", "batch", "truncation", "split", "kid_subsets", "kid_subset_size", "filter",
@@ -106,7 +100,6 @@ def protocol_label(p: dict | None) -> str:
         parts.append(f"truncation {p['truncation']:g}")
     parts += [f"{name} filter F={p.get('filter_drop'):g}" for name in p.get("filter") or []]
     return ", ".join(parts)
-
 
 
 PROTOCOL_KEYS = ("fid", "kid")  # the numbers compared across runs and papers: always named with their protocol

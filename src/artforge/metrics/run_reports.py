@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from .._version import __version__
 from ..errors import UsageError
 from ..modality import MODALITIES
+from .collect import EvaluateOptions
 from .music_eval import music_report_html, music_summary_lines
 from .reference import trained_on
 from .results import result_path
 from .sound import sound_report_html, sound_summary_lines
-
-# The command's options: an ``artforge.config.EvaluateConfig``, read by field name; this layer does not
-# import config (the training loop and the CLI build the options and pass them in).
-EvaluateOptions = Any
 
 
 SOUND_MAX_N = 1000  # sounds scored at most: a SpecGAN's Griffin-Lim takes ~0.05 s a sound on a CPU
@@ -76,7 +73,6 @@ def evaluate_music_run(cfg: EvaluateOptions, model, announce) -> dict:
     scores = evaluate_music(model, dataset, n=n, seed=cfg.seed, mood_steps=cfg.mood_steps, announce=announce)
     results = {k: v for k, v in scores["metrics"]["model"].items() if isinstance(v, (int, float))}
     return write_run_report(cfg, model, {"results": results, **scores}, started)
-
 
 
 @dataclass(frozen=True)
