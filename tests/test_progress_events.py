@@ -127,3 +127,19 @@ def test_translate_counts_every_image_and_a_cancelled_one_keeps_the_finished_one
     assert sorted(p.name for p in (tmp_path / "stopped").glob("*.png")) == ["0.png"]
     first_line = commands.summary("translate", result)[0]
     assert first_line == f"stopped (cancelled): translated: wrote 1 images into {result.out}"
+
+
+def test_training_the_encoder_extractor_counts_its_steps_and_stops_when_cancelled(one_thread):
+    import torch
+
+    from artforge.metrics.encoder import train_encoder
+
+    images = torch.randint(0, 256, (8, 3, 16, 16), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    seen = []
+    train_encoder(images, steps=3, batch=4, events=seen.append)
+    assert _counts(seen)[-1] == {"done": 3, "total": 3, "what": "steps",
+                                 "stage": "training the dataset's feature encoder"}
+    token, seen = CancelToken(), []
+    with pytest.raises(Cancelled):
+        train_encoder(images, steps=3, batch=4, events=_cancel_at_first_count(token, seen), cancel=token)
+    assert [c["done"] for c in _counts(seen)] == [1]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..utils.bars import with_bars
 
-BAR = dict(unit="image")  # the bar translate and upscale have always drawn
+BAR = dict(unit="image")  # the bar translate and upscale have always drawn (tqdm's other defaults)
 
 
 def _inputs(options: dict) -> tuple:

@@ -12,7 +12,8 @@ import json
 from ..utils.bars import with_bars
 from ..utils.events import announcer
 
-BAR = dict(unit="img", mininterval=1.0, leave=False)  # the bars evaluate has always drawn
+# the bars evaluate has always drawn: passes over images (erased when done) and a network's training steps
+BARS = dict(styles={"images": dict(unit="img", leave=False), "steps": dict(unit="step")}, mininterval=1.0)
 
 
 def evaluate(options: dict, events=None, cancel=None) -> dict:
@@ -21,7 +22,7 @@ def evaluate(options: dict, events=None, cancel=None) -> dict:
 
     options.setdefault("progress", False)
     cfg = EvaluateConfig(**options)
-    with with_bars(events, cfg.progress, **BAR) as events:
+    with with_bars(events, cfg.progress, **BARS) as events:
         return _evaluate(cfg, announce=announcer(events), events=events, cancel=cancel)
 
 

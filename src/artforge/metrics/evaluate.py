@@ -63,14 +63,14 @@ def _generator_source(model, cfg: EvaluateOptions, announce, events: EventSink |
     return GeneratorSource(model, truncation=cfg.truncation, seeds=kept, sampler=sampler)
 
 
-def _classifier(cfg: EvaluateOptions, dataset, device):
+def _classifier(cfg: EvaluateOptions, dataset, device, events: EventSink | None, cancel: CancelToken | None):
     """The class-metric classifier for a labeled dataset, and what the report says of it."""
     from .classifier import classifier_for
 
     if dataset is None:
         raise UsageError("the classes metric needs the reference images to be a labeled prepared dataset",
                          "compare with a dataset made by 'artforge prepare' with labels, or drop the classes metric")
-    return classifier_for(dataset, device, cfg.classifier, cfg.progress)
+    return classifier_for(dataset, device, cfg.classifier, cfg.progress, events, cancel)
 
 
 def run_task(run) -> str:
@@ -97,9 +97,9 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None, events: EventSink
     """Score a run's generator (or a folder of images) against real images; see the module docstring.
 
     ``model`` may be a loaded run (``artforge.load``) to score instead of loading ``cfg.run``: the
-    training loop passes its live EMA generator this way. ``events`` and ``cancel``: the passes'
-    "progress" events, and a token that stops them with ``Cancelled`` (images only: translation, sound
-    and music runs are scored without them).
+    training loop passes its live EMA generator this way. ``events`` and ``cancel``: the passes' and a
+    trained extractor's or classifier's "progress" events, and a token that stops them with ``Cancelled``
+    (a translation run's only in training its encoder; sound and music runs are scored without them).
     """
     from ..sampling import load
     from ..tasks.specs import TASKS
@@ -109,7 +109,7 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None, events: EventSink
 
     if model is None and cfg.run is not None and TASKS[run_task(cfg.run)].translates:
         from .translation import evaluate_translation
-        return evaluate_translation(cfg, announce)
+        return evaluate_translation(cfg, announce, events, cancel)
     cfg = dataclasses.replace(cfg, split=cfg.split or "all")
     started = time.time()
     device = pick_device(cfg.device)
@@ -129,9 +129,9 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None, events: EventSink
     extractor = None
     if needs & {"features", "logits"}:
         extractor = make_extractor(cfg.extractor, device=device, dataset=dataset, weights=cfg.inception_weights,
-                                   progress=cfg.progress)
+                                   progress=cfg.progress, events=events, cancel=cancel)
     real_source = held_out_reference(real_source, extractor, cfg, announce)
-    classifier, classifier_info = _classifier(cfg, dataset, device) if "labels" in needs else (None, None)
+    classifier, classifier_info = _classifier(cfg, dataset, device, events, cancel) if "labels" in needs else (None, None)
     real, cached = collect_reference(real_source, needs - {"logits", "labels"}, extractor, cfg, None, events, cancel)
     fake = collect(fake_source, needs, extractor, cfg.batch, cfg.seed, classifier, "generated images", events, cancel)
     ctx = EvalContext(cfg, real_source, fake_source, dataset.label_names if dataset is not None else [],

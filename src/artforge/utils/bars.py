@@ -16,11 +16,12 @@ from .events import Event, EventSink
 
 
 class TerminalBars:
-    """An event sink that draws "progress" events as tqdm bars; ``unit`` None names a bar's unit by its
-    events' ``what`` (" files"); ``style``: tqdm's own keywords (``leave``, ``mininterval``, ...)."""
+    """An event sink that draws "progress" events as tqdm bars. ``style``: tqdm's own keywords for every
+    bar (``mininterval``, ``leave``, ``unit``; the unit is " <what>" unless given); ``styles``: more of them
+    by the kind of count (``what``: "images", "steps"), as each bar was drawn before events drew it."""
 
-    def __init__(self, unit: str | None = None, **style):
-        self.unit, self.style = unit, style
+    def __init__(self, styles: dict[str, dict] | None = None, **style):
+        self.styles, self.style = styles or {}, style
         self.bars: dict[str, object] = {}
 
     def __call__(self, event: Event) -> None:
@@ -37,8 +38,8 @@ class TerminalBars:
     def _open(self, fields: dict):
         from tqdm import tqdm
 
-        unit = self.unit if self.unit is not None else f" {fields['what']}"
-        bar = tqdm(total=fields["total"], desc=fields["stage"], unit=unit, file=sys.stderr, **self.style)
+        style = {"unit": f" {fields['what']}", **self.style, **self.styles.get(fields["what"], {})}
+        bar = tqdm(total=fields["total"], desc=fields["stage"], file=sys.stderr, **style)
         self.bars[fields["stage"]] = bar
         return bar
 
@@ -49,13 +50,14 @@ class TerminalBars:
 
 
 @contextlib.contextmanager
-def with_bars(events: EventSink | None, show: bool, unit: str | None = None, **style) -> Iterator[EventSink | None]:
+def with_bars(events: EventSink | None, show: bool, styles: dict[str, dict] | None = None,
+              **style) -> Iterator[EventSink | None]:
     """``events`` (None: no listener), and before it a ``TerminalBars`` when ``show``; the bars close when
     the block ends."""
     if not show:
         yield events
         return
-    bars = TerminalBars(unit, **style)
+    bars = TerminalBars(styles, **style)
 
     def sink(event: Event) -> None:
         bars(event)
