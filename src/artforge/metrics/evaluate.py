@@ -99,7 +99,8 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None, events: EventSink
     ``model`` may be a loaded run (``artforge.load``) to score instead of loading ``cfg.run``: the
     training loop passes its live EMA generator this way. ``events`` and ``cancel``: the passes' and a
     trained extractor's or classifier's "progress" events, and a token that stops them with ``Cancelled``
-    (a translation run's only in training its encoder; sound and music runs are scored without them).
+    (a translation run's and a sound run's only in training their encoder or classifier; music runs are
+    scored without them).
     """
     from ..sampling import load
     from ..tasks.specs import TASKS
@@ -117,7 +118,7 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None, events: EventSink
         model = load(cfg.run, cfg.checkpoint, cfg.device, announce=announce)
         own = run_report(model.arch)
         if own is not None:  # sounds and music: scored their own way
-            return own.evaluate(cfg, model, announce)
+            return own.evaluate(cfg, model, announce, events, cancel)
     shape = model.image_shape[1:] if model is not None else None  # (height, width)
     real_source, dataset = reference_source(cfg, model.run_dir if model is not None else None, shape)
     if model is not None:
@@ -131,8 +132,10 @@ def evaluate(cfg: EvaluateOptions, announce=print, model=None, events: EventSink
         extractor = make_extractor(cfg.extractor, device=device, dataset=dataset, weights=cfg.inception_weights,
                                    progress=cfg.progress, events=events, cancel=cancel)
     real_source = held_out_reference(real_source, extractor, cfg, announce)
-    classifier, classifier_info = _classifier(cfg, dataset, device, events, cancel) if "labels" in needs else (None, None)
-    real, cached = collect_reference(real_source, needs - {"logits", "labels"}, extractor, cfg, None, events, cancel)
+    classifier, classifier_info = (_classifier(cfg, dataset, device, events, cancel) if "labels" in needs
+                                   else (None, None))
+    real, cached = collect_reference(real_source, needs - {"logits", "labels"}, extractor, cfg,
+                                     events=events, cancel=cancel)
     fake = collect(fake_source, needs, extractor, cfg.batch, cfg.seed, classifier, "generated images", events, cancel)
     ctx = EvalContext(cfg, real_source, fake_source, dataset.label_names if dataset is not None else [],
                       label_distribution(dataset), classifier, fake_is_generator=model is not None)

@@ -20,7 +20,7 @@ from .sound import sound_report_html, sound_summary_lines
 SOUND_MAX_N = 1000  # sounds scored at most: a SpecGAN's Griffin-Lim takes ~0.05 s a sound on a CPU
 
 
-def evaluate_sound_run(cfg: EvaluateOptions, model, announce) -> dict:
+def evaluate_sound_run(cfg: EvaluateOptions, model, announce, events=None, cancel=None) -> dict:
     """A sound run's scores (metrics/sound.py): classifier IS, Fréchet distance, label accuracy, novelty,
     speed, beside the held-out real clips' own."""
     from ..data.archive import open_dataset
@@ -35,7 +35,7 @@ def evaluate_sound_run(cfg: EvaluateOptions, model, announce) -> dict:
     if n < cfg.n:
         announce(f"scoring {n:,} sounds (at most {SOUND_MAX_N:,} for a sound model)")
     started = time.time()
-    scores = evaluate_sounds(model, dataset, n=n, seed=cfg.seed, progress=cfg.progress)
+    scores = evaluate_sounds(model, dataset, n=n, seed=cfg.seed, progress=cfg.progress, events=events, cancel=cancel)
     results = {**{k: v for k, v in scores["generated"].items() if not isinstance(v, dict)},
                **{f"real_{k}": v for k, v in scores["real_held_out"].items() if not isinstance(v, dict)}}
     return write_run_report(cfg, model, {"kind": "sound", "results": results, **scores}, started)
@@ -58,8 +58,9 @@ def write_run_report(cfg: EvaluateOptions, model, scores: dict, started: float) 
 MUSIC_MAX_N = 2000  # pieces scored at most (measuring a piece's key and density is Python, ~1 ms each)
 
 
-def evaluate_music_run(cfg: EvaluateOptions, model, announce) -> dict:
-    """A music run's MuseGAN metrics beside the training data's, and its mood control (music_eval.py)."""
+def evaluate_music_run(cfg: EvaluateOptions, model, announce, events=None, cancel=None) -> dict:
+    """A music run's MuseGAN metrics beside the training data's, and its mood control (music_eval.py); it
+    counts nothing (its pieces are rendered in batches), so ``events`` and ``cancel`` go unused."""
     from ..data.archive import open_dataset
     from .music_eval import check_dataset, evaluate_music
 
@@ -81,7 +82,7 @@ class RunReport:
     A modality's ``report_kind`` names its record; images, without one, take the metrics above."""
     kind: str  # the report's "kind"
     noun: str  # what the terminal's first line calls the run's items
-    evaluate: Callable[..., dict]  # (cfg, model, announce) -> the report, written to the run
+    evaluate: Callable[..., dict]  # (cfg, model, announce, events, cancel) -> the report, written to the run
     lines: Callable[[dict], list[str]]  # its scores, for the terminal
     html: Callable[[dict], str]  # its scores, for the run's report.html
 
