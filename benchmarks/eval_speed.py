@@ -31,7 +31,7 @@ def images(n: int, res: int, seed: int) -> torch.Tensor:
 
 
 def swd_stage(real: torch.Tensor, fake: torch.Tensor, batch: int = 256) -> tuple[dict, float, float]:
-    from artforge.metrics.evaluate import SWD_PATCHES
+    from artforge.metrics.collect import SWD_PATCHES
     from artforge.ops.swd import PatchDescriptors, swd_from_descriptors
 
     start = time.perf_counter()

@@ -100,7 +100,7 @@ def openmoji(n: int, seed: int) -> list[np.ndarray]:
     if not path.exists():
         from artforge.options import PrepareConfig
         from artforge.data.ingest import prepare
-        prepare(PrepareConfig(source="openmoji", size=64, out=str(path)), progress=False)
+        prepare(PrepareConfig(source="openmoji", size=64, out=str(path)))
     from artforge.data.archive import open_dataset
     data = open_dataset(path)
     picks = np.random.default_rng(seed).choice(len(data), min(n, len(data)), replace=False)

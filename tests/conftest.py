@@ -120,4 +120,4 @@ def pairs_dataset(tmp_path_factory):
         ImageDraw.Draw(im).ellipse((x - r // 2, y - r // 2, x + r // 2, y + r // 2), fill=colour)
         im.save(src / f"{i:02d}.png")
     return prepare(PrepareConfig(source=str(src), size=32, derive="gray", out=str(root / "pairs.zip"),
-                                 split=(0.75, 0.25, 0.0)), progress=False).path
+                                 split=(0.75, 0.25, 0.0))).path

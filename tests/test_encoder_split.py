@@ -107,7 +107,7 @@ def test_random_extractor_is_fixed_untrained_and_registered():
 
 
 def test_the_protocol_names_the_held_out_part():
-    from artforge.metrics.evaluate import protocol_label
+    from artforge.metrics.results import protocol_label
 
     p = {"split": "all", "generated": 5000, "extractor": "encoder", "part": "encoder's held-out part"}
     assert protocol_label(p) == "all splits (encoder's held-out part), 5,000 images, encoder"

@@ -328,7 +328,7 @@ def test_fid_and_kid_are_named_with_their_protocol(trained_run, tmp_path, script
 
 
 def test_protocol_labels_and_results_written_before_protocols():
-    from artforge.metrics.evaluate import protocol, protocol_label, report_protocol
+    from artforge.metrics.results import protocol, protocol_label, report_protocol
 
     assert protocol_label(protocol(EvaluateConfig(run="r"))) == "all splits, 10,000 images, inception"
     trained = EvaluateConfig(run="r", split="train", n=5000, truncation=0.7, filter="jacobian")

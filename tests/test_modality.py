@@ -105,7 +105,8 @@ def test_sampling_results_say_their_own_lines():
 
 
 def test_a_runs_evaluation_and_players_follow_its_modality():
-    from artforge.metrics.evaluate import report_lines, run_report
+    from artforge.metrics.evaluate import report_lines
+    from artforge.metrics.run_reports import run_report
     from artforge.models.registry import FAMILIES
 
     kinds = {arch: (run_report(arch).kind if run_report(arch) else None) for arch in ("dcgan", "style", "wavegan",
@@ -125,13 +126,13 @@ def test_a_sound_or_music_run_is_scored_against_what_it_learned_from(monkeypatch
     from pathlib import Path
 
     from artforge.data import archive
-    from artforge.metrics import evaluate, music_eval
+    from artforge.metrics import music_eval, run_reports
 
     images = SimpleNamespace(modality="image", path="d.zip")
     monkeypatch.setattr(archive, "open_dataset", lambda path: images)
     sound_run = SimpleNamespace(arch="wavegan", run_dir=Path("runs/00001-drums"))
     cfg = SimpleNamespace(real="d.zip")
-    assert refusal(lambda: evaluate._evaluate_sound_run(cfg, sound_run, print)) == (
+    assert refusal(lambda: run_reports.evaluate_sound_run(cfg, sound_run, print)) == (
         "d.zip holds images; 00001-drums makes sounds",
         "compare with the sound dataset it was trained on (or leave the real option out)")
     assert refusal(lambda: music_eval.check_dataset(images, "pianoroll", "00002-bach")) == (

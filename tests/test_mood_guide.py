@@ -40,7 +40,7 @@ def test_straight_through_is_the_binary_roll_forward_and_the_soft_one_backward()
 
 
 def test_key_correlations_match_numpy_pearson():
-    from artforge.data.pianoroll import KK_MAJOR, KK_MINOR
+    from artforge.data.music_key import KK_MAJOR, KK_MINOR
 
     hist = torch.rand(3, 12, generator=torch.Generator().manual_seed(0))
     r = key_correlations(hist)

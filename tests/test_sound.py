@@ -99,9 +99,24 @@ def sound_folder(tmp_path):
     return root
 
 
+def test_prepare_audio_counts_files_and_a_cancelled_one_writes_nothing(sound_folder, tmp_path):
+    from artforge.utils.events import CancelToken, Cancelled
+
+    seen = []
+    prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "done" / "ds.zip")),
+                  events=seen.append)
+    counts = [e.fields for e in seen if e.kind == "progress"]
+    assert counts[-1] == {"done": 13, "total": 13, "what": "files", "stage": "prepare sounds"}
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "stopped" / "ds.zip")),
+                      events=lambda e: token.cancel(), cancel=token)
+    assert list((tmp_path / "stopped").iterdir()) == []  # no zip, manifest, rejects or spool
+
+
 def test_prepare_audio_conditions_labels_splits_and_reports(sound_folder, tmp_path):
     before = {p: p.read_bytes() for p in sound_folder.rglob("*") if p.is_file()}
-    result = prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "ds.zip")), progress=False)
+    result = prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "ds.zip")))
     assert result.count == 10 and result.manifest["label_names"] == ["kick", "snare"]
     reasons = {r["file"]: r["reason"] for r in result.rejects}
     assert "not a readable audio file" in reasons["snare/broken.wav"] and "silent" in reasons["snare/quiet.wav"]
@@ -123,7 +138,7 @@ def test_prepare_audio_refuses_a_folder_without_sounds_and_names_the_fix(tmp_pat
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "a.png").write_bytes(b"x")
     with pytest.raises(DataError, match="holds no sounds"):
-        prepare_audio(AudioPrepareConfig(source=str(tmp_path / "empty"), out=str(tmp_path / "x.zip")), progress=False)
+        prepare_audio(AudioPrepareConfig(source=str(tmp_path / "empty"), out=str(tmp_path / "x.zip")))
 
 
 def test_prepare_audio_cli_one_line_error(tmp_path, capsys):
@@ -188,8 +203,7 @@ TINY = dict(batch=4, width=2, z_dim=8, tick=2, eval_images=16, progress=False, c
 
 @pytest.fixture
 def sound_dataset(sound_folder, tmp_path):
-    return prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "sounds.zip")),
-                         progress=False).path
+    return prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "sounds.zip"))).path
 
 
 @pytest.mark.parametrize("arch", ["wavegan", "specgan"])
@@ -269,7 +283,7 @@ def test_evaluate_scores_a_sound_run_beside_real_clips(sound_folder, tmp_path, m
     from artforge.metrics import sound as sound_metrics
 
     sound_dataset = prepare_audio(AudioPrepareConfig(source=str(sound_folder), out=str(tmp_path / "s.zip"),
-                                                     split=(0.6, 0.2, 0.2)), progress=False).path
+                                                     split=(0.6, 0.2, 0.2))).path
 
     monkeypatch.setattr(sound_metrics, "CLASSIFIER_STEPS", 30)
     monkeypatch.setenv("ARTFORGE_CACHE", str(tmp_path / "cache"))

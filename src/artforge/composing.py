@@ -168,7 +168,8 @@ def render_wav(midi_path: Path, wav_path: Path) -> str:
 
 def compose_to_folder(cfg, model, out: Path, settings: dict, replace_previous) -> dict:
     """The ``artforge sample`` command for a music model: seedNNNN.mid/.wav/.png/.json and index.html."""
-    from .data.pianoroll import render_roll_png, roll_notes, roll_to_midi
+    from .data.music_files import roll_to_midi
+    from .data.pianoroll import render_roll_png, roll_notes
     from .listening import PAGE, player_page
     from .data.mood import measure_mood, quadrant
 

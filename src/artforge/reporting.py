@@ -94,7 +94,7 @@ def _metric_rows(events: list[dict]) -> list[dict]:
 
 def _training_protocol(events: list[dict], options: dict) -> str | None:
     """The protocol of the FID/KID that --eval-every logged: the events' own, else the run's options."""
-    from .metrics.evaluate import protocol_label
+    from .metrics.results import protocol_label
 
     logged = [e["protocol"] for e in events if e["event"] == "eval" and isinstance(e.get("protocol"), dict)]
     if logged:
@@ -108,7 +108,8 @@ def _training_protocol(events: list[dict], options: dict) -> str | None:
 
 
 def _evaluation_section(run_dir: Path) -> str:
-    from .metrics.evaluate import RUN_REPORTS, metric_name
+    from .metrics.results import metric_name
+    from .metrics.run_reports import RUN_REPORTS
 
     report = _latest_evaluation(run_dir)
     if report is None:

@@ -29,6 +29,7 @@ from .tasks.specs import TASKS, TaskSpec, Tiling, task_spec
 from .training import checkpoint as ckpt
 from .training.rundir import resolve_run, read_run_options
 from .utils.device import pick_device
+from .utils.events import CancelToken, EventSink, Progress
 
 @dataclass
 class Translator:
@@ -208,12 +209,13 @@ class Translated:
     written: list[Path]
     skipped: list[dict]  # {"file", "reason"}
     out: Path | None = None  # the folder written to
+    status: str = "finished"  # or "interrupted": cancelled between images; ``written`` holds the finished ones
 
 
 def input_files(inputs: list[str]) -> tuple[list[tuple[Path, str]], list[dict]]:
     """(path, name relative to its input) of every image among files and folders (searched recursively),
     and the inputs that are neither."""
-    from .data.ingest import IMAGE_EXTENSIONS
+    from .data.scan import IMAGE_EXTENSIONS
     files, missing = [], []
     for item in inputs:
         path = Path(item)
@@ -234,10 +236,12 @@ def output_name(rel: str, suffix: str = "") -> str:
 
 def translate_files(translator: Translator, inputs: list[str], out: Path, *, kind: str, variations: int = 0,
                     seed: int = 0, tile: int | None = None, watermark: bool = True, settings: dict | None = None,
-                    progress: bool = False) -> Translated:
+                    events: EventSink | None = None, cancel: CancelToken | None = None) -> Translated:
     """Every image among ``inputs`` through ``translator`` into ``out`` (the inputs' folder structure kept);
-    ``variations`` > 0: that many seeded pix2pix variations of each, named -v01, -v02, ..."""
-    from . import provenance
+    ``variations`` > 0: that many seeded pix2pix variations of each, named -v01, -v02, ...
+
+    ``events`` receives a "progress" event per input (and how a big image's tiles go); cancelling stops
+    between inputs with the status "interrupted" (each image is written whole, or not at all)."""
     from .data.imaging import Reject, decode_native
 
     files, skipped = input_files(inputs)
@@ -245,34 +249,47 @@ def translate_files(translator: Translator, inputs: list[str], out: Path, *, kin
         raise UsageError("no images among the inputs", "pass image files or folders holding PNG, JPEG, WebP, ...")
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    bar = _bar(len(files), kind) if progress else None
+    progress = Progress(events, len(files), "images", kind, cancel)
     for path, rel in files:
+        if progress.cancelled:
+            break
         try:
             data = path.read_bytes()
             image = decode_native(data, gray=translator.channels == 1)
         except (OSError, Reject) as exc:
             skipped.append({"file": str(path), "reason": exc.args[0] if isinstance(exc, Reject) else str(exc)})
-            if bar is not None:
-                bar.update(1)
-            continue
-        source = {"file": str(path.resolve()), "sha256": hashlib.sha256(data).hexdigest(),
-                  "size": [image.shape[1], image.shape[0]]}
-        draws = [(None, "")] if variations == 0 else [(seed + i, f"-v{i + 1:02d}") for i in range(variations)]
-        for draw, suffix in draws:
-            result = translator.apply(image, tile=tile, seed=draw, progress=_tiles(bar, image, translator))
-            record = provenance.describe(translator, kind, seed=draw, settings={
-                **translator.settings, **(settings or {}), "task": translator.task, "source": source,
-                "tile": tile or translator._layout().tile})
-            target = out / output_name(rel, suffix)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            written.append(provenance.save_image(target, result, record, watermark=watermark))
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+        else:
+            source = {"file": str(path.resolve()), "sha256": hashlib.sha256(data).hexdigest(),
+                      "size": [image.shape[1], image.shape[0]]}
+            written += _translate_one(translator, image, source, out, rel, kind=kind, variations=variations,
+                                      seed=seed, tile=tile, watermark=watermark, settings=settings, progress=progress)
+        progress.advance()
+    stopped = progress.done < len(files)  # cancelled before the last input
+    if not stopped:
+        progress.finish()
     if skipped:
         _write_skipped(out, skipped)
-    return Translated(written, skipped, out)
+    return Translated(written, skipped, out, "interrupted" if stopped else "finished")
+
+
+def _translate_one(translator: Translator, image: np.ndarray, source: dict, out: Path, rel: str, *, kind: str,
+                   variations: int, seed: int, tile: int | None, watermark: bool, settings: dict | None,
+                   progress: Progress) -> list[Path]:
+    """One decoded input through ``translator`` (once, or as seeded variations) into ``out`` as PNGs named
+    after ``rel``, with their provenance."""
+    from . import provenance
+
+    written = []
+    draws = [(None, "")] if variations == 0 else [(seed + i, f"-v{i + 1:02d}") for i in range(variations)]
+    for draw, suffix in draws:
+        result = translator.apply(image, tile=tile, seed=draw, progress=_tiles(progress, image))
+        record = provenance.describe(translator, kind, seed=draw, settings={
+            **translator.settings, **(settings or {}), "task": translator.task, "source": source,
+            "tile": tile or translator._layout().tile})
+        path = out / output_name(rel, suffix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written.append(provenance.save_image(path, result, record, watermark=watermark))
+    return written
 
 
 def _write_skipped(out: Path, skipped: list[dict]) -> None:
@@ -287,27 +304,20 @@ def _write_skipped(out: Path, skipped: list[dict]) -> None:
     atomic_write_text(out / "skipped.csv", buffer.getvalue())
 
 
-def _bar(total: int, kind: str):
-    from tqdm import tqdm
-    return tqdm(total=total, desc=kind, unit="image")
-
-
-def _tiles(bar, image: np.ndarray, translator: Translator):
-    """A tile progress callback on the bar's postfix, for images of more than one tile."""
-    if bar is None:
-        return None
+def _tiles(progress: Progress, image: np.ndarray):
+    """A tile callback for ``ops.tiling.tiled``: how an image of more than one tile goes, as the progress's detail."""
     started = time.monotonic()
 
     def report(done: int, total: int) -> None:
         if total > 1:
-            bar.set_postfix_str(f"tile {done}/{total} of {image.shape[1]}x{image.shape[0]}, "
-                                f"{time.monotonic() - started:.0f}s")
+            progress.note(f"tile {done}/{total} of {image.shape[1]}x{image.shape[0]}, "
+                          f"{time.monotonic() - started:.0f}s")
     return report
 
 
 # ----------------------------------------------------------------------------- commands
 
-def translate(cfg, announce=print) -> Translated:
+def translate(cfg, announce=print, events: EventSink | None = None, cancel: CancelToken | None = None) -> Translated:
     """``artforge translate RUN INPUT... --out DIR`` (a ``config.TranslateConfig``)."""
     translator = load_translator(cfg.run, cfg.checkpoint, cfg.device, reverse=cfg.reverse, announce=announce)
     if cfg.variations and not translator.spec.variations:
@@ -317,14 +327,14 @@ def translate(cfg, announce=print) -> Translated:
         raise UsageError(f"--variations needs G's dropout; {translator.run_dir} was trained with --dropout 0",
                          "leave it out")
     return translate_files(translator, list(cfg.inputs), Path(cfg.out), kind="translate", variations=cfg.variations,
-                           seed=cfg.seed, tile=cfg.tile, watermark=cfg.watermark, progress=cfg.progress)
+                           seed=cfg.seed, tile=cfg.tile, watermark=cfg.watermark, events=events, cancel=cancel)
 
 
-def upscale(cfg, announce=print) -> Translated:
+def upscale(cfg, announce=print, events: EventSink | None = None, cancel: CancelToken | None = None) -> Translated:
     """``artforge upscale RUN IMAGE... --out DIR`` (a ``config.UpscaleConfig``)."""
     translator = load_translator(cfg.run, cfg.checkpoint, cfg.device, strength=cfg.strength, announce=announce)
     if translator.spec.offers != "upscale":
         raise UsageError(f"{translator.run_dir} is a {translator.task} run, not an upscaler",
                          f"use 'artforge {translator.spec.offers} {translator.run_dir} ...', or an sr run")
     return translate_files(translator, list(cfg.inputs), Path(cfg.out), kind="upscale", tile=cfg.tile,
-                           watermark=cfg.watermark, progress=cfg.progress, settings={"scale": translator.scale})
+                           watermark=cfg.watermark, settings={"scale": translator.scale}, events=events, cancel=cancel)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from ..utils.events import CancelToken, Event, EventSink, ignore
+from ..utils.events import CancelToken, Cancelled, Event, EventSink, ignore
 
-__all__ = ["COMMANDS", "Command", "run", "summary", "CancelToken", "Event", "EventSink"]
+__all__ = ["COMMANDS", "Command", "run", "summary", "CancelToken", "Cancelled", "Event", "EventSink"]
 
 
 @dataclass(frozen=True)

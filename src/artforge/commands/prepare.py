@@ -1,15 +1,23 @@
-"""``prepare``: a folder, zip or built-in set of images, sounds or music -> a training dataset."""
+"""``prepare``: a folder, zip or built-in set of images, sounds or music -> a training dataset.
+
+Events: a "progress" event per file (or built-in piece), at most twice a second, and a last one;
+the ``progress`` option draws them as a bar on stderr. Cancelling stops between files and raises
+``Cancelled`` (``utils.events``), leaving no dataset, manifest or rejects file behind.
+"""
 
 from __future__ import annotations
 
 from ..options import AudioPrepareConfig, MusicPrepareConfig, PrepareConfig, to_dict
+from ..utils.bars import with_bars
+
+BAR = dict(mininterval=0.5, dynamic_ncols=True)  # the bar prepare has always drawn: " files" per second
 
 
 def prepare(options: dict, events=None, cancel=None):
     from ..data.ingest import prepare as _prepare
 
-    progress = options.pop("progress", True)
-    return _prepare(PrepareConfig(**options), progress=progress)
+    with with_bars(events, options.pop("progress", True), **BAR) as events:
+        return _prepare(PrepareConfig(**options), events=events, cancel=cancel)
 
 
 def prepare_summary(result, options: dict | None = None) -> list[str]:
@@ -36,8 +44,8 @@ def prepare_summary(result, options: dict | None = None) -> list[str]:
 def prepare_audio(options: dict, events=None, cancel=None):
     from ..data.audio_ingest import prepare_audio as _prepare
 
-    progress = options.pop("progress", True)
-    return _prepare(AudioPrepareConfig(**options), progress=progress)
+    with with_bars(events, options.pop("progress", True), **BAR) as events:
+        return _prepare(AudioPrepareConfig(**options), events=events, cancel=cancel)
 
 
 def prepare_audio_summary(result, options: dict | None = None) -> list[str]:
@@ -49,9 +57,11 @@ def prepare_audio_summary(result, options: dict | None = None) -> list[str]:
 def prepare_music(options: dict, events=None, cancel=None):
     from ..data.music_ingest import prepare_music as _prepare
 
-    progress = options.pop("progress", True)
+    show = options.pop("progress", True)
     cfg = MusicPrepareConfig(**options)
-    return _prepare(cfg.source, progress=progress, **{k: v for k, v in to_dict(cfg).items() if k != "source"})
+    with with_bars(events, show, **BAR) as events:
+        return _prepare(cfg.source, events=events, cancel=cancel,
+                        **{k: v for k, v in to_dict(cfg).items() if k != "source"})
 
 
 def prepare_music_summary(result, options: dict | None = None) -> list[str]:

@@ -27,11 +27,16 @@ from typing import Iterator
 from .._version import __version__
 from ..options import AudioPrepareConfig, to_dict
 from ..errors import DataError
+from ..utils.events import CancelToken, EventSink, Progress
 from ..utils.files import atomic_write_text
-from . import ingest
 from .archive import FORMAT, FORMAT_VERSION, archive_name
+from .collect import INLINE_MAX, Collector, collect_all, worker_count
 from .imaging import Outcome, digest
+from .ingest import label_folder_rejects
+from .output import PrepareResult, check_output, disk_errors, side_paths, spool_file, write_archive, write_rejects
+from .scan import Item, Source, scan_folder, scan_zip
 from .sound import AUDIO_EXTENSIONS, AudioOptions, AudioReject, condition, decode, to_pcm16, wav_bytes
+from .splits import SPLITS, assign_labels, assign_splits, take_subset
 
 AUDIO_BUILTINS = ("drums",)
 
@@ -87,7 +92,7 @@ def _pool_run(task: tuple) -> Outcome:
 
 @contextlib.contextmanager
 def _outcomes(tasks: list[tuple], opts: AudioOptions, workers: int) -> Iterator[Iterator[Outcome]]:
-    if workers > 1 and len(tasks) > ingest.INLINE_MAX:
+    if workers > 1 and len(tasks) > INLINE_MAX:
         chunksize = max(1, min(16, len(tasks) // (workers * 8)))
         with multiprocessing.get_context().Pool(workers, _pool_init, (opts,)) as pool:
             yield pool.imap(_pool_run, tasks, chunksize)
@@ -100,24 +105,24 @@ def _outcomes(tasks: list[tuple], opts: AudioOptions, workers: int) -> Iterator[
 
 
 @contextlib.contextmanager
-def _source(cfg: AudioPrepareConfig) -> Iterator[ingest._Source]:
+def _source(cfg: AudioPrepareConfig) -> Iterator[Source]:
     """What SRC is: a folder or zip of sounds, or a built-in (rendered into a temporary folder first)."""
     path = Path(cfg.source).expanduser()
     if path.is_dir():
-        yield ingest._scan_folder(path.resolve(), AUDIO_EXTENSIONS)
+        yield scan_folder(path.resolve(), AUDIO_EXTENSIONS)
     elif path.is_file():
         if not zipfile.is_zipfile(path):
             kind = "a single sound" if path.suffix.lower() in AUDIO_EXTENSIONS else "not a folder or a .zip"
             raise DataError(f"source {path} is {kind}", "put your sounds in a folder and pass the folder")
-        yield ingest._scan_zip(path.resolve(), AUDIO_EXTENSIONS)
+        yield scan_zip(path.resolve(), AUDIO_EXTENSIONS)
     elif cfg.source == "drums":
         from .drums import render_drums
 
         with tempfile.TemporaryDirectory(prefix="artforge-drums-") as tmp:
             credits = render_drums(Path(tmp))
-            source = ingest._scan_folder(Path(tmp), AUDIO_EXTENSIONS)
+            source = scan_folder(Path(tmp), AUDIO_EXTENSIONS)
             source.kind, source.name, source.origin, source.credits = "builtin", "drums", "drums", credits
-            source.items = [ingest._Item("drums/" + item.name, item.folder, item.task) for item in source.items]
+            source.items = [Item("drums/" + item.name, item.folder, item.task) for item in source.items]
             yield source
     else:
         close = difflib.get_close_matches(cfg.source, AUDIO_BUILTINS, n=1)
@@ -126,17 +131,17 @@ def _source(cfg: AudioPrepareConfig) -> Iterator[ingest._Source]:
         raise DataError(f"source {cfg.source} does not exist", hint)
 
 
-def _output_path(cfg: AudioPrepareConfig, source: ingest._Source) -> Path:
+def _output_path(cfg: AudioPrepareConfig, source: Source) -> Path:
     if cfg.out is None:
         return Path("datasets") / f"{source.name}-{cfg.sample_rate // 1000}k.zip"
     out = Path(cfg.out).expanduser()
     return out if out.suffix.lower() == ".zip" else out.with_name(out.name + ".zip")
 
 
-def _manifest(cfg: AudioPrepareConfig, source: ingest._Source, out: Path, kept: list, label_names: list[str],
+def _manifest(cfg: AudioPrepareConfig, source: Source, out: Path, kept: list, label_names: list[str],
               duplicates: list[dict], rejects: list[dict]) -> dict:
     label_counts = Counter(k.label for k in kept)
-    members: dict[str, list[str]] = {s: [] for s in ingest.SPLITS}
+    members: dict[str, list[str]] = {s: [] for s in SPLITS}
     for index, k in enumerate(kept):
         members[k.split].append(archive_name(index, "wav"))
     return {
@@ -147,57 +152,54 @@ def _manifest(cfg: AudioPrepareConfig, source: ingest._Source, out: Path, kept: 
         "sample_rate": cfg.sample_rate, "length": cfg.length, "seconds": cfg.length / cfg.sample_rate,
         # the shape every dataset has: one row of `length` samples, one channel
         "resolution": cfg.length, "height": 1, "width": cfg.length, "channels": 1,
-        "count": len(kept), "split_counts": {s: len(members[s]) for s in ingest.SPLITS}, "split": members,
+        "count": len(kept), "split_counts": {s: len(members[s]) for s in SPLITS}, "split": members,
         "label_names": label_names, "label_counts": {name: label_counts[i] for i, name in enumerate(label_names)},
         "ignored": sum(source.ignored.values()), "ignored_extensions": dict(sorted(source.ignored.items())),
         "rejects": rejects, "duplicates": duplicates, **source.credits,
     }
 
 
-def prepare_audio(cfg: AudioPrepareConfig, *, progress: bool = True, limit: int | None = None) -> ingest.PrepareResult:
-    """Build the sound dataset described by ``cfg``; DataError or UsageError with a fix."""
-    from tqdm import tqdm
-
+def prepare_audio(cfg: AudioPrepareConfig, *, events: EventSink | None = None, cancel: CancelToken | None = None,
+                  limit: int | None = None) -> PrepareResult:
+    """Build the sound dataset described by ``cfg``; DataError or UsageError with a fix, ``Cancelled`` when
+    ``cancel`` is cancelled before the files are all read (nothing is written then)."""
     started = time.monotonic()
     opts = AudioOptions(sample_rate=cfg.sample_rate, length=cfg.length, min_seconds=cfg.min_ms / 1000)
     with _source(cfg) as source:
         out = _output_path(cfg, source)
-        manifest_path, rejects_path = ingest._side_paths(out)
-        ingest._check_output(out, cfg, source)
+        manifest_path, rejects_path = side_paths(out)
+        check_output(out, cfg, source)
         if not source.items and not source.rejects:
             ignored = sum(source.ignored.values())
             raise DataError(f"source {source.origin} holds no sounds" + (f" ({ignored:,} other files ignored)"
                                                                           if ignored else ""),
                             "add WAV, FLAC, OGG or AIFF files, or point at the folder that has them")
-        items = ingest._label_folder_rejects(cfg, source, source.items[:limit] if limit else source.items)
-        with ingest._spool_file(out) as spool:
-            collector = ingest._Collector(spool, "identical file", "same samples after conditioning")
-            with ingest._disk_errors(out), _outcomes([i.task for i in items], opts, ingest._worker_count(cfg)) as outs, \
-                    tqdm(total=len(items), desc=f"prepare {source.name}", unit=" files", disable=not progress,
-                         mininterval=0.5, dynamic_ncols=True) as bar:
-                for item, outcome in zip(items, outs):
-                    collector.add(item, outcome)
-                    bar.update()
+        items = label_folder_rejects(cfg, source, source.items[:limit] if limit else source.items)
+        with spool_file(out) as spool:
+            collector = Collector(spool, "identical file", "same samples after conditioning")
+            progress = Progress(events, len(items), "files", f"prepare {source.name}", cancel)
+            with disk_errors(out), _outcomes([i.task for i in items], opts, worker_count(cfg.workers)) as outs:
+                collect_all(collector, items, outs, progress)
             rejects = sorted(source.rejects + collector.rejects, key=lambda r: r["file"])
             if not collector.kept:
-                with ingest._disk_errors(out):
-                    ingest._write_rejects(rejects_path, rejects, collector.duplicates)
+                with disk_errors(out):
+                    write_rejects(rejects_path, rejects, collector.duplicates)
                 raise DataError(f"no usable sound in {source.origin}: all {len(rejects):,} audio files were rejected",
                                 f"see the reasons in {rejects_path}")
-            label_names = ingest._assign_labels(cfg.labels, collector.kept)
-            kept = ingest._take_subset(collector.kept, cfg.subset, cfg.seed)
-            ingest._assign_splits(kept, cfg.split, cfg.seed)
+            label_names = assign_labels(cfg.labels, collector.kept)
+            kept = take_subset(collector.kept, cfg.subset, cfg.seed)
+            assign_splits(kept, cfg.split, cfg.seed)
             manifest = _manifest(cfg, source, out, kept, label_names, collector.duplicates, rejects)
-            with ingest._disk_errors(out):
-                ingest._write_archive(out, spool, kept, manifest, kind="wav")
+            with disk_errors(out):
+                write_archive(out, spool, kept, manifest, kind="wav")
                 atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-                ingest._write_rejects(rejects_path, rejects, collector.duplicates)
-    return ingest.PrepareResult(path=out, manifest=manifest, count=len(kept), rejects=rejects,
-                                duplicates=collector.duplicates, manifest_path=manifest_path,
-                                rejects_path=rejects_path, seconds=time.monotonic() - started)
+                write_rejects(rejects_path, rejects, collector.duplicates)
+    return PrepareResult(path=out, manifest=manifest, count=len(kept), rejects=rejects,
+                         duplicates=collector.duplicates, manifest_path=manifest_path,
+                         rejects_path=rejects_path, seconds=time.monotonic() - started)
 
 
-def summary(result: ingest.PrepareResult) -> str:
+def summary(result: PrepareResult) -> str:
     """A few lines for the terminal."""
     m = result.manifest
     counts = m["split_counts"]

@@ -2,7 +2,7 @@
 
 Valence (pleasant vs unpleasant) follows mode, the strongest cue to happy vs sad in Western music:
 ``tanh((r_major - r_minor) / mode_scale)``, where ``r_major`` and ``r_minor`` are the correlations
-of the best major and the best minor key (Krumhansl-Kessler, ``pianoroll.key_scores``). A clear
+of the best major and the best minor key (Krumhansl-Kessler, ``music_key.key_scores``). A clear
 major piece scores about +0.1 to +0.3 on the difference (relative keys share their notes, so the
 difference is small), hence ``mode_scale = 0.1``: difference 0.1 -> valence 0.76.
 Optionally (``consonance_weight`` > 0 in the reference) the share of consonant simultaneous
@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .pianoroll import RollSpec, key_scores, roll_notes
+from .music_key import key_scores
+from .pianoroll import RollSpec, roll_notes
 
 MOODS = ("joyful", "tender", "sombre", "tense")
 MOOD_SIGNS = {"joyful": (1, 1), "tender": (1, -1), "sombre": (-1, -1), "tense": (-1, 1)}  # (valence, arousal)

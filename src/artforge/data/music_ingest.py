@@ -11,7 +11,7 @@ Sources
       members are read in memory; a score goes through a private temporary file (music21 reads
       paths), never next to the source. music21's pickle cache is neither read nor written for them.
     * ``bach``: the four-part Bach chorales of music21's corpus, tracks soprano/alto/tenor/bass;
-    * ``folk``: the airs of Aird's collection (``pianoroll.folk_tune_scores``), one track "melody".
+    * ``folk``: the airs of Aird's collection (``music_corpora.folk_tune_scores``), one track "melody".
     A built-in keeps only pieces whose bar is ``beats_per_bar`` quarter notes (the loaders'
     ``quarters_per_bar``), so bar lines fall on the roll's: with the default 4, the chorales in 4/4
     (315) and the airs in 4/4, C or 2/2 (a 2/2 bar is four quarters too; 504 of 1,178). 6/8, 3/4 and
@@ -58,7 +58,6 @@ import dataclasses
 import difflib
 import io
 import json
-import sys
 import tempfile
 import time
 import warnings
@@ -76,13 +75,18 @@ import numpy as np
 from .._version import __version__
 from ..errors import DataError, UsageError
 from .mood import MOODS, arousal_of, measure_mood, mood_labels
+from ..utils.events import CancelToken, EventSink, Progress
 from ..utils.files import atomic_write_text
-from . import ingest
 from .archive import FORMAT, FORMAT_VERSION, ArchiveWriter, archive_name
 from .imaging import digest
-from .pianoroll import (MIDI_SUFFIXES, SCORE_SUFFIXES, RollSpec, bach_chorale_scores, detect_key,
-                        folk_tune_scores, midi_to_rolls, score_to_rolls, tempo_of)
+from .output import PrepareResult, check_output, disk_errors, side_paths, write_rejects
+from .music_corpora import bach_chorale_scores, folk_tune_scores
+from .music_files import MIDI_SUFFIXES, SCORE_SUFFIXES, midi_to_rolls, score_to_rolls, tempo_of
+from .music_key import detect_key
+from .pianoroll import RollSpec
 from .rolls import roll_bytes
+from .scan import Source, scan_folder, scan_zip
+from .splits import SPLITS, rank, split_counts
 
 MUSIC_EXTENSIONS = frozenset(MIDI_SUFFIXES + SCORE_SUFFIXES)
 SATB = ("soprano", "alto", "tenor", "bass")
@@ -170,25 +174,25 @@ def _check_options(labels: str, split: tuple, tracks: tuple[str, ...] | None) ->
         raise UsageError(f"bad track names {tracks!r}", "give one non-empty name per track, or none for the default")
 
 
-def _open_source(source: str) -> ingest._Source:
+def _open_source(source: str) -> Source:
     """A folder or zip of music files, or a built-in; DataError with a fix for anything else."""
     path = Path(source).expanduser()
     if path.is_dir():
-        return ingest._scan_folder(path.resolve(), MUSIC_EXTENSIONS)
+        return scan_folder(path.resolve(), MUSIC_EXTENSIONS)
     if path.is_file():
         if zipfile.is_zipfile(path):
-            return ingest._scan_zip(path.resolve(), MUSIC_EXTENSIONS)
+            return scan_zip(path.resolve(), MUSIC_EXTENSIONS)
         kind = "a single music file" if path.suffix.lower() in MUSIC_EXTENSIONS else "not a folder or a .zip"
         raise DataError(f"source {path} is {kind}", "put your MIDI or score files in a folder and pass the folder")
     if source in BUILTIN_TRACKS:
-        return ingest._Source("builtin", source, source, [], credits=dict(CREDITS[source]))
+        return Source("builtin", source, source, [], credits=dict(CREDITS[source]))
     close = difflib.get_close_matches(source, MUSIC_BUILTINS, n=1)
     hint = f"did you mean the built-in '{close[0]}'?" if close else \
         f"pass an existing folder or .zip of MIDI or score files, or a built-in: {', '.join(MUSIC_BUILTINS)}"
     raise DataError(f"source {source} does not exist", hint)
 
 
-def _output_path(out: str | None, source: ingest._Source, bars: int) -> Path:
+def _output_path(out: str | None, source: Source, bars: int) -> Path:
     if out is None:
         return Path("datasets") / f"{source.name}-{bars}bars.zip"
     path = Path(out).expanduser()
@@ -264,17 +268,11 @@ def _read_scores(name: str, data: bytes, suffix: str, grid: RollSpec, tracks: tu
     return pieces
 
 
-def _progress(total: int | None, desc: str, unit: str, progress: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not progress, mininterval=0.5,
-                dynamic_ncols=True)
-
-
-def _read_files(source: ingest._Source, grid: RollSpec, tracks: tuple[str, ...] | None, limit: int | None,
-                progress: bool) -> tuple[list[_Piece], list[dict], list[dict]]:
+def _read_files(source: Source, grid: RollSpec, tracks: tuple[str, ...] | None, limit: int | None,
+                events: EventSink | None, cancel: CancelToken | None) -> tuple[list[_Piece], list[dict], list[dict]]:
     """Pieces of every music file in sorted order, with rejects and identical files."""
     items = source.items[:limit] if limit else source.items
+    progress = Progress(events, len(items), "files", f"prepare {source.name}", cancel)
     pieces: list[_Piece] = []
     rejects: list[dict] = []
     duplicates: list[dict] = []
@@ -283,11 +281,11 @@ def _read_files(source: ingest._Source, grid: RollSpec, tracks: tuple[str, ...] 
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="artforge-music-")))
         zips: dict[str, zipfile.ZipFile] = {}
         stack.callback(lambda: [zf.close() for zf in zips.values()])
-        bar = stack.enter_context(_progress(len(items), f"prepare {source.name}", " files", progress))
         stack.enter_context(warnings.catch_warnings())
         warnings.simplefilter("ignore")  # pretty_midi and music21 warn about harmless oddities, per file
         for item in items:
-            bar.update()
+            progress.raise_if_cancelled()
+            progress.advance()  # counted as it starts: a slow score shows which file is in hand
             try:
                 data = _item_bytes(item.task, zips)
             except (OSError, zipfile.BadZipFile, KeyError) as exc:
@@ -309,6 +307,7 @@ def _read_files(source: ingest._Source, grid: RollSpec, tracks: tuple[str, ...] 
                     pieces += _read_scores(item.name, data, suffix, grid, tracks, tmp, rejects)
             except _Reject as reject:
                 rejects.append({"file": item.name, "reason": str(reject)})
+    progress.finish()
     return pieces, rejects, duplicates
 
 
@@ -324,7 +323,7 @@ def _item_bytes(task: tuple, zips: dict[str, zipfile.ZipFile]) -> bytes:
 
 
 def _read_builtin(name: str, grid: RollSpec, tracks: tuple[str, ...], limit: int | None,
-                  progress: bool) -> tuple[list[_Piece], list[dict], list[dict]]:
+                  events: EventSink | None, cancel: CancelToken | None) -> tuple[list[_Piece], list[dict], list[dict]]:
     """The built-in's pieces in the grid's metre (slow: music21 parses every piece, see the module doc)."""
     quarters = float(grid.beats_per_bar)
     scores = (bach_chorale_scores(limit, quarters_per_bar=quarters) if name == "bach"
@@ -332,10 +331,12 @@ def _read_builtin(name: str, grid: RollSpec, tracks: tuple[str, ...], limit: int
     spec = _spec(grid, tracks, len(tracks))
     pieces: list[_Piece] = []
     rejects: list[dict] = []
-    with _progress(limit, f"prepare {name}", " pieces", progress) as bar, warnings.catch_warnings():
+    progress = Progress(events, limit, "pieces", f"prepare {name}", cancel)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for piece, score in scores:
-            bar.update()
+            progress.raise_if_cancelled()
+            progress.advance()
             try:
                 problem = _metre_problem(score, grid.beats_per_bar)  # a change of metre later in the piece
                 if problem:
@@ -343,6 +344,7 @@ def _read_builtin(name: str, grid: RollSpec, tracks: tuple[str, ...], limit: int
                 pieces.append(_Piece.of(piece, len(score.parts), tempo_of(score), score_to_rolls(score, spec)))
             except _Reject as reject:
                 rejects.append({"file": piece, "reason": str(reject)})
+    progress.finish()
     return pieces, rejects, []
 
 
@@ -396,14 +398,14 @@ def _items(pieces: list[_Piece], spec: RollSpec, rejects: list[dict], duplicates
 
 
 def _assign_splits(kept: list[_Roll], fractions: tuple, seed: int) -> dict[str, int]:
-    """ingest._assign_splits over pieces: every roll of a piece goes where its piece goes."""
+    """splits.assign_splits over pieces: every roll of a piece goes where its piece goes."""
     hashes = list(dict.fromkeys(k.piece_hash for k in kept))
-    n_val, n_test = ingest._split_counts(len(hashes), fractions)
-    order = sorted(hashes, key=lambda h: ingest._rank(seed, "split", h))
+    n_val, n_test = split_counts(len(hashes), fractions)
+    order = sorted(hashes, key=lambda h: rank(seed, "split", h))
     where = {h: "val" if i < n_val else "test" if i < n_val + n_test else "train" for i, h in enumerate(order)}
     for k in kept:
         k.split = where[k.piece_hash]
-    return {s: sum(v == s for v in where.values()) for s in ingest.SPLITS}
+    return {s: sum(v == s for v in where.values()) for s in SPLITS}
 
 
 def _label(kept: list[_Roll], labels: str) -> dict[str, float]:
@@ -417,10 +419,10 @@ def _label(kept: list[_Roll], labels: str) -> dict[str, float]:
 
 # ----------------------------------------------------------------------------- output
 
-def _manifest(options: dict, source: ingest._Source, out: Path, spec: RollSpec, kept: list[_Roll],
+def _manifest(options: dict, source: Source, out: Path, spec: RollSpec, kept: list[_Roll],
               piece_splits: dict[str, int], labels: str, reference: dict, rejects: list[dict],
               duplicates: list[dict]) -> dict:
-    members: dict[str, list[str]] = {s: [] for s in ingest.SPLITS}
+    members: dict[str, list[str]] = {s: [] for s in SPLITS}
     for index, k in enumerate(kept):  # written in this order, see _write_archive
         members[k.split].append(archive_name(index, KIND))
     label_names = list(MOODS) if labels == "mood" else []
@@ -435,7 +437,7 @@ def _manifest(options: dict, source: ingest._Source, out: Path, spec: RollSpec, 
         "resolution": spec.steps, "height": spec.pitches, "width": spec.steps, "channels": len(spec.tracks),
         "count": len(kept), "pieces": sum(piece_splits.values()),
         "piece_split_counts": piece_splits,
-        "split_counts": {s: len(members[s]) for s in ingest.SPLITS}, "split": members,
+        "split_counts": {s: len(members[s]) for s in SPLITS}, "split": members,
         "label_names": label_names, "label_counts": {name: moods[name] for name in label_names},
         "mood_counts": {name: moods[name] for name in MOODS},
         "items": [{"piece": k.piece, "segment": k.segment, "tempo": r(k.tempo), "key": k.tonic, "mode": k.mode,
@@ -457,10 +459,11 @@ def prepare_music(source: str, out: str | None = None, *, bars: int = 4, steps_p
                   beats_per_bar: int = 4, lowest: int = 24, pitches: int = 84,
                   tracks: tuple[str, ...] | None = None, labels: str = "mood", split=(0.9, 0.05, 0.05),
                   seed: int = 0, limit: int | None = None, overwrite: bool = False,
-                  progress: bool = True) -> ingest.PrepareResult:
+                  events: EventSink | None = None, cancel: CancelToken | None = None) -> PrepareResult:
     """Build a piano-roll dataset from ``source`` (a folder, a .zip, ``bach`` or ``folk``); see the module
     docstring for the rules. ``limit``: the first files of a folder or zip, or pieces of a built-in.
-    Returns ``ingest.PrepareResult``; raises DataError or UsageError with a fix."""
+    Returns ``output.PrepareResult``; raises DataError or UsageError with a fix, and ``Cancelled`` when
+    ``cancel`` is cancelled before the pieces are all read (nothing is written then)."""
     started = time.monotonic()
     tracks = tuple(str(t) for t in tracks) if tracks is not None else None
     options = dict(source=source, out=None if out is None else str(out), bars=bars, steps_per_beat=steps_per_beat,
@@ -471,8 +474,8 @@ def prepare_music(source: str, out: str | None = None, *, bars: int = 4, steps_p
     _check_options(labels, tuple(split), tracks)
     src = _open_source(source)
     out_path = _output_path(out, src, bars)
-    manifest_path, rejects_path = ingest._side_paths(out_path)
-    ingest._check_output(out_path, SimpleNamespace(overwrite=overwrite), src)
+    manifest_path, rejects_path = side_paths(out_path)
+    check_output(out_path, SimpleNamespace(overwrite=overwrite), src)
     if src.kind != "builtin" and not src.items and not src.rejects:
         ignored = sum(src.ignored.values())
         raise DataError(f"source {src.origin} holds no music files" + (f" ({ignored:,} other files ignored)"
@@ -482,31 +485,31 @@ def prepare_music(source: str, out: str | None = None, *, bars: int = 4, steps_p
 
     if src.kind == "builtin":
         pieces, rejects, duplicates = _read_builtin(src.name, grid, tracks or BUILTIN_TRACKS[src.name], limit,
-                                                    progress)
+                                                    events, cancel)
     else:
-        pieces, rejects, duplicates = _read_files(src, grid, tracks, limit, progress)
+        pieces, rejects, duplicates = _read_files(src, grid, tracks, limit, events, cancel)
     spec = dataclasses.replace(grid, tracks=tracks or (BUILTIN_TRACKS.get(src.name) if src.kind == "builtin"
                                                        else _default_tracks(pieces)), drums=None)
     kept = _items(pieces, spec, rejects, duplicates)
     rejects = sorted(src.rejects + rejects, key=lambda r: r["file"])
     if not kept:
-        with ingest._disk_errors(out_path):
-            ingest._write_rejects(rejects_path, rejects, duplicates)
+        with disk_errors(out_path):
+            write_rejects(rejects_path, rejects, duplicates)
         raise DataError(f"no usable piece in {src.origin}: {len(rejects):,} rejected, {len(duplicates):,} "
                         "duplicates", f"see the reasons in {rejects_path}")
     piece_splits = _assign_splits(kept, tuple(split), seed)
     reference = _label(kept, labels)
     manifest = _manifest(options, src, out_path, spec, kept, piece_splits, labels, reference, rejects, duplicates)
-    with ingest._disk_errors(out_path):
+    with disk_errors(out_path):
         _write_archive(out_path, kept, manifest)
         atomic_write_text(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        ingest._write_rejects(rejects_path, rejects, duplicates)
-    return ingest.PrepareResult(path=out_path, manifest=manifest, count=len(kept), rejects=rejects,
-                                duplicates=duplicates, manifest_path=manifest_path, rejects_path=rejects_path,
-                                seconds=time.monotonic() - started)
+        write_rejects(rejects_path, rejects, duplicates)
+    return PrepareResult(path=out_path, manifest=manifest, count=len(kept), rejects=rejects,
+                         duplicates=duplicates, manifest_path=manifest_path, rejects_path=rejects_path,
+                         seconds=time.monotonic() - started)
 
 
-def summary(result: ingest.PrepareResult) -> str:
+def summary(result: PrepareResult) -> str:
     """A few lines for the terminal."""
     m = result.manifest
     spec = RollSpec.from_dict(m["roll_spec"])

@@ -10,60 +10,24 @@ A roll is a numpy ``uint8`` array of shape ``(tracks, steps, pitches)`` (``RollS
 * Readers also take binary rolls (0/1, e.g. a thresholded generator output, or any array where
   ``> 0`` means sounding): a note then starts wherever a pitch turns on.
 
-Sources: MIDI files (``pretty_midi``) and scores (``music21``: MusicXML, ABC, Humdrum), cut into
-consecutive ``bars``-bar segments; ``roll_to_midi`` writes rolls back. The built-in corpora come
-from music21's bundled corpus, so nothing is downloaded:
-
-* ``bach_chorale_scores``: the 371 Bach chorales of ``music21.corpus.chorales.Iterator``
-  (Riemenschneider numbering), keeping those with exactly four parts (SATB): 351 of them (315 in
-  4/4, 35 in 3/4), 1,388 four-bar rolls. Loading all takes about 50 s (music21 parsing).
-* ``folk_tune_scores``: single-melody tunes; by default ``airdsAirs`` (James Aird, "A Selection of
-  Scotch, English, Irish and Foreign Airs", 1778-1803, transcribed by Jack Campin): 1,178 readable
-  tunes in 6 ABC books, nearly all with a tempo mark (40-360 quarter-note BPM, median 132), 86%
-  major and 14% minor by ``detect_key``, in 4/4 or 2/2 (504), 6/8 or 3/4 (388), 2/4 (241) and a
-  few others; 4,592 four-bar rolls. Loading all takes about 2 minutes. ``essenFolksong`` (8,514
-  German/Chinese folksongs, no tempo marks), ``oneills1850`` (2,009 Irish tunes) and
-  ``ryansMammoth`` (1,059 American dance tunes) can be chosen instead.
-
-music21 and pretty_midi are imported inside the functions that need them: importing music21 takes
-seconds, and most of artforge never touches music.
+Beside this module: MIDI files and scores in and out of rolls (``music_files.py``), the built-in
+corpora (``music_corpora.py``) and the key of a roll or score (``music_key.py``). Pillow is imported
+inside ``render_roll_png``.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from artforge.errors import DataError
-
-if TYPE_CHECKING:  # for the type hints only: the imports are slow
-    import music21
-    import pretty_midi
+if TYPE_CHECKING:  # for the type hints only
     from PIL import Image
 
 SILENT, HELD, ONSET = 0, 1, 2
-
-MIDI_SUFFIXES = (".mid", ".midi")
-SCORE_SUFFIXES = (".xml", ".musicxml", ".mxl", ".abc", ".krn")
-
-# Krumhansl & Kessler (1982) probe-tone profiles, tonic first (C major / C minor).
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-
-# General MIDI programs (0-based) for well-known track names; anything else gets a piano.
-# SATB as a string quartet-like choir: distinct timbres keep the voices audible apart.
-SATB_PROGRAMS = {"soprano": 40, "alto": 40, "tenor": 41, "bass": 42}  # violin, violin, viola, cello
-NAMED_PROGRAMS = {"melody": 73, "lead": 73, "flute": 73, "piano": 0, "guitar": 25, "bass": 33,
-                  "strings": 48, "violin": 40, "viola": 41, "cello": 42, "choir": 52, "organ": 19}
-
-DEFAULT_TEMPO = 120.0
 
 
 @dataclass(frozen=True)
@@ -135,11 +99,11 @@ def fold_pitch(pitch: int, spec: RollSpec) -> int:
     return pitch
 
 
-def _blank(spec: RollSpec, steps: int) -> np.ndarray:
+def blank_roll(spec: RollSpec, steps: int) -> np.ndarray:
     return np.zeros((len(spec.tracks), steps, spec.pitches), np.uint8)
 
 
-def _put_note(roll: np.ndarray, track: int, pitch_row: int, start: int, end: int) -> None:
+def put_note(roll: np.ndarray, track: int, pitch_row: int, start: int, end: int) -> None:
     """Write one note; existing onsets survive (a held note never hides a new note's start)."""
     end = max(end, start + 1)  # notes shorter than a step still sound for one step
     roll[track, start, pitch_row] = ONSET
@@ -147,11 +111,11 @@ def _put_note(roll: np.ndarray, track: int, pitch_row: int, start: int, end: int
     np.maximum(held, HELD, out=held)
 
 
-def _segments(roll: np.ndarray, spec: RollSpec) -> list[np.ndarray]:
+def segments(roll: np.ndarray, spec: RollSpec) -> list[np.ndarray]:
     """Cut a long roll into consecutive ``spec.steps`` segments (the last one padded with silence),
     dropping the silent ones."""
     n = max(1, math.ceil(roll.shape[1] / spec.steps))
-    padded = _blank(spec, n * spec.steps)
+    padded = blank_roll(spec, n * spec.steps)
     padded[:, :roll.shape[1]] = roll
     out = []
     for i in range(n):
@@ -191,155 +155,6 @@ def roll_notes(roll: np.ndarray) -> np.ndarray:
     row, start = np.divmod(starts, width)
     end = ends - row * width
     return np.stack([*np.unravel_index(row, lead), start, end], axis=1).astype(np.int64)
-
-
-def _seconds_to_quarters(pm: pretty_midi.PrettyMIDI, times: np.ndarray) -> np.ndarray:
-    """Map times in seconds to quarter notes through the MIDI's tempo map.
-
-    Piecewise linear between tempo changes: exact under any number of tempo changes, and, unlike
-    ``pm.get_beats()`` (whose beats follow the time signature: dotted quarters in 6/8), it always
-    counts quarter notes, the unit of ``RollSpec.steps_per_beat``.
-    """
-    change_times, tempi = pm.get_tempo_changes()
-    if len(change_times) == 0:
-        change_times, tempi = np.array([0.0]), np.array([DEFAULT_TEMPO])
-    quarters_at = np.concatenate([[0.0], np.cumsum(np.diff(change_times) * tempi[:-1] / 60.0)])
-    idx = np.clip(np.searchsorted(change_times, times, side="right") - 1, 0, None)
-    return quarters_at[idx] + (times - change_times[idx]) * tempi[idx] / 60.0
-
-
-def default_track_of(spec: RollSpec) -> Callable[[Any, int], int | None]:
-    """The default instrument -> track rule: the i-th non-drum instrument goes to the i-th non-drum
-    track, drum instruments to the first drum track; the rest are dropped (returns None)."""
-    melodic = [i for i, d in enumerate(spec.drums) if not d]
-    drum_tracks = [i for i, d in enumerate(spec.drums) if d]
-    counter = {"n": 0}
-
-    def track_of(instrument, index: int) -> int | None:
-        if instrument.is_drum:
-            return drum_tracks[0] if drum_tracks else None
-        k = counter["n"]
-        counter["n"] += 1
-        return melodic[k] if k < len(melodic) else None
-
-    return track_of
-
-
-def midi_to_rolls(pm: pretty_midi.PrettyMIDI, spec: RollSpec,
-                  track_of: Callable[[Any, int], int | None] | None = None) -> list[np.ndarray]:
-    """A MIDI piece as ``spec.bars``-bar rolls (consecutive, non-overlapping, silent ones dropped).
-
-    ``track_of(instrument, index)`` gives the track of each ``pm.instruments[index]`` (None drops
-    it); by default ``default_track_of(spec)``. Notes are quantised to the step grid in quarter
-    notes (tempo changes followed); bar 1 starts at time 0.
-    """
-    track_of = track_of or default_track_of(spec)
-    notes: list[tuple[int, int, float, float]] = []
-    for index, inst in enumerate(pm.instruments):
-        track = track_of(inst, index)
-        if track is None:
-            continue
-        if not 0 <= track < len(spec.tracks):
-            raise ValueError(f"track_of gave track {track} for instrument {index}; the spec has "
-                             f"{len(spec.tracks)} tracks")
-        notes += [(track, n.pitch, n.start, n.end) for n in inst.notes]
-    if not notes:
-        return []
-    tracks, pitches, starts, ends = (np.array(c) for c in zip(*notes))
-    spb = spec.steps_per_beat
-    start_steps = np.rint(_seconds_to_quarters(pm, starts.astype(float)) * spb).astype(int)
-    end_steps = np.rint(_seconds_to_quarters(pm, ends.astype(float)) * spb).astype(int)
-    start_steps = np.clip(start_steps, 0, None)
-    end_steps = np.maximum(end_steps, start_steps + 1)
-    roll = _blank(spec, int(end_steps.max()))
-    for t, p, s, e in zip(tracks, pitches, start_steps, end_steps):
-        _put_note(roll, int(t), fold_pitch(int(p), spec) - spec.lowest, int(s), int(e))
-    return _segments(roll, spec)
-
-
-def _pickup_shift(score: music21.stream.Score) -> float:
-    """Quarter notes to delay the piece by so that its bar lines fall on roll bar lines: a pickup
-    (anacrusis) bar is shorter than a full bar, and is padded at its start to a full bar."""
-    for part in score.parts:
-        measures = part.getElementsByClass("Measure")
-        if not measures:
-            continue
-        first = measures[0]
-        try:
-            full = float(first.barDuration.quarterLength)
-        except Exception:  # no time signature: no bar to align to
-            return 0.0
-        have = float(first.duration.quarterLength)
-        return full - have if 0 < have < full else 0.0
-    return 0.0
-
-
-def score_to_rolls(score: music21.stream.Score, spec: RollSpec) -> list[np.ndarray]:
-    """A music21 score as ``spec.bars``-bar rolls: part i is track i (extra parts are dropped).
-
-    Offsets in quarter notes from the start map to steps; tied notes are merged, a chord gives
-    several pitches, rests and grace notes give nothing, and a pickup bar is padded to a full bar.
-    Repeats are not expanded (the piece is read as written). Roll bars are ``spec.beats_per_bar``
-    quarter notes whatever the score's metre: keep pieces whose ``bar_quarters`` matches (the
-    corpus loaders' ``quarters_per_bar``) for bar lines that agree.
-    """
-    from music21 import stream
-
-    parts = list(score.parts) if isinstance(score, stream.Score) else [score]
-    if not parts:  # a bare stream of notes
-        parts = [score]
-    shift = _pickup_shift(score) if isinstance(score, stream.Score) else 0.0
-    spb = spec.steps_per_beat
-    notes: list[tuple[int, int, int, int]] = []
-    for track, part in enumerate(parts[:len(spec.tracks)]):
-        for el in part.stripTies().flatten().notes:
-            length = float(el.quarterLength)
-            if length <= 0:  # grace notes take no time on the grid
-                continue
-            start = int(round((float(el.offset) + shift) * spb))
-            end = max(int(round((float(el.offset) + shift + length) * spb)), start + 1)
-            for p in getattr(el, "pitches", ()):
-                notes.append((track, int(round(p.ps)), start, end))
-    if not notes:
-        return []
-    roll = _blank(spec, max(n[3] for n in notes))
-    for t, p, s, e in notes:
-        _put_note(roll, t, fold_pitch(p, spec) - spec.lowest, s, e)
-    return _segments(roll, spec)
-
-
-def default_programs(spec: RollSpec) -> tuple[int, ...]:
-    """A General MIDI program per track from its name (SATB -> strings; unknown -> piano)."""
-    names = [t.lower() for t in spec.tracks]
-    table = SATB_PROGRAMS if set(names) <= set(SATB_PROGRAMS) else NAMED_PROGRAMS
-    return tuple(table.get(n, 0) for n in names)
-
-
-def roll_to_midi(roll: np.ndarray, spec: RollSpec, tempo: float = DEFAULT_TEMPO,
-                 programs: tuple[int, ...] | None = None, velocity: int = 90) -> pretty_midi.PrettyMIDI:
-    """Write a roll as MIDI: one instrument per track (drum tracks as drum instruments).
-
-    A value > 0 sounds; a 2, or a rise from 0, starts a note, which ends where the pitch turns off
-    or the next onset comes.
-    """
-    import pretty_midi
-
-    roll = np.asarray(roll)
-    if roll.ndim != 3 or roll.shape[0] != len(spec.tracks) or roll.shape[2] != spec.pitches:
-        raise ValueError(f"expected a roll of shape (tracks={len(spec.tracks)}, steps, "
-                         f"pitches={spec.pitches}), got {roll.shape}")
-    programs = programs if programs is not None else default_programs(spec)
-    if len(programs) != len(spec.tracks):
-        raise ValueError(f"{len(programs)} programs for {len(spec.tracks)} tracks")
-    step_s = 60.0 / tempo / spec.steps_per_beat
-    pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
-    instruments = [pretty_midi.Instrument(program=int(programs[i]), is_drum=spec.drums[i], name=name)
-                   for i, name in enumerate(spec.tracks)]
-    for track, row, start, end in roll_notes(roll):
-        instruments[track].notes.append(pretty_midi.Note(
-            velocity=int(velocity), pitch=int(row) + spec.lowest, start=start * step_s, end=end * step_s))
-    pm.instruments.extend(instruments)
-    return pm
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,181 +243,3 @@ def render_roll_png(roll: np.ndarray, spec: RollSpec, path: str | Path | None = 
     if path is not None:
         image.save(path, format="PNG")
     return image
-
-
-# ---------------------------------------------------------------------------------------------
-# Files and corpora
-
-
-def read_music_file(path: str | Path, spec: RollSpec) -> list[np.ndarray]:
-    """The rolls of a MIDI (.mid/.midi) or score (.xml/.musicxml/.mxl/.abc/.krn) file.
-
-    A file holding several pieces (an ABC tune book) gives the rolls of all of them, in order.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in MIDI_SUFFIXES + SCORE_SUFFIXES:
-        raise DataError(f"{path}: not a music file artforge reads",
-                        f"use one of {', '.join(MIDI_SUFFIXES + SCORE_SUFFIXES)}")
-    if not path.is_file():
-        raise DataError(f"{path}: no such file", "check the path")
-    fix = "check that the file opens in a music program, or remove it"
-    if suffix in MIDI_SUFFIXES:
-        import pretty_midi
-
-        try:
-            pm = pretty_midi.PrettyMIDI(str(path))
-        except Exception as exc:
-            raise DataError(f"{path}: unreadable MIDI file ({type(exc).__name__}: {exc})"[:300], fix) from None
-        return midi_to_rolls(pm, spec)
-    from music21 import converter, stream
-
-    try:
-        parsed = converter.parse(str(path))
-    except Exception as exc:
-        raise DataError(f"{path}: unreadable score ({type(exc).__name__}: {exc})"[:300], fix) from None
-    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
-    return [roll for score in scores for roll in score_to_rolls(score, spec)]
-
-
-def bar_quarters(score: music21.stream.Score) -> float | None:
-    """Quarter notes per bar of the score's first time signature (None when it has none)."""
-    from music21 import meter
-
-    ts = next(iter(score.recurse().getElementsByClass(meter.TimeSignature)), None)
-    return float(ts.barDuration.quarterLength) if ts is not None else None
-
-
-def bach_chorale_scores(limit: int | None = None,
-                        quarters_per_bar: float | None = None) -> Iterator[tuple[str, music21.stream.Score]]:
-    """``(name, score)`` for the four-part (SATB) Bach chorales of music21's bundled corpus.
-
-    In Riemenschneider order; 351 of the 371 chorales have exactly four parts (the others add
-    instrumental parts). ``quarters_per_bar`` keeps only pieces in that metre (4 = 4/4, 3 = 3/4).
-    """
-    from music21 import corpus
-    from music21.corpus import chorales
-
-    count = 0
-    for name in chorales.Iterator(returnType="filename"):
-        if limit is not None and count >= limit:
-            return
-        score = corpus.parse(name)
-        if len(score.parts) != 4:
-            continue
-        if quarters_per_bar is not None and bar_quarters(score) != quarters_per_bar:
-            continue
-        count += 1
-        yield name, score
-
-
-FOLK_COLLECTIONS = ("airdsAirs", "essenFolksong", "oneills1850", "ryansMammoth")
-
-
-def folk_tune_scores(limit: int | None = None, collection: str = "airdsAirs",
-                     quarters_per_bar: float | None = None) -> Iterator[tuple[str, music21.stream.Score]]:
-    """``(name, score)`` for the single-melody tunes of one of music21's bundled ABC collections.
-
-    ``airdsAirs`` by default (1,178 tunes, most with a tempo mark; see the module docstring). Tunes
-    are parsed one at a time (by their ``X:`` number) so a small ``limit`` stays fast. The name is
-    ``collection/file.abc#number title``. ``quarters_per_bar`` keeps one metre (2/4 = 2, 6/8 = 3).
-    """
-    from music21 import corpus
-
-    if collection not in FOLK_COLLECTIONS:
-        raise ValueError(f"unknown folk collection {collection!r}; one of {', '.join(FOLK_COLLECTIONS)}")
-    paths = sorted(Path(p) for p in corpus.getCorePaths() if Path(p).parent.name == collection)
-    count = 0
-    for path in paths:
-        numbers = [int(x) for x in re.findall(r"^X:\s*(\d+)", path.read_text(encoding="latin-1"), re.M)]
-        for number in dict.fromkeys(numbers):  # unique, in file order
-            if limit is not None and count >= limit:
-                return
-            try:
-                score = corpus.parse(str(path), number=number)
-            except Exception:  # a few transcriptions music21 cannot read: skip them
-                continue
-            if not hasattr(score, "parts") or len(score.parts) != 1 or not score.flatten().notes:
-                continue
-            if quarters_per_bar is not None and bar_quarters(score) != quarters_per_bar:
-                continue
-            count += 1
-            title = (score.metadata.title if score.metadata is not None else None) or ""
-            yield f"{collection}/{path.name}#{number} {title}".strip(), score
-
-
-# ---------------------------------------------------------------------------------------------
-# Key and tempo
-
-
-def pitch_class_histogram(x: Any, spec: RollSpec | None = None) -> np.ndarray:
-    """Duration-weighted pitch-class histogram (12,) of a roll, a batch of rolls, or a music21 score.
-
-    For rolls: sounding steps per pitch class (drum tracks of ``spec`` left out; without a spec the
-    rows start at MIDI 24, a C). For scores: quarter notes per pitch class. A (12,) array is
-    returned as it is.
-    """
-    if hasattr(x, "flatten") and hasattr(x, "recurse"):  # a music21 stream
-        hist = np.zeros(12)
-        for el in x.stripTies().flatten().notes:
-            for p in getattr(el, "pitches", ()):
-                hist[int(round(p.ps)) % 12] += float(el.quarterLength)
-        return hist
-    a = np.asarray(x)
-    if a.shape == (12,):
-        return a.astype(float)
-    if a.ndim < 2:
-        raise ValueError(f"expected a roll (..., steps, pitches), a score or a (12,) histogram, got {a.shape}")
-    if spec is not None and a.ndim >= 3:
-        a = a[..., ~np.array(spec.drums, bool), :, :]
-    lowest = spec.lowest if spec is not None else 24
-    per_row = (a > 0).reshape(-1, a.shape[-1]).sum(axis=0).astype(float)
-    hist = np.zeros(12)
-    np.add.at(hist, (lowest + np.arange(a.shape[-1])) % 12, per_row)
-    return hist
-
-
-def key_scores(x: Any, spec: RollSpec | None = None) -> np.ndarray:
-    """Correlations (2, 12) of the pitch-class histogram with the Krumhansl-Kessler major (row 0)
-    and minor (row 1) profiles rotated to each tonic. NaN for silence."""
-    hist = pitch_class_histogram(x, spec)
-    out = np.full((2, 12), np.nan)
-    if hist.std() == 0:  # silence, or all 12 classes equally: no key
-        return out
-    for m, profile in enumerate((KK_MAJOR, KK_MINOR)):
-        for tonic in range(12):
-            out[m, tonic] = np.corrcoef(hist, np.roll(profile, tonic))[0, 1]
-    return out
-
-
-def detect_key(x: Any, spec: RollSpec | None = None) -> tuple[int, str, float]:
-    """Key by the Krumhansl-Kessler method: ``(tonic pitch class 0-11, "major"|"minor", r)``.
-
-    ``x`` is a roll, a batch of rolls (generated ones too), a music21 score or a (12,) histogram;
-    ``r`` is the correlation of the best key (NaN for silence, with C major returned).
-    """
-    scores = key_scores(x, spec)
-    if np.isnan(scores).all():
-        return 0, "major", float("nan")
-    mode, tonic = np.unravel_index(np.nanargmax(scores), scores.shape)
-    return int(tonic), ("major", "minor")[mode], float(scores[mode, tonic])
-
-
-def key_name(tonic: int, mode: str) -> str:
-    """``(9, "minor")`` -> ``"A minor"``."""
-    return f"{PITCH_NAMES[tonic % 12]} {mode}"
-
-
-def tempo_of(x: Any) -> float:
-    """Quarter-note BPM of the first tempo mark of a PrettyMIDI or music21 score (120 if none)."""
-    if hasattr(x, "get_tempo_changes"):  # pretty_midi
-        _, tempi = x.get_tempo_changes()
-        # MIDI stores microseconds per quarter note: round away the 99.99999 that comes back
-        return round(float(tempi[0]), 3) if len(tempi) else DEFAULT_TEMPO
-    from music21 import tempo
-
-    for mark in x.recurse().getElementsByClass(tempo.MetronomeMark):
-        bpm = mark.getQuarterBPM()
-        if bpm:
-            return round(float(bpm), 3)
-    return DEFAULT_TEMPO

@@ -14,6 +14,7 @@ from safetensors.torch import load_file, save
 from torch import Tensor, nn
 
 from ..errors import UsageError
+from ..utils.events import CancelToken, EventSink, Progress
 from .encoder import FEATURES, SIZE, SmallEncoder
 
 CLASSIFIER_VERSION = 1
@@ -30,9 +31,9 @@ class SmallClassifier(nn.Module):
 
 
 def train_classifier(images: Tensor, labels: Tensor, num_classes: int, steps: int = 800, batch: int = 64,
-                     seed: int = 0, progress: bool = True) -> SmallClassifier:
-    from tqdm import tqdm
-
+                     seed: int = 0, events: EventSink | None = None,
+                     cancel: CancelToken | None = None) -> SmallClassifier:
+    """Its steps are "progress" events; ``cancel`` stops it between steps with ``Cancelled``."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = SmallClassifier(num_classes)
@@ -40,8 +41,8 @@ def train_classifier(images: Tensor, labels: Tensor, num_classes: int, steps: in
         images = F.interpolate(images.float(), size=(SIZE, SIZE), mode="bilinear", antialias=True).round().clamp(0, 255).to(torch.uint8)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(seed)
-    for _ in tqdm(range(steps), desc="training a classifier on the dataset's labels", unit="step",
-                  disable=not progress, mininterval=1.0):
+    progress = Progress(events, steps, "steps", "training a classifier on the dataset's labels", cancel)
+    for _ in range(steps):
         idx = torch.randint(0, len(images), (batch,), generator=gen)
         x = images[idx]
         flip = torch.rand(batch, generator=gen) < 0.5
@@ -50,11 +51,16 @@ def train_classifier(images: Tensor, labels: Tensor, num_classes: int, steps: in
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        progress.advance()
+        progress.raise_if_cancelled()
+    progress.finish()
     return model.eval().requires_grad_(False)
 
 
-def classifier_for(dataset, device: torch.device, path: str | None = None, progress: bool = True):
-    """A function uint8 images -> predicted class indices (numpy), and facts about the classifier."""
+def classifier_for(dataset, device: torch.device, path: str | None = None, progress: bool = True,
+                   events: EventSink | None = None, cancel: CancelToken | None = None):
+    """A function uint8 images -> predicted class indices (numpy), and facts about the classifier.
+    ``progress``: the bar of loading a big dataset; ``events`` and ``cancel``: the training's steps."""
     from ..data.loader import decode_all
     from ..utils.files import atomic_write_bytes
     from .cache import cache_dir, dataset_fingerprint
@@ -78,7 +84,7 @@ def classifier_for(dataset, device: torch.device, path: str | None = None, progr
     else:
         images = decode_all(dataset, train_idx, progress)
         model = train_classifier(images, torch.from_numpy(dataset.labels[train_idx]), dataset.num_classes,
-                                 progress=progress)
+                                 events=events, cancel=cancel)
         atomic_write_bytes(file, save({k: v.contiguous() for k, v in model.state_dict().items()}))
     model = model.to(device).eval()
     info = {"trained_on": str(dataset.path), "classes": dataset.num_classes}

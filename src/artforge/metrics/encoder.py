@@ -6,7 +6,7 @@ dataset gives one: its 256-d bottleneck summarizes what varies across the datase
 
 The encoder never sees the images it is scored against: a seeded hash of each item's name puts it
 in the encoder's part (``EncoderSplit.fraction``, half by default) or in the held-out part, and
-FID/KID with this encoder compare against the held-out part only (metrics/evaluate.py). A network
+FID/KID with this encoder compare against the held-out part only (metrics/reference.py). A network
 fitted to the reference images would measure how well a generator reproduces what the network
 memorised, not the data distribution. The split (seed, fraction) is part of the cache key and of
 every result. The trained encoder is cached per dataset content and split, so every run on a
@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save
 from torch import Tensor, nn
+
+from ..utils.events import CancelToken, EventSink, Progress
 
 ENCODER_VERSION = 2  # 2: trained on its own split (1 saw every image it scored)
 SIZE = 64
@@ -119,10 +121,9 @@ def random_network(seed: int = RANDOM_SEED) -> SmallEncoder:
 
 
 def train_encoder(images_uint8: Tensor, steps: int = 1500, batch: int = 64, seed: int = 0,
-                  progress: bool = True) -> SmallEncoder:
-    """Reconstruction training on the images (N, C, H, W) uint8, with random flips; deterministic."""
-    from tqdm import tqdm
-
+                  events: EventSink | None = None, cancel: CancelToken | None = None) -> SmallEncoder:
+    """Reconstruction training on the images (N, C, H, W) uint8, with random flips; deterministic. Its steps
+    are "progress" events; ``cancel`` stops it between steps with ``Cancelled``."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         encoder, decoder = SmallEncoder(), SmallDecoder()
@@ -134,8 +135,8 @@ def train_encoder(images_uint8: Tensor, steps: int = 1500, batch: int = 64, seed
     params = list(encoder.parameters()) + list(decoder.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)
     gen = torch.Generator().manual_seed(seed)
-    for _ in tqdm(range(steps), desc="training the dataset's feature encoder", unit="step", disable=not progress,
-                  mininterval=1.0):
+    progress = Progress(events, steps, "steps", "training the dataset's feature encoder", cancel)
+    for _ in range(steps):
         idx = torch.randint(0, len(x_all), (batch,), generator=gen)
         x = x_all[idx]
         flip = torch.rand(batch, generator=gen) < 0.5
@@ -144,6 +145,9 @@ def train_encoder(images_uint8: Tensor, steps: int = 1500, batch: int = 64, seed
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        progress.advance()
+        progress.raise_if_cancelled()
+    progress.finish()
     return encoder.eval().requires_grad_(False)
 
 
@@ -151,10 +155,12 @@ ENCODER_STEPS = 1500
 
 
 def encoder_for(dataset, device: torch.device, progress: bool = True, max_images: int = 10_000,
-                steps: int = ENCODER_STEPS, split: EncoderSplit = EncoderSplit()) -> tuple[SmallEncoder, str]:
+                steps: int = ENCODER_STEPS, split: EncoderSplit = EncoderSplit(), events: EventSink | None = None,
+                cancel: CancelToken | None = None) -> tuple[SmallEncoder, str]:
     """The cached encoder of this dataset and split (trained now on the split's encoder part if there is
     none); and the dataset's fingerprint. ``split_indices(dataset.names, split)[1]`` are the images it
-    never saw: the only ones to score against."""
+    never saw: the only ones to score against. ``progress``: the bar of loading a big dataset (the data
+    loader's); ``events`` and ``cancel``: the training's steps, and a token that stops it (nothing cached)."""
     from ..data.loader import decode_all
     from ..utils.files import atomic_write_bytes
     from .cache import cache_dir, dataset_fingerprint
@@ -178,7 +184,7 @@ def encoder_for(dataset, device: torch.device, progress: bool = True, max_images
         images = decode_all(dataset, train_part[:max_images], progress)
         if paired:
             images = images[..., images.shape[-1] // 2:].contiguous()
-        encoder = train_encoder(images, steps=steps, progress=progress)
+        encoder = train_encoder(images, steps=steps, events=events, cancel=cancel)
         weights = {k: v.contiguous() for k, v in encoder.state_dict().items()}
         atomic_write_bytes(path, save(weights, metadata={"dataset": str(dataset.path), "split": split.key,
                                                          "seconds": f"{time.time() - started:.0f}"}))

@@ -29,6 +29,7 @@ from torch import Tensor
 
 from ..catalog import EXTRACTORS
 from ..errors import UsageError
+from ..utils.events import CancelToken, EventSink
 from .cache import file_digest
 
 
@@ -102,12 +103,13 @@ def torchscript_extractor(path: str, device: torch.device) -> Extractor:
     return Extractor("user", f"user:{file_digest(Path(path))}", run, {"file": str(path)})
 
 
-def encoder_extractor(dataset, device: torch.device, progress: bool = True, split=None) -> Extractor:
+def encoder_extractor(dataset, device: torch.device, progress: bool = True, split=None,
+                      events: EventSink | None = None, cancel: CancelToken | None = None) -> Extractor:
     """The dataset's encoder, trained on ``split``'s encoder part (default ``EncoderSplit()``: a seeded half)."""
     from .encoder import ENCODER_VERSION, EncoderSplit, encoder_for, split_indices
 
     split = split or EncoderSplit()
-    encoder, fingerprint = encoder_for(dataset, device, progress=progress, split=split)
+    encoder, fingerprint = encoder_for(dataset, device, progress=progress, split=split, events=events, cancel=cancel)
     trained_on, held_out = split_indices(dataset.names, split)
 
     def run(images: Tensor) -> dict[str, Tensor]:
@@ -131,14 +133,16 @@ def random_extractor(device: torch.device) -> Extractor:
 
 
 def make_extractor(spec: str, *, device: torch.device, dataset=None, weights: str | None = None,
-                   progress: bool = True) -> Extractor:
+                   progress: bool = True, events: EventSink | None = None,
+                   cancel: CancelToken | None = None) -> Extractor:
+    """The feature network ``spec`` names; ``events`` and ``cancel`` reach the encoder's training."""
     if spec == "inception":
         return inception_extractor(weights, device)
     if spec == "encoder":
         if dataset is None:
             raise UsageError("the encoder extractor needs a prepared dataset to train on",
                              "compare with a dataset made by 'artforge prepare', or use the inception extractor")
-        return encoder_extractor(dataset, device, progress)
+        return encoder_extractor(dataset, device, progress, events=events, cancel=cancel)
     if spec == "random":
         return random_extractor(device)
     if spec.endswith((".pt", ".pt2", ".pth", ".ts", ".jit")):

@@ -126,7 +126,7 @@ def valence_by_harmony(stream) -> dict[str, Any]:
     top = most_sounded_triad(chords)
     if top is None:
         return {"mode": None, "triad": None, "valence": 0}
-    from ..data.pianoroll import PITCH_NAMES
+    from ..data.music_key import PITCH_NAMES
 
     return {"mode": top[1], "triad": f"{PITCH_NAMES[top[0]]} {top[1]}", "valence": _valence_of_mode(top[1])}
 
@@ -203,7 +203,7 @@ def _render_chunk(rolls, spec, tempos, rate: int) -> list[np.ndarray]:
     import pretty_midi
     import soundfile
 
-    from ..data.pianoroll import roll_to_midi
+    from ..data.music_files import roll_to_midi
     from ..utils.synth import render_midi_file
 
     merged = pretty_midi.PrettyMIDI(initial_tempo=120.0)

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import UsageError
+from ..utils.events import CancelToken, EventSink, Progress
 from .fid import feature_stats, frechet_distance
 
 CLASSIFIER_VERSION = 1
@@ -62,17 +63,18 @@ class SoundClassifier(nn.Module):
 
 
 def train_sound_classifier(waves: Tensor, labels: Tensor, num_classes: int, steps: int | None = None, batch: int = 32,
-                           seed: int = 0, progress: bool = True) -> SoundClassifier:
-    """Cross-entropy on random batches, each sound at a random gain and a small random delay."""
-    from tqdm import tqdm
-
+                           seed: int = 0, events: EventSink | None = None,
+                           cancel: CancelToken | None = None) -> SoundClassifier:
+    """Cross-entropy on random batches, each sound at a random gain and a small random delay. Its steps are
+    "progress" events; ``cancel`` stops it between steps with ``Cancelled``."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = SoundClassifier(num_classes)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     gen = torch.Generator().manual_seed(seed)
-    for _ in tqdm(range(CLASSIFIER_STEPS if steps is None else steps), desc="training a sound classifier on the dataset's labels", unit="step",
-                  disable=not progress, mininterval=1.0):
+    steps = CLASSIFIER_STEPS if steps is None else steps
+    progress = Progress(events, steps, "steps", "training a sound classifier on the dataset's labels", cancel)
+    for _ in range(steps):
         idx = torch.randint(0, len(waves), (batch,), generator=gen)
         x = waves[idx] * (0.3 + 0.7 * torch.rand(batch, 1, 1, generator=gen))
         delay = int(torch.randint(0, waves.shape[-1] // 32, (1,), generator=gen))
@@ -81,11 +83,16 @@ def train_sound_classifier(waves: Tensor, labels: Tensor, num_classes: int, step
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        progress.advance()
+        progress.raise_if_cancelled()
+    progress.finish()
     return model.eval().requires_grad_(False)
 
 
-def sound_classifier_for(dataset, device: torch.device, progress: bool = True) -> tuple[SoundClassifier, dict]:
-    """The classifier of a labeled sound dataset (trained once, cached by content) and facts about it."""
+def sound_classifier_for(dataset, device: torch.device, progress: bool = True, events: EventSink | None = None,
+                         cancel: CancelToken | None = None) -> tuple[SoundClassifier, dict]:
+    """The classifier of a labeled sound dataset (trained once, cached by content) and facts about it.
+    ``progress``: the bar of loading a big dataset; ``events`` and ``cancel``: the training's steps."""
     from safetensors.torch import load_file, save
 
     from ..data.loader import decode_all
@@ -103,7 +110,7 @@ def sound_classifier_for(dataset, device: torch.device, progress: bool = True) -
     else:
         waves = decode_all(dataset, train_idx, progress).float() / 32768
         model = train_sound_classifier(waves, torch.from_numpy(dataset.labels[train_idx]), dataset.num_classes,
-                                       progress=progress)
+                                       events=events, cancel=cancel)
         atomic_write_bytes(file, save({k: v.contiguous() for k, v in model.state_dict().items()}))
     model = model.to(device).eval().requires_grad_(False)
     info = {"trained_on": str(dataset.path), "classes": dataset.num_classes, "cache": str(file)}
@@ -155,13 +162,15 @@ def sound_scores(features: np.ndarray, probs: np.ndarray, asked: np.ndarray | No
     return scores
 
 
-def evaluate_sounds(model, dataset, n: int = 1000, seed: int = 0, progress: bool = True) -> dict:
-    """Scores of a loaded sound run (``sampling.LoadedRun``) against its labeled dataset, beside real clips'."""
+def evaluate_sounds(model, dataset, n: int = 1000, seed: int = 0, progress: bool = True,
+                    events: EventSink | None = None, cancel: CancelToken | None = None) -> dict:
+    """Scores of a loaded sound run (``sampling.LoadedRun``) against its labeled dataset, beside real clips'.
+    ``events`` and ``cancel`` reach the training of the dataset's classifier."""
     from ..data.loader import decode_all
     from ..listening import sample_rate, sample_sounds
 
     device = model.device
-    classifier, info = sound_classifier_for(dataset, device, progress)
+    classifier, info = sound_classifier_for(dataset, device, progress, events, cancel)
     train_idx = dataset.indices("train")
     held_idx = np.concatenate([dataset.indices("val"), dataset.indices("test")])
     if len(held_idx) < 2:

@@ -145,7 +145,7 @@ def _reference(cfg, translator) -> tuple[object, np.ndarray]:
 # ----------------------------------------------------------------------------- scoring
 
 def _distribution(metrics, targets: Tensor, outputs: dict[str, Tensor], cfg, dataset, device, default_metrics: bool,
-                  announce=print, indices: np.ndarray | None = None) -> dict[str, dict]:
+                  announce=print, indices: np.ndarray | None = None, events=None, cancel=None) -> dict[str, dict]:
     """SWD and, when asked for, KID and FID of each method's outputs against the targets."""
     from ..ops.swd import swd
     results = {name: {} for name in outputs}
@@ -159,7 +159,7 @@ def _distribution(metrics, targets: Tensor, outputs: dict[str, Tensor], cfg, dat
         from .kid import kid
         try:
             extractor = make_extractor(cfg.extractor, device=device, dataset=dataset, weights=cfg.inception_weights,
-                                       progress=cfg.progress)
+                                       progress=cfg.progress, events=events, cancel=cancel)
         except ArtforgeError as exc:
             if not default_metrics:
                 raise
@@ -190,9 +190,10 @@ def _distribution(metrics, targets: Tensor, outputs: dict[str, Tensor], cfg, dat
     return results
 
 
-def evaluate_translation(cfg, announce=print) -> dict:
+def evaluate_translation(cfg, announce=print, events=None, cancel=None) -> dict:
     """``artforge evaluate RUN`` for a pix2pix, cyclegan or sr run (an ``EvaluateConfig``); writes the
-    report JSON and a picture of test items side by side into RUN/eval/."""
+    report JSON and a picture of test items side by side into RUN/eval/. ``events`` and ``cancel`` reach
+    the training of the encoder extractor (its steps, and a token that stops it with ``Cancelled``)."""
     from ..data.loader import decode_all
     from ..translating import load_translator
     from ..training.rundir import RunLayout
@@ -218,7 +219,7 @@ def evaluate_translation(cfg, announce=print) -> dict:
     metrics = [m for m in cfg.metrics if m in ("swd", "kid", "fid")]
     default_metrics = tuple(cfg.metrics) == EVAL_METRICS_DEFAULT
     for name, extra in _distribution(metrics, targets, outputs, cfg, dataset, device, default_metrics,
-                                     announce, indices).items():
+                                     announce, indices, events, cancel).items():
         results[name].update(extra)
     report = {
         "artforge_version": __version__,

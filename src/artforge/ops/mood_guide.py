@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from ..data.pianoroll import KK_MAJOR, KK_MINOR
+from ..data.music_key import KK_MAJOR, KK_MINOR
 from ..data.mood import MOOD_SIGNS
 
 
