@@ -335,7 +335,7 @@ def _module_name(rel: str) -> str:
 
 
 def package_of(module: str) -> str:
-    """artforge.training.loop -> training; artforge.cli -> cli; artforge -> artforge."""
+    """artforge.training.engine -> training; artforge.cli -> cli; artforge -> artforge."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else PACKAGE
 

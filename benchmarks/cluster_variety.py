@@ -40,11 +40,11 @@ def within_cluster(images: torch.Tensor, labels: torch.Tensor, per_cluster: int)
 
 
 def run_clusters(model, real: torch.Tensor):
-    """The run's clusters (training/selfcond.py's SelfConditioner, restored from its checkpoint: the frozen D
+    """The run's clusters (tasks/selfcond.py's SelfConditioner, restored from its checkpoint: the frozen D
     and centroids) over ``real`` images in [-1, 1], or a one-line error for a run without them."""
     from artforge.models.registry import get_family
-    from artforge.training.checkpoint import load_checkpoint
-    from artforge.training.selfcond import SelfConditioner
+    from artforge.runs.checkpoint import load_checkpoint
+    from artforge.tasks.selfcond import SelfConditioner
     state = load_checkpoint(model.checkpoint)["state"].get("task_state", {}).get("self_cond")
     if state is None:
         raise SystemExit(f"{model.run_dir} was not trained with self-conditioning clusters (--self-cond)")

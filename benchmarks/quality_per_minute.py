@@ -7,7 +7,7 @@ validation and test images, which neither trains on): multi-scale SWD x1e3 in pi
 in the feature space of the small encoder artforge trains on the set (no download). Lower is better.
 
 artforge runs exactly what ``artforge train DATASET --minutes B`` runs: its defaults, sized for the
-budget on this machine (training/sizing.py), with its ticks, grids, health checks and checkpoints,
+budget on this machine (commands/sizing.py), with its ticks, grids, health checks and checkpoints,
 all inside the budget; the images scored are G_ema's. The reference is the official example's loop
 (benchmarks/official_dcgan.py), scored from its G as it leaves it.
 
@@ -124,12 +124,12 @@ def train_artforge(dataset: Path, budgets: list[float], out: Path, scorer: Score
     """artforge's defaults as ``artforge train --minutes`` sizes them, one run per distinct size."""
     from artforge.options import TrainConfig
     from artforge.data.archive import open_dataset
-    from artforge.training import sizing
+    from artforge.commands import sizing
 
     ds = open_dataset(dataset)
     base = TrainConfig(dataset=str(dataset), progress=False, tensorboard=False, device="cpu", precision="fp32")
     candidates = [sizing.Size(*s) for s in sizes] if sizes else None
-    from artforge.training.loop import Trainer
+    from artforge.commands.trainer import Trainer
     measured = sizing.measure(base.resolved(), ds.resolution, ds.channels, 0, candidates, trainer=Trainer)  # all, once
     groups: dict = {}
     for budget in budgets:
@@ -144,7 +144,7 @@ def train_artforge(dataset: Path, budgets: list[float], out: Path, scorer: Score
 def _artforge_run(cfg, ds, marks: list[float], out: Path, scorer: Scorer, tag: str) -> list[dict]:
     import torch
 
-    from artforge.training.loop import Trainer
+    from artforge.commands.trainer import Trainer
 
     rows: list[dict] = []
 
@@ -284,7 +284,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--full", help="a prepared OpenMoji 64 px dataset (default: prepare it into OUT)")
     parser.add_argument("--out", default="runs/bench-quality")
     parser.add_argument("--sizes", help="candidate WIDTHxBATCH sizes for artforge's sizing, widest first "
-                        "(default: training/sizing.py's)")
+                        "(default: commands/sizing.py's)")
     parser.add_argument("--encoder-steps", type=int, default=1500, help="training steps of the KID encoder")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -89,8 +89,8 @@ def reference(steps: int, warmup: int, res: int = RES) -> dict:
 def artforge_step(dataset: Path, steps: int, warmup: int, **options) -> dict:
     from artforge.options import TrainConfig
     from artforge.data.archive import open_dataset
-    from artforge.training.loop import Trainer
-    from artforge.training.monitor import Monitor
+    from artforge.commands.trainer import Trainer
+    from artforge.runs.monitor import Monitor
 
     cfg = TrainConfig(dataset=str(dataset), progress=False, tensorboard=False, device="cpu", **options)
     run_dir = Path(tempfile.mkdtemp(prefix="bench-run-"))

@@ -33,18 +33,18 @@ def toy(steps: int):
 
 def dcgan(steps: int, out: Path, dataset: str):
     import artforge
-    from artforge.training import loop
+    from artforge.commands import trainer
     from artforge.training.distributed import from_environment
 
     captured = {}
-    original = loop.Trainer.run
+    original = trainer.Trainer.run
 
     def run(self, *args, **kwargs):
         result = original(self, *args, **kwargs)
         captured["nets"] = self.all_nets()
         return result
 
-    loop.Trainer.run = run
+    trainer.Trainer.run = run
     artforge.train(dataset, out=str(out / "runs"), steps=steps, batch=8, width=8, z_dim=16, tick=2,
                    checkpoint_every=4, eval_images=16, progress=False, tensorboard=False, device="cpu",
                    self_cond_min_images=64)

@@ -250,7 +250,7 @@ def test_a_folder_of_reals_is_fitted_to_a_non_square_run(tmp_path):
 
 
 def test_the_sizing_probe_dataset_has_the_run_shape(tmp_path):
-    from artforge.training.sizing import _synthetic_dataset
+    from artforge.commands.sizing import _synthetic_dataset
 
     ds = _synthetic_dataset(tmp_path, (24, 32), 3, 0)
     assert ds.shape == (24, 32) and ds.read(0).shape == (24, 32, 3)

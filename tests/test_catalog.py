@@ -11,7 +11,7 @@ def test_each_catalog_tuple_is_its_registry_keys():
     from artforge.models.registry import ARCHITECTURES
     from artforge.recipes import RECIPES
     from artforge.sample_filters import SCORERS
-    from artforge.training.diffaug import D_AUGMENT_POLICIES, D_AUGMENTS
+    from artforge.ops.diffaug import D_AUGMENT_POLICIES, D_AUGMENTS
 
     assert catalog.ARCHITECTURES == tuple(ARCHITECTURES)
     assert catalog.LOSSES == tuple(LOSSES)

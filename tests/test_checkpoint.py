@@ -15,10 +15,10 @@ import artforge
 from artforge.options import TrainConfig
 from artforge.data.archive import open_dataset
 from artforge.errors import CheckpointError, TrainingDiverged
-from artforge.training import checkpoint as ckpt
-from artforge.training.loop import Trainer
-from artforge.training.monitor import read_log
-from artforge.tasks.base import Phase
+from artforge.runs import checkpoint as ckpt
+from artforge.commands.trainer import Trainer
+from artforge.runs.monitor import read_log
+from artforge.training.steps import Phase
 
 from conftest import TINY
 

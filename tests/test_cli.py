@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from artforge.cli import main
-from artforge.training import checkpoint as ckpt
+from artforge.runs import checkpoint as ckpt
 
 TINY_FLAGS = ["--batch", "8", "--width", "8", "--z-dim", "16", "--eval-images", "16", "--no-tensorboard",
               "--device", "cpu", "--quiet"]

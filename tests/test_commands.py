@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 import artforge
 from artforge import commands
 from artforge.cli import build_parser, main
-from artforge.training import checkpoint as ckpt
+from artforge.runs import checkpoint as ckpt
 
 from conftest import STYLE_TINY, TINY
 

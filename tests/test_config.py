@@ -406,7 +406,7 @@ def test_sections_are_the_flat_options_by_owner():
 def test_old_run_options_are_migrated_to_the_run_s_own():
     import json
     from pathlib import Path
-    from artforge.training.migrations import migrate_run_options
+    from artforge.runs.migrations import migrate_run_options
     fixture = Path(__file__).parent / "fixtures" / "runs-ca4152c" / "runs"
     for run in ("00000-blobs-dcgan", "00000-pairs-pix2pix", "00000-blobs-style"):
         old = json.loads((fixture / run / "options.json").read_text())
@@ -418,7 +418,7 @@ def test_old_run_options_are_migrated_to_the_run_s_own():
 
 
 def test_options_that_did_not_exist_take_their_old_meaning():
-    from artforge.training.migrations import migrate_run_options
+    from artforge.runs.migrations import migrate_run_options
     old = {"train": {"dataset": "d.zip", "arch": "dcgan", "task": "generation", "width": 8}, "model": {}}
     new = migrate_run_options(old)["train"]
     assert (new["output_bias"], new["mbstd_group"], new["width"]) == (False, 0, 8)

@@ -9,8 +9,8 @@ from PIL import Image
 import artforge
 from artforge.cli import main
 from artforge.errors import UsageError
-from artforge.training import checkpoint as ckpt
-from artforge.training.monitor import read_log
+from artforge.runs import checkpoint as ckpt
+from artforge.runs.monitor import read_log
 
 from conftest import write_blob_dataset
 

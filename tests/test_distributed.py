@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import load_file
 
 import artforge
-from artforge.training import checkpoint as ckpt
+from artforge.runs import checkpoint as ckpt
 from artforge.training.distributed import Distributed, per_process_batch, rank_seed
 from artforge.errors import UsageError
 

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from artforge.cli import main
-from artforge.training import checkpoint as ckpt
+from artforge.runs import checkpoint as ckpt
 
 FLAGS = ["--batch", "8", "--width", "8", "--z-dim", "16", "--tick", "5", "--checkpoint-every", "10",
          "--eval-images", "16", "--no-tensorboard", "--device", "cpu", "--quiet"]

@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import load_file
 
 import artforge
-from artforge.training import checkpoint as ckpt
+from artforge.runs import checkpoint as ckpt
 from artforge.utils.events import CancelToken, Event
 
 from conftest import TINY

@@ -10,8 +10,8 @@ import torch
 
 import artforge
 from artforge.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, minibatch_std
-from artforge.training import sizing
-from artforge.training.monitor import read_log
+from artforge.commands import sizing
+from artforge.runs.monitor import read_log
 from artforge.utils import device as device_mod
 
 from conftest import TINY, gen
@@ -92,7 +92,7 @@ def test_training_starts_the_bias_at_the_training_images_mean(blob_dataset, tmp_
     from artforge.options import TrainConfig
     from artforge.data.archive import open_dataset
     from artforge.data.loader import decode_all
-    from artforge.training.loop import Trainer
+    from artforge.commands.trainer import Trainer
 
     ds = open_dataset(blob_dataset)
     trainer = Trainer(TrainConfig(dataset=str(blob_dataset), **TINY), tmp_path, ds)

@@ -17,8 +17,8 @@ from PIL import Image
 
 from artforge.options import TrainConfig
 from artforge.data.archive import ArchiveWriter, open_dataset
-from artforge.training.loop import Trainer
-from artforge.training.monitor import Monitor
+from artforge.commands.trainer import Trainer
+from artforge.runs.monitor import Monitor
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 STEPS = 800

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import artforge
-from artforge.training import checkpoint as ckpt
+from artforge.runs import checkpoint as ckpt
 from artforge.training.engine import Engine, decay_factor
-from artforge.training.monitor import read_log
+from artforge.runs.monitor import read_log
 from conftest import TINY
 
 

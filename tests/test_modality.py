@@ -13,7 +13,7 @@ import pytest
 from artforge.options import TrainConfig
 from artforge.errors import UsageError
 from artforge.modality import IMAGE, MODALITIES, PIANOROLL, WAVE, of_samples
-from artforge.training import loop
+from artforge.commands import trainer
 
 
 def dataset(modality: str, aspect=(1, 1)) -> SimpleNamespace:
@@ -45,13 +45,13 @@ def test_the_records_import_no_torch():
 def test_each_modality_trains_with_its_own_augmentations(modality, augment, expected):
     options = {} if augment is None else {"augment": augment}
     cfg = TrainConfig(dataset="x", **options)
-    assert loop._modality_augment(cfg, dataset(modality), options).augment == expected
+    assert trainer._modality_augment(cfg, dataset(modality), options).augment == expected
 
 
 def test_another_modalitys_augmentations_are_refused_in_its_words():
     def check(modality, augment, task="generation"):
         cfg = TrainConfig(dataset="x", task=task, augment=augment)
-        return refusal(lambda: loop._modality_augment(cfg, dataset(modality), {"augment": augment}))
+        return refusal(lambda: trainer._modality_augment(cfg, dataset(modality), {"augment": augment}))
 
     assert check("image", ("flip", "transpose")) == ("--augment transpose shifts piano rolls; dataset d holds images",
                                                      "leave it out")
@@ -65,14 +65,14 @@ def test_another_modalitys_augmentations_are_refused_in_its_words():
 
 
 def test_a_family_of_another_modality_is_refused_with_how_to_prepare_its_own():
-    assert refusal(lambda: loop._check_shape("musegan", dataset("image"))) == (
+    assert refusal(lambda: trainer._check_shape("musegan", dataset("image"))) == (
         "--arch musegan makes piano rolls; dataset d holds images",
         "use --arch dcgan or --arch style, or prepare piano rolls with 'artforge prepare music SRC' "
         "(e.g. the built-in bach)")
-    assert refusal(lambda: loop._check_shape("dcgan", dataset("audio"))) == (
+    assert refusal(lambda: trainer._check_shape("dcgan", dataset("audio"))) == (
         "--arch dcgan makes images; dataset d holds sounds",
         "use --arch wavegan or --arch specgan, or prepare images with 'artforge prepare SRC'")
-    assert refusal(lambda: loop._check_shape("dcgan", dataset("image", (4, 3)))) == (
+    assert refusal(lambda: trainer._check_shape("dcgan", dataset("image", (4, 3)))) == (
         "--arch dcgan trains square images; dataset d is 64x48", "use --arch style, or prepare it with --aspect 1:1")
 
 
@@ -84,7 +84,7 @@ def test_a_family_of_another_modality_is_refused_with_how_to_prepare_its_own():
     ("musegan", "pianoroll", (1, 1), {"pitches": 84, "bars": 4}),
 ])
 def test_a_dataset_fills_its_familys_shape_options(arch, modality, aspect, expected):
-    assert loop.shape_options(loop.get_architecture(arch), dataset(modality, aspect)) == expected
+    assert trainer.shape_options(trainer.get_architecture(arch), dataset(modality, aspect)) == expected
 
 
 def test_sampling_results_say_their_own_lines():

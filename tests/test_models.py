@@ -297,7 +297,7 @@ def test_has_output_bias_follows_the_config_as_g_does(name):
 
 
 def test_budget_sizing_applies_to_dcgan_alone_and_its_candidates_build():
-    from artforge.training import sizing
+    from artforge.commands import sizing
     sized = [name for name, family in registry.FAMILIES.items() if family.sized_to_budget]
     assert sized == ["dcgan"]  # as before the declaration: a style run takes its --preset's size
     params = [n_params(registry.build("dcgan", registry.make_config("dcgan", **{**TINY["dcgan"], "width": c.width}))["G"])

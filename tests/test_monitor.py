@@ -1,4 +1,4 @@
-"""Tests of the run log (training/monitor.py): per-tick averages, events, truncation on resume."""
+"""Tests of the run log (runs/monitor.py): per-tick averages, events, truncation on resume."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import types
 import pytest
 import torch
 
-from artforge.training.monitor import Monitor, read_log, truncate_log
+from artforge.runs.monitor import Monitor, read_log, truncate_log
 
 
 def lines(path) -> list[dict]:

@@ -57,7 +57,7 @@ def test_musegan_trains_resumes_exactly_samples_moods_and_evaluates(roll_dataset
     full = artforge.train(roll_dataset, out=tmp_path / "a", arch="musegan", steps=4, **TINY)
     part = artforge.train(roll_dataset, out=tmp_path / "b", arch="musegan", steps=2, **TINY)
     resumed = artforge.train(resume=part.run_dir, steps=4)
-    from artforge.training import checkpoint as ckpt
+    from artforge.runs import checkpoint as ckpt
     wa, wb = (ckpt.load_checkpoint(r.checkpoint)["models"] for r in (full, resumed))
     assert all(torch.equal(wa[net][k], wb[net][k]) for net in wa for k in wa[net])
     options = json.loads((full.run_dir / "options.json").read_text())

@@ -21,7 +21,7 @@ import torch
 
 import artforge
 from artforge.cli import main
-from artforge.training import checkpoint as ckpt
+from artforge.runs import checkpoint as ckpt
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runs-ca4152c"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())

@@ -8,7 +8,7 @@ from torch import nn
 
 from artforge.ops.image_pool import ImagePool
 from artforge.ops.tiling import tile_starts, tiled
-from artforge.training.checkpoint import join_tensors, split_tensors
+from artforge.runs.checkpoint import join_tensors, split_tensors
 
 
 def _batches(n, b=4, seed=0):

@@ -10,8 +10,8 @@ import artforge
 from artforge.cli import main
 from artforge.errors import UsageError
 from artforge.tasks.paired import flip_pairs, split_pairs
-from artforge.training import checkpoint as ckpt
-from artforge.training.monitor import read_log
+from artforge.runs import checkpoint as ckpt
+from artforge.runs.monitor import read_log
 
 OPTS = dict(task="pix2pix", batch=4, width=8, tick=2, checkpoint_every=100, progress=False, tensorboard=False,
             device="cpu", augment=("flip",))

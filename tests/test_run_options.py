@@ -10,9 +10,9 @@ import pytest
 from torch import nn
 
 from artforge.errors import NoCheckpointYet, RunError
-from artforge.training import checkpoint as ckpt
-from artforge.training import loop
-from artforge.training.rundir import (OPTIONS_FILE, no_checkpoint_error, read_run_options,
+from artforge.runs import checkpoint as ckpt
+from artforge.commands import trainer
+from artforge.runs.rundir import (OPTIONS_FILE, no_checkpoint_error, read_run_options,
                                       resolve_run)
 
 
@@ -64,7 +64,7 @@ def test_damaged_options_are_rebuilt_from_the_latest_checkpoint(run_copy, damage
 
 
 def test_rebuilt_options_resume_the_run_as_loop_resume_uses_them(run_copy):
-    """The rebuilt dict is a drop-in for read_json(run_dir / OPTIONS_FILE) in loop._resume."""
+    """The rebuilt dict is a drop-in for read_json(run_dir / OPTIONS_FILE) in trainer._resume."""
     from artforge.options import TrainConfig, from_dict
     from artforge.data.archive import open_dataset
 
@@ -75,7 +75,7 @@ def test_rebuilt_options_resume_the_run_as_loop_resume_uses_them(run_copy):
     ds = open_dataset(saved["dataset"]["path"])
     assert (ds.resolution, ds.channels) == (saved["dataset"]["resolution"], saved["dataset"]["channels"])
     latest = ckpt.resolve_checkpoint(run_copy, "latest")
-    result = loop.Trainer(cfg, run_copy, ds, resume_from=latest).run()
+    result = trainer.Trainer(cfg, run_copy, ds, resume_from=latest).run()
     assert result.step == 12
 
 
@@ -161,10 +161,10 @@ def test_no_checkpoint_error_says_start_again(tmp_path):
 # ----------------------------------------------------------------------------- through artforge.train
 
 def _resume_calls(name: str) -> bool:
-    return name in inspect.getsource(loop._resume)
+    return name in inspect.getsource(trainer._resume)
 
 
-@pytest.mark.skipif(not _resume_calls("read_run_options"), reason="loop._resume does not call read_run_options yet")
+@pytest.mark.skipif(not _resume_calls("read_run_options"), reason="trainer._resume does not call read_run_options yet")
 def test_train_resume_with_truncated_options(run_copy, capsys):
     import artforge
     (run_copy / OPTIONS_FILE).write_text('{"artforge_version": "0.1')
@@ -174,7 +174,7 @@ def test_train_resume_with_truncated_options(run_copy, capsys):
     assert "rebuilt the options from checkpoint step-000010" in out + err  # the note is shown
 
 
-@pytest.mark.skipif(not _resume_calls("no_checkpoint_error"), reason="loop._resume does not call no_checkpoint_error yet")
+@pytest.mark.skipif(not _resume_calls("no_checkpoint_error"), reason="trainer._resume does not call no_checkpoint_error yet")
 def test_train_resume_before_the_first_checkpoint_says_start_again(run_copy):
     import artforge
     shutil.rmtree(run_copy / "checkpoints")

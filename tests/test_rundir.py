@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from artforge.training import checkpoint as ckpt
-from artforge.training.rundir import OPTIONS_FILE, RunLayout
+from artforge.runs import checkpoint as ckpt
+from artforge.runs.rundir import OPTIONS_FILE, RunLayout
 
 ROOT = Path(__file__).resolve().parents[1] / "src" / "artforge"
 
-RUNDIR = "training/rundir.py"
-CHECKPOINT = "training/checkpoint.py"
+RUNDIR = "runs/rundir.py"
+CHECKPOINT = "runs/checkpoint.py"
 EXPORT = "sampling.py"  # the exported folder's names (exporting.py builds on sampling.py and imports them)
 
 # Each name, and the one module that may spell it (model.safetensors: in checkpoints and in exported folders).
@@ -136,8 +136,8 @@ def test_only_the_layout_spells_a_runs_file_names():
         for line, name in _path_uses(tree):
             if module not in OWNERS[name] and (module, name) not in NOT_A_RUN:
                 offenders.append(f"src/artforge/{module}:{line}: {name!r}")
-    assert not offenders, ("name a run's files through training/rundir.py's RunLayout (checkpoints' insides: "
-                           "training/checkpoint.py's constants; exported folders: sampling.py's), not as literals:\n"
+    assert not offenders, ("name a run's files through runs/rundir.py's RunLayout (checkpoints' insides: "
+                           "runs/checkpoint.py's constants; exported folders: sampling.py's), not as literals:\n"
                            + "\n".join(offenders))
 
 

@@ -11,7 +11,7 @@ from artforge.options import TrainConfig
 from artforge.errors import UsageError
 from artforge.losses import get_loss
 from artforge.tasks.generation import StepContext
-from artforge.training.selfcond import SelfConditioner, clusters_for, kmeans, match_clusters
+from artforge.tasks.selfcond import SelfConditioner, clusters_for, kmeans, match_clusters
 
 CORNERS = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
 

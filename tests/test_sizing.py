@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from artforge.training.sizing import CANDIDATES, TARGET_STEPS, Size, choose_size, expected_steps
+from artforge.commands.sizing import CANDIDATES, TARGET_STEPS, Size, choose_size, expected_steps
 
 from conftest import TINY
 
@@ -49,14 +49,14 @@ def test_only_what_was_measured_is_chosen():
 @pytest.mark.parametrize("speed, timed", [(10.0, [8]), (1e6, [8, 16])])
 def test_measure_times_the_cheapest_first_and_stops_at_the_first_miss(blob_dataset, monkeypatch, speed, timed):
     from artforge.options import TrainConfig
-    from artforge.training import sizing
+    from artforge.commands import sizing
 
     seen = []
     monkeypatch.setattr(sizing, "_img_per_s", lambda trainer, steps: seen.append(trainer.options.family.width) or speed)
     options = {k: v for k, v in TINY.items() if k not in ("width", "batch")}
     cfg = TrainConfig(dataset=str(blob_dataset), **options).resolved()
     wide, cheap = Size(16, 8), Size(8, 8)
-    from artforge.training.loop import Trainer
+    from artforge.commands.trainer import Trainer
     measured = sizing.measure(cfg, 32, 3, 0, sizes=[wide, cheap], seconds=60, target_steps=1000, trainer=Trainer)
     assert seen == timed  # 10 img/s: 75 steps, short of 1,000: the wider size is not timed
     assert list(measured) == [wide, cheap][-len(timed):]  # widest first, as choose_size reads them

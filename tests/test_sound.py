@@ -212,7 +212,7 @@ def test_sound_families_train_resume_exactly_and_sample_wavs_with_players(arch, 
     full = artforge.train(sound_dataset, out=tmp_path / "a", steps=4, **opts)
     part = artforge.train(sound_dataset, out=tmp_path / "b", steps=2, **opts)
     resumed = artforge.train(resume=part.run_dir, steps=4)
-    from artforge.training import checkpoint as ckpt
+    from artforge.runs import checkpoint as ckpt
     wa = ckpt.load_checkpoint(full.checkpoint)["models"]
     wb = ckpt.load_checkpoint(resumed.checkpoint)["models"]
     assert all(torch.equal(wa[net][k], wb[net][k]) for net in wa for k in wa[net])

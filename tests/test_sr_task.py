@@ -10,8 +10,8 @@ from artforge.errors import UsageError
 from artforge.models.esrgan import ESRGANConfig, RRDBNet
 from artforge.ops.tiling import tiled
 from artforge.options.translation import SROptions
-from artforge.training import checkpoint as ckpt
-from artforge.training.monitor import read_log
+from artforge.runs import checkpoint as ckpt
+from artforge.runs.monitor import read_log
 
 OPTS = dict(task="sr", batch=2, width=4, blocks=1, crop=32, scale=4, tick=1, checkpoint_every=100, progress=False,
             tensorboard=False, device="cpu")

@@ -279,7 +279,7 @@ def test_the_style_family_trains_on_the_engine_and_resumes(blob_dataset, tmp_pat
     from artforge.data.archive import open_dataset
     from artforge.models.registry import get_family
     from artforge.tasks.generation import GenerationTask
-    from artforge.training import checkpoint as ckpt
+    from artforge.runs import checkpoint as ckpt
     from artforge.training.engine import Engine
 
     ds = open_dataset(blob_dataset)
@@ -337,7 +337,7 @@ def test_a_style_run_with_mixing_and_path_length_resumes_exactly(blob_dataset, t
     """Straight to step 8 equals the same 8-step run stopped at step 5 (as Ctrl-C stops it) and resumed: the
     path-length mean is restored, and the recipe's learning-rate schedule (over the 8 steps) continues."""
     import artforge
-    from artforge.training import checkpoint as ckpt
+    from artforge.runs import checkpoint as ckpt
     from artforge.training.engine import Engine
     from conftest import STYLE_TINY
     options = dict(STYLE_TINY, pl_weight=2.0, pl_interval=2, style_mixing=0.9, checkpoint_every=5, eval_images=0)

@@ -9,7 +9,7 @@ import pytest
 
 import artforge
 from artforge.errors import UsageError
-from artforge.training.monitor import read_log
+from artforge.runs.monitor import read_log
 
 from conftest import TINY
 
@@ -93,8 +93,8 @@ def test_empty_split_is_a_clear_error(tmp_path):
 def test_one_generator_forward_per_step_shared_by_the_d_and_g_phases(blob_dataset, tmp_path):
     from artforge.options import TrainConfig
     from artforge.data.archive import open_dataset
-    from artforge.training.loop import Trainer
-    from artforge.training.monitor import Monitor
+    from artforge.commands.trainer import Trainer
+    from artforge.runs.monitor import Monitor
 
     cfg = TrainConfig(dataset=str(blob_dataset), recipe="dcgan", **TINY)
     trainer = Trainer(cfg, tmp_path, open_dataset(blob_dataset))

@@ -1,6 +1,6 @@
 """The names in each registry, without importing torch.
 
-The registries themselves (models.registry, losses, recipes, sample_filters, training.diffaug,
+The registries themselves (models.registry, losses, recipes, sample_filters, ops.diffaug,
 data.augment) hold networks and functions and import torch, which takes seconds. Option choices
 and validation only need the names, so ``artforge --help`` and ``--version`` read them from here.
 tests/test_catalog.py checks every tuple against its registry's keys, in order, so they cannot drift.
@@ -13,9 +13,9 @@ LOSSES = ("minimax", "nonsaturating", "hinge", "wasserstein", "least-squares", "
 RECIPES = ("dcgan", "lsgan", "ragan", "wgan", "wgan-gp", "hinge-sn", "stable", "stylegan2", "style-cpu", "cyclegan",
            "esrgan", "wavegan", "wavegan-cpu", "musegan-cpu")  # recipes.RECIPES
 SAMPLE_FILTERS = ("d", "jacobian")  # sample_filters.SCORERS
-D_AUGMENT_POLICIES = ("diffaug", "bgc")  # training.diffaug.D_AUGMENT_POLICIES
+D_AUGMENT_POLICIES = ("diffaug", "bgc")  # ops.diffaug.D_AUGMENT_POLICIES
 D_AUGMENTS = ("xflip", "rot90", "translation", "scale", "rotate", "brightness", "contrast", "saturation",
-              "cutout")  # training.diffaug.D_AUGMENTS
+              "cutout")  # ops.diffaug.D_AUGMENTS
 AUGMENTS = ("flip", "scale", "crop", "rotate", "transpose")  # data.augment.AUGMENTS
 EXTRACTORS = ("inception", "encoder", "random")  # metrics.extractors.make_extractor's names (or a network file)
 EVAL_METRICS_DEFAULT = ("fid", "kid", "pr", "dc", "swd", "novelty")  # what artforge evaluate scores unless told

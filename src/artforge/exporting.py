@@ -33,8 +33,8 @@ from .models.registry import sampler_weights
 # The folder's format and its reading live with the loading of runs (sampling.py), which exporting builds on.
 from .sampling import (CARD_FILE, FORMAT, FORMAT_VERSION, MODEL_JSON, PREFIX, REEXPORT, WEIGHTS_FILE,  # noqa: F401
                        build_generator, is_export, load, load_export, resolve_checkpoint)
-from .training import checkpoint as ckpt
-from .training.rundir import RunLayout, resolve_run
+from .runs import checkpoint as ckpt
+from .runs.rundir import RunLayout, resolve_run
 from .utils.files import read_json, sha256_file
 
 
@@ -111,7 +111,7 @@ def _read_options(run_dir: Path) -> dict:
         return {}
     if not isinstance(options, dict):
         return {}
-    from .training.migrations import migrate_run_options
+    from .runs.migrations import migrate_run_options
     return migrate_run_options(options)
 
 

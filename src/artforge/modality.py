@@ -133,7 +133,7 @@ class ImageModality(Modality):
         return augment(x, names, gen)
 
     def d_view_pipe(self, names: tuple[str, ...], p: float, gen: torch.Generator):
-        from .training.diffaug import AugmentPipe
+        from .ops.diffaug import AugmentPipe
         return AugmentPipe(names, p, gen)
 
     def summary(self, x: Tensor) -> Tensor:

@@ -54,7 +54,7 @@ def dataset_modalities(dataset: str | Path) -> tuple[str, ...]:
 def run_family(run: str | Path) -> str | None:
     """The model family of a run (or a checkpoint in one, a folder of runs: the newest, an exported model),
     from its options.json or model.json; None when ``run`` is none of them."""
-    from .training.rundir import RunLayout, resolve_run
+    from .runs.rundir import RunLayout, resolve_run
     from .utils.files import read_json
 
     try:

@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 
 from .catalog import EXTRACTORS
-from .training.monitor import read_log
-from .training.rundir import RunLayout, resolve_run
+from .runs.monitor import read_log
+from .runs.rundir import RunLayout, resolve_run
 from .utils.files import atomic_write_text, read_json
 
 CURVES = (
@@ -194,7 +194,7 @@ def _image_size(dataset: dict) -> str:
 
 
 def build_html(run_dir: Path) -> str:
-    from .training.migrations import migrate_run_options
+    from .runs.migrations import migrate_run_options
 
     layout = RunLayout(run_dir)
     options = migrate_run_options(read_json(layout.options))  # a run made before: its own options only

@@ -26,9 +26,9 @@ from .draws import filter_left_out
 from .errors import CheckpointError, UsageError
 from .models.registry import get_architecture, get_family, sampler_weights
 from .tasks.specs import task_spec
-from .training import checkpoint as ckpt
-from .training.rundir import RunLayout, resolve_run
-from .training.selfcond import weighted_label
+from .runs import checkpoint as ckpt
+from .runs.rundir import RunLayout, resolve_run
+from .tasks.selfcond import weighted_label
 from .utils.device import pick_device
 from .utils.files import atomic_write_json, read_json, sha256_file
 from .utils.batching import RENDER_BATCH, padded

@@ -24,10 +24,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .errors import CheckpointError, UsageError
-from .models.registry import get_family, sampler_weights
+from .runs import checkpoint as ckpt
+from .runs.rundir import resolve_run, read_run_options
+from .runs.sampler import build_sampler, load_sampler_weights
 from .tasks.specs import TASKS, TaskSpec, Tiling, task_spec
-from .training import checkpoint as ckpt
-from .training.rundir import resolve_run, read_run_options
 from .utils.device import pick_device
 from .utils.events import CancelToken, EventSink, Progress
 
@@ -134,9 +134,7 @@ def _load_g(run_dir: Path, which: str, device: torch.device) -> tuple[Path, dict
     """(checkpoint path, its state, the weights of its family's sampler, step) of a run."""
     from .sampling import resolve_checkpoint
     path = run_dir if (run_dir / ckpt.STATE_FILE).exists() else resolve_checkpoint(run_dir, which)
-    loaded = ckpt.load_checkpoint(path, device=device, training=False)
-    state = loaded["state"]
-    return path, state, sampler_weights(state.get("family"), loaded["models"]), loaded["step"]
+    return (path, *load_sampler_weights(path, device))
 
 
 def load_translator(run: str | os.PathLike, checkpoint: str = "best", device: str = "auto", *,
@@ -161,14 +159,7 @@ def load_translator(run: str | os.PathLike, checkpoint: str = "best", device: st
     if strength is not None:
         weights = _blend(run_dir, spec, weights, strength, device, announce)
         settings["strength"] = strength
-    family = get_family(state["family"])
-    try:
-        model_cfg = family.config(**state["model_config"])
-        G = family.generator(model_cfg)
-        G.load_state_dict(weights)
-    except (TypeError, KeyError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"checkpoint {ckpt_path} does not match its family ({' '.join(str(exc).split())[:120]})",
-                              "use the artforge version that wrote it, or another checkpoint") from None
+    family, model_cfg, G = build_sampler(ckpt_path, state, weights)
     if spec.directions:  # the family's generator holds one network per direction
         G = getattr(G, settings["direction"].replace("2", ""))
     G = G.to(device).eval().requires_grad_(False)

@@ -116,7 +116,7 @@ def _synthetic_dataset(folder: Path, shape: tuple[int, int], channels: int, num_
 def _img_per_s(trainer, steps: int) -> float:
     """Training images per second of ``trainer``: plain steps (median, as the machine may be busy),
     plus a lazy R1 step in its share of steps."""
-    from .monitor import Monitor
+    from ..runs.monitor import Monitor
 
     monitor = Monitor(trainer.run_dir, tensorboard=False, enabled=False)
     ctx = trainer.make_context()
@@ -145,8 +145,8 @@ def measure(cfg, resolution: int | tuple[int, int], channels: int, num_classes: 
     Times the cheapest size first. With ``seconds``, stops at the first size that misses
     ``target_steps``: a wider one would miss it too, and a slow machine only times the cheapest.
     ``resolution``: the side of square images, or (height, width).
-    ``trainer(cfg, run_dir, dataset)`` builds the run's trainer: the caller's (training.loop's
-    ``Trainer``), so that this module, which loop imports, does not import loop back.
+    ``trainer(cfg, run_dir, dataset)`` builds the run's trainer: the caller's (trainer.py's
+    ``Trainer``), so that this module, which trainer.py imports, does not import it back.
     """
 
     sizes = list(sizes or CANDIDATES)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def train(options: dict, events=None, cancel=None):
-    from ..training.loop import train as _train
+    from .trainer import train as _train
 
     dataset, resume = options.pop("dataset", None), options.pop("resume", None)
     return _train(dataset, resume=resume, events=events, cancel=cancel, **options)

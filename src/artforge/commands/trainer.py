@@ -1,7 +1,7 @@
 """Training a GAN on a prepared dataset (images, sounds, piano rolls): a task and a model family on the engine.
 
 ``Trainer`` wires a run together (engine.py runs it): the family's networks, the task (generation,
-tasks/generation.py; or an image-to-image task, set up in setups.py), evaluation during training as a
+tasks/generation.py; or an image-to-image task, set up in tasks/setups.py), evaluation during training as a
 callback, the run folder. ``train`` is the
 API and CLI entry point; it also resumes a run exactly where it stopped, on any number of processes.
 """
@@ -28,14 +28,14 @@ from ..tasks.specs import task_spec
 from ..utils.device import precision_name
 from ..utils.events import CancelToken, EventSink
 from ..utils.files import atomic_write_json
-from . import checkpoint as ckpt
-from .distributed import SINGLE, Distributed, device_for, from_environment, per_process_batch
-from .engine import Engine
-from .migrations import OPTIONS_FORMAT
-from .monitor import Monitor
-from .rundir import RunLayout, new_run_dir, no_checkpoint_error, read_run_options, resolve_run
-from .selfcond import clusters_for
-from .setups import TRANSLATION_SETUPS, refuse_pairs
+from ..runs import checkpoint as ckpt
+from ..runs.migrations import OPTIONS_FORMAT
+from ..runs.monitor import Monitor
+from ..runs.rundir import RunLayout, new_run_dir, no_checkpoint_error, read_run_options, resolve_run
+from ..tasks.selfcond import clusters_for
+from ..tasks.setups import TRANSLATION_SETUPS, refuse_pairs
+from ..training.distributed import SINGLE, Distributed, device_for, from_environment, per_process_batch
+from ..training.engine import Engine
 
 # Options a resumed run may change; everything else is fixed by the run's options.json.
 RESUME_OVERRIDES = ("steps", "kimg", "minutes", "tick", "checkpoint_every", "keep", "eval_images", "device",
@@ -90,7 +90,7 @@ class EvalCallback:
 
 class Trainer(Engine):
     """An image run: ``cfg.arch``'s networks trained on ``dataset`` by the generation task, or an
-    image-to-image task's family (pix2pix, cyclegan, sr: setups.py) by that task."""
+    image-to-image task's family (pix2pix, cyclegan, sr: tasks/setups.py) by that task."""
 
     def __init__(self, cfg: TrainConfig, run_dir: Path, dataset: ImageDataset, resume_from: Path | None = None,
                  dist: Distributed = SINGLE):

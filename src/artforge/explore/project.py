@@ -57,7 +57,7 @@ def load_discriminator(model) -> nn.Module | None:
     """The run's D (frozen, eval) from the checkpoint ``model`` was loaded from; None for exported
     models, which ship G alone."""
     from ..models.registry import build
-    from ..training.checkpoint import STATE_FILE, load_checkpoint
+    from ..runs.checkpoint import STATE_FILE, load_checkpoint
 
     if not (Path(model.checkpoint) / STATE_FILE).is_file():
         return None
@@ -177,7 +177,7 @@ def project_to_folder(cfg: ProjectConfig, announce=print) -> dict:
 def run_dataset(model) -> str:
     """The path of the dataset ``model`` was trained on, from the run's options or the export's model.json."""
     from ..sampling import MODEL_JSON, is_export
-    from ..training.rundir import read_run_options
+    from ..runs.rundir import read_run_options
     from ..utils.files import read_json
 
     if is_export(model.run_dir):

@@ -76,8 +76,8 @@ def _classifier(cfg: EvaluateOptions, dataset, device, events: EventSink | None,
 def run_task(run) -> str:
     """What a run (or a checkpoint of one) learnt, from its newest checkpoint: generation, pix2pix, ..."""
     from ..sampling import is_export
-    from ..training import checkpoint as ckpt
-    from ..training.rundir import resolve_run
+    from ..runs import checkpoint as ckpt
+    from ..runs.rundir import resolve_run
 
     path = Path(run)
     if is_export(path):

@@ -14,7 +14,7 @@ from .collect import EvaluateOptions
 def trained_on(run_dir: Path) -> str:
     """The dataset a run (its options.json) or an exported model (its model.json) was trained on."""
     from ..sampling import MODEL_JSON, is_export
-    from ..training.rundir import RunLayout
+    from ..runs.rundir import RunLayout
     from ..utils.files import read_json
 
     if not is_export(run_dir):

@@ -31,7 +31,7 @@ def result_path(cfg: EvaluateOptions, model) -> Path | None:
     if cfg.out:
         return Path(cfg.out)
     if model is not None:
-        from ..training.rundir import RunLayout
+        from ..runs.rundir import RunLayout
 
         return RunLayout(model.run_dir).eval_result(model.checkpoint.name)
     return None

@@ -114,7 +114,7 @@ def pil_resize(images: Tensor, size: tuple[int, int], method: str) -> Tensor:
 
 def _reference(cfg, translator) -> tuple[object, np.ndarray]:
     from ..data.archive import open_dataset
-    from ..training.rundir import read_run_options
+    from ..runs.rundir import read_run_options
 
     path = cfg.real
     spec = translator.spec
@@ -196,7 +196,7 @@ def evaluate_translation(cfg, announce=print, events=None, cancel=None) -> dict:
     the training of the encoder extractor (its steps, and a token that stops it with ``Cancelled``)."""
     from ..data.loader import decode_all
     from ..translating import load_translator
-    from ..training.rundir import RunLayout
+    from ..runs.rundir import RunLayout
     from ..utils.files import atomic_write_json
 
     started = time.time()

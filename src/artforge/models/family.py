@@ -32,7 +32,7 @@ class Family:
     spectral: bool = False  # G makes spectrograms of its own space: G.fit_data, .encode_real (real sounds), .to_wave
     output_bias: bool = False  # G may hold a learned output bias (G.init_output_bias), on when its config's is
     classifier: bool = False  # D has an auxiliary-classifier head, D.classify (AC-GAN)
-    sized_to_budget: bool = False  # --size-to-budget's candidates (training/sizing.py) are sizes of this family
+    sized_to_budget: bool = False  # --size-to-budget's candidates (commands/sizing.py) are sizes of this family
 
     def __post_init__(self) -> None:
         # A declaration the networks cannot keep is a programming error, caught when the family is defined.

@@ -1,1 +1,1 @@
-"""Tasks: what a training step is made of (base.py); one file per task."""
+"""Tasks: what a training step is made of (one file per task, on training/steps.py's ``Task``), their set-ups."""

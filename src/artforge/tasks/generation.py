@@ -24,14 +24,14 @@ from torch.nn import functional as F
 from ..data.loader import BatchSource, decode_all
 from ..errors import UsageError
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
-from ..ops.swd import swd
 from ..modality import IMAGE, Modality
+from ..ops.diffaug import AdaptiveStrength
+from ..ops.swd import swd
 from ..penalties import (clip_weights, gradient_penalty, instance_noise, interpolate, mode_seeking,
                          path_length_penalty, path_lengths, r1_penalty)
-from ..training.diffaug import AdaptiveStrength
-from ..training.selfcond import SelfConditioner, weighted_label
+from ..training.steps import Phase, Task
 from ..utils.device import autocast
-from .base import Phase, Task
+from .selfcond import SelfConditioner, weighted_label
 
 GRID_IMAGES = 64
 MEAN_IMAGE_BYTES = 2**26  # real images averaged for G's initial output bias: 64 MB of them, at least 256

@@ -25,8 +25,9 @@ from torch import Tensor
 from ..data.loader import decode_all
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
 from ..modality import IMAGE
+from ..training.steps import Phase, Task
 from ..utils.device import autocast
-from .base import PairStep, Phase, Task, held_out_first, training_batches
+from .base import PairStep, held_out_first, training_batches
 
 PREVIEW_PAIRS = 8
 

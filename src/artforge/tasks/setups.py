@@ -33,7 +33,7 @@ def _square(dataset: ImageDataset, task: str, side: int | None = None) -> int:
 
 def paired_setup(cfg: TrainSections, dataset: ImageDataset, check_only: bool = False):
     """The pix2pix family, its config for the dataset's pairs, and the paired task."""
-    from ..tasks.paired import Pix2PixTask
+    from .paired import Pix2PixTask
 
     if not dataset.pairs:
         raise UsageError(f"dataset {dataset.display_name} holds single images; --task pix2pix trains on pairs",
@@ -47,7 +47,7 @@ def paired_setup(cfg: TrainSections, dataset: ImageDataset, check_only: bool = F
 
 def cycle_setup(cfg: TrainSections, dataset_a: ImageDataset, check_only: bool = False):
     """The cyclegan family for the two domains (--a is ``dataset_a``, --b opened here) and its task."""
-    from ..tasks.unpaired import CycleGANTask
+    from .unpaired import CycleGANTask
 
     if not Path(cfg.task.b).exists():
         raise UsageError(f"--b {cfg.task.b} does not exist", "pass a dataset made by 'artforge prepare', e.g. "
@@ -68,7 +68,7 @@ def cycle_setup(cfg: TrainSections, dataset_a: ImageDataset, check_only: bool = 
 
 def sr_setup(cfg: TrainSections, dataset: ImageDataset, check_only: bool = False):
     """The esrgan family at --scale, its task, and the fidelity run's weights to start from (--init)."""
-    from ..tasks.sr import SRTask
+    from .sr import SRTask
 
     refuse_pairs(dataset, "sr")
     if cfg.task.crop > min(dataset.height, dataset.width):
@@ -90,13 +90,26 @@ def sr_setup(cfg: TrainSections, dataset: ImageDataset, check_only: bool = False
 
 
 def _init_weights(run: str, family: str, model_cfg, check_only: bool):
-    """G's weights from another run of the same family and sizes (its best checkpoint's EMA copy)."""
-    from ..translating import load_translator
-    loaded = load_translator(run, announce=lambda *a, **k: None)
-    if loaded.family != family or loaded.model_cfg != model_cfg:
-        raise UsageError(f"--init {run} is a {loaded.family} model of other sizes ({loaded.model_cfg}); this run "
+    """G's weights from another translation run of the same family and sizes (its best checkpoint's EMA
+    copy), read through the run layer: a set-up does not import inference (translating.py) above it."""
+    from ..runs.checkpoint import STATE_FILE, resolve_checkpoint
+    from ..runs.rundir import resolve_run
+    from ..runs.sampler import build_sampler, load_sampler_weights
+    from .specs import task_spec
+
+    path = Path(run)
+    run_dir = resolve_run(path, announce=lambda *a, **k: None)
+    ckpt_path = path if (path / STATE_FILE).exists() else resolve_checkpoint(run_dir, "best")
+    state, weights, _ = load_sampler_weights(ckpt_path)
+    spec = task_spec(state.get("task"))
+    if not spec.translates:  # as loading it for `artforge translate` would say
+        raise UsageError(f"{run_dir} is a {spec.name} run: it {spec.makes}",
+                         f"sample it with 'artforge {spec.offers} {run_dir}'")
+    loaded, loaded_cfg, G = build_sampler(ckpt_path, state, weights)
+    if loaded.name != family or loaded_cfg != model_cfg:
+        raise UsageError(f"--init {run} is a {loaded.name} model of other sizes ({loaded_cfg}); this run "
                          f"builds {model_cfg}", "pass a run trained with the same --scale, --width and --blocks")
-    return None if check_only else {k: v.cpu() for k, v in loaded.G.state_dict().items()}
+    return None if check_only else {k: v.cpu() for k, v in G.state_dict().items()}
 
 
 TRANSLATION_SETUPS = {"pix2pix": paired_setup, "cyclegan": cycle_setup, "sr": sr_setup}

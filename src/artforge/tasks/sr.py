@@ -29,8 +29,9 @@ from ..data.loader import decode_all
 from ..losses import AdversarialLoss, get_loss
 from ..modality import IMAGE
 from ..ops.degrade import degrade, downscale
+from ..training.steps import Phase, Task
 from ..utils.device import autocast
-from .base import PairStep, Phase, Task, held_out_first, training_batches
+from .base import PairStep, held_out_first, training_batches
 
 PREVIEW_IMAGES = 8
 QUALITY_IMAGES = 32  # fixed held-out crops the quality signal is computed on

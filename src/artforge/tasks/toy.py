@@ -16,9 +16,9 @@ from torch import Tensor
 
 from ..losses import get_loss
 from ..modality import POINTS
-from ..training.selfcond import SelfConditioner
-from .base import Phase, Task
+from ..training.steps import Phase, Task
 from .generation import StepContext, build_phases
+from .selfcond import SelfConditioner
 
 SELF_COND_SAMPLES = 10_000  # the fixed real sample self-conditioning clusters (as in Liu et al. 2020)
 

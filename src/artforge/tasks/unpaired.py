@@ -27,8 +27,9 @@ from ..losses import AdversarialLoss, get_loss
 from ..ops.swd import swd
 from ..modality import IMAGE
 from ..ops.image_pool import ImagePool
+from ..training.steps import Phase, Task
 from ..utils.device import autocast
-from .base import Phase, Task, held_out_first, training_batches
+from .base import held_out_first, training_batches
 
 PREVIEW_IMAGES = 8  # of each domain
 QUALITY_IMAGES = 256

@@ -1,1 +1,1 @@
-"""Training: the phases of a step, the loop that runs them, checkpoints, monitoring, health checks."""
+"""The engine: the step machinery (steps.py), the loop that runs it (engine.py), many processes, health checks."""

@@ -1,7 +1,7 @@
 """The engine: named networks, their optimizers and EMA copies, precision, ranks, the loop, checkpoints.
 
 It trains whatever a model family builds with whatever a task says a step is: it runs the task's
-phases (tasks/base.py) on the family's named networks and never names one itself. Everything a run
+phases (steps.py) on the family's named networks and never names one itself. Everything a run
 needs lives on the ``Engine`` object (no module-level state), so torchrun builds one per process.
 With no run folder (``run_dir=None``) it writes nothing: the toy benchmark trains this way.
 """
@@ -22,14 +22,14 @@ from torch import nn
 
 from .._version import __version__
 from ..errors import CheckpointError, TrainingDiverged
-from ..tasks.base import NonFinite, Optimization, Task, lazy_ratio, run_step, trained_networks
+from .steps import NonFinite, Optimization, Task, lazy_ratio, run_step, trained_networks
 from ..utils.device import autocast, choose_precision, pick_device, precision_name
 from ..utils.events import CancelToken, Event, EventSink
-from . import checkpoint as ckpt
+from ..runs import checkpoint as ckpt
+from ..runs.monitor import Monitor, truncate_log
+from ..runs.rundir import RunLayout
 from .distributed import SINGLE, Distributed, rank_seed
 from .health import HealthMonitor
-from .monitor import Monitor, truncate_log
-from .rundir import RunLayout
 
 REPEAT_SECONDS = 2.0  # a second stop signal sooner than this is the first one delivered again
 
