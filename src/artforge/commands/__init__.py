@@ -6,7 +6,8 @@ result object; ``summary(result, options)`` gives the lines the CLI prints about
 arguments or prints: the front ends do. ``run(name, options)`` checks that the optional packages the
 command needs for these inputs are installed (``needs.py``) before any work starts.
 
-Adding a command: a module here with its ``run`` and ``summary``, and one line in ``COMMANDS``.
+Adding a command: a module here with its ``run`` and ``summary``, and one line in ``COMMANDS``. A command's own
+code may sit beside it: trainer.py (``Trainer``, ``train``, resuming) and sizing.py are the ``train`` command's.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Training a GAN on a prepared dataset (images, sounds, piano rolls): a task and a model family on the engine.
 
-``Trainer`` wires a run together (engine.py runs it): the family's networks, the task (generation,
+``Trainer`` wires a run together (training/engine.py runs it): the family's networks, the task (generation,
 tasks/generation.py; or an image-to-image task, set up in tasks/setups.py), evaluation during training as a
 callback, the run folder. ``train`` is the
 API and CLI entry point; it also resumes a run exactly where it stopped, on any number of processes.
