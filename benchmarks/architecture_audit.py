@@ -50,9 +50,11 @@ strongly connected components of more than one package, the packages in them, th
 each other directly (the "tasks<->training" of the issue), and the imports that lie on a cycle (both
 ends in one component: the arrows that a redesign must turn or remove).
 
-Sizes: the largest file and the files over 600 lines; ``config.py``'s lines, its dataclasses (classes
-decorated ``@dataclass``), its options (calls of ``option(...)``), and ``TrainConfig``'s fields (its
-annotated fields and its base classes' within config.py, ClassVar excepted).
+Sizes: the largest file and the files over 600 lines; the option modules (``config.py`` before issue
+38, the ``options/`` package after): how many, their lines and the largest module's, their dataclasses
+(classes decorated ``@dataclass``), their options (calls of ``option(...)``), and the largest options
+dataclass by fields (its annotated fields and its base classes' within its module, ClassVar excepted):
+``TrainConfig`` before, one part's options after.
 
     python benchmarks/architecture_audit.py              # the table
     python benchmarks/architecture_audit.py --list       # every occurrence as file:line  code
@@ -83,8 +85,7 @@ REGISTRIES = {"task": (), "family": ("models/registry.py", "catalog.py"), "modal
 OTHER_REGISTRIES = ("recipe", "preset", "loss", "dataset", "source")
 COMPARISONS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn, ast.Is, ast.IsNot)
 BIG_FILE = 600
-CONFIG_MODULE = "config.py"
-TRAIN_CONFIG = "TrainConfig"
+OPTION_MODULES = ("config.py", "options/")  # the one file before issue 38, the package after
 
 
 @dataclass
@@ -436,17 +437,22 @@ def _fields(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[str]:
     return names
 
 
-def config_sizes(source: Source) -> dict[str, int]:
-    if CONFIG_MODULE not in source.trees:
-        return {"config_lines": 0, "config_dataclasses": 0, "config_options": 0, "train_config_fields": 0}
-    tree = source.trees[CONFIG_MODULE]
-    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-    options = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-               and n.func.id == "option"]
-    return {"config_lines": len(source.lines[CONFIG_MODULE]),
-            "config_dataclasses": sum(_is_dataclass(c) for c in classes.values()),
-            "config_options": len(options),
-            "train_config_fields": len(_fields(classes[TRAIN_CONFIG], classes)) if TRAIN_CONFIG in classes else 0}
+def option_sizes(source: Source) -> dict:
+    """The option modules' sizes: lines per module, dataclasses, ``option(...)`` calls, the widest dataclass."""
+    modules = sorted(rel for rel in source.trees if rel == OPTION_MODULES[0] or rel.startswith(OPTION_MODULES[1]))
+    dataclasses_, options, widest = 0, 0, {"name": None, "fields": 0}
+    for rel in modules:
+        tree = source.trees[rel]
+        classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+        dataclasses_ += sum(_is_dataclass(c) for c in classes.values())
+        options += sum(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "option"
+                       for n in ast.walk(tree))
+        for name, cls in classes.items():
+            if _is_dataclass(cls) and len(_fields(cls, classes)) > widest["fields"]:
+                widest = {"name": f"{rel}:{name}", "fields": len(_fields(cls, classes))}
+    lines = {rel: len(source.lines[rel]) for rel in modules}
+    return {"option_modules": lines, "option_dataclasses": dataclasses_, "option_calls": options,
+            "widest_options": widest}
 
 
 # ---- the audit -----------------------------------------------------------------------------------
@@ -477,7 +483,7 @@ def audit(root: Path = ROOT) -> dict:
         "cycles": {scope: cycle_figures(graph) for scope, graph in graphs.items()},
         "largest_file": {"file": sizes[0][1], "lines": sizes[0][0]},
         "files_over_600": [{"file": rel, "lines": n} for n, rel in sizes if n > BIG_FILE],
-        **config_sizes(source),
+        **option_sizes(source),
         "occurrences": {"branches": listed(branch_hits), "tables": listed(table_hits), "probes": listed(probe_hits),
                         "package_imports": {scope: {f"{a} -> {b}": f"{rel}:{line}" for a in sorted(graph)
                                                     for b, (rel, line) in sorted(graph[a].items())}
@@ -488,6 +494,7 @@ def audit(root: Path = ROOT) -> dict:
 def table(result: dict) -> str:
     cycles_all, cycles_top = result["cycles"]["all"], result["cycles"]["top-level"]
     big = ", ".join(f"{f['file']} ({f['lines']})" for f in result["files_over_600"]) or "none"
+    modules, widest = result["option_modules"], result["widest_options"]
     rows = [
         ("branches on a task name outside the task", result["branches"]["task"]),
         ("branches on a family/architecture name outside the family", result["branches"]["family"]),
@@ -505,9 +512,10 @@ def table(result: dict) -> str:
         ("package imports on a cycle, top-level imports", len(cycles_top["arrows_in_cycles"])),
         ("largest file (lines)", f"{result['largest_file']['file']} ({result['largest_file']['lines']})"),
         (f"files over {BIG_FILE} lines", big),
-        ("config.py: lines / dataclasses / options",
-         f"{result['config_lines']} / {result['config_dataclasses']} / {result['config_options']}"),
-        ("TrainConfig fields", result["train_config_fields"]),
+        ("option modules: count / lines / largest module's lines / dataclasses / options",
+         f"{len(modules)} / {sum(modules.values())} / {max(modules.values(), default=0)} / "
+         f"{result['option_dataclasses']} / {result['option_calls']}"),
+        ("widest options dataclass (fields)", f"{widest['name']} ({widest['fields']})"),
     ]
     lines = ["| measure | count |", "|---|---|"] + [f"| {name} | {value} |" for name, value in rows]
     by_file = ", ".join(f"`{f}` {n}" for f, n in result["branches_by_file"].items())

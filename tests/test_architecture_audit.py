@@ -67,6 +67,8 @@ FILES = {
                   "def option(default, help):\n    return default\n"
                   '@dataclass\nclass A:\n    x: int = option(1, "x")\n    y: ClassVar[int] = 0\n'
                   '@dataclass\nclass TrainConfig(A):\n    z: int = option(2, "z")\n    w: int = 3\n'),
+    "options/engine.py": ('from dataclasses import dataclass\n@dataclass\nclass EngineOptions:\n'
+                          '    seed: int = option(0, "seed")\n'),
     "big.py": "x = 1\n" * 601,
 }
 
@@ -93,7 +95,9 @@ def test_counts_on_a_constructed_package(tmp_path):
     assert result["cycles"]["top-level"]["components"] == []  # the closing import is lazy
     assert result["largest_file"] == {"file": "big.py", "lines": 601}
     assert [f["file"] for f in result["files_over_600"]] == ["big.py"]
-    assert (result["config_dataclasses"], result["config_options"], result["train_config_fields"]) == (2, 2, 3)
+    assert (result["option_dataclasses"], result["option_calls"]) == (3, 3)
+    assert result["option_modules"] == {"config.py": 12, "options/engine.py": 4}
+    assert result["widest_options"] == {"name": "config.py:TrainConfig", "fields": 3}
 
 
 def test_json_output_and_a_wrong_root(tmp_path, capsys):

@@ -131,7 +131,7 @@ def test_version_and_help_do_not_import_torch(args):
 
 
 def test_train_help_lists_the_registries_choices(capsys):
-    from artforge import catalog
+    from artforge.options import catalog
 
     with pytest.raises(SystemExit):
         main(["train", "--help"])

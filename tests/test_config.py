@@ -327,7 +327,7 @@ def test_import_does_not_pull_in_torch(code):
 
 def test_each_family_offered_has_an_option_section_its_config_reads():
     import dataclasses
-    from artforge import catalog
+    from artforge.options import catalog
     from artforge.options.families import FAMILY_OPTIONS
     from artforge.models.registry import ARCHITECTURES
     assert tuple(FAMILY_OPTIONS) == catalog.ARCHITECTURES

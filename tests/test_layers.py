@@ -294,10 +294,10 @@ def test_lower_layer_errors_do_not_name_cli_flags():
 LAYERS: dict[str, tuple[str, ...]] = {
     # errors, helpers and the torch-free option metadata (the registries' names, the filters' arithmetic,
     # aspect-ratio shapes)
-    "base": ("errors", "_version", "catalog", "draws", "aspect", "extras", "utils", "utils.bars", "utils.batching", "utils.device",
+    "base": ("errors", "_version", "draws", "aspect", "extras", "utils", "utils.bars", "utils.batching", "utils.device",
              "utils.events", "utils.files", "utils.images", "utils.synth", "recipes",
              # every command's options: torch-free declarations, defaults and checks (options/)
-             "options", "options.fields", "options.shared", "options.engine", "options.generation",
+             "options", "options.catalog", "options.fields", "options.names", "options.shared", "options.engine", "options.generation",
              "options.translation", "options.families", "options.train", "options.prepare", "options.sample",
              "options.evaluate", "options.export", "options.explore", "options.provenance", "options.apply",
              "options.bench"),

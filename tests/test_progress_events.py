@@ -77,6 +77,13 @@ def test_prepare_counts_every_file_and_a_cancelled_one_writes_nothing(tmp_path):
     assert [c["done"] for c in _counts(seen)] == [1]
     assert list((tmp_path / "stopped").iterdir()) == []  # no zip, manifest, rejects or spool
 
+    import artforge  # the Python API takes the same token
+    token, seen = CancelToken(), []
+    with pytest.raises(Cancelled):
+        artforge.prepare(src, out=tmp_path / "api" / "d.zip", size=16, workers=1, progress=False,
+                         events=_cancel_at_first_count(token, seen), cancel=token)
+    assert list((tmp_path / "api").iterdir()) == []
+
 
 def test_the_prepare_bar_is_drawn_from_the_events(tmp_path, capsys):
     src = _images(tmp_path / "art", 3)

@@ -130,6 +130,6 @@ def test_filter_options_mean_the_same_in_sample_evaluate_and_bench():
         with pytest.raises(UsageError, match="--filter must be one of"):
             make(filter="best")
     assert ToyBenchConfig(filter="jacobian,d").filter == ("jacobian", "d")  # the benchmark scores several
-    from artforge.catalog import SAMPLE_FILTERS
+    from artforge.options.catalog import SAMPLE_FILTERS
     from artforge.options.shared import IMAGE_FILTERS
     assert set(IMAGE_FILTERS) <= set(SAMPLE_FILTERS)  # can fail: the image commands offer a subset of the same names

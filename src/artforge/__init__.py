@@ -10,7 +10,9 @@ Each function is a command of the commands layer (``artforge.commands``), as ``a
 the command line runs it: the same options by the same names, the same defaults and checks, the same
 result (``explore`` and ``bench``, whose names are subpackages here, are ``artforge.commands.run("explore",
 {...})``). Long commands take ``events=`` (a callable receiving ``artforge.commands.Event``s) and
-``train`` takes ``cancel=`` (an ``artforge.commands.CancelToken``, cancelled from any thread).
+``cancel=`` (an ``artforge.commands.CancelToken``, cancelled from any thread): ``train`` then saves a checkpoint
+and returns "interrupted", ``translate``/``upscale`` return "interrupted" with the images done, ``prepare`` and
+``evaluate`` raise ``artforge.commands.Cancelled`` and leave nothing half-written.
 
 Heavy modules are imported on first use, so ``import artforge`` stays fast and side-effect free.
 """
@@ -27,21 +29,21 @@ def _run(name: str, options: dict, events=None, cancel=None):
     return commands.run(name, options, events=events, cancel=cancel)
 
 
-def prepare(source, *, events=None, **options):
+def prepare(source, *, events=None, cancel=None, **options):
     """Prepare a folder, zip or built-in dataset; options are ``artforge.options.PrepareConfig`` fields."""
-    return _run("prepare", {"source": str(source), **options}, events)
+    return _run("prepare", {"source": str(source), **options}, events, cancel)
 
 
-def prepare_audio(source, *, events=None, **options):
+def prepare_audio(source, *, events=None, cancel=None, **options):
     """Prepare one-shot sounds (a folder, a zip or the built-in ``"drums"``); options are
     ``artforge.options.AudioPrepareConfig`` fields (``sample_rate``, ``length``, ``labels``, ...)."""
-    return _run("prepare-audio", {"source": str(source), **options}, events)
+    return _run("prepare-audio", {"source": str(source), **options}, events, cancel)
 
 
-def prepare_music(source, *, events=None, **options):
+def prepare_music(source, *, events=None, cancel=None, **options):
     """Prepare MIDI/MusicXML/ABC files or the built-in ``"bach"`` or ``"folk"`` corpus as piano rolls with mood
     labels; options are ``artforge.options.MusicPrepareConfig`` fields (``bars``, ``labels``, ``limit``, ...)."""
-    return _run("prepare-music", {"source": str(source), **options}, events)
+    return _run("prepare-music", {"source": str(source), **options}, events, cancel)
 
 
 def sample(run, *, events=None, **options):
@@ -51,11 +53,11 @@ def sample(run, *, events=None, **options):
     return _run("sample", {"run": str(run), **options}, events)
 
 
-def evaluate(run=None, *, events=None, **options):
+def evaluate(run=None, *, events=None, cancel=None, **options):
     """Score a run as ``artforge evaluate`` does (images: FID, KID, ...; sounds: classifier scores; music:
     MuseGAN's metrics and mood control); options are ``artforge.options.EvaluateConfig`` fields. Returns
     the report dict (also written as JSON)."""
-    return _run("evaluate", {"run": None if run is None else str(run), **options}, events)
+    return _run("evaluate", {"run": None if run is None else str(run), **options}, events, cancel)
 
 
 def train(dataset=None, *, events=None, cancel=None, **options):
@@ -83,19 +85,19 @@ def report(run, out=None):
     return _run("report", {"run": run, "out": out})
 
 
-def translate(run, inputs, *, events=None, **options):
+def translate(run, inputs, *, events=None, cancel=None, **options):
     """Apply a pix2pix, cyclegan or sr run to image files or folders; options are
     ``artforge.options.TranslateConfig`` fields (``out``, ``reverse``, ``variations``, ``tile``, ...).
     Returns the written paths (``.written``) and the skipped inputs with reasons (``.skipped``)."""
     options.setdefault("progress", False)
-    return _run("translate", {"run": run, "inputs": inputs, **options}, events)
+    return _run("translate", {"run": run, "inputs": inputs, **options}, events, cancel)
 
 
-def upscale(run, inputs, *, events=None, **options):
+def upscale(run, inputs, *, events=None, cancel=None, **options):
     """Upscale image files or folders with an sr run; options are ``artforge.options.UpscaleConfig`` fields
     (``out``, ``strength``, ``tile``, ...). Returns ``.written`` and ``.skipped`` as ``translate`` does."""
     options.setdefault("progress", False)
-    return _run("upscale", {"run": run, "inputs": inputs, **options}, events)
+    return _run("upscale", {"run": run, "inputs": inputs, **options}, events, cancel)
 
 
 def recreate(image, **options):

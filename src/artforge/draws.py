@@ -1,5 +1,5 @@
 """How many draws a sample filter makes, and how many it leaves out: the arithmetic that option
-validation (config.py), the filters (sample_filters.py), ``artforge sample`` and ``artforge evaluate``
+validation (options/shared.py), the filters (sample_filters.py), ``artforge sample`` and ``artforge evaluate``
 share. Torch-free and free of imports, so each of them can use it without importing the others."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .catalog import FAMILY_MODALITIES
+from .options.catalog import FAMILY_MODALITIES
 from .errors import RunError
 from .extras import need
 

@@ -14,7 +14,7 @@ import io
 import json
 from pathlib import Path
 
-from .catalog import EXTRACTORS
+from .options.catalog import EXTRACTORS
 from .runs.monitor import read_log
 from .runs.rundir import RunLayout, resolve_run
 from .utils.files import atomic_write_text, read_json

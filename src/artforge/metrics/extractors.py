@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..catalog import EXTRACTORS
+from ..options.catalog import EXTRACTORS
 from ..errors import UsageError
 from ..utils.events import CancelToken, EventSink
 from .cache import file_digest

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..catalog import EXTRACTORS
+from ..options.catalog import EXTRACTORS
 from .collect import EvaluateOptions, PIXEL_SIZE, SWD_PATCHES
 
 

@@ -26,7 +26,7 @@ from PIL import Image
 from torch import Tensor
 
 from .._version import __version__
-from ..catalog import EVAL_METRICS_DEFAULT
+from ..options.shared import EVAL_METRICS_DEFAULT
 from ..errors import ArtforgeError, UsageError
 
 SSIM_SIGMA, SSIM_RADIUS = 1.5, 5  # scikit-image's truncate 3.5: int(3.5 * 1.5 + 0.5) = 5

@@ -4,7 +4,8 @@ A family says which of its networks get an EMA copy (``ema``: "G" gives "G_ema")
 samplers use (``sampler``), what it takes (``inputs``) and makes (``modality``), and what its networks
 can do (``styles``, ``spectral``, ...: models/family.py), which callers ask instead of probing a network. Checkpoints store the
 family name and its config as JSON; ``Family.build`` rebuilds the networks from them, so no code is
-ever pickled. A new family is a new file with its config, networks and ``FAMILY``, plus one line here.
+ever pickled. A new family is a new file with its config, networks and ``FAMILY``, plus one line here
+(and, for an ``--arch`` family, its options in options/families.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from torch import nn
 
 from ..errors import UsageError
+from ..options.catalog import ARCHITECTURES as CATALOG_ARCHITECTURES
 from . import cyclegan, dcgan, esrgan, musegan, pix2pix, specgan, style, toy_mlp, wavegan
 from .family import Family
 
@@ -21,9 +23,9 @@ from .family import Family
 FAMILIES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY, toy_mlp.FAMILY, pix2pix.FAMILY,
                                                  cyclegan.FAMILY, esrgan.FAMILY, wavegan.FAMILY, specgan.FAMILY,
                                                  musegan.FAMILY)}
-# The families ``artforge train --arch`` offers (each with its option section in config.py).
-ARCHITECTURES: dict[str, Family] = {f.name: f for f in (dcgan.FAMILY, style.FAMILY, wavegan.FAMILY, specgan.FAMILY,
-                                                          musegan.FAMILY)}
+# The families ``artforge train --arch`` offers: those with options of their own (options/families.py's
+# FAMILY_OPTIONS, the torch-free list the CLI reads), in its order.
+ARCHITECTURES: dict[str, Family] = {name: FAMILIES[name] for name in CATALOG_ARCHITECTURES}
 
 
 def get_family(name: str) -> Family:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from .fields import choice, names, non_negative, option, paths_to_str, positive_int, registry
+from .fields import choice, names, non_negative, option, paths_to_str, positive_int
 from .shared import FILTER_DROP_HELP, FILTER_HELP, SAMPLE_FILTER_DROP, sample_filters
 from .train import TrainConfig
+from .names import registry
 
 
 # The published protocol takes CPU-hours; the default is a quick look at the harder mixture, 1/67 of

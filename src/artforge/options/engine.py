@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .fields import (DEVICES_HELP, PRECISIONS, choice, fraction, names, non_negative, optional_positive, option,
-                     positive, positive_int, registry)
+                     positive, positive_int)
+from .names import registry
 
 
 @dataclass(frozen=True)

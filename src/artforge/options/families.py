@@ -35,6 +35,7 @@ class FamilyOptions:
     """What every family's options dataclass offers the train command."""
 
     recipe: ClassVar[str]  # the recipe the family trains with when --recipe is not given
+    makes: ClassVar[tuple[str, ...]] = ("image",)  # the modalities it makes and learns from (catalog.py)
     DEFAULTS: ClassVar[dict] = {}
 
     def defaults(self) -> dict:
@@ -170,6 +171,7 @@ class WaveGANOptions(FamilyOptions):
 
     DEFAULTS: ClassVar[dict] = SOUND_DEFAULTS
     recipe: ClassVar[str] = "wavegan-cpu"
+    makes: ClassVar[tuple[str, ...]] = ("audio",)
 
     z_dim: int | None = _size("latent size", SOUND_DEFAULTS["z_dim"])
     width: int | None = _size("base channel count of G and D", SOUND_DEFAULTS["width"])
@@ -187,6 +189,7 @@ class SpecGANOptions(FamilyOptions):
 
     DEFAULTS: ClassVar[dict] = SOUND_DEFAULTS
     recipe: ClassVar[str] = "wavegan-cpu"
+    makes: ClassVar[tuple[str, ...]] = ("spectrogram", "audio")  # it learns spectrograms and makes sounds
 
     z_dim: int | None = _size("latent size", SOUND_DEFAULTS["z_dim"])
     width: int | None = _size("base channel count of G and D", SOUND_DEFAULTS["width"])
@@ -204,6 +207,7 @@ class MuseGANOptions(FamilyOptions):
 
     DEFAULTS: ClassVar[dict] = {"width": 32}
     recipe: ClassVar[str] = "musegan-cpu"
+    makes: ClassVar[tuple[str, ...]] = ("pianoroll",)
 
     width: int | None = _size("base channel count of G and D", 32)
     part_dim: int = option(32, "size of each of MuseGAN's latent parts: shared, shared over time, and per track "
@@ -214,6 +218,7 @@ class MuseGANOptions(FamilyOptions):
         positive_int(self.part_dim, "part_dim")
 
 
-# Each family --arch offers and its options (catalog.ARCHITECTURES, in order; tests/test_config.py checks).
+# Each family --arch offers and its options; catalog.ARCHITECTURES is its keys (models/registry.py's
+# ARCHITECTURES, in order: tests/test_catalog.py checks). A new family: its dataclass and one line here.
 FAMILY_OPTIONS: dict[str, type] = {"dcgan": DCGANOptions, "style": StyleOptions, "wavegan": WaveGANOptions,
                                    "specgan": SpecGANOptions, "musegan": MuseGANOptions}

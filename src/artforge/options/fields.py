@@ -97,12 +97,6 @@ def fraction(value, name: str, *, allow_zero: bool = True) -> None:
 
 
 
-def registry(kind: str) -> tuple[str, ...]:
-    """A registry's names, from the torch-free catalog: --help and validation must not import torch."""
-    from ..catalog import NAMES
-    return NAMES[kind]
-
-
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES_HELP = "auto picks cuda, then mps, then cpu; or name one, e.g. cuda:1"
 

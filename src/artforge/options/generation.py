@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ..errors import UsageError
-from .fields import TaskOptions, fraction, names, non_negative, option, positive, positive_int, registry, choice
+from .fields import TaskOptions, fraction, names, non_negative, option, positive, positive_int, choice
 from .shared import metric_list
+from .names import registry
 
 
 @dataclass(frozen=True)

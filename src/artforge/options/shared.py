@@ -54,6 +54,7 @@ WATERMARK_HELP = ("add the invisible watermark that 'artforge verify' detects, m
 WATERMARK_THRESHOLD = 4.65  # above it verify says "watermarked"; calibrated by benchmarks/watermark_calibration.py (docs/provenance.md)
 
 
+EVAL_METRICS_DEFAULT = ("fid", "kid", "pr", "dc", "swd", "novelty")  # what artforge evaluate scores unless told
 METRIC_NAMES = ("fid", "kid", "is", "pr", "dc", "swd", "novelty", "classes")
 METRICS_HELP = ("fid, kid (with a confidence interval), is (Inception Score), pr (precision/recall), "
                 "dc (density/coverage), swd (sliced Wasserstein, no network needed), novelty (nearest "

@@ -21,9 +21,10 @@ from typing import Any
 from ..errors import UsageError
 from .engine import EngineOptions
 from .families import FAMILY_OPTIONS, FamilyOptions
-from .fields import TaskOptions, choice, flag_name, option, paths_to_str, registry
+from .fields import TaskOptions, choice, flag_name, option, paths_to_str
 from .generation import GenerationOptions
 from .translation import CycleGANOptions, Pix2PixOptions, SROptions
+from .names import registry
 
 TASK_OPTIONS: dict[str, type] = {"generation": GenerationOptions, "pix2pix": Pix2PixOptions,
                                  "cyclegan": CycleGANOptions, "sr": SROptions}

@@ -8,7 +8,9 @@ tests/test_catalog.py checks every tuple against its registry's keys, in order, 
 
 from __future__ import annotations
 
-ARCHITECTURES = ("dcgan", "style", "wavegan", "specgan", "musegan")  # models.registry.ARCHITECTURES
+from .families import FAMILY_OPTIONS
+
+ARCHITECTURES = tuple(FAMILY_OPTIONS)  # models.registry.ARCHITECTURES: the families --arch offers, by their options
 LOSSES = ("minimax", "nonsaturating", "hinge", "wasserstein", "least-squares", "relativistic")  # losses.LOSSES
 RECIPES = ("dcgan", "lsgan", "ragan", "wgan", "wgan-gp", "hinge-sn", "stable", "stylegan2", "style-cpu", "cyclegan",
            "esrgan", "wavegan", "wavegan-cpu", "musegan-cpu")  # recipes.RECIPES
@@ -18,9 +20,8 @@ D_AUGMENTS = ("xflip", "rot90", "translation", "scale", "rotate", "brightness", 
               "cutout")  # ops.diffaug.D_AUGMENTS
 AUGMENTS = ("flip", "scale", "crop", "rotate", "transpose")  # data.augment.AUGMENTS
 EXTRACTORS = ("inception", "encoder", "random")  # metrics.extractors.make_extractor's names (or a network file)
-EVAL_METRICS_DEFAULT = ("fid", "kid", "pr", "dc", "swd", "novelty")  # what artforge evaluate scores unless told
 
-# What config.py's ``_registry(kind)`` looks up; d_augment takes a policy or an operation.
+# What options/names.py's ``registry(kind)`` looks up; d_augment takes a policy or an operation.
 NAMES: dict[str, tuple[str, ...]] = {
     "arch": ARCHITECTURES,
     "loss": LOSSES,
@@ -33,8 +34,8 @@ NAMES: dict[str, tuple[str, ...]] = {
 # What each model family makes and learns from (models.registry.FAMILIES: ``modality`` and ``trains_on``):
 # what ``needs.py`` reads to find a run's modalities (and so its extras, modality.MODALITIES' ``extras``)
 # before a command starts, without importing torch.
+# The --arch families say it in their options (``makes``); the task families and the toy's are here.
 FAMILY_MODALITIES: dict[str, tuple[str, ...]] = {
-    "dcgan": ("image",), "style": ("image",), "toy": ("points", "image"), "pix2pix": ("image",),
-    "cyclegan": ("image",), "esrgan": ("image",), "wavegan": ("audio",), "specgan": ("spectrogram", "audio"),
-    "musegan": ("pianoroll",),
+    **{name: options.makes for name, options in FAMILY_OPTIONS.items()},
+    "toy": ("points", "image"), "pix2pix": ("image",), "cyclegan": ("image",), "esrgan": ("image",),
 }
