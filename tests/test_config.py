@@ -358,8 +358,14 @@ def test_options_of_another_family_or_task_are_refused(blob_dataset, tmp_path):
     assert "--d-norm" in str(foreign_option("generation", "style", {"width": 8, "d_norm": "batch"}))
     # width is pix2pix's too (its own default); d-augment is the generation task's, crop sr's
     assert foreign_option("pix2pix", "dcgan", {"width": 8, "l1_weight": 3}) is None
-    assert "--d-augment is an option of --task generation, not of --task pix2pix" in str(
-        foreign_option("pix2pix", "dcgan", {"d_augment": "bgc"}))
+    # the generation task's and --arch's options: ignored by the image-to-image tasks, as before the split,
+    # so command lines that worked keep working (not recorded); --mode-seeking was refused then and still is
+    assert foreign_option("pix2pix", "dcgan", {"d_augment": "bgc", "eval_images": 8, "d_norm": "layer"}) is None
+    assert "--mode-seeking is an option of --task generation, not of --task pix2pix" in str(
+        foreign_option("pix2pix", "dcgan", {"mode_seeking": 1.0}))
+    assert "--w-dim is an option of --arch style, not of --task pix2pix" in str(
+        foreign_option("pix2pix", "dcgan", {"w_dim": 4}))
+    assert "eval_images" not in TrainConfig(dataset="x", task="pix2pix", eval_images=8).record()
     assert "--crop is an option of --task sr, not of --task generation --arch dcgan" in str(
         foreign_option("generation", "dcgan", {"crop": 32}))
     import artforge

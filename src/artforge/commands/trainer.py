@@ -187,6 +187,9 @@ def train(dataset: str | Path | None = None, *, resume: str | Path | None = None
     if foreign:
         raise foreign
     spec = task_spec(cfg.task)
+    if not spec.scored_while_training and cfg.eval_every:
+        raise UsageError(f"--eval-every scores generated images during training; a {cfg.task} run is scored "
+                         "against the true images afterwards", "leave it out and run 'artforge evaluate RUN'")
     cfg = dataclasses.replace(cfg, device=device_for(dist, cfg.device))
     ds = open_dataset(cfg.dataset)
     cfg = _modality_augment(cfg, ds, options)

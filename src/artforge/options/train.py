@@ -107,9 +107,22 @@ def own_names(task: str, arch: str) -> set[str]:
     return set().union(*map(_names, sections))
 
 
+# Before the options were split, every task took every option and the image-to-image tasks ignored
+# the generation task's and --arch's. They still accept those (ignored, and not recorded), so that
+# command lines that worked keep working; --mode-seeking was refused then and still is.
+REFUSED_BY_TRANSLATION = ("mode_seeking",)
+
+
+def ignored_names(task: str, arch: str) -> set[str]:
+    """The options a run of ``task`` accepts and ignores (see REFUSED_BY_TRANSLATION)."""
+    if TASK_OPTIONS[task].uses_family:
+        return set()
+    return (_names(GenerationOptions) | _names(FAMILY_OPTIONS[arch])) - set(REFUSED_BY_TRANSLATION)
+
+
 def foreign_option(task: str, arch: str, given) -> UsageError | None:
     """The error for the first option in ``given`` that none of this run's parts takes, or None."""
-    own = own_names(task, arch)
+    own = own_names(task, arch) | ignored_names(task, arch)
     for name in given:
         if name in own or not owners(name):
             continue
