@@ -1,4 +1,4 @@
-"""Tests of the real-image augmentations (data/augment.py)."""
+"""Tests of the real-image augmentations (ops/augment.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from artforge.options import TrainConfig
-from artforge.data.augment import AUGMENTS, augment, crop_matrix, flip_mask, rotate_matrix, scale_matrix
+from artforge.ops.augment import AUGMENTS, augment, crop_matrix, flip_mask, rotate_matrix, scale_matrix
 from artforge.errors import UsageError
 
 from conftest import gen

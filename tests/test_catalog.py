@@ -6,11 +6,11 @@ from artforge.options import catalog
 
 
 def test_each_catalog_tuple_is_its_registry_keys():
-    from artforge.data.augment import AUGMENTS
+    from artforge.ops.augment import AUGMENTS
     from artforge.losses import LOSSES
     from artforge.recipes import RECIPES
     from artforge.sample_filters import SCORERS
-    from artforge.ops.diffaug import D_AUGMENT_POLICIES, D_AUGMENTS
+    from artforge.ops.augment import D_AUGMENT_POLICIES, D_AUGMENTS
 
     assert catalog.LOSSES == tuple(LOSSES)
     assert catalog.RECIPES == tuple(RECIPES)

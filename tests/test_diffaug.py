@@ -1,11 +1,11 @@
-"""Differentiable augmentation of D's inputs and its adaptive strength (ops/diffaug.py)."""
+"""Differentiable augmentation of D's inputs and its adaptive strength (ops/augment.py)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from artforge.ops.diffaug import (D_AUGMENT_POLICIES, D_AUGMENTS, AdaptiveStrength, AugmentPipe, cutout,
+from artforge.ops.augment import (D_AUGMENT_POLICIES, D_AUGMENTS, AdaptiveStrength, AugmentPipe, cutout,
                                        expand_policy)
 
 from conftest import gen

@@ -301,15 +301,15 @@ LAYERS: dict[str, tuple[str, ...]] = {
              "options.translation", "options.families", "options.train", "options.prepare", "options.sample",
              "options.evaluate", "options.export", "options.explore", "options.provenance", "options.apply",
              "options.bench"),
-    # data, ops and objectives: pure functions of tensors and files. The augmentations of D (diffaug) and
+    # data, ops and objectives: pure functions of tensors and files. Every augmentation (ops/augment.py) and
     # the mood measurement (which the music data and the metrics both use) belong here.
-    "pieces": ("data", "data.archive", "data.augment", "data.builtin", "data.derive", "data.drums", "data.imaging",
+    "pieces": ("data", "data.archive", "data.builtin", "data.derive", "data.drums", "data.imaging",
                "data.loader", "data.pianoroll", "data.rolls", "data.sound", "data.mood",
                # prepare's steps that take plain values (split from data/ingest.py): sources, decoding, splits
                "data.scan", "data.collect", "data.splits",
                # piano rolls' files, corpora and key (split from data/pianoroll.py)
                "data.music_files", "data.music_corpora", "data.music_key",
-               "ops", "ops.degrade", "ops.diffaug", "ops.image_pool", "ops.mood_guide", "ops.spectral", "ops.swd", "ops.tiling",
+               "ops", "ops.augment", "ops.degrade", "ops.image_pool", "ops.mood_guide", "ops.spectral", "ops.swd", "ops.tiling",
                "losses", "penalties", "sample_filters"),
     "models": ("models", "models.cyclegan", "models.dcgan", "models.esrgan", "models.family", "models.heads",
                "models.musegan", "models.pix2pix", "models.registry", "models.specgan", "models.style",

@@ -129,11 +129,11 @@ class ImageModality(Modality):
         return to_uint8(x)
 
     def augment(self, x: Tensor, names: tuple[str, ...], gen: torch.Generator) -> Tensor:
-        from .data.augment import augment
+        from .ops.augment import augment
         return augment(x, names, gen)
 
     def d_view_pipe(self, names: tuple[str, ...], p: float, gen: torch.Generator):
-        from .ops.diffaug import AugmentPipe
+        from .ops.augment import AugmentPipe
         return AugmentPipe(names, p, gen)
 
     def summary(self, x: Tensor) -> Tensor:

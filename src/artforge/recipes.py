@@ -32,7 +32,7 @@ class Recipe:
     d_norm: str = "batch"  # batch | layer | spectral | none
     g_spectral: bool = False  # spectral normalization in G as well
     instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, annealed to 0
-    d_augment: tuple = ()  # differentiable augmentations of D's inputs (ops/diffaug.py)
+    d_augment: tuple = ()  # differentiable augmentations of D's inputs (ops/augment.py)
     d_augment_p: float = 0.0  # their probability when not adaptive
     ada_target: float = 0.0  # > 0: tune the probability toward this r_t (ADA)
     ema_kimg: float = 10.0

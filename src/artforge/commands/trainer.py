@@ -19,7 +19,7 @@ from ..aspect import SQUARE, aspect_shape, shape_text
 from ..options import TrainConfig, from_dict
 from ..options.train import TrainSections, foreign_option
 from ..data.archive import ImageDataset, open_dataset
-from ..data.augment import LEAKS_INTO_G
+from ..ops.augment import LEAKS_INTO_G
 from ..errors import NoCheckpointYet, RunError, TrainingDiverged, UsageError
 from ..modality import MODALITIES
 from ..models.registry import ARCHITECTURES, get_architecture, make_config

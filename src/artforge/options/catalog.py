@@ -1,7 +1,6 @@
 """The names in each registry, without importing torch.
 
-The registries themselves (models.registry, losses, recipes, sample_filters, ops.diffaug,
-data.augment) hold networks and functions and import torch, which takes seconds. Option choices
+The registries themselves (models.registry, losses, recipes, sample_filters, ops.augment) hold networks and functions and import torch, which takes seconds. Option choices
 and validation only need the names, so ``artforge --help`` and ``--version`` read them from here.
 tests/test_catalog.py checks every tuple against its registry's keys, in order, so they cannot drift.
 """
@@ -15,10 +14,10 @@ LOSSES = ("minimax", "nonsaturating", "hinge", "wasserstein", "least-squares", "
 RECIPES = ("dcgan", "lsgan", "ragan", "wgan", "wgan-gp", "hinge-sn", "stable", "stylegan2", "style-cpu", "cyclegan",
            "esrgan", "wavegan", "wavegan-cpu", "musegan-cpu")  # recipes.RECIPES
 SAMPLE_FILTERS = ("d", "jacobian")  # sample_filters.SCORERS
-D_AUGMENT_POLICIES = ("diffaug", "bgc")  # ops.diffaug.D_AUGMENT_POLICIES
+D_AUGMENT_POLICIES = ("diffaug", "bgc")  # ops.augment.D_AUGMENT_POLICIES
 D_AUGMENTS = ("xflip", "rot90", "translation", "scale", "rotate", "brightness", "contrast", "saturation",
-              "cutout")  # ops.diffaug.D_AUGMENTS
-AUGMENTS = ("flip", "scale", "crop", "rotate", "transpose")  # data.augment.AUGMENTS
+              "cutout")  # ops.augment.D_AUGMENTS
+AUGMENTS = ("flip", "scale", "crop", "rotate", "transpose")  # ops.augment.AUGMENTS
 EXTRACTORS = ("inception", "encoder", "random")  # metrics.extractors.make_extractor's names (or a network file)
 
 # What options/names.py's ``registry(kind)`` looks up; d_augment takes a policy or an operation.

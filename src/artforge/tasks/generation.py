@@ -25,7 +25,7 @@ from ..data.loader import BatchSource, decode_all
 from ..errors import UsageError
 from ..losses import AdversarialLoss, discriminator_probabilities, get_loss
 from ..modality import IMAGE, Modality
-from ..ops.diffaug import AdaptiveStrength
+from ..ops.augment import AdaptiveStrength
 from ..ops.swd import swd
 from ..penalties import (clip_weights, gradient_penalty, instance_noise, interpolate, mode_seeking,
                          path_length_penalty, path_lengths, r1_penalty)

@@ -1,8 +1,16 @@
-"""Differentiable augmentation of everything D sees, real and fake alike, and its adaptive strength.
+"""Every augmentation artforge applies, in two kinds that share their geometry (one affine matrix per image
+and one ``grid_sample`` with reflection padding, ``warp``, so an image is resampled once however many
+geometric operations are on). Random numbers come from the caller's CPU ``torch.Generator``, so runs
+repeat and resume exactly on any device.
 
-D overfits small datasets: it memorizes the few real images and its feedback to G turns to noise.
-Augmenting D's inputs (DiffAugment, Zhao et al. 2020, arXiv:2006.10738; ADA, Karras et al. 2020,
-arXiv:2006.06676) makes its job harder without changing what G must produce, provided that
+**Of the real images** (``--augment``, ``AUGMENTS``, ``augment``): the classic augmentations of the data
+(x-flip as in StyleGAN's --mirror, a small zoom, crop or rotation), applied to the real images only.
+Those G cannot undo leak into what it draws (``LEAKS_INTO_G``; tests/test_leak.py).
+
+**Of everything D sees** (``--d-augment``, ``D_AUGMENTS``, ``AugmentPipe``), real and fake alike, with its
+adaptive strength. D overfits small datasets: it memorizes the few real images and its feedback to G
+turns to noise. Augmenting D's inputs (DiffAugment, Zhao et al. 2020, arXiv:2006.10738; ADA, Karras et
+al. 2020, arXiv:2006.06676) makes its job harder without changing what G must produce, provided that
 
   * real and fake images go through the same random transformations, and
   * the transformations are differentiable (gradients reach G through them), and
@@ -10,9 +18,8 @@ arXiv:2006.06676) makes its job harder without changing what G must produce, pro
     and G cannot satisfy D by producing augmented-looking images ("leaking"; ADA sec. 2.2).
 
 Each operation draws per-image parameters and is skipped (identity parameters) for images whose
-coin flip with probability p fails. Geometric operations compose into one affine matrix per image
-and one ``grid_sample`` with reflection padding, as in ADA. ``AdaptiveStrength`` tunes p from the
-overfitting signal r_t = E[sign(D(real))] toward a target (ADA, sec. 3).
+coin flip with probability p fails. ``AdaptiveStrength`` tunes p from the overfitting signal
+r_t = E[sign(D(real))] toward a target (ADA, sec. 3).
 """
 
 from __future__ import annotations
@@ -31,6 +38,13 @@ from torch import Tensor
 
 def _eye(n: int) -> Tensor:
     return torch.eye(3).repeat(n, 1, 1)
+
+
+def warp(x: Tensor, m: Tensor) -> Tensor:
+    """Resample each image of x (B, C, H, W) once through its (B, 3, 3) matrix, reflecting at the border (ADA)."""
+    theta = m[:, :2, :].to(device=x.device, dtype=x.dtype)  # (B, 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
 def _where(on: Tensor, value: Tensor, identity: float) -> Tensor:
@@ -179,9 +193,7 @@ class AugmentPipe:
             for op in geometric:
                 m = m @ op.matrix(torch.rand(b, generator=self.gen) < self.p, self.gen, size)
             if not torch.equal(m, _eye(b)):
-                theta = m[:, :2, :].to(device=x.device, dtype=x.dtype)  # (B, 2, 3)
-                grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-                x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+                x = warp(x, m)
         for op in self.ops:
             if op.apply is not None:
                 x = op.apply(x, (torch.rand(b, generator=self.gen) < self.p).to(x.device), self.gen)
@@ -224,3 +236,81 @@ class AdaptiveStrength:
     def load_state_dict(self, state: dict) -> None:
         self.p, self.rt = float(state["p"]), float(state["rt"])
         self._sum, self._count = float(state["sum"]), int(state["count"])
+
+
+# ----------------------------------------------------------------------------- the real images (--augment)
+
+def _uniform(n: int, lo: float, hi: float, gen: torch.Generator) -> Tensor:
+    return torch.rand(n, generator=gen) * (hi - lo) + lo
+
+
+def flip_mask(n: int, gen: torch.Generator) -> Tensor:
+    """(n,) bool: which images to mirror horizontally (probability 1/2)."""
+    return torch.rand(n, generator=gen) < 0.5
+
+
+def scale_matrix(n: int, gen: torch.Generator, amount: float = 0.1) -> Tensor:
+    """Isotropic zoom by a factor in [1 - amount, 1 + amount] (log-uniform)."""
+    s = torch.exp(_uniform(n, math.log(1 - amount), math.log(1 + amount), gen))
+    m = _eye(n)
+    m[:, 0, 0] = m[:, 1, 1] = 1 / s  # grid_sample maps output to input coordinates
+    return m
+
+
+def crop_matrix(n: int, gen: torch.Generator, amount: float = 0.1) -> Tensor:
+    """A random crop of (1 - u) of the side, u in [0, amount], resized back to full size."""
+    keep = 1 - _uniform(n, 0, amount, gen)
+    m = _eye(n)
+    m[:, 0, 0] = m[:, 1, 1] = keep
+    m[:, 0, 2] = _uniform(n, -1, 1, gen) * (1 - keep)
+    m[:, 1, 2] = _uniform(n, -1, 1, gen) * (1 - keep)
+    return m
+
+
+def rotate_matrix(n: int, gen: torch.Generator, degrees: float = 10.0) -> Tensor:
+    a = _uniform(n, -degrees, degrees, gen) * math.pi / 180
+    m = _eye(n)
+    m[:, 0, 0], m[:, 0, 1] = torch.cos(a), -torch.sin(a)
+    m[:, 1, 0], m[:, 1, 1] = torch.sin(a), torch.cos(a)
+    return m
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    name: str
+    help: str
+    matrix: Callable[[int, torch.Generator], Tensor] | None = None  # geometric ones
+
+
+AUGMENTS: dict[str, Augmentation] = {
+    a.name: a
+    for a in (
+        Augmentation("flip", "mirror left-right with probability 1/2"),
+        Augmentation("scale", "zoom in or out by up to 10%", scale_matrix),
+        Augmentation("crop", "crop up to 10% of the side at a random place, resized back", crop_matrix),
+        Augmentation("rotate", "rotate by up to 10 degrees", rotate_matrix),
+        Augmentation("transpose", "piano rolls only: shift each piece by -5 to +6 semitones (modality.py)"),
+    )
+}
+
+
+# Real-only transformations G cannot undo: it learns to draw their results (tests/test_leak.py). A
+# flip is safe on data whose mirror image is as likely (most art); these are not, for most data.
+LEAKS_INTO_G = ("rotate", "scale", "crop")
+
+
+def augment(x: Tensor, names: tuple[str, ...], gen: torch.Generator) -> Tensor:
+    """Augment a batch x (B, C, H, W) in [-1, 1]; ``names`` in AUGMENTS order of application."""
+    if not names:
+        return x
+    n = x.shape[0]
+    if "flip" in names:
+        mask = flip_mask(n, gen).to(x.device)
+        x = torch.where(mask[:, None, None, None], x.flip(3), x)
+    geometric = [AUGMENTS[name].matrix for name in names if AUGMENTS[name].matrix is not None]
+    if geometric:
+        m = _eye(n)
+        for make in geometric:
+            m = m @ make(n, gen)
+        x = warp(x, m)
+    return x
