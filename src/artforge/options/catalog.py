@@ -1,8 +1,9 @@
 """The names in each registry, without importing torch.
 
-The registries themselves (models.registry, losses, recipes, sample_filters, ops.augment) hold networks and functions and import torch, which takes seconds. Option choices
-and validation only need the names, so ``artforge --help`` and ``--version`` read them from here.
-tests/test_catalog.py checks every tuple against its registry's keys, in order, so they cannot drift.
+The registries themselves (models.registry, losses, recipes, sample_filters, ops.augment) hold networks
+and functions and import torch, which takes seconds. Option choices and validation only need the names,
+so ``artforge --help`` and ``--version`` read them from here. tests/test_catalog.py checks every tuple
+against its registry's keys, in order, so they cannot drift.
 """
 
 from __future__ import annotations

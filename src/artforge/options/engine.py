@@ -31,7 +31,8 @@ class EngineOptions:
     ema_kimg: float | None = option(None, "half-life of the G EMA in thousands of images, 0 disables; with "
                                     "--ema-rampup it is reached only after ema-kimg / ema-rampup thousand images "
                                     "(100 for 5 and 0.05) (recipe)")
-    ema_rampup: float = option(0.05, "EMA ramp-up: half-life is at most this fraction of images shown so far (0 disables)")
+    ema_rampup: float = option(0.05, "EMA ramp-up: half-life is at most this fraction of images shown so far "
+                               "(0 disables)")
     augment: tuple = option(("flip",), "augmentations of real images, comma separated, or 'none'",
                             metavar="LIST")
     steps: int | None = option(None, "stop after this many steps")

@@ -8,8 +8,8 @@ from ..draws import filter_draws
 from ..errors import UsageError
 from .fields import DEVICES_HELP, choice, option, paths_to_str, positive_int
 from .sample import MAX_SEEDS
-from .shared import (EVAL_METRICS_DEFAULT, FILTER_DROP_HELP, FILTER_HELP, IMAGE_FILTERS, METRICS_HELP, MOOD_STEPS, MOOD_STEPS_HELP,
-                     SAMPLE_FILTER_DROP, TRUNCATION_HELP, metric_list, sample_filters, truncation)
+from .shared import (EVAL_METRICS_DEFAULT, FILTER_DROP_HELP, FILTER_HELP, IMAGE_FILTERS, METRICS_HELP, MOOD_STEPS,
+                     MOOD_STEPS_HELP, SAMPLE_FILTER_DROP, TRUNCATION_HELP, metric_list, sample_filters, truncation)
 
 
 @dataclass(frozen=True)

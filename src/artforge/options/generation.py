@@ -58,7 +58,8 @@ class GenerationOptions(TaskOptions):
     eval_n: int = option(5000, "generated images per --eval-every evaluation")
     eval_extractor: str = option("inception", "feature network for --eval-every: inception, encoder, random or a "
                                  "TorchScript file")
-    inception_weights: str | None = option(None, "the Inception weights file for FID/KID/IS (see 'artforge evaluate --help')")
+    inception_weights: str | None = option(None, "the Inception weights file for FID/KID/IS "
+                                           "(see 'artforge evaluate --help')")
 
     def __post_init__(self):
         positive_int(self.eval_images, "eval_images", minimum=0)

@@ -51,7 +51,8 @@ MOOD_STEPS_HELP = ("music models: at most this many steps of steering each piece
 WATERMARK_HELP = ("add the invisible watermark that 'artforge verify' detects, marking the images as generated; "
                   "--no-watermark leaves it out (the provenance record is written either way)")
 
-WATERMARK_THRESHOLD = 4.65  # above it verify says "watermarked"; calibrated by benchmarks/watermark_calibration.py (docs/provenance.md)
+# Above it verify says "watermarked"; calibrated by benchmarks/watermark_calibration.py (docs/provenance.md).
+WATERMARK_THRESHOLD = 4.65
 
 
 EVAL_METRICS_DEFAULT = ("fid", "kid", "pr", "dc", "swd", "novelty")  # what artforge evaluate scores unless told

@@ -192,7 +192,8 @@ class _TrainOptions:
         name = self.recipe or sections.task.recipe or sections.family.default_recipe()
         recipe = RECIPES[name]
         own = own_names(self.task, self.arch)
-        fill = {field: getattr(recipe, field) for field in recipe_fields() if field in own and getattr(self, field) is None}
+        fill = {field: getattr(recipe, field) for field in recipe_fields()
+                if field in own and getattr(self, field) is None}
         family = {}
         if sections.family is not None:
             family = {k: v for k, v in sections.family_options().items() if getattr(self, k) is None and v is not None}

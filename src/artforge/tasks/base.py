@@ -59,5 +59,6 @@ def training_batches(dataset, cfg, engine, seed: int | None = None, what: str = 
         raise UsageError(f"dataset {dataset.path} has no {what} in the {cfg.engine.split!r} split",
                          "use the 'all' split, or prepare the dataset with a larger train fraction")
     dist = engine.dist
-    return BatchSource(dataset, indices, cfg.engine.batch, cfg.engine.seed if seed is None else seed, engine.device, cfg.engine.cache_gb,
-                       cfg.engine.workers, progress=cfg.engine.progress and dist.is_writer, rank=dist.rank, world=dist.world)
+    opts = cfg.engine
+    return BatchSource(dataset, indices, opts.batch, opts.seed if seed is None else seed, engine.device, opts.cache_gb,
+                       opts.workers, progress=opts.progress and dist.is_writer, rank=dist.rank, world=dist.world)

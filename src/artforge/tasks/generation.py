@@ -244,7 +244,8 @@ def build_phases(cfg, path_length: PathLengthMean | None = None) -> list[Phase]:
     D's phases keep G's graph: the fake batch they make is the one the G phase back-propagates through.
     """
     after_d = functools.partial(clip_weights, limit=cfg.task.clip) if cfg.task.clip else None
-    phases = [Phase("D", "D", functools.partial(d_adversarial, gp_weight=cfg.task.gp_weight, gp_center=cfg.task.gp_center),
+    task = cfg.task
+    phases = [Phase("D", "D", functools.partial(d_adversarial, gp_weight=task.gp_weight, gp_center=task.gp_center),
                     repeats=cfg.task.n_critic, after_step=after_d, keeps_graph=("G",))]
     if cfg.task.r1_gamma:
         weight = cfg.task.r1_gamma / 2 * cfg.task.r1_interval
@@ -253,8 +254,9 @@ def build_phases(cfg, path_length: PathLengthMean | None = None) -> list[Phase]:
     phases.append(Phase("G", "G", functools.partial(g_adversarial, mode_seeking_weight=mode_seeking_weight(cfg),
                                                     mode_seeking_size=getattr(cfg.task, "mode_seeking_size", 0))))
     if path_length is not None and getattr(cfg.family, "pl_weight", 0):
-        phases.append(Phase("Greg", "G", functools.partial(g_path_length, weight=cfg.family.pl_weight * cfg.family.pl_interval,
-                                                           mean=path_length), interval=cfg.family.pl_interval))
+        family = cfg.family
+        phases.append(Phase("Greg", "G", functools.partial(g_path_length, weight=family.pl_weight * family.pl_interval,
+                                                           mean=path_length), interval=family.pl_interval))
     return phases
 
 
@@ -291,8 +293,9 @@ class GenerationTask(Task):
     def attach(self, engine) -> None:
         super().attach(engine)
         cfg = self.cfg
-        self.ada = AdaptiveStrength(cfg.task.ada_target, cfg.task.ada_kimg) if cfg.task.ada_target and cfg.task.d_augment else None
-        self.pipe = self.modality.d_view_pipe(cfg.task.d_augment, 0.0 if self.ada else cfg.task.d_augment_p, engine.gen)
+        task = cfg.task
+        self.ada = AdaptiveStrength(task.ada_target, task.ada_kimg) if task.ada_target and task.d_augment else None
+        self.pipe = self.modality.d_view_pipe(task.d_augment, 0.0 if self.ada else task.d_augment_p, engine.gen)
         self.ada_images = 0  # real images since the last adaptive update
         if self.styled and cfg.family.pl_weight:
             self.path_length = PathLengthMean(average=lambda v: engine.dist.mean({"pl": v})["pl"])
@@ -301,8 +304,9 @@ class GenerationTask(Task):
             raise UsageError(f"dataset {self.dataset.path} has no images in the {cfg.engine.split!r} split",
                              "use the 'all' split, or prepare the dataset with a larger train fraction")
         dist = engine.dist
-        self.source = BatchSource(self.dataset, indices, cfg.engine.batch, cfg.engine.seed, engine.device, cfg.engine.cache_gb,
-                                  cfg.engine.workers, progress=cfg.engine.progress and dist.is_writer,
+        opts = cfg.engine
+        self.source = BatchSource(self.dataset, indices, opts.batch, opts.seed, engine.device, opts.cache_gb,
+                                  opts.workers, progress=opts.progress and dist.is_writer,
                                   rank=dist.rank, world=dist.world)
 
     @property
@@ -346,7 +350,8 @@ class GenerationTask(Task):
         self.fixed_z, self.fixed_c = self._fixed_latents(max(GRID_IMAGES, cfg.task.eval_images))
         if self.self_cond:
             self._start_self_conditioning()
-        self.fixed_real = self.source.fixed_sample(cfg.task.eval_images, cfg.engine.seed)[0] if cfg.task.eval_images else None
+        n = cfg.task.eval_images
+        self.fixed_real = self.source.fixed_sample(n, cfg.engine.seed)[0] if n else None
         self._health_batches()
 
     def _start_self_conditioning(self) -> None:
@@ -394,19 +399,22 @@ class GenerationTask(Task):
 
         encode = engine.nets["G"].encode_real if engine.family.spectral else None
 
+        opts = cfg.engine
+
         def prepare_real(items):  # stored -> [-1, 1], the run's layout, dataset augmentation (, G's encoding)
-            x = self.data_modality.augment(self.data_modality.to_model(items, cfg.engine.channels_last), cfg.engine.augment,
+            x = self.data_modality.augment(self.data_modality.to_model(items, opts.channels_last), opts.augment,
                                            engine.gen)
             return encode(x) if encode is not None else x
 
         def d_view(x):  # everything D sees: differentiable augmentation, then instance noise
             return instance_noise(self.pipe(x), self.noise_std(), engine.gen)
 
-        ctx = StepContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.engine.loss), self.source.batches(engine.draws),
-                          engine.gen, engine.device, cfg.engine.batch, engine.model_cfg.z_dim, self.num_classes,
+        ctx = StepContext(engine.nets["G"], engine.nets["D"], get_loss(opts.loss), self.source.batches(engine.draws),
+                          engine.gen, engine.device, opts.batch, engine.model_cfg.z_dim, self.num_classes,
                           prepare_real, d_view, cfg.task.label_smoothing, self.ada.observe if self.ada else None,
                           labeler=self.clusters.assign if self.clusters else None, shared=engine.shared_gen,
-                          part=engine.dist.part(cfg.engine.batch), style_mixing=cfg.family.style_mixing if self.styled else 0.0,
+                          part=engine.dist.part(opts.batch),
+                          style_mixing=cfg.family.style_mixing if self.styled else 0.0,
                           aux_weight=self.aux_weight(), pair_labels=mode_seeking_weight(cfg) > 0)
         ctx.draws = engine.draws
         return ctx

@@ -115,7 +115,8 @@ class Pix2PixTask(Task):
                 inputs, targets = flip_pairs(inputs, targets, engine.gen)
             return inputs.contiguous(), targets.contiguous()
 
-        ctx = PairedContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.engine.loss), self.source.batches(engine.draws),
+        loss = get_loss(cfg.engine.loss)
+        ctx = PairedContext(engine.nets["G"], engine.nets["D"], loss, self.source.batches(engine.draws),
                             engine.gen, prepare, cfg.task.l1_weight, cfg.task.gan_weight)
         ctx.draws = engine.draws
         return ctx

@@ -165,8 +165,8 @@ class SRTask(Task):
         weights = {"l1": cfg.task.l1_weight, "gan": cfg.task.gan_weight,
                    "feature": cfg.task.feature_weight, "vgg": cfg.task.vgg_weight}
         D = engine.nets["D"] if self.gan else None
-        ctx = SRContext(engine.nets["G"], D, get_loss(cfg.engine.loss), self.source.batches(engine.draws), prepare, weights,
-                        self.perceptual)
+        loss = get_loss(cfg.engine.loss)
+        ctx = SRContext(engine.nets["G"], D, loss, self.source.batches(engine.draws), prepare, weights, self.perceptual)
         ctx.draws = engine.draws
         return ctx
 

@@ -70,7 +70,8 @@ class ToyTask(Task):
     def start(self) -> None:
         self.base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in self.engine.opt.items()}
         if self.num_classes:  # clustered at step 0 (before_step), as the benchmark always did
-            fixed = sample_mixture(self.mixture, SELF_COND_SAMPLES, torch.Generator().manual_seed(30_000 + self.cfg.engine.seed))
+            seed = 30_000 + self.cfg.engine.seed
+            fixed = sample_mixture(self.mixture, SELF_COND_SAMPLES, torch.Generator().manual_seed(seed))
             self.clusters = SelfConditioner(self.num_classes, fixed, self.cfg.engine.seed)
             if self._self_cond_state:
                 self.clusters.load_state_dict(self._self_cond_state, self.engine.nets["D"])
@@ -102,7 +103,8 @@ class ToyTask(Task):
 
     def preview(self) -> Tensor:
         with torch.no_grad():
-            z = torch.randn(1000, self.engine.model_cfg.z_dim, generator=torch.Generator().manual_seed(self.cfg.engine.seed))
+            gen = torch.Generator().manual_seed(self.cfg.engine.seed)
+            z = torch.randn(1000, self.engine.model_cfg.z_dim, generator=gen)
             labels = self.clusters.sample_labels(1000, torch.Generator().manual_seed(1)) if self.clusters else None
             return self.engine.ema_nets["G_ema"](z, labels)
 

@@ -132,7 +132,8 @@ class CycleGANTask(Task):
         self.fixed_b = IMAGE.to_model(decode_all(self.dataset_b, held_out_first(self.dataset_b, self.cfg.engine.split,
                                                                                 PREVIEW_IMAGES))).to(device)
         rng = np.random.default_rng(self.cfg.engine.seed)
-        pick = [rng.permutation(ds.indices(self.cfg.engine.split))[:QUALITY_IMAGES] for ds in (self.dataset, self.dataset_b)]
+        split = self.cfg.engine.split
+        pick = [rng.permutation(ds.indices(split))[:QUALITY_IMAGES] for ds in (self.dataset, self.dataset_b)]
         self.quality_a = decode_all(self.dataset, np.sort(pick[0]))
         self.quality_b = IMAGE.to_model(decode_all(self.dataset_b, np.sort(pick[1])))
 
@@ -146,7 +147,8 @@ class CycleGANTask(Task):
                 x = torch.where(flip, x.flip(-1), x)
             return x.contiguous(memory_format=torch.channels_last) if cfg.engine.channels_last else x
 
-        ctx = CycleContext(engine.nets["G"], engine.nets["D"], get_loss(cfg.engine.loss), self.source_a.batches(engine.draws),
+        loss = get_loss(cfg.engine.loss)
+        ctx = CycleContext(engine.nets["G"], engine.nets["D"], loss, self.source_a.batches(engine.draws),
                            self.source_b.batches(engine.draws), prepare, self.pools, engine.gen, cfg.task.cycle_weight,
                            cfg.task.identity_weight)
         ctx.draws = engine.draws
