@@ -341,7 +341,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
                  "metrics.evaluate", "metrics.run_reports", "metrics.translation", "metrics.music_eval", "exporting", "recreating", "reporting",
                  "bench", "bench.toy"),
     # the studio (issue 39): a front end like the CLI, over the commands layer
-    "interface": ("cli", "__main__", "__init__", "studio", "studio.guard", "studio.store", "studio.workspace"),
+    "interface": ("cli", "__main__", "__init__", "studio", "studio.guard", "studio.store", "studio.workspace",
+                  "studio.worker"),
 }
 
 # Today's imports from a lower layer to a higher one: the debt issue 38's redesign pays off. The test

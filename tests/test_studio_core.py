@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import threading
 
 import pytest
@@ -149,3 +150,56 @@ def test_a_rating_keeps_what_is_not_given_and_refuses_bad_stars(tmp_path):
     for bad in (0, 6, True, 2.5):
         with pytest.raises(ValueError):
             store.rate("a.png", stars=bad)
+
+
+# ----------------------------------------------------------------------------- worker
+
+def _images(folder, n: int):
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    return folder
+
+
+def test_a_queued_job_runs_in_a_worker_process_and_its_events_are_stored(tmp_path):
+    from artforge.studio.worker import Worker
+
+    store = Store(tmp_path / "studio.db")
+    out = tmp_path / "ws" / "datasets" / "art.zip"
+    ok = store.add_job("prepare", {"source": str(_images(tmp_path / "art", 5)), "size": 16, "workers": 1,
+                                   "progress": False, "out": str(out)})
+    again = store.add_job("prepare", {"source": str(tmp_path / "art"), "size": 16, "out": str(out)})  # out exists
+    worker = Worker(tmp_path / "studio.db")
+    assert worker.run_next() == ok and worker.run_next() == again and worker.run_next() is None
+    done = store.job(ok)
+    assert done.status == "finished" and out.is_file() and (done.result["path"], done.result["count"]) == (str(out), 5)
+    counts = [e["fields"] for e in store.events(ok) if e["kind"] == "progress"]
+    assert counts[-1]["done"] == counts[-1]["total"] == 5
+    assert store.events(ok, after=len(store.events(ok))) == []
+    failed = store.job(again)  # the command's own one line, with its fix
+    assert failed.status == "failed" and "already exists" in failed.error and "--overwrite" in failed.error
+
+
+def test_cancelling_a_running_training_job_saves_a_resumable_checkpoint(tmp_path, blob_dataset):
+    import time
+
+    from artforge.studio.worker import Worker
+
+    store = Store(tmp_path / "studio.db")
+    job = store.add_job("train", {"dataset": str(blob_dataset), "out": str(tmp_path / "runs"), "steps": 100_000,
+                                  "batch": 4, "width": 4, "z_dim": 8, "tick": 5, "eval_images": 0,
+                                  "device": "cpu", "precision": "fp32", "progress": False, "tensorboard": False})
+    thread = threading.Thread(target=Worker(tmp_path / "studio.db").run_next)
+    thread.start()
+    deadline = time.time() + 120
+    while not any(e["kind"] == "progress" for e in store.events(job)) and time.time() < deadline:
+        time.sleep(0.2)
+    assert store.request_cancel(job) == "running"
+    thread.join(timeout=120)
+    ended = store.job(job)
+    assert ended.status == "interrupted", ended.error
+    assert 0 < ended.result["step"] < 100_000 and Path(ended.result["checkpoint"]).is_dir()

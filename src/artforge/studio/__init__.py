@@ -7,5 +7,9 @@ Built so far, each a plain module with no web framework in it, so the server (ne
 - ``guard.py``: which requests the server answers at all (loopback Host, same-origin, a token off
   loopback): the checks against DNS rebinding and cross-site requests;
 - ``store.py``: the workspace's SQLite database of jobs and ratings, safe under concurrent writers,
-  where a job that was running when the server stopped is found "interrupted", never lost.
+  where a job that was running when the server stopped is found "interrupted", never lost;
+- ``worker.py``: the queue's jobs run one at a time, each in its own process, through the commands
+  layer, their events stored as they come, a cancel request turned into the command's cancel token.
+
+Next (issue 39): the FastAPI server over these, its pages, and the browser tests.
 """

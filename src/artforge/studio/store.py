@@ -27,7 +27,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     status TEXT NOT NULL,
     position REAL NOT NULL,         -- queue order (reordering moves it between two others)
     created REAL NOT NULL, started REAL, finished REAL,
-    result TEXT, error TEXT
+    result TEXT, error TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+    job_id INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, step INTEGER, fields TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
 );
 CREATE TABLE IF NOT EXISTS ratings (
     output TEXT PRIMARY KEY,        -- a workspace-relative path
@@ -53,7 +58,8 @@ class Job:
 
 
 class Store:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, recover: bool = True):
+        """``recover``: this is a server start (a worker process opens the store with False)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30)
@@ -63,8 +69,9 @@ class Store:
             db.close()
         with self._connect() as db:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            # a server start: a job marked running has no worker any more
-            db.execute("UPDATE jobs SET status = 'interrupted', finished = ? WHERE status = 'running'", (time.time(),))
+            if recover:  # a server start: a job marked running has no worker any more
+                db.execute("UPDATE jobs SET status = 'interrupted', finished = ? WHERE status = 'running'",
+                           (time.time(),))
 
     @contextmanager
     def _connect(self):
@@ -106,6 +113,30 @@ class Store:
         with self._connect() as db:
             db.execute("UPDATE jobs SET status = ?, finished = ?, result = ?, error = ? WHERE id = ?",
                        (status, time.time(), json.dumps(result) if result is not None else None, error, job_id))
+
+    def request_cancel(self, job_id: int) -> str:
+        """Cancel a queued job at once; ask a running one's worker to stop cleanly. Returns the status."""
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET status = 'cancelled', finished = ? WHERE id = ? AND status = 'queued'",
+                       (time.time(), job_id))
+            db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status = 'running'", (job_id,))
+        return self.job(job_id).status
+
+    def cancel_requested(self, job_id: int) -> bool:
+        with self._connect() as db:
+            return bool(db.execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()[0])
+
+    def add_event(self, job_id: int, kind: str, step: int | None, fields: dict) -> None:
+        with self._connect() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job_id = ?", (job_id,)).fetchone()[0]
+            db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", (job_id, seq, kind, step, json.dumps(fields)))
+
+    def events(self, job_id: int, after: int = 0) -> list[dict]:
+        """A job's events after sequence number ``after`` (what a page polling or streaming has not seen)."""
+        with self._connect() as db:
+            rows = db.execute("SELECT seq, kind, step, fields FROM events WHERE job_id = ? AND seq > ? ORDER BY seq",
+                              (job_id, after)).fetchall()
+        return [{"seq": r[0], "kind": r[1], "step": r[2], "fields": json.loads(r[3])} for r in rows]
 
     def move_job(self, job_id: int, before: int | None) -> None:
         """Put a queued job just before another (``None``: last)."""
