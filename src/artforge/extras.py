@@ -22,6 +22,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "pairs": ("resvg_py",),
     "audio": ("soundfile",),
     "music": ("music21", "pretty_midi", "librosa", "soundfile"),
+    "studio": ("fastapi", "uvicorn"),
 }
 
 
