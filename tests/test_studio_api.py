@@ -69,3 +69,51 @@ def test_ratings_are_stored_for_workspace_files_only(client):
     assert client.get("/api/ratings").json() == {"samples/seed0001.png": {"stars": 5, "tags": ["keep"], "notes": ""}}
     assert client.put("/api/ratings", json={"output": "../secret.txt", "stars": 5}).status_code == 400
     assert client.put("/api/ratings", json={"output": "samples/seed0001.png", "stars": 9}).status_code == 400
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_artforge_studio_prints_its_url_serves_and_runs_a_queued_job(tmp_path):
+    """The command itself: the URL printed, the API answering, a queued job run by its worker."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = _free_port()
+    (tmp_path / "art").mkdir()
+    from PIL import Image
+    for i in range(3):
+        Image.new("RGB", (20, 20), (40 * i, 80, 120)).save(tmp_path / "art" / f"{i}.png")
+    server = subprocess.Popen([sys.executable, "-m", "artforge", "studio", str(tmp_path / "ws"), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = server.stdout.readline()
+        assert line.startswith(f"artforge studio: http://127.0.0.1:{port}/") and "token" not in line
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):  # uvicorn starts after the line is printed
+            try:
+                httpx.get(f"{base}/api/jobs", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        out = tmp_path / "ws" / "datasets" / "art.zip"
+        job = httpx.post(f"{base}/api/jobs", json={"command": "prepare", "options": {
+            "source": str(tmp_path / "art"), "size": 16, "workers": 1, "progress": False, "out": str(out)}}).json()
+        for _ in range(300):
+            status = httpx.get(f"{base}/api/jobs").json()[0]["status"]
+            if status not in ("queued", "running"):
+                break
+            time.sleep(0.2)
+        assert status == "finished" and out.is_file() and job["id"] == 1
+        assert httpx.get(f"{base}/api/jobs", headers={"host": "rebind.example"}).status_code == 400
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -91,6 +91,10 @@ def test_beyond_loopback_a_token_is_required():
     assert guard.check("192.168.1.5:7860", None, None).status == 403
     assert guard.check("192.168.1.5:7860", None, "s3cret!").status == 403
     assert guard.check("127.0.0.1:7860", None, "s3cret").status == 400  # not the address it serves
+    everywhere = Guard("0.0.0.0", 7860, token="s3cret")  # reached by names it cannot know: the token decides
+    assert everywhere.check("192.168.1.5:7860", "http://192.168.1.5:7860", "s3cret") is None
+    assert everywhere.check("192.168.1.5:7860", None, None).status == 403
+    assert everywhere.check("192.168.1.5:7860", "http://evil.example", "s3cret").status == 403
 
 
 # ----------------------------------------------------------------------------- store

@@ -104,6 +104,10 @@ Inception weights: pt_inception-2015-12-05-6726825d.pth from the pytorch-fid rel
   artforge recreate picks/seed0007.png --vary 8        # also 8 neighbours: seed0007-vary01.png ...
   artforge recreate picks/seed0007.png --vary 4 --vary-strength 0.6 --seed 100   # farther, other draws
   artforge recreate old/seed0007.png --model runs/00003-openmoji-64-dcgan   # the run has moved""",
+    "studio": """examples:
+  artforge studio                                   # ./studio, at http://127.0.0.1:7860/
+  artforge studio ~/art-studio --port 8000
+  artforge studio ~/art-studio --host 0.0.0.0       # other machines too: prints a URL with its token""",
     "verify": """examples:
   artforge verify picture.png                          # watermarked (score 9.8); record: sample
   artforge verify downloads/*.jpg --json               # one JSON object per image
@@ -294,6 +298,14 @@ def build_parser(argv: typing.Sequence[str] = ()) -> argparse.ArgumentParser:
     add_config_arguments(p, UpscaleConfig)
     p.add_argument("inputs", nargs="+", metavar="IMAGE", help="image files or folders")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = command("studio", "serve the studio, a local web app over these commands, for a workspace folder")
+    p.add_argument("workspace", nargs="?", default="studio", metavar="WORKSPACE",
+                   help="the folder the studio reads and writes, made if missing (default: studio)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only); "
+                   "any other needs a token on every request")
+    p.add_argument("--port", type=_number_parser(int, "--port"), default=7860, help="port (default: 7860)")
+    p.add_argument("--token", help="the token requests must carry off loopback (default: made and printed)")
     return parser
 
 
@@ -344,8 +356,14 @@ def cmd_train(args) -> None:
         print(line)
 
 
-# The commands the CLI runs with more than the generic runner: train stops quietly under torchrun.
-OWN_COMMANDS = {"train": cmd_train}
+# The commands the CLI runs with more than the generic runner: train stops quietly under torchrun; the
+# studio is a front end of its own over the commands layer.
+def cmd_studio(args) -> None:
+    from .studio.serve import serve
+    serve(args.workspace, host=args.host, port=args.port, token=args.token)
+
+
+OWN_COMMANDS = {"train": cmd_train, "studio": cmd_studio}
 
 
 def _prepare_kind(argv: list[str]) -> list[str]:

@@ -7,7 +7,8 @@ show both checks are needed. The rules, as one pure function of the request's he
 
 - the Host header must name the address the studio serves (a loopback name on loopback);
 - a request carrying an Origin must come from that same origin (``null`` is refused);
-- a studio bound to anything but loopback answers only requests carrying its token.
+- a studio bound to anything but loopback answers only requests carrying its token; bound to every
+  address (0.0.0.0, ::) it cannot know the names it is reached by, so the token is the whole check.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+WILDCARDS = ("0.0.0.0", "::")
 
 
 def is_loopback(host: str) -> bool:
@@ -49,14 +51,18 @@ class Guard:
         if not is_loopback(self.host) and not self.token:
             raise ValueError("a studio bound beyond loopback needs a token")
 
-    def allowed_hosts(self) -> set[str]:
+    def allowed_hosts(self) -> set[str] | None:
+        """The Host headers answered; None: any (a wildcard bind, where the token decides)."""
+        if self.host in WILDCARDS:
+            return None
         names = LOOPBACK_NAMES if is_loopback(self.host) else (self.host,)
         return {f"{name}:{self.port}" for name in names} | ({self.host} if not is_loopback(self.host) else set())
 
     def check(self, host_header: str | None, origin: str | None, token: str | None) -> Refusal | None:
         """None when the request may be answered, else why not."""
         host = (host_header or "").strip().lower()
-        if host not in self.allowed_hosts():
+        allowed = self.allowed_hosts()
+        if not host or (allowed is not None and host not in allowed):
             return Refusal(400, f"Host {host_header!r} is not this studio's address (DNS rebinding is refused)")
         if origin is not None and origin.strip().lower() != f"http://{host}":
             return Refusal(403, f"Origin {origin!r} is not this studio (cross-site requests are refused)")
