@@ -300,7 +300,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
              "options", "options.catalog", "options.fields", "options.names", "options.shared", "options.engine", "options.generation",
              "options.translation", "options.families", "options.train", "options.prepare", "options.sample",
              "options.evaluate", "options.export", "options.explore", "options.provenance", "options.apply",
-             "options.bench"),
+             "options.bench", "options.describe"),
     # data, ops and objectives: pure functions of tensors and files. Every augmentation (ops/augment.py) and
     # the mood measurement (which the music data and the metrics both use) belong here.
     "pieces": ("data", "data.archive", "data.builtin", "data.derive", "data.drums", "data.imaging",

@@ -117,3 +117,28 @@ def test_artforge_studio_prints_its_url_serves_and_runs_a_queued_job(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_train_form_is_the_cli_s_options_by_part_with_the_cli_s_messages(client):
+    from artforge.cli import build_parser
+
+    form = client.get("/api/options/train", params={"task": "sr"}).json()
+    parts = {row["part"] for row in form}
+    assert parts == {None, "--task sr"}  # no family: sr trains its own networks
+    sr = {row["name"]: row for row in form if row["part"] == "--task sr"}
+    assert (sr["l1_weight"]["default"], sr["blocks"]["default"], sr["scale"]["choices"]) == (1.0, 4, [2, 4])
+    dcgan = client.get("/api/options/train").json()
+    assert {row["part"] for row in dcgan} == {None, "--task generation", "--arch dcgan"}
+    # every field a form shows is a flag `artforge train` parses
+    train = build_parser(["train"])._subparsers._group_actions[0].choices["train"]
+    flags = {s for a in train._actions for s in a.option_strings} | {"dataset"}
+    assert all(row["flag"] in flags or row["name"] == "dataset" for row in dcgan + form)
+    assert client.get("/api/options/train", params={"arch": "nope"}).status_code == 400
+    # the same checks and words as the CLI
+    assert client.post("/api/check/train", json={"dataset": "d.zip", "batch": 8}).json() == {"ok": True}
+    bad = client.post("/api/check/train", json={"dataset": "d.zip", "batch": 0})
+    assert bad.status_code == 400 and bad.json()["error"].startswith("--batch must be an integer >= 1")
+    foreign = client.post("/api/check/train", json={"dataset": "d.zip", "crop": 32})
+    assert "--crop is an option of --task sr" in foreign.json()["error"]
+    sample = {row["name"] for row in client.get("/api/options/sample").json()}
+    assert {"run", "seeds", "truncation"} <= sample

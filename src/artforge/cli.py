@@ -20,6 +20,7 @@ from .options import (AudioPrepareConfig, EvaluateConfig, ExportConfig, MusicPre
                       flag_name)
 from .options.engine import EngineOptions
 from .options.families import FAMILY_OPTIONS
+from .options.describe import train_parts
 from .options.train import TASK_OPTIONS, RunChoices
 from .commands.explore import ACTIONS as EXPLORE_ACTIONS
 from .errors import ArtforgeError, UsageError
@@ -163,13 +164,11 @@ def add_train_arguments(parser: argparse.ArgumentParser, argv: typing.Sequence[s
     listed; an option two parts share is listed under the part shown, with that part's default."""
     task = _given(argv, "--task", RunChoices.task)
     arch = _given(argv, "--arch", RunChoices.arch)
-    task_cls = TASK_OPTIONS.get(task, TASK_OPTIONS[RunChoices.task])
+    shown = {cls for _, cls in train_parts(task if task in TASK_OPTIONS else RunChoices.task,
+                                           arch if arch in FAMILY_OPTIONS else RunChoices.arch)}
     parts = [(None, RunChoices), (None, EngineOptions)]
     parts += [(f"--task {name}", cls) for name, cls in TASK_OPTIONS.items()]
     parts += [(f"--arch {name}", cls) for name, cls in FAMILY_OPTIONS.items()]
-    shown = {RunChoices, EngineOptions, task_cls}
-    if task_cls.uses_family:
-        shown.add(FAMILY_OPTIONS.get(arch, FAMILY_OPTIONS[RunChoices.arch]))
     listed: set[str] = set()
     for label, cls in sorted(parts, key=lambda part: part[1] not in shown):  # the shown parts first
         target = parser

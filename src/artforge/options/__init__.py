@@ -23,7 +23,16 @@ from .provenance import RecreateConfig, VerifyConfig
 from .sample import SampleConfig, parse_seeds
 from .train import TrainConfig
 
-__all__ = ["AudioPrepareConfig", "EvaluateConfig", "ExportConfig", "InterpolateConfig", "LayoutConfig", "MixConfig",
+# Each command's options class, by the name commands.COMMANDS gives it (explore's are per action, in
+# commands/explore.py's ACTIONS; report takes a run folder and an output file only).
+COMMAND_OPTIONS: dict[str, type] = {
+    "prepare": PrepareConfig, "prepare-audio": AudioPrepareConfig, "prepare-music": MusicPrepareConfig,
+    "train": TrainConfig, "sample": SampleConfig, "evaluate": EvaluateConfig, "export": ExportConfig,
+    "recreate": RecreateConfig, "verify": VerifyConfig, "translate": TranslateConfig, "upscale": UpscaleConfig,
+    "bench": ToyBenchConfig,
+}
+
+__all__ = ["COMMAND_OPTIONS", "AudioPrepareConfig", "EvaluateConfig", "ExportConfig", "InterpolateConfig", "LayoutConfig", "MixConfig",
            "MusicPrepareConfig", "PaletteConfig", "PrepareConfig", "ProjectConfig", "RecreateConfig", "SampleConfig",
            "ToyBenchConfig", "TrainConfig", "TranslateConfig", "UpscaleConfig", "VerifyConfig", "flag_name",
            "from_dict", "parse_seeds", "split_layer_spec", "to_dict"]

@@ -65,6 +65,17 @@ def create_app(workspace: str | Path, guard: Guard):
     def events(job_id: int, after: int = 0):
         return store.events(job_id, after)
 
+    @app.get("/api/options/{command}")
+    def options(command: str, task: str = "generation", arch: str = "dcgan"):
+        """A command's form: its options as data (a train run's by part, for its task and family)."""
+        return describe_command(command, task, arch)
+
+    @app.post("/api/check/{command}")
+    def check_options(command: str, options: dict = Body(default_factory=dict)):
+        """The CLI's checks on a form's values: {"ok": true}, or the CLI's own one line (400)."""
+        build_options(command, options)
+        return {"ok": True}
+
     @app.get("/api/ratings")
     def ratings():
         return store.ratings()
@@ -89,6 +100,40 @@ def create_app(workspace: str | Path, guard: Guard):
         return FileResponse(path)
 
     return app
+
+
+def describe_command(command: str, task: str, arch: str) -> list[dict]:
+    from ..options import COMMAND_OPTIONS
+    from ..options.describe import describe, train_parts
+    from ..options.families import FAMILY_OPTIONS
+    from ..options.train import TASK_OPTIONS
+
+    if command == "train":
+        if task not in TASK_OPTIONS or arch not in FAMILY_OPTIONS:
+            raise ArtforgeError(f"unknown task {task!r} or family {arch!r}",
+                                f"use a task of {', '.join(TASK_OPTIONS)} and a family of {', '.join(FAMILY_OPTIONS)}")
+        return [row for label, cls in train_parts(task, arch) for row in describe(cls, label)]
+    if command not in COMMAND_OPTIONS:
+        raise ArtforgeError(f"no form for {command!r}", f"use one of: {', '.join(COMMAND_OPTIONS)}")
+    return describe(COMMAND_OPTIONS[command])
+
+
+def build_options(command: str, options: dict):
+    """The command's options object from a form's values, with the CLI's checks and messages."""
+    from ..options import COMMAND_OPTIONS
+    from ..options.train import foreign_option
+
+    if command not in COMMAND_OPTIONS:
+        raise ArtforgeError(f"no form for {command!r}", f"use one of: {', '.join(COMMAND_OPTIONS)}")
+    try:
+        built = COMMAND_OPTIONS[command](**options)
+    except TypeError as exc:  # a field the command does not have
+        raise ArtforgeError(f"{command} has no such option ({exc})", f"see 'artforge {command} --help'") from None
+    if command == "train":
+        foreign = foreign_option(built.task, built.arch, options)
+        if foreign:
+            raise foreign
+    return built
 
 
 def _job(job) -> dict:
