@@ -223,3 +223,10 @@ def test_needs_are_declared_for_real_commands():
     from artforge.commands import COMMANDS
 
     assert set(needs.NEEDS) <= set(COMMANDS) | set(OWN_COMMANDS)
+
+
+def test_the_studio_without_its_extra_is_one_line_and_makes_no_workspace(tmp_path):
+    proc = run_cli(["studio", str(tmp_path / "ws")], tmp_path, blocked=extras.EXTRAS["studio"])
+    assert proc.returncode == MissingDependency.exit_code and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().endswith("fix: pip install 'artforge[studio]'") and len(proc.stderr.splitlines()) == 1
+    assert not (tmp_path / "ws").exists()

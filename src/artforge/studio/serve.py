@@ -9,7 +9,6 @@ process never runs a job itself.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from ..extras import need
@@ -47,5 +46,4 @@ def serve(workspace: str | Path = "studio", host: str = "127.0.0.1", port: int =
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
-        stop.set()
-        time.sleep(0)  # the worker thread ends after its current job's process
+        stop.set()  # the worker thread ends after its current job's process

@@ -152,17 +152,15 @@ class Store:
 
     def job(self, job_id: int) -> Job:
         with self._connect() as db:
-            row = db.execute("SELECT id, command, options, status, created, started, finished, result, error "
-                             "FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            row = db.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise KeyError(job_id)
-        return Job(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6],
-                   json.loads(row[7]) if row[7] else None, row[8])
+        return _job(row)
 
     def jobs(self) -> list[Job]:
+        """Every job in queue order (one query)."""
         with self._connect() as db:
-            ids = [r[0] for r in db.execute("SELECT id FROM jobs ORDER BY position")]
-        return [self.job(i) for i in ids]
+            return [_job(row) for row in db.execute(f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY position")]
 
     # ------------------------------------------------------------------ ratings
 
@@ -185,3 +183,11 @@ class Store:
         with self._connect() as db:
             rows = db.execute("SELECT output, stars, tags, notes FROM ratings ORDER BY output").fetchall()
         return {r[0]: {"stars": r[1], "tags": json.loads(r[2]), "notes": r[3]} for r in rows}
+
+
+_JOB_COLUMNS = "id, command, options, status, created, started, finished, result, error"
+
+
+def _job(row) -> Job:
+    return Job(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6],
+               json.loads(row[7]) if row[7] else None, row[8])
