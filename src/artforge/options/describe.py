@@ -27,7 +27,8 @@ def describe(cls, part: str | None = None) -> list[dict]:
             continue
         choices = meta.get("choices")
         default = f.default
-        out.append({"name": f.name, "flag": flag_name(f.name), "help": meta["help"], "kind": kind_of(f),
+        flag = None if meta.get("positional") else flag_name(f.name)  # a positional is given without one
+        out.append({"name": f.name, "flag": flag, "help": meta["help"], "kind": kind_of(f),
                     "default": list(default) if isinstance(default, tuple) else default,
                     "choices": list(choices() if callable(choices) else choices) if choices else None,
                     "part": part})
